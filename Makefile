@@ -1,0 +1,40 @@
+# giupho: the commands the README gives. Everything runs from a local virtualenv
+# that these targets create, so a fresh machine needs only Python 3.11+ and pip.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint venv clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres,serve]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## make run: create or upgrade the SQLite database, load the shipped forms and demo data, serve
+run: $(STAMP)
+	$(BIN)/giupho run --host $(HOST) --port $(PORT)
+
+## make test: install what the tests need and run the whole suite
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make bench: run the benchmarks and print one table
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check forms sync server tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,293 @@
+"""Poverty standards as data: read `standards.json`, check it, find the one in force on a date.
+
+The thresholds change every five years and provinces may set higher local
+lines, so nothing here hard-codes a number: every line, indicator and status
+word comes from the JSON file (or another file in the same shape passed to
+`load_standards`). Loading refuses data that cannot be right (overlapping
+periods, an indicator without a dimension, income lines out of order), so a
+mistake in the file is caught when the file is read, not when a household is
+misclassified.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PATH = Path(__file__).with_name("standards.json")
+AREAS = ("rural", "urban")
+BANDS = ("poor", "near_poor", "average")
+
+
+class StandardsError(ValueError):
+    """Standards data that cannot be used; carries an English and a Vietnamese message."""
+
+    def __init__(self, message: str, message_vi: str = "") -> None:
+        self.message = message
+        self.message_vi = message_vi or message
+        super().__init__(message)
+
+
+class IncompleteStandardError(StandardsError):
+    """The standard in force is provisional: an administrator must complete it first."""
+
+
+class NoStandardError(StandardsError):
+    """No standard covers the requested date."""
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A word or phrase in Vietnamese and English."""
+
+    vi: str
+    en: str
+
+    def get(self, lang: str = "vi") -> str:
+        return self.en if lang == "en" else self.vi
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One deprivation indicator; `id` is also the field name in the shipped forms."""
+
+    id: str
+    dimension: str
+    name: Label
+    deprived_when: Label | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Why a provisional standard cannot classify yet."""
+
+    field: str
+    reason: Label
+
+
+@dataclass(frozen=True, slots=True)
+class Standard:
+    """One poverty standard with its effective period (both ends inclusive)."""
+
+    id: str
+    legal_basis: str
+    title: Label
+    effective_from: date
+    effective_to: date
+    provisional: bool
+    incomplete: tuple[Gap, ...]
+    deprivation_threshold: int
+    income_lines: Mapping[str, Mapping[str, int | None]]
+    dimensions: Mapping[str, Label]
+    indicators: tuple[Indicator, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.provisional and not self.incomplete
+
+    def covers(self, on: date) -> bool:
+        return self.effective_from <= on <= self.effective_to
+
+    def line(self, area: str, band: str) -> int:
+        """The inclusive upper income bound of `band` ("poor", "near_poor", "average") in `area`."""
+        value = self.income_lines[area][band]
+        if value is None:
+            raise IncompleteStandardError(
+                f"Standard {self.id} has no {band} income line for {area} areas.",
+                f"Chuẩn {self.id} chưa có mức thu nhập '{band}' cho khu vực {area}.",
+            )
+        return value
+
+    def indicator_ids(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.indicators)
+
+
+@dataclass(frozen=True, slots=True)
+class StandardSet:
+    """Every standard in a file, with the status words the UI shows."""
+
+    standards: tuple[Standard, ...]
+    statuses: Mapping[str, Label]
+    transitions: Mapping[str, Label]
+    areas: Mapping[str, Label]
+
+    def standard_for(self, on: date) -> Standard:
+        """The standard in force on `on`; NoStandardError when none covers it."""
+        if isinstance(on, datetime):  # a datetime does not compare with a date
+            on = on.date()
+        for standard in self.standards:
+            if standard.covers(on):
+                return standard
+        raise NoStandardError(
+            f"No poverty standard covers {on.isoformat()}.",
+            f"Không có chuẩn nghèo nào áp dụng cho ngày {on.isoformat()}.",
+        )
+
+    def get(self, standard_id: str) -> Standard:
+        for standard in self.standards:
+            if standard.id == standard_id:
+                return standard
+        raise StandardsError(
+            f"Unknown poverty standard '{standard_id}'.",
+            f"Không có chuẩn nghèo '{standard_id}'.",
+        )
+
+
+def _fail(message: str, message_vi: str) -> StandardsError:
+    return StandardsError(f"standards data: {message}", f"dữ liệu chuẩn nghèo: {message_vi}")
+
+
+def _label(raw: Mapping[str, Any], where: str) -> Label:
+    if not raw.get("vi") or not raw.get("en"):
+        raise _fail(f"{where} needs both 'vi' and 'en' text", f"{where} cần cả 'vi' và 'en'")
+    return Label(vi=raw["vi"], en=raw["en"])
+
+
+def _labels(rows: list[Mapping[str, Any]], where: str) -> dict[str, Label]:
+    out: dict[str, Label] = {}
+    for row in rows:
+        if row["id"] in out:
+            raise _fail(f"duplicate {where} id '{row['id']}'", f"trùng mã {where} '{row['id']}'")
+        out[row["id"]] = _label(row, f"{where} '{row['id']}'")
+    return out
+
+
+def _indicators(raw: Mapping[str, Any], dimensions: Mapping[str, Label]) -> tuple[Indicator, ...]:
+    """Indicators of one standard; each must name a dimension of that standard."""
+    seen: set[str] = set()
+    out = []
+    for row in raw["indicators"]:
+        iid = row["id"]
+        if iid in seen:
+            raise _fail(
+                f"{raw['id']}: duplicate indicator '{iid}'", f"{raw['id']}: trùng chỉ số '{iid}'"
+            )
+        seen.add(iid)
+        if row.get("dimension") not in dimensions:
+            raise _fail(
+                f"{raw['id']}: indicator '{iid}' has no known dimension ({row.get('dimension')!r})",
+                f"{raw['id']}: chỉ số '{iid}' không thuộc chiều thiếu hụt nào đã khai báo",
+            )
+        when = row.get("deprived_when")
+        out.append(
+            Indicator(
+                id=iid,
+                dimension=row["dimension"],
+                name=_label(row, f"indicator '{iid}'"),
+                deprived_when=_label(when, f"indicator '{iid}'") if when else None,
+            )
+        )
+    return tuple(out)
+
+
+def _income_lines(raw: Mapping[str, Any]) -> dict[str, dict[str, int | None]]:
+    """Income lines per area: whole, non-negative, ordered poor <= near_poor <= average."""
+    lines = {}
+    for area in AREAS:
+        bands = raw["income_lines"].get(area)
+        if bands is None or set(bands) != set(BANDS):
+            raise _fail(
+                f"{raw['id']}: income_lines.{area} needs exactly {', '.join(BANDS)}",
+                f"{raw['id']}: income_lines.{area} phải có đúng {', '.join(BANDS)}",
+            )
+        known = [bands[b] for b in BANDS if bands[b] is not None]
+        if any(not isinstance(v, int) or v < 0 for v in known) or known != sorted(known):
+            raise _fail(
+                f"{raw['id']}: income lines for {area} must be whole VND, ordered "
+                f"poor <= near_poor <= average (got {bands})",
+                f"{raw['id']}: chuẩn thu nhập khu vực {area} phải là số đồng nguyên, theo thứ tự "
+                f"nghèo <= cận nghèo <= trung bình",
+            )
+        lines[area] = {b: bands[b] for b in BANDS}
+    return lines
+
+
+def _standard(raw: Mapping[str, Any]) -> Standard:
+    """Build and check one standard from its JSON object."""
+    dimensions = _labels(raw["dimensions"], f"{raw['id']} dimension")
+    standard = Standard(
+        id=raw["id"],
+        legal_basis=raw["legal_basis"],
+        title=_label(raw["title"], f"{raw['id']} title"),
+        effective_from=date.fromisoformat(raw["effective_from"]),
+        effective_to=date.fromisoformat(raw["effective_to"]),
+        provisional=bool(raw.get("provisional", False)),
+        incomplete=tuple(
+            Gap(field=g["field"], reason=_label(g, f"{raw['id']} gap")) for g in raw["incomplete"]
+        ),
+        deprivation_threshold=raw["deprivation_threshold"],
+        income_lines=_income_lines(raw),
+        dimensions=dimensions,
+        indicators=_indicators(raw, dimensions),
+    )
+    if standard.effective_from > standard.effective_to:
+        raise _fail(
+            f"{standard.id}: period ends before it starts",
+            f"{standard.id}: kỳ kết thúc trước khi bắt đầu",
+        )
+    if not 1 <= standard.deprivation_threshold <= len(standard.indicators):
+        raise _fail(
+            f"{standard.id}: deprivation_threshold must be between 1 and the number of indicators",
+            f"{standard.id}: ngưỡng thiếu hụt phải từ 1 đến số chỉ số",
+        )
+    missing = [f"{a}.{b}" for a in AREAS for b in BANDS if standard.income_lines[a][b] is None]
+    if missing and not standard.incomplete:
+        # A null line is only acceptable when the file says why the standard is incomplete.
+        raise _fail(
+            f"{standard.id}: income lines {', '.join(missing)} are missing but the standard "
+            "lists nothing under 'incomplete'",
+            f"{standard.id}: thiếu chuẩn thu nhập {', '.join(missing)} mà không ghi lý do",
+        )
+    return standard
+
+
+def _check_periods(standards: list[Standard]) -> None:
+    ordered = sorted(standards, key=lambda s: s.effective_from)
+    for earlier, later in pairwise(ordered):
+        if later.effective_from <= earlier.effective_to:
+            raise _fail(
+                f"periods of {earlier.id} and {later.id} overlap",
+                f"thời gian áp dụng của {earlier.id} và {later.id} chồng lên nhau",
+            )
+
+
+def parse_standards(data: Mapping[str, Any]) -> StandardSet:
+    """Check and build a StandardSet from the decoded JSON document."""
+    try:
+        standards = [_standard(raw) for raw in data["standards"]]
+        result = StandardSet(
+            standards=tuple(sorted(standards, key=lambda s: s.effective_from)),
+            statuses=_labels(data["statuses"], "status"),
+            transitions=_labels(data.get("transitions", []), "transition"),
+            areas=_labels(data["areas"], "area"),
+        )
+    except (KeyError, TypeError) as exc:
+        raise _fail(f"missing or malformed entry: {exc}", f"thiếu hoặc sai mục: {exc}") from exc
+    ids = [s.id for s in standards]
+    if len(set(ids)) != len(ids):
+        raise _fail("duplicate standard id", "trùng mã chuẩn nghèo")
+    if set(result.areas) != set(AREAS):
+        raise _fail(f"areas must be exactly {AREAS}", f"khu vực phải đúng là {AREAS}")
+    _check_periods(standards)
+    return result
+
+
+def load_standards(path: str | os.PathLike[str] | None = None) -> StandardSet:
+    """Read and check a standards file (the shipped one by default, cached)."""
+    if path is None:
+        return _default_standards()
+    with open(path, encoding="utf-8") as fh:
+        return parse_standards(json.load(fh))
+
+
+@lru_cache(maxsize=1)
+def _default_standards() -> StandardSet:
+    with open(DEFAULT_PATH, encoding="utf-8") as fh:
+        return parse_standards(json.load(fh))

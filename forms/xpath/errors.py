@@ -1,0 +1,39 @@
+"""XPath errors: one for text that is not an expression, one for an expression that cannot run.
+
+Both carry an English `message` and a Vietnamese `message_vi`, because form
+authors read syntax errors when they upload a form and officers read
+evaluation errors when a submission is checked.
+"""
+
+from __future__ import annotations
+
+
+class XPathError(Exception):
+    """Base class of every error raised by `forms.xpath`."""
+
+    def __init__(self, message: str, message_vi: str = "") -> None:
+        self.message = message
+        self.message_vi = message_vi or message
+        super().__init__(message)
+
+
+class XPathSyntaxError(XPathError):
+    """The text is not a valid ODK XPath expression; `position` is a 0-based character offset."""
+
+    def __init__(self, message: str, position: int, message_vi: str = "") -> None:
+        super().__init__(message, message_vi)
+        self.position = position
+        self.source: str | None = None  # set by parse() so callers can point at the spot
+
+    def __str__(self) -> str:
+        return f"{self.message} (at character {self.position + 1})"
+
+    def pointer(self) -> str:
+        """The source with a caret under the offending character, for error pages."""
+        if self.source is None:
+            return ""
+        return f"{self.source}\n{' ' * self.position}^"
+
+
+class XPathEvalError(XPathError):
+    """The expression is valid but cannot be evaluated (unknown function, wrong type, bad regex)."""

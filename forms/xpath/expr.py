@@ -1,0 +1,145 @@
+"""`parse()`, `Expr` and `Env`: the public face of the XPath engine.
+
+An `Expr` is parsed and compiled once (when a form loads) and evaluated many
+times (for every submission), so compilation does all the dispatching and
+`evaluate` only runs closures. Parsed expressions are immutable and cached by
+source text, so forms sharing an expression share its compiled form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from typing import Any
+
+from forms.tree import Node
+from forms.xpath import ast
+from forms.xpath.analysis import function_names, is_constant, needs_own_context, references
+from forms.xpath.coerce import as_bool, as_num, as_str
+from forms.xpath.compiler import compile_expr
+from forms.xpath.dates import VN_TZ
+from forms.xpath.errors import XPathSyntaxError
+from forms.xpath.parser import parse_ast
+from forms.xpath.printer import unparse
+from forms.xpath.registry import Context
+
+
+@dataclass
+class Env:
+    """What an evaluation can see besides the context node.
+
+    `root` is the primary instance's root element (absolute paths start with
+    its name: /data/...); `instances` are secondary instances by id, each the
+    element `instance('id')/root` selects; `now` fixes the clock for today()
+    and now() (None: the real clock, in `tz`); `choice_name(value, path)`
+    answers jr:choice-name(); `uuid` makes uuid() deterministic in tests.
+    """
+
+    root: Node
+    instances: Mapping[str, Node] = field(default_factory=dict)
+    now: datetime | None = None
+    tz: tzinfo = VN_TZ
+    choice_name: Callable[[str, str], str] | None = None
+    uuid: Callable[[], str] | None = None
+    # One read-only evaluation context shared by the expressions that never change it (no
+    # predicates, no current()): saves an allocation per evaluation on the hot path.
+    _shared: Context | None = field(default=None, init=False, repr=False, compare=False)
+
+
+class Expr:
+    """A parsed, compiled ODK XPath expression. Equal when their trees are equal."""
+
+    __slots__ = ("_bool", "_fn", "_num", "_stateful", "_str", "ast", "result_type", "source")
+
+    def __init__(self, source: str, tree: ast.Expression) -> None:
+        self.source = source
+        self.ast = tree
+        compiled = compile_expr(tree)
+        self._fn, self.result_type = compiled  # bool, num, str, nodes or any
+        self._bool = as_bool(compiled)
+        self._num = as_num(compiled)
+        self._str = as_str(compiled)
+        self._stateful = needs_own_context(tree)
+
+    def _context(self, node: Any, env: Env) -> Context:
+        if self._stateful:
+            return Context(env, node)
+        shared = env._shared
+        if shared is None or shared.tz is not env.tz:
+            shared = env._shared = Context(env, None)
+        return shared
+
+    @staticmethod
+    def _defaults(node: Any, env: Env | None) -> tuple[Any, Env]:
+        if env is None:
+            env = Env(root=node if isinstance(node, Node) else Node(""))
+        return (env.root if node is None else node), env
+
+    def evaluate(self, node: Any = None, env: Env | None = None) -> str | float | bool | list:
+        """The value at context `node` (default: the root): str, float, bool or a node list.
+
+        Node lists hold `forms.tree.Node` and `Attr`, in document order (except
+        after randomize()); `/` and `instance('x')` alone give the document node
+        and `text()` a text node (see `forms.xpath.nodes`), which have the same
+        `name`, `text`, `parent` and `string_value()`.
+        """
+        if node is None or env is None:
+            node, env = self._defaults(node, env)
+        return self._fn(node, self._context(node, env))
+
+    def eval_string(self, node: Any = None, env: Env | None = None) -> str:
+        if node is None or env is None:
+            node, env = self._defaults(node, env)
+        return self._str(node, self._context(node, env))
+
+    def eval_number(self, node: Any = None, env: Env | None = None) -> float:
+        if node is None or env is None:
+            node, env = self._defaults(node, env)
+        return self._num(node, self._context(node, env))
+
+    def eval_boolean(self, node: Any = None, env: Env | None = None) -> bool:
+        if node is None or env is None:
+            node, env = self._defaults(node, env)
+        return self._bool(node, self._context(node, env))
+
+    def unparse(self) -> str:
+        """Canonical text; parse(e.unparse()) == e."""
+        return unparse(self.ast)
+
+    def references(self, context_path: str) -> set[str]:
+        """Absolute name paths read from the primary instance when evaluated at context_path."""
+        return references(self.ast, context_path)
+
+    def functions(self) -> set[str]:
+        """Names of the functions called, with prefixes as written (jr:choice-name)."""
+        return function_names(self.ast)
+
+    @property
+    def is_constant(self) -> bool:
+        """No paths, no clock, no randomness, no context: the value never changes."""
+        return is_constant(self.ast)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Expr) and other.ast == self.ast
+
+    def __hash__(self) -> int:
+        return hash(self.ast)
+
+    def __repr__(self) -> str:
+        return f"Expr({self.source!r})"
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(source: str) -> Expr:
+    return Expr(source, parse_ast(source))
+
+
+def parse(source: str) -> Expr:
+    """Parse and compile `source`; raise XPathSyntaxError (with `.position`) when invalid."""
+    try:
+        return _parse_cached(source)
+    except XPathSyntaxError as exc:
+        exc.source = source
+        raise

@@ -1,0 +1,250 @@
+"""Compile location paths, steps and predicates into closures over `forms.tree` nodes.
+
+The common ODK path is absolute and made only of child names
+(`/data/household/members`): it gets a fast path that walks `children` lists
+without building intermediate axis lists. Everything else goes through the
+general step evaluator, which keeps XPath's document-order and predicate
+position rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from forms.tree import Attr, Node
+from forms.xpath import ast
+from forms.xpath.coerce import as_nodes
+from forms.xpath.nodes import Document, Text, axis_nodes, document_order, text_children
+from forms.xpath.registry import Closure, Compiled, Context
+from forms.xpath.values import to_boolean
+
+StepFn = Callable[[list, Context], list]
+_REVERSE = frozenset({"ancestor", "ancestor-or-self", "preceding", "preceding-sibling"})
+_FLAT_KEEPING = frozenset({"child", "attribute", "self"})
+
+
+def local(name: str) -> str:
+    """The local part of a QName: tree nodes keep local names (`orx:meta` is `meta`)."""
+    return name.rpartition(":")[2]
+
+
+def compile_path(path: ast.Path, compile_expr) -> Compiled:
+    moves = _simple_moves(path.steps)
+    if path.base is None and moves is not None:
+        if not path.absolute:
+            return _relative_moves(moves), "nodes"
+        if moves and moves[0] is not None:
+            return _absolute_moves(moves[0], moves[1:]), "nodes"
+    start, flat = _start(path, compile_expr)
+    path_steps = path.steps
+    if path.base is None and path.absolute and _plain_child(path_steps[:1]):
+        # Skip the document node: the first step can only select the root element.
+        start, path_steps = _root_named(local(path_steps[0].test)), path_steps[1:]
+    steps = []
+    for step in path_steps:
+        steps.append(_compile_step(step, compile_expr, flat))
+        flat = flat and (step.axis in _FLAT_KEEPING or step.axis == "parent")
+    if not steps:
+        return start, "nodes"
+
+    def run(n, c):
+        nodes = start(n, c)
+        for step_fn in steps:
+            if not nodes:
+                return nodes
+            nodes = step_fn(nodes, c)
+        return nodes
+
+    return run, "nodes"
+
+
+def compile_filter(node: ast.Filter, compile_expr) -> Compiled:
+    primary = as_nodes(compile_expr(node.primary), "A [condition]")
+    preds = [_compile_predicate(p, compile_expr) for p in node.predicates]
+
+    def run(n, c):
+        nodes = primary(n, c)
+        for pred in preds:
+            nodes = pred(nodes, c)
+        return nodes
+
+    return run, "nodes"
+
+
+def _plain_child(steps: tuple[ast.Step, ...]) -> bool:
+    return bool(steps) and all(
+        s.axis == "child" and not s.predicates and not s.test.endswith(("*", ")")) for s in steps
+    )
+
+
+def _simple_moves(steps: tuple[ast.Step, ...]) -> list[str | None] | None:
+    """A path of predicate-free child names, '.' and '..' as moves (None is '..'), else None."""
+    moves: list[str | None] = []
+    for step in steps:
+        if step == ast.SELF:
+            continue
+        if step == ast.PARENT:
+            moves.append(None)
+        elif _plain_child((step,)):
+            moves.append(local(step.test))
+        else:
+            return None
+    return moves
+
+
+def _walk(nodes: list, moves: list[str | None]) -> list:
+    """Follow child-name and parent moves; sets stay in document order without sorting."""
+    for name in moves:
+        if name is None:
+            parents = [x.parent for x in nodes if x.parent is not None]
+            nodes = parents if len(parents) < 2 else list(dict.fromkeys(parents))
+        elif len(nodes) == 1:
+            nodes = [x for x in nodes[0].children if x.name == name]
+        else:
+            nodes = [x for p in nodes for x in p.children if x.name == name]
+        if not nodes:
+            break
+    return nodes
+
+
+def _root_named(name: str) -> Closure:
+    def run(n, c):
+        root = c.env.root
+        return [root] if root.name == name else []
+
+    return run
+
+
+def _absolute_moves(first: str, rest: list[str | None]) -> Closure:
+    def run(n, c):
+        root = c.env.root
+        if root.name != first:
+            return []
+        return _walk([root], rest) if rest else [root]
+
+    return run
+
+
+def _relative_moves(moves: list[str | None]) -> Closure:
+    if not moves:
+        return lambda n, c: [n]
+    if len(moves) == 1 and moves[0] is not None:
+        name = moves[0]
+        return lambda n, c: [x for x in n.children if x.name == name]
+    return lambda n, c: _walk([n], moves)
+
+
+def _start(path: ast.Path, compile_expr) -> tuple[Closure, bool]:
+    """Where the path starts, and whether that node-set is 'flat' (no node inside another)."""
+    if path.base is not None:
+        base = as_nodes(compile_expr(path.base), "A path after '/'")
+        single = isinstance(path.base, ast.Call) and path.base.name in ("instance", "current")
+        return base, single
+    if path.absolute:
+        return (lambda n, c: [Document(c.env.root)]), True
+    return (lambda n, c: [n]), True
+
+
+def _node_test(axis: str, test: str) -> Callable[[object], bool] | None:
+    """A predicate on candidate nodes, or None when every candidate passes."""
+    if test == "node()":
+        return None
+    if test == "text()":
+        return lambda x: isinstance(x, Text)
+    if axis == "attribute":
+        if test.endswith("*"):
+            return None
+        name = local(test)
+        return lambda x: x.name == name
+    if test.endswith("*"):
+        return lambda x: isinstance(x, Node)
+    name = local(test)
+    return lambda x: isinstance(x, Node) and x.name == name
+
+
+def _candidates(axis: str, test: str) -> Callable[[object], list]:
+    """Nodes along `axis` that pass `test`, with fast versions of the frequent cases."""
+    if axis == "child" and test in ("node()", "text()"):
+        if test == "text()":
+            return text_children
+        return lambda x: [*x.children, *text_children(x)]
+    if axis == "attribute" and not test.endswith(("*", ")")):
+        name = local(test)
+        return lambda x: [Attr(x, name)] if isinstance(x, Node) and name in x.attrs else []
+    if axis == "child" and not test.endswith(("*", ")")):
+        name = local(test)
+        return lambda x: [y for y in x.children if y.name == name]
+    match = _node_test(axis, test)
+    if match is None:
+        return lambda x: list(axis_nodes(axis, x))
+    return lambda x: [y for y in axis_nodes(axis, x) if match(y)]
+
+
+def _compile_step(step: ast.Step, compile_expr, flat: bool) -> StepFn:
+    candidates = _candidates(step.axis, step.test)
+    preds = [_compile_predicate(p, compile_expr) for p in step.predicates]
+    reverse = step.axis in _REVERSE  # candidates come nearest first: sort them back
+    merge = not (flat and step.axis in _FLAT_KEEPING)  # several inputs may interleave
+
+    def run(nodes, c):
+        if len(nodes) == 1 and not preds:
+            found = candidates(nodes[0])
+            return document_order(found) if reverse else found
+        out = []
+        for x in nodes:
+            found = candidates(x)
+            for pred in preds:
+                found = pred(found, c)
+            out.extend(found)
+        return document_order(out) if reverse or (merge and len(nodes) > 1) else out
+
+    return run
+
+
+def _compile_predicate(pred: ast.Expression, compile_expr) -> StepFn:
+    """Keep the candidates for which `pred` holds; a number means 'at this position'."""
+    if isinstance(pred, ast.Number):
+        index = pred.value
+
+        def at_position(nodes, c):
+            k = int(index)
+            return [nodes[k - 1]] if k == index and 1 <= k <= len(nodes) else []
+
+        return at_position
+    fn, kind = compile_expr(pred)
+
+    def keep(nodes, c):
+        if not nodes:
+            return nodes
+        saved = c.pos, c.size
+        c.size = len(nodes)
+        out = []
+        try:
+            for i, x in enumerate(nodes, 1):
+                c.pos = i
+                value = fn(x, c)
+                if value == i if type(value) is float else to_boolean(value):
+                    out.append(x)
+        finally:
+            c.pos, c.size = saved
+        return out
+
+    if kind == "bool":
+
+        def keep_bool(nodes, c):
+            if not nodes:
+                return nodes
+            saved = c.pos, c.size
+            c.size = len(nodes)
+            out = []
+            try:
+                for i, x in enumerate(nodes, 1):
+                    c.pos = i
+                    if fn(x, c):
+                        out.append(x)
+            finally:
+                c.pos, c.size = saved
+            return out
+
+        return keep_bool
+    return keep
