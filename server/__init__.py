@@ -1,0 +1,53 @@
+"""The giupho server: a Flask application assembled by `create_app`.
+
+Nothing happens at import time; `create_app` builds the app in a fixed order
+(defaults, instance and environment config, test config), binds the
+extensions and registers the blueprints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from server import db, errors, settings
+from server.api import bp as api_bp
+from server.openrosa import bp as openrosa_bp
+
+
+def create_app(
+    test_config: Mapping[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    """Build the giupho application.
+
+    `test_config` overrides every other source of configuration; the keys are
+    the config keys of `server.settings.SETTINGS` plus any Flask setting.
+    `instance_path` replaces Flask's default instance folder (`instance/` next
+    to the package), where the SQLite file, secret key and config.py live.
+    """
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    configure(app, test_config)
+    app.json.ensure_ascii = False  # Vietnamese text as UTF-8, not \u escapes.
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(openrosa_bp)
+    return app
+
+
+def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Load the configuration: defaults < instance config.py < environment < test_config."""
+    app.config.from_mapping(settings.defaults())
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(settings.from_environ())
+    if test_config is not None:
+        app.config.update(test_config)
+    settings.fill_instance_defaults(app.config, app.instance_path)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = max(
+            app.config["MAX_SUBMISSION_BYTES"], app.config["MAX_FORM_BYTES"]
+        )

@@ -1,0 +1,218 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3 document of the whole JSON API.
+
+Generated with apispec from the same marshmallow schemas that render the
+answers, so the document cannot drift from the wire. Every `/api/` route
+needs an entry in `OPERATIONS` (a test walks the URL map and fails on a route
+that has none); the summary and description come from the view's docstring.
+The document is built once per application, on first request.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Flask, current_app
+from marshmallow import Schema, fields, validate
+
+from server.models import FormState
+from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, HealthSchema
+from sync import protocol
+
+bp = Blueprint("openapi", __name__)
+
+API_PREFIX = "/api/"
+_EXTENSION_KEY = "giupho.openapi"
+
+
+class FormListSchema(Schema):
+    forms = fields.List(fields.Nested(FormSchema))
+
+
+class FormListQuerySchema(Schema):
+    state = fields.String(validate=validate.OneOf([s.value for s in FormState]))
+
+
+class UnitListSchema(Schema):
+    units = fields.List(fields.Nested(AdminUnitSchema))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """How one route is documented: its bodies, parameters and the problems it can answer."""
+
+    tag: str
+    response: type[Schema] | None = None
+    status: int = 200
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    public: bool = False
+    errors: tuple[int, ...] = ()
+    content: dict[str, Any] | None = None  # a non-JSON request body (multipart upload)
+    produces: str | None = None  # a non-JSON success body (XForm, media file)
+
+
+_UPLOAD = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "unit": {"type": "string", "description": 'Admin unit path, e.g. "11/03325".'},
+            },
+        }
+    }
+}
+
+#: Every JSON API route by endpoint name. A new route without an entry fails the tests.
+OPERATIONS: dict[str, Operation] = {
+    "api.health.health": Operation("system", HealthSchema, public=True, errors=(503,)),
+    "api.openapi.openapi_document": Operation("system", public=True, produces="application/json"),
+    "api.forms.upload_form": Operation(
+        "forms", FormVersionSchema, 201, content=_UPLOAD, errors=(400, 403, 404, 409, 413)
+    ),
+    "api.forms.publish_form": Operation("forms", FormVersionSchema, errors=(403, 404, 409)),
+    "api.forms.close_form": Operation("forms", FormVersionSchema, errors=(403, 404, 409)),
+    "api.forms.list_forms": Operation("forms", FormListSchema, query=FormListQuerySchema),
+    "api.units.list_units": Operation("units", UnitListSchema),
+    "api.sync.push": Operation(
+        "sync",
+        protocol.PushResponseSchema,
+        body=protocol.PushBatchSchema,
+        errors=(400, 413, 415),
+    ),
+    "api.sync.pull": Operation(
+        "sync", protocol.PullPageSchema, query=protocol.PullQuerySchema, errors=(400,)
+    ),
+    "api.sync.digest": Operation(
+        "sync", protocol.DigestResponseSchema, body=protocol.DigestRequestSchema, errors=(400,)
+    ),
+    "api.sync.server_time": Operation("sync", protocol.ServerTimeSchema, public=True),
+    "api.sync.download_form": Operation("sync", errors=(404,), produces="text/xml"),
+    "api.sync.download_media": Operation(
+        "sync", errors=(404,), produces="application/octet-stream"
+    ),
+}
+
+#: Schemas that travel inside `Change.data`; listed so clients find them in the document.
+DATA_SCHEMAS = (
+    protocol.FormDataSchema,
+    protocol.HouseholdDataSchema,
+    protocol.RedirectDataSchema,
+    protocol.RemovalDataSchema,
+    protocol.ReviewReturnDataSchema,
+)
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: `<conv:name>` becomes `{name}`."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def _docstring(view: Any) -> tuple[str, str]:
+    doc = inspect.cleandoc(view.__doc__ or "")
+    summary, _, rest = doc.partition("\n")
+    return summary.strip(), rest.strip()
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    if op.produces:
+        ok: dict[str, Any] = {"content": {op.produces: {"schema": {}}}}
+    elif op.response is not None:
+        ok = {"content": {"application/json": {"schema": op.response}}}
+    else:
+        ok = {}
+    responses: dict[str, Any] = {str(op.status): {"description": "Success", **ok}}
+    statuses = set(op.errors) | ({500} if op.public else {401, 500})
+    for status in sorted(statuses):
+        responses[str(status)] = "Problem"
+    return responses
+
+
+def _operation(op: Operation, view: Any, arguments: set[str]) -> dict[str, Any]:
+    summary, description = _docstring(view)
+    doc: dict[str, Any] = {
+        "tags": [op.tag],
+        "summary": summary,
+        "responses": _responses(op),
+        "parameters": [
+            {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+            for name in sorted(arguments)
+        ],
+    }
+    if description:
+        doc["description"] = description
+    if op.query is not None:
+        doc["parameters"].append({"in": "query", "schema": op.query})
+    if op.body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": op.body}},
+        }
+    elif op.content is not None:
+        doc["requestBody"] = {"required": True, "content": op.content}
+    doc["security"] = [] if op.public else [{"deviceToken": []}, {"password": []}]
+    return doc
+
+
+def _new_spec(api_version: str) -> APISpec:
+    spec = APISpec(
+        title="giupho JSON API",
+        version=api_version,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Forms, admin units and the JSON sync protocol (push, pull, digest). "
+            "Errors are problems from one catalogue, in Vietnamese or English by "
+            "Accept-Language."
+        },
+    )
+    spec.components.security_scheme("deviceToken", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("password", {"type": "http", "scheme": "basic"})
+    spec.components.schema("Problem", schema=protocol.ProblemSchema)
+    spec.components.response(
+        "Problem",
+        {
+            "description": "A problem from the catalogue (see `code`).",
+            "content": {"application/json": {"schema": "Problem"}},
+        },
+    )
+    for schema in DATA_SCHEMAS:
+        spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
+    return spec
+
+
+def build_document(app: Flask) -> dict[str, Any]:
+    """The OpenAPI document of every documented `/api/` route of `app`."""
+    try:
+        spec = _new_spec(version("giupho"))
+    except PackageNotFoundError:
+        spec = _new_spec("unknown")
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        op = OPERATIONS.get(rule.endpoint)
+        if not rule.rule.startswith(API_PREFIX) or op is None:
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(openapi_path(rule.rule), {})[method.lower()] = _operation(
+                op, view, set(rule.arguments)
+            )
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3 document of this API (no login needed)."""
+    document = current_app.extensions.get(_EXTENSION_KEY)
+    if document is None:
+        document = current_app.extensions[_EXTENSION_KEY] = build_document(current_app)
+    return document

@@ -1,0 +1,77 @@
+"""The database extensions, created unbound and bound to an app by `init_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import Migrate, upgrade
+from flask_sqlalchemy import SQLAlchemy
+
+from server.models import Base
+
+# Objects stay loaded after commit: services commit before the view renders the
+# response, and re-reading every row just to serialise it would double the queries.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+migrate = Migrate()
+
+#: Alembic scripts live next to the package (repository root `migrations/`).
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options for the configured database."""
+    url = sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        return {}
+    return {"pool_size": config["DB_POOL_SIZE"], "pool_pre_ping": True}
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):
+    """A connect listener that sets the pragmas every SQLite connection needs."""
+
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run while one writer commits; foreign keys are off by default
+        # in SQLite; busy_timeout makes a second writer wait instead of failing at once.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _begin_before_savepoint(conn: sa.Connection, _name: str) -> None:
+    """Open the SQLite transaction before a SAVEPOINT that would otherwise start one itself.
+
+    Python's sqlite3 module only sends BEGIN before INSERT/UPDATE/DELETE. A
+    SAVEPOINT sent first makes SQLite start a transaction of its own, which the
+    matching RELEASE then commits: rows written in the savepoint would survive
+    a rollback of the surrounding transaction (sync contract R8).
+    """
+    dbapi_connection = conn.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database and migrations to `app`."""
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_as_batch=True)
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(
+                engine, "connect", _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            )
+            sa.event.listen(engine, "savepoint", _begin_before_savepoint)
+
+
+def upgrade_database() -> None:
+    """Bring the schema of the current app's database to the latest migration."""
+    upgrade(directory=MIGRATIONS_DIR)

@@ -1,0 +1,71 @@
+"""Users, the admin units they work in, and the devices they sync from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, UTCDateTime, enum_column, utcnow
+from server.models.places import AdminUnit
+
+
+class Role(enum.StrEnum):
+    CADRE = "cadre"
+    COMMUNE_OFFICIAL = "commune_official"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+user_scope = sa.Table(
+    "user_scope",
+    Base.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "unit_id",
+        sa.ForeignKey("admin_units.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    # MD5(username:realm:password) for HTTP Digest (ODK Collect); see server.openrosa.auth.
+    digest_ha1: Mapped[str | None] = mapped_column(sa.String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    agency_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("agencies.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    units: Mapped[list[AdminUnit]] = relationship(secondary=user_scope)
+    devices: Mapped[list[Device]] = relationship(back_populates="user")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class Device(Base):
+    """A tablet or client credential: a random token of which only the hash is kept."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="devices")

@@ -1,0 +1,143 @@
+"""Submissions, their raw payloads and attachments, and the quarantine.
+
+A submission row is small and listed often; the raw payload it arrived as is
+immutable and large, so it lives in `submission_payloads` and is only read
+when someone asks for it. Nothing that reached the server is deleted: payloads
+that cannot be applied (conflicting resends, unknown forms) go to quarantine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, BigID, JSONDoc, UTCDateTime, enum_column, utcnow
+from server.models.forms import FormVersion
+
+
+class ReviewState(enum.StrEnum):
+    RECEIVED = "received"
+    HAS_ISSUES = "has_issues"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        sa.Index("ix_submissions_commune_state", "commune_id", "review_state"),
+        sa.Index("ix_submissions_village_received", "village_id", "received_at"),
+        sa.Index("ix_submissions_form_version_received", "form_version_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    # The unique constraint, not an application check, makes a delivery count once (R7).
+    instance_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    root_id: Mapped[str] = mapped_column(sa.String(100), index=True)
+    deprecated_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    instance_name: Mapped[str | None] = mapped_column(sa.String(300))
+    form_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("form_versions.id", ondelete="RESTRICT")
+    )
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONDoc, deferred=True)
+    canonical_hash: Mapped[str] = mapped_column(sa.String(64))
+    review_state: Mapped[ReviewState] = mapped_column(
+        enum_column(ReviewState), default=ReviewState.RECEIVED
+    )
+    superseded: Mapped[bool] = mapped_column(default=False)
+    # What breaks the form (R6): [{path, code, message, message_vi, severity, value}].
+    issues: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc, deferred=True)
+    submitter_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    device_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("devices.id", ondelete="RESTRICT"), index=True
+    )
+    device_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Device clock minus server clock at the device's last sync, in seconds (C5).
+    clock_offset_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    commune_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("admin_units.id", ondelete="RESTRICT")
+    )
+    village_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("admin_units.id", ondelete="RESTRICT")
+    )
+
+    form_version: Mapped[FormVersion] = relationship()
+    payload: Mapped[SubmissionPayload] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", uselist=False
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="submission", order_by="Attachment.filename"
+    )
+
+
+class SubmissionPayload(Base):
+    """The bytes a submission arrived as (XML or JSON), exactly as received."""
+
+    __tablename__ = "submission_payloads"
+
+    submission_id: Mapped[int] = mapped_column(
+        BigID, sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(sa.String(120))
+    body: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+    submission: Mapped[Submission] = relationship(back_populates="payload")
+
+
+class Attachment(Base):
+    """A file sent with a submission; the bytes live in the attachment store at `storage_path`."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        BigID, sa.ForeignKey("submissions.id", ondelete="RESTRICT")
+    )
+    filename: Mapped[str] = mapped_column(sa.String(300))
+    content_type: Mapped[str] = mapped_column(sa.String(120))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_path: Mapped[str] = mapped_column(sa.String(500))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+
+class QuarantineItem(Base):
+    """A payload the server kept but could not apply, with why (a problem code) and context."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (sa.Index("ix_quarantine_form", "form_id", "form_version"),)
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    reason_code: Mapped[str] = mapped_column(sa.String(10))
+    message: Mapped[str] = mapped_column(sa.Text)
+    content_type: Mapped[str] = mapped_column(sa.String(120))
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    instance_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        BigID, sa.ForeignKey("submissions.id", ondelete="RESTRICT"), index=True
+    )
+    form_id: Mapped[str | None] = mapped_column(sa.String(200))
+    form_version: Mapped[str | None] = mapped_column(sa.String(100))
+    submitter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("devices.id", ondelete="RESTRICT"))
+    # What reprocessing needs besides the payload: attachments kept on disk, device
+    # time and clock offset, the Vietnamese message, the payload's SHA-256.
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+
+    submission: Mapped[Submission | None] = relationship()

@@ -1,0 +1,44 @@
+"""Services: the only code that touches the database session and owns transactions.
+
+A public write function is `@transactional`: called from a view or a command
+it runs as one transaction and commits before returning; called from another
+transactional function it joins the caller's transaction, so a composite
+operation (the demo seed, an ingest with its audit rows) commits or fails
+as a whole.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import ParamSpec, TypeVar
+
+from server.db import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_depth: ContextVar[int] = ContextVar("giupho_transaction_depth", default=0)
+
+
+def transactional(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run `fn` in a transaction: commit when the outermost call returns, roll back on error."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        depth = _depth.get()
+        token = _depth.set(depth + 1)
+        try:
+            result = fn(*args, **kwargs)
+            if depth == 0:
+                db.session.commit()
+            return result
+        except BaseException:
+            if depth == 0:
+                db.session.rollback()
+            raise
+        finally:
+            _depth.reset(token)
+
+    return wrapper

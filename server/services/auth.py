@@ -1,0 +1,178 @@
+"""Passwords (argon2) and device tokens (random, stored hashed, revocable).
+
+Passwords are hashed with argon2id because people choose weak ones. Device
+tokens are 256 random bits, so a single SHA-256 is enough to make a stolen
+database useless and keeps the lookup to one indexed equality per request.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from server.db import db
+from server.models import Device, User
+from server.models.base import utcnow
+from server.problems import Problem
+from server.services import audit, transactional
+
+#: The HTTP Digest realm. It is part of every stored HA1, so it never changes.
+DIGEST_REALM = "giupho"
+
+#: How stale `last_seen_at` may get before a request refreshes it (one write per
+#: device per interval instead of one per request).
+LAST_SEEN_RESOLUTION = dt.timedelta(minutes=5)
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"], memory_cost=config["ARGON2_MEMORY_KIB"]
+    )
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password` with the configured cost."""
+    return _hasher().hash(password)
+
+
+def digest_ha1(username: str, password: str) -> str:
+    """HA1 = MD5(username:realm:password), what HTTP Digest (RFC 7616, MD5) checks against.
+
+    ODK Collect only speaks Digest with MD5, so the server has to keep this
+    password-equivalent value (for this realm only) beside the argon2 hash;
+    `OPENROSA_DIGEST` turns Digest off where that trade-off is not wanted.
+    """
+    text = f"{username}:{DIGEST_REALM}:{password}"
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches `password_hash`; False for a missing or corrupt hash."""
+    if not password_hash:
+        return False
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@transactional
+def set_password(user: User, password: str, actor: User | None = None) -> None:
+    """Give `user` a new password."""
+    user.password_hash = hash_password(password)
+    user.digest_ha1 = digest_ha1(user.username, password)
+    audit.record(actor, "user.password", user)
+
+
+def authenticate_password(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None.
+
+    A hash written with weaker parameters than the current ones is upgraded
+    on a successful login.
+    """
+    username = username.strip().lower()  # usernames are stored lower-case
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        _hasher().hash(password)  # same cost as a real check: do not reveal which names exist
+        return None
+    if not user.active or not verify_password(user.password_hash, password):
+        return None
+    # Users created before Digest existed get their HA1 at their next password login.
+    if _hasher().check_needs_rehash(user.password_hash) or user.digest_ha1 != digest_ha1(
+        user.username, password
+    ):
+        _rehash(user, password)
+    return user
+
+
+@transactional
+def _rehash(user: User, password: str) -> None:
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.digest_ha1 = digest_ha1(user.username, password)
+
+
+def digest_user(username: str) -> User | None:
+    """The active user `username` with a Digest HA1, or None (unknown, inactive, no password)."""
+    user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active or not user.digest_ha1:
+        return None
+    return user
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a device token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh device token: 256 random bits, URL-safe (it goes in ODK Collect's server URL)."""
+    return secrets.token_urlsafe(32)
+
+
+def demo_token(username: str) -> str:
+    """The device token the demo seed gives `username`, derived from the secret key.
+
+    Derived rather than random so `run` can print the ODK Collect link again
+    on every start while the database only stores its hash.
+    """
+    key = current_app.config["SECRET_KEY"].encode("utf-8")
+    digest = hmac.new(key, f"giupho-demo-device:{username}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+@transactional
+def register_device(
+    user: User, name: str, token: str | None = None, actor: User | None = None
+) -> tuple[Device, str]:
+    """Create a device credential for `user`; returns it with the token (shown only once)."""
+    token = token or new_token()
+    device = Device(user=user, name=name, token_hash=token_hash(token))
+    db.session.add(device)
+    audit.record(actor, "device.register", device, user=user.username, name=name)
+    return device, token
+
+
+@transactional
+def revoke_device(device: Device, actor: User | None = None) -> None:
+    """Revoke `device`: its token stops working at once; nothing it sent is touched."""
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        audit.record(actor, "device.revoke", device)
+
+
+def authenticate_token(token: str) -> Device:
+    """The device holding `token`, for an active user.
+
+    Raises Problem 401.1 for an unknown token or an inactive user, 401.2 for a
+    revoked device.
+    """
+    stmt = (
+        sa.select(Device)
+        .options(joinedload(Device.user))
+        .where(Device.token_hash == token_hash(token))
+    )
+    device = db.session.scalar(stmt)
+    if device is None or not device.user.active:
+        raise Problem("401.1")
+    if device.revoked_at is not None:
+        raise Problem("401.2")
+    now = utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
+        _touch(device, now)
+    return device
+
+
+@transactional
+def _touch(device: Device, now: dt.datetime) -> None:
+    device.last_seen_at = now

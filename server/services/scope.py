@@ -1,0 +1,142 @@
+"""Scope: which admin units, forms and submissions a user may read and write.
+
+A user's scope is the set of admin units assigned to them (`user_scope`) and
+everything below those units. Roles set what they may do inside it:
+
+* admin: everything, everywhere;
+* coordinator: their province or district: manage forms and users there;
+* commune official: their commune(s): review what was collected there;
+* cadre: their villages: collect, and read what they collected.
+
+Every query that lists data for a user goes through a function here, so a
+missing filter is a bug in one place, not in every view. Functions return
+SQL (`Select`) to be refined further, never lists, so filters compose (the
+recursive CTEs are anonymous, so several can share one statement).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from server.db import db
+from server.models import AdminUnit, Form, FormState, FormVersion, Role, Submission, User
+from server.models.people import user_scope
+from server.problems import Problem
+
+FORM_MANAGERS = frozenset({Role.COORDINATOR, Role.ADMIN})
+
+
+def is_admin(user: User) -> bool:
+    return user.role == Role.ADMIN
+
+
+def _assigned(user: User) -> sa.Select:
+    return sa.select(user_scope.c.unit_id).where(user_scope.c.user_id == user.id)
+
+
+def _descendants(roots: sa.Select) -> sa.Select:
+    """Ids of `roots` and every unit below them (a recursive CTE: the tree is at most 4 deep)."""
+    tree = sa.select(AdminUnit.id).where(AdminUnit.id.in_(roots)).cte(recursive=True)
+    child = aliased(AdminUnit)
+    tree = tree.union(sa.select(child.id).where(child.parent_id == tree.c.id))
+    return sa.select(tree.c.id)
+
+
+def _ancestors(roots: sa.Select) -> sa.Select:
+    """Ids of `roots` and every unit above them."""
+    tree = (
+        sa.select(AdminUnit.id, AdminUnit.parent_id)
+        .where(AdminUnit.id.in_(roots))
+        .cte(recursive=True)
+    )
+    parent = aliased(AdminUnit)
+    tree = tree.union(sa.select(parent.id, parent.parent_id).where(parent.id == tree.c.parent_id))
+    return sa.select(tree.c.id)
+
+
+def unit_ids(user: User) -> sa.Select | None:
+    """Ids of the units `user` works in (assigned units and below); None means all (admin)."""
+    if is_admin(user):
+        return None
+    return _descendants(_assigned(user))
+
+
+def readable_unit_ids(user: User) -> sa.Select | None:
+    """Ids of units `user` may see: their scope plus the units above it (names for context)."""
+    if is_admin(user):
+        return None
+    down = _descendants(_assigned(user))
+    up = _ancestors(_assigned(user))
+    return sa.union(down, up).subquery().select()
+
+
+def units(user: User) -> sa.Select:
+    """The admin units `user` may see."""
+    ids = readable_unit_ids(user)
+    stmt = sa.select(AdminUnit)
+    return stmt if ids is None else stmt.where(AdminUnit.id.in_(ids))
+
+
+def in_scope(user: User, unit: AdminUnit) -> sa.Select:
+    """SQL answering whether `unit` is inside `user`'s scope (read it with `session.scalar`)."""
+    ids = unit_ids(user)
+    if ids is None:
+        return sa.select(sa.true())
+    return sa.select(sa.literal(unit.id).in_(ids))
+
+
+def forms(user: User) -> sa.Select:
+    """The forms `user` may see.
+
+    A form bound to a unit is visible inside that unit and to users of the
+    units above it (a cadre sees the province's forms; a commune official
+    never sees another commune's). Only form managers see forms that have no
+    published or closed version yet.
+    """
+    stmt = sa.select(Form)
+    if not is_admin(user):
+        up = _ancestors(_assigned(user))
+        down = _descendants(_assigned(user))
+        stmt = stmt.where(
+            sa.or_(Form.unit_id.is_(None), Form.unit_id.in_(up), Form.unit_id.in_(down))
+        )
+    if user.role not in FORM_MANAGERS:
+        stmt = stmt.where(
+            sa.exists().where(FormVersion.form_pk == Form.id, FormVersion.state != FormState.DRAFT)
+        )
+    return stmt
+
+
+def form_versions(user: User) -> sa.Select:
+    """The form versions `user` may see: drafts only for form managers."""
+    form_ids = forms(user).with_only_columns(Form.id)
+    stmt = sa.select(FormVersion).where(FormVersion.form_pk.in_(form_ids))
+    if user.role not in FORM_MANAGERS:
+        stmt = stmt.where(FormVersion.state != FormState.DRAFT)
+    return stmt
+
+
+def submissions(user: User) -> sa.Select:
+    """The submissions `user` may read: those in their units, and a cadre's own."""
+    stmt = sa.select(Submission)
+    ids = unit_ids(user)
+    if ids is None:
+        return stmt
+    in_units = sa.or_(Submission.commune_id.in_(ids), Submission.village_id.in_(ids))
+    if user.role == Role.CADRE:
+        # A cadre's villages are below the commune: only the village says it is theirs.
+        in_units = sa.or_(Submission.village_id.in_(ids), Submission.submitter_id == user.id)
+    return stmt.where(in_units)
+
+
+def require_role(user: User, *roles: Role) -> None:
+    """Raise 403.1 unless `user` has one of `roles`."""
+    if user.role not in roles:
+        raise Problem("403.1")
+
+
+def require_unit(user: User, unit: AdminUnit) -> None:
+    """Raise 403.2 unless `unit` is inside `user`'s scope."""
+    if not db.session.scalar(in_scope(user, unit)):
+        raise Problem("403.2", what=unit.name)

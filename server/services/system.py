@@ -1,0 +1,19 @@
+"""Operational checks."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from server.db import db
+
+
+def database_ok() -> bool:
+    """Whether the database answers a trivial query (the error is logged, not raised)."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return False
+    return True

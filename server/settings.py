@@ -1,0 +1,246 @@
+"""Every setting giupho reads, as one table: environment variable, default, help.
+
+The table feeds `app.config` (see `server.create_app`), the `--help` of the
+commands and the documentation, so a setting cannot exist in one and be
+missing from the others. Values come from, later winning: these defaults, the
+instance folder's `config.py`, the environment, and `create_app(test_config)`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a yes/no value, got {text!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: `env` is read from the environment into `app.config[key]`."""
+
+    env: str
+    key: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "GIUPHO_DATABASE_URL",
+        "SQLALCHEMY_DATABASE_URI",
+        None,
+        "Database URL. Default: SQLite file giupho.sqlite3 in the instance folder. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/dbname.",
+    ),
+    Setting(
+        "GIUPHO_SECRET_KEY",
+        "SECRET_KEY",
+        None,
+        "Key that signs sessions and derives demo tokens. Default: generated once and "
+        "kept in the instance folder (file secret_key).",
+    ),
+    Setting(
+        "GIUPHO_MAX_SUBMISSION_BYTES",
+        "MAX_SUBMISSION_BYTES",
+        10 * MiB,
+        "Largest submission request accepted, attachments included (bytes). ODK Collect "
+        "splits bigger submissions over several requests.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_MAX_FORM_BYTES",
+        "MAX_FORM_BYTES",
+        10 * MiB,
+        "Largest form file (XLSForm or XForm) accepted at upload (bytes).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_ATTACHMENT_DIR",
+        "ATTACHMENT_DIR",
+        None,
+        "Folder where submission attachments are stored. Default: attachments/ in the "
+        "instance folder.",
+    ),
+    Setting(
+        "GIUPHO_SQLITE_BUSY_TIMEOUT_MS",
+        "SQLITE_BUSY_TIMEOUT_MS",
+        5000,
+        "SQLite only: how long a writer waits for the lock before failing (ms).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_DB_POOL_SIZE",
+        "DB_POOL_SIZE",
+        5,
+        "PostgreSQL only: connections kept open per worker process.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_ARGON2_TIME_COST",
+        "ARGON2_TIME_COST",
+        3,
+        "Argon2 password hashing: iterations.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_ARGON2_MEMORY_KIB",
+        "ARGON2_MEMORY_KIB",
+        65536,
+        "Argon2 password hashing: memory per hash (KiB).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_DEFAULT_LANGUAGE",
+        "DEFAULT_LANGUAGE",
+        "vi",
+        "Language of messages when the client does not ask for one (vi or en).",
+    ),
+    Setting(
+        "GIUPHO_DEMO_PASSWORD",
+        "DEMO_PASSWORD",
+        "giupho-demo",
+        "Password given to the demo users that `seed` creates. Demo only: change it or "
+        "never seed a real deployment.",
+    ),
+    Setting(
+        "GIUPHO_PUBLIC_URL",
+        "PUBLIC_URL",
+        None,
+        "Base URL tablets use to reach this server (for printed ODK Collect links). "
+        "Default: http://127.0.0.1:PORT.",
+    ),
+    Setting(
+        "GIUPHO_ALLOW_INSECURE_BASIC",
+        "ALLOW_INSECURE_BASIC",
+        False,
+        "Accept HTTP Basic passwords on OpenRosa over plain HTTP (development and tests "
+        "only: the password crosses the network readable). Without it Basic needs HTTPS.",
+        _bool,
+    ),
+    Setting(
+        "GIUPHO_OPENROSA_DIGEST",
+        "OPENROSA_DIGEST",
+        True,
+        "Offer HTTP Digest (MD5, what ODK Collect speaks) on OpenRosa. It needs a "
+        "password-equivalent MD5 per user in the database; turn it off to allow only "
+        "device-token links and Basic over HTTPS.",
+        _bool,
+    ),
+    Setting(
+        "GIUPHO_SYNC_MAX_ITEMS",
+        "SYNC_MAX_ITEMS",
+        500,
+        "JSON sync push: most submissions accepted in one batch (more gets 413).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_SYNC_MAX_BYTES",
+        "SYNC_MAX_BYTES",
+        16 * MiB,
+        "JSON sync push: largest batch after gzip decompression (bytes; more gets 413).",
+        int,
+    ),
+    Setting("GIUPHO_LOG_LEVEL", "LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
+    Setting(
+        "GIUPHO_SQL_ECHO",
+        "SQLALCHEMY_ECHO",
+        False,
+        "Log every SQL statement (debugging only).",
+        _bool,
+    ),
+)
+
+
+def defaults() -> dict[str, Any]:
+    """The default of every setting, by config key."""
+    return {s.key: s.default for s in SETTINGS}
+
+
+def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings present in the environment, parsed, by config key.
+
+    A value that does not parse raises ValueError naming the variable, so a
+    typo stops the server at start instead of misconfiguring it.
+    """
+    environ = os.environ if environ is None else environ
+    found = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None:
+            continue
+        try:
+            found[setting.key] = setting.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"{setting.env}: {exc}") from None
+    return found
+
+
+def normalise_database_url(url: str) -> str:
+    """Route bare `postgresql://` URLs to psycopg 3, the only PostgreSQL driver installed."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def fill_instance_defaults(config: dict[str, Any], instance_path: str) -> None:
+    """Fill the settings whose default lives in the instance folder, creating what is needed."""
+    instance = Path(instance_path)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'giupho.sqlite3'}"
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if not config.get("ATTACHMENT_DIR"):
+        config["ATTACHMENT_DIR"] = str(instance / "attachments")
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = stored_secret_key(instance / "secret_key")
+
+
+def stored_secret_key(path: Path) -> str:
+    """The secret key kept at `path`, generated (readable by the owner only) on first use."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written aside then linked into place: two workers starting at once must neither
+    # read a half-written file nor end up with two different keys.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
+def help_text() -> str:
+    """The settings table as plain text, for `--help` epilogues and the docs.
+
+    Starts with click's no-rewrap marker so the table keeps its layout in `--help`.
+    """
+    lines = ["\b", "Settings (environment variables):"]
+    for s in SETTINGS:
+        default = "see text" if s.default is None else repr(s.default)
+        lines.append(f"  {s.env} (default: {default})")
+        lines += textwrap.wrap(
+            s.help, width=76, initial_indent="      ", subsequent_indent="      "
+        )
+    return "\n".join(lines)

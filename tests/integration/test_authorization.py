@@ -1,0 +1,384 @@
+"""Authorisation, generated from the route map: nobody reaches another area's data.
+
+Every rule of `app.url_map` (JSON API, OpenRosa with a key in the URL and
+with Basic, later the web site) and each of its methods is called by every
+role (cadre, commune official, coordinator, admin, anonymous, a revoked
+device or deactivated account) about resources of ANOTHER province (Lào
+Cai: its forms, a household, a submission, a media file). `ACCESS` states
+what each endpoint is; a new endpoint that `ACCESS` does not classify fails
+`test_every_endpoint_is_classified`, so nobody can add a route without
+saying who may call it.
+
+What "refused" means: 401, 403 or 404, never 2xx, and never a word of the
+other area's data in the body (its form title, household head, submission
+id or unit names). The admin works everywhere, so the same request by the
+admin must succeed: that proves each request names a real resource and is
+refused for authorisation, not because it was malformed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+
+from forms.instance import to_xml
+from server import create_app
+from server.db import db
+from server.models import FormMedia, Role, User
+from server.services import admin_units, ingest, users
+from server.services import forms as form_service
+from tests.conftest import empty_tables
+from tests.integration.contract.drivers import OPENROSA_HEADERS, answers_item
+from tests.integration.contract.submissions import (
+    household_id,
+    instance_id,
+    registration,
+    registration_form,
+    visit,
+    visit_form,
+)
+from tests.integration.database import build_app, dispose_app
+from tests.integration.helpers import PASSWORD, basic, bearer
+from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
+
+ROLES = ("anonymous", "revoked", "cadre", "commune_official", "coordinator", "admin")
+USERS = {"cadre": "cadre_a", "commune_official": "official_a", "coordinator": "coordinator",
+         "admin": "admin"}  # fmt: skip
+GLOBAL = {"admin"}  # roles whose scope is everywhere: nothing is outside it
+
+# What an endpoint is, for a caller asking about another province:
+PUBLIC = "public"  # anyone, no credentials (health, server time, API description)
+SIGNED_IN = "signed in"  # any valid credential, nothing scoped (OpenRosa HEAD preflight)
+LISTING = "listing"  # signed in; answers with the caller's own scope only
+TARGET = "target"  # the URL or body names another province's resource: refused
+ITEM_TARGET = "item target"  # a batch: answered 200, each item about another province refused
+PROBE = "probe"  # asks about another province's record: answered as for one that does not exist
+
+ACCESS: dict[tuple[str, str], str] = {
+    ("api.health.health", "GET"): PUBLIC,
+    ("api.openapi.openapi_document", "GET"): PUBLIC,
+    ("api.sync.server_time", "GET"): PUBLIC,
+    ("static", "GET"): PUBLIC,
+    ("api.units.list_units", "GET"): LISTING,
+    ("api.forms.list_forms", "GET"): LISTING,
+    ("api.forms.upload_form", "POST"): TARGET,
+    ("api.forms.publish_form", "POST"): TARGET,
+    ("api.forms.close_form", "POST"): TARGET,
+    ("api.sync.pull", "GET"): LISTING,
+    ("api.sync.push", "POST"): ITEM_TARGET,
+    ("api.sync.digest", "POST"): PROBE,
+    ("api.sync.download_form", "GET"): TARGET,
+    ("api.sync.download_media", "GET"): TARGET,
+    ("openrosa.form_list", "GET"): LISTING,
+    ("openrosa.form_download", "GET"): TARGET,
+    ("openrosa.manifest", "GET"): TARGET,
+    ("openrosa.media", "GET"): TARGET,
+    ("openrosa.integrity", "GET"): PROBE,
+    ("openrosa.submission", "HEAD"): SIGNED_IN,
+    ("openrosa.submission", "POST"): TARGET,
+}
+
+REFUSED = {401, 403, 404}
+NOWHERE_ID = "5e0e0b2c-0000-4000-8000-000000000000"  # a household id nobody has
+
+
+def _app_for_the_route_map():
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "route-map"},
+        instance_path=tempfile.mkdtemp(prefix="giupho-routes-"),
+    )
+
+
+def routes() -> list[tuple[str, str, str]]:
+    """(endpoint, method, rule) of every route; HEAD only where a view declares it."""
+    found = []
+    for rule in _app_for_the_route_map().url_map.iter_rules():
+        methods = set(rule.methods) - {"OPTIONS"}
+        if "GET" in methods:
+            methods.discard("HEAD")  # Flask answers HEAD for every GET by itself
+        found += [(rule.endpoint, method, rule.rule) for method in sorted(methods)]
+    return sorted(found)
+
+
+ROUTES = routes()
+
+
+def test_every_endpoint_is_classified():
+    """A route nobody classified fails here: decide who may call it, then add it to ACCESS."""
+    present = {(endpoint, method) for endpoint, method, _rule in ROUTES}
+    assert present - set(ACCESS) == set(), "unclassified endpoints"
+    assert set(ACCESS) - present == set(), "ACCESS lists endpoints that no longer exist"
+
+
+# -- another province, and everything in it ------------------------------------------------
+
+
+@dataclass
+class Outside:
+    """Another province's resources, and the words that would betray them in a body."""
+
+    world: World
+    form_id: str = "giupho_lao_cai_visit"
+    form_title: str = "Thăm hộ Lào Cai (nội bộ)"
+    registration_id: str = "giupho_lao_cai_registration"
+    version: str = ""
+    household_id: str = ""
+    head_name: str = "Sùng A Dính"
+    submission_id: str = ""
+    media: str = "so-do-ban.png"
+    markers: list[str] = field(default_factory=list)  # its data: never in anyone else's answer
+    places: list[str] = field(default_factory=lambda: ["Lào Cai", "Bắc Hà"])  # not in listings
+
+
+def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
+    """A shipped XForm turned into Lào Cai's own form: its id, title and place choices."""
+    text = xform.decode("utf-8").replace(f'id="{old_id}"', f'id="{form_id}"')
+    text = text.replace("<name>11</name>", "<name>15</name>")
+    text = text.replace("<province>11</province>", "<province>15</province>")
+    text = text.replace("03325", "02839")
+    if title is not None:
+        text = re.sub(r"<h:title>[^<]*</h:title>", f"<h:title>{title}</h:title>", text)
+    return text.encode("utf-8")
+
+
+def _make_outside(world: World) -> Outside:
+    """Lào Cai's two forms (one with a media file), a household there and its submission."""
+    out = Outside(world)
+    province = admin_units.find(world.places.other_province)
+    registration_xform = _lao_cai(
+        registration_form().xform, out.registration_id, registration_form().form_id
+    )
+    visit_xform = _lao_cai(visit_form().xform, out.form_id, visit_form().form_id, out.form_title)
+    for data in (registration_xform, visit_xform):
+        uploaded = form_service.upload(data, "lao_cai.xml", None, province).version
+        form_service.publish(None, uploaded.form.form_id, uploaded.version)
+    out.version = uploaded.version
+    db.session.add(FormMedia(form_version=uploaded, filename=out.media, content_type="image/png",
+                             size=4, md5="0" * 32, data=b"\x89PNG"))  # fmt: skip
+    db.session.commit()
+    household = registration(
+        village=FormPlaces.answer(world.places.other_village),
+        head_name=out.head_name,
+        place__province=world.places.other_province,
+    )
+    household.attrs["id"] = out.registration_id
+    receipt = ingest.receive_xml(to_xml(household), user=users.find("cadre_other"))
+    assert receipt.result == "accepted", receipt.issues
+    out.household_id, out.submission_id = household_id(household), instance_id(household)
+    out.markers = [out.form_title, out.head_name, out.submission_id]
+    return out
+
+
+@pytest.fixture(scope="module")
+def shared(database, tmp_path_factory):
+    """One app per backend for the whole module, and a world built once into it."""
+    state = {"app": None, "outside": None, "database": database,
+             "instance": str(tmp_path_factory.mktemp("authz"))}  # fmt: skip
+    yield state
+    if state["app"] is not None:
+        dispose_app(state["app"])
+
+
+def _world_is_there(app) -> bool:
+    with app.app_context():
+        found = db.session.scalar(sa.select(User.id).where(User.username == "former"))
+        db.session.remove()
+    return found is not None
+
+
+@pytest.fixture
+def outside(shared) -> Outside:
+    """The world and Lào Cai, rebuilt (in a fresh app) when another test emptied the tables.
+
+    Refused requests change nothing, and the admin's successful ones only add
+    (a version, a visit) or close a form no other request uses, so the tests
+    of this module can share one world.
+    """
+    if shared["app"] is None or not _world_is_there(shared["app"]):
+        if shared["app"] is not None:
+            dispose_app(shared["app"])  # its caches name rows that are gone
+        app = shared["app"] = build_app(
+            shared["database"], shared["instance"], ALLOW_INSECURE_BASIC=True
+        )
+        with app.app_context():
+            empty_tables()
+            world = populate_world(publish_shipped_xforms)
+            former = users.create_user("former", "Former", Role.CADRE, PASSWORD)
+            users.deactivate(former)
+            shared["outside"] = _make_outside(world)
+            db.session.remove()
+    return shared["outside"]
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    kwargs: dict
+
+
+def _credentials(role: str, out: Outside, key_in_url: bool) -> tuple[str | None, dict]:
+    """(token for a /key/ URL, headers) of `role`."""
+    tokens = out.world.tokens
+    if key_in_url:
+        token = {"anonymous": "no-such-token-" + "x" * 20, "revoked": out.world.revoked_token}
+        return token.get(role) or tokens[USERS[role]], {}
+    if role == "anonymous":
+        return None, {}
+    if role == "revoked":
+        return None, basic("former")  # a deactivated account
+    return None, basic(USERS[role])
+
+
+def _bearer(role: str, out: Outside) -> dict:
+    if role == "anonymous":
+        return {}
+    token = out.world.revoked_token if role == "revoked" else out.world.tokens[USERS[role]]
+    return bearer(token)
+
+
+def _other_visit(out: Outside, role: str):
+    """A visit of Lào Cai's household, as `role`'s tablet would send it."""
+    return visit(out.household_id, base_version=1, username=USERS.get(role, role))
+
+
+def _path(rule: str, values: dict[str, str]) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: values[m.group(1)], rule)
+
+
+def _integrity_query(role: str, out: Outside, probe_id: str) -> dict:
+    return {"query_string": {"id": probe_id}}
+
+
+def _digest_body(role: str, out: Outside, probe_id: str) -> dict:
+    return {"json": {"households": {probe_id: 1}}}
+
+
+def _push_body(role: str, out: Outside, probe_id: str) -> dict:
+    return {"json": {"items": [answers_item(_other_visit(out, role))]}}
+
+
+def _submission_body(role: str, out: Outside, probe_id: str) -> dict:
+    xml = to_xml(_other_visit(out, role))
+    return {
+        "data": {"xml_submission_file": (io.BytesIO(xml), "s.xml", "text/xml")},
+        "content_type": "multipart/form-data",
+    }
+
+
+def _upload_body(role: str, out: Outside, probe_id: str) -> dict:
+    """A new version of Lào Cai's visit form, for Lào Cai."""
+    form = visit_form()
+    newer = form.xform.replace(
+        f'version="{form.version}"'.encode(), f'version="{uuid.uuid4().int % 10**9}"'.encode()
+    )
+    data = _lao_cai(newer, out.form_id, form.form_id, out.form_title)
+    unit = out.world.places.other_province
+    return {
+        "data": {"file": (io.BytesIO(data), "lao_cai.xml"), "unit": unit},
+        "content_type": "multipart/form-data",
+    }
+
+
+#: What a request carries besides its URL, by (endpoint, method).
+REQUEST_PARTS = {
+    ("openrosa.integrity", "GET"): _integrity_query,
+    ("api.sync.digest", "POST"): _digest_body,
+    ("api.sync.push", "POST"): _push_body,
+    ("openrosa.submission", "POST"): _submission_body,
+    ("api.forms.upload_form", "POST"): _upload_body,
+}
+
+
+def _headers(endpoint: str, rule: str, role: str, out: Outside) -> tuple[str | None, dict]:
+    """(token for a /key/ URL, headers) of `role` calling `rule`."""
+    if endpoint.startswith("api."):
+        return None, _bearer(role, out)
+    token, headers = _credentials(role, out, "<token>" in rule)
+    if endpoint.startswith("openrosa."):
+        headers = headers | OPENROSA_HEADERS
+    return token, headers
+
+
+def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, probe_id: str):
+    """The request `role` makes to `endpoint` about Lào Cai (or about `probe_id` for a probe)."""
+    token, headers = _headers(endpoint, rule, role, out)
+    # Publishing and closing use the registration form: no other request reads it.
+    changes_state = endpoint.endswith(("publish_form", "close_form"))
+    form_id = out.registration_id if changes_state else out.form_id
+    version = registration_form().version if changes_state else out.version
+    filename = "robots.txt" if endpoint == "static" else out.media
+    values = {"token": token or "", "form_id": form_id, "version": version,
+              "filename": filename, "dataset": "households"}  # fmt: skip
+    parts = REQUEST_PARTS.get((endpoint, method))
+    kwargs = {"headers": headers} | (parts(role, out, probe_id) if parts else {})
+    return Call(method, _path(rule, values), kwargs)
+
+
+def send(client, call: Call):
+    return client.open(call.path, method=call.method, **call.kwargs)
+
+
+# -- the matrix ------------------------------------------------------------------------------
+
+
+def _leaks(body: str, out: Outside, kind: str) -> list[str]:
+    """The other province's words found in `body`.
+
+    Official unit names are public; a listing must still not include the
+    other province's units, but a refusal may name the unit the caller asked for.
+    """
+    markers = out.markers + (out.places if kind == LISTING else [])
+    return [marker for marker in markers if marker in body]
+
+
+def _essence(response) -> tuple:
+    """What a probe answer says, without what changes from call to call or echoes the request."""
+    body = response.get_data().decode("utf-8", "replace")
+    data = response.get_json(silent=True)
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k not in ("server_time", "cursor")}
+        body = json.dumps(data, sort_keys=True)
+    return response.status_code, body
+
+
+@pytest.mark.parametrize("endpoint, method, rule", ROUTES, ids=[f"{m} {r}" for _e, m, r in ROUTES])
+def test_no_role_reaches_another_provinces_data(shared, outside, endpoint, method, rule):
+    kind = ACCESS[(endpoint, method)]
+    client = shared["app"].test_client()
+    for role in ROLES:  # the admin last: its successful writes must not change the others' answers
+        call = build_call(endpoint, method, rule, role, outside, outside.household_id)
+        response = send(client, call)
+        status, body = response.status_code, response.get_data().decode("utf-8", "replace")
+        where = f"{role}: {call.method} {call.path} -> {status} {body[:300]}"
+        if role not in GLOBAL:
+            assert _leaks(body, outside, kind) == [], where
+        signed_in = role not in ("anonymous", "revoked")
+        if kind == PUBLIC:
+            assert status < 500, where
+        elif not signed_in:
+            assert status == 401, where
+        elif kind in (SIGNED_IN, LISTING) or role in GLOBAL:
+            assert 200 <= status < 300, where
+            if kind == ITEM_TARGET:
+                assert [r["status"] for r in response.get_json()["results"]] == [201], where
+        elif kind == TARGET:
+            assert status in REFUSED, where
+        elif kind == ITEM_TARGET:
+            assert status == 200, where
+            (item,) = response.get_json()["results"]
+            assert item["status"] in REFUSED and item["result"] == "quarantined", where
+        elif kind == PROBE:
+            nowhere = send(client, build_call(endpoint, method, rule, role, outside, NOWHERE_ID))
+            masked = _essence(response)[1].replace(outside.household_id, NOWHERE_ID)
+            assert (status, masked) == _essence(nowhere), where

@@ -1,0 +1,101 @@
+"""Errors: one JSON shape from one catalogue, in Vietnamese or English, never a stack trace."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from flask import Blueprint
+
+from server.models import Role
+from server.problems import CATALOGUE, Problem, placeholders
+from tests.integration.helpers import basic
+
+SHAPE = {"code", "message", "details"}
+
+
+def test_catalogue_codes_match_their_status_and_have_both_languages():
+    for code, entry in CATALOGUE.items():
+        assert re.fullmatch(r"[45]\d\d\.\d+", code)
+        assert int(code.split(".")[0]) == entry.status
+        assert entry.message and entry.message_vi and entry.message != entry.message_vi
+        # Both messages must name the same facts (the Vietnamese may add translated words).
+        assert placeholders(entry.message) <= {
+            p.removesuffix("_vi") for p in placeholders(entry.message_vi)
+        } | placeholders(entry.message_vi), code
+
+
+def test_unknown_code_is_a_programming_error():
+    with pytest.raises(KeyError):
+        Problem("499.9")
+
+
+def test_unknown_route_is_404_1_in_the_one_shape(client):
+    response = client.get("/api/v1/nothing-here", headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    assert response.is_json and set(response.json) == SHAPE
+    assert response.json["code"] == "404.1"
+    assert response.json["message"] == "Nothing was found at this address."
+
+
+def test_messages_follow_accept_language_and_default_to_vietnamese(client):
+    vi = client.get("/api/v1/nothing-here").json["message"]
+    en = client.get("/api/v1/nothing-here", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert vi == "Không tìm thấy nội dung tại địa chỉ này."
+    assert en.json["message"] == "Nothing was found at this address."
+    assert en.headers["Content-Language"] == "en"
+
+
+def test_wrong_method_is_405_1_with_allow_header(client):
+    response = client.delete("/api/v1/health", headers={"Accept-Language": "en"})
+    assert response.status_code == 405
+    assert response.json["code"] == "405.1"
+    assert "DELETE" in response.json["message"]
+    assert "GET" in response.headers["Allow"]
+
+
+def test_a_crash_is_500_1_logged_and_without_trace(app, caplog):
+    boom = Blueprint("boom", __name__)
+
+    @boom.get("/boom")
+    def explode():
+        raise RuntimeError("secret internals: password=hunter2")
+
+    app.register_blueprint(boom)
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert set(response.json) == SHAPE and response.json["code"] == "500.1"
+    body = response.get_data(as_text=True)
+    assert "hunter2" not in body and "Traceback" not in body and "RuntimeError" not in body
+    assert "secret internals" in caplog.text  # the operator still gets the whole story
+
+
+def test_problem_details_reach_the_client(app):
+    bp = Blueprint("conflict", __name__)
+
+    @bp.get("/conflict")
+    def conflict():
+        raise Problem("409.3", details={"instance_id": "uuid:1"}, instance_id="uuid:1")
+
+    app.register_blueprint(bp)
+    response = app.test_client().get("/conflict", headers={"Accept-Language": "vi"})
+    assert response.status_code == 409
+    assert response.json == {
+        "code": "409.3",
+        "message": "Máy chủ đã nhận một bản gửi khác có cùng mã (uuid:1). Dữ liệu của bạn đã "
+        "được giữ lại để xem xét, đừng gửi lại.",
+        "details": {"instance_id": "uuid:1"},
+    }
+
+
+def test_oversize_request_is_413_1(app, make_user):
+    make_user("quantri", Role.ADMIN)
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    response = app.test_client().post(
+        "/api/v1/forms",
+        headers=basic("quantri"),
+        data={"file": (io.BytesIO(b"x" * 1000), "f.xlsx")},
+    )
+    assert response.status_code == 413
+    assert response.json["code"] == "413.1" and "100" in response.json["message"]
