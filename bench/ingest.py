@@ -49,7 +49,11 @@ from server.services import forms as form_service  # noqa: E402
 from tests.integration import database  # noqa: E402
 from tests.integration.live import LiveServer, World, populate_world, prepare_database  # noqa: E402
 
-KIT = Path(os.environ.get("GIUPHO_BENCH_KIT", "/work/shared/bench/openrosa-load"))
+KIT = Path(
+    os.environ.get(
+        "GIUPHO_BENCH_KIT", Path(__file__).resolve().parents[2] / "shared/bench/openrosa-load"
+    )
+)
 KIT_FORM = KIT / "household_visit.xml"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CENTRAL_OPENROSA = "ODK Central: 104 /s"

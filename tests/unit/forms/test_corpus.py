@@ -1,16 +1,13 @@
 """Real forms load: pyxform's own example XLSForms and the benchmark household visit."""
 
-from pathlib import Path
-
 import pytest
 
 from forms.load import load_form
 from forms.xform import parse_xform
 from forms.xlsform import XLSFORM_EXTENSIONS
+from tests.shared import BENCH_KIT as BENCH
+from tests.shared import CORPUS
 
-SHARED = Path("/work/shared")
-CORPUS = SHARED / "corpus" / "xlsform"
-BENCH = SHARED / "bench" / "openrosa-load"
 FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix in XLSFORM_EXTENSIONS)
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -19,11 +18,11 @@ from forms.load import load_form
 from forms.model import Field, FormModel
 from forms.tree import Node
 from forms.validation import compute, validate
+from tests.shared import CORPUS
 
-CORPUS = Path("/work/shared/corpus/xlsform")
 FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix in (".xls", ".xlsx", ".md"))
 
-TEXTS = ["Nguyễn Thị Hoà", "Lò Văn Minh & con <trai>", "H'Nghia Êban", "Bản \"Phố\" 2"]
+TEXTS = ["Nguyễn Thị Hoà", "Lò Văn Minh & con <trai>", "H'Nghia Êban", 'Bản "Phố" 2']
 
 
 def value_for(f: Field, rnd: random.Random) -> str:

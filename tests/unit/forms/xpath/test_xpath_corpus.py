@@ -3,15 +3,13 @@ an equal tree, calls only supported functions and references fields that exist."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from defusedxml import ElementTree
 from pyxform.xls2xform import convert
 
 from forms.xpath import SUPPORTED_FUNCTIONS, parse
+from tests.shared import CORPUS
 
-CORPUS = Path("/work/shared/corpus/xlsform")
 FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix in {".xls", ".xlsx", ".md"})
 BIND_ATTRIBUTES = {"relevant", "constraint", "calculate", "required", "readonly"}
 # The entities sheet of this form gives the label as the bare word l1, which XPath reads as a
