@@ -185,14 +185,15 @@ def _convert(element, limits: tuple[int, int], entities: list[Node]) -> Node:
     children) and builds nodes without `Node.__init__`.
     """
     max_depth, max_field = limits
-    new, local = Node.__new__, _local
+    new, local, names = Node.__new__, _local, _LOCAL_CACHE
     stack: list[tuple[Node | None, int]] = []
     parent: Node | None = None
     remaining = 0
     root: Node | None = None
     for el in element.iter():
         node = new(Node)
-        node.name = name = local(el.tag)
+        tag = el.tag
+        node.name = name = names.get(tag) or local(tag)
         items = el.items()
         node.attrs = {local(k): v for k, v in items} if items else {}
         node.children = []

@@ -394,7 +394,7 @@ def test_r2_surrounding_whitespace_of_a_value_does_not_count_but_inner_whitespac
     [
         lambda x: x.replace("Hoà", "Hòa"),  # tone mark placement: a different spelling
         lambda x: x.replace("<a>1</a>", "<a>10</a>"),
-        lambda x: x.replace('<m><x>2</x></m>', ""),  # repeat instance removed
+        lambda x: x.replace("<m><x>2</x></m>", ""),  # repeat instance removed
         lambda x: x.replace("</meta>", "</meta><m><x>3</x></m>"),  # repeat instance added
         lambda x: x.replace("<m><x>1</x></m><m><x>2</x></m>", "<m><x>2</x></m><m><x>1</x></m>"),
         lambda x: x.replace('kind="k"', 'kind="K"'),  # attribute value

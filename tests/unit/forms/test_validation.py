@@ -106,7 +106,10 @@ def test_required(people):
     body = "<village/><hh_size>1</hh_size>" + members(("", "40", ""))
     result = validate(people, submission(people, body))
     root = f"/{people.root_name}"
-    assert codes(result) == [("required", f"{root}/village"), ("required", f"{root}/members[1]/name")]
+    assert codes(result) == [
+        ("required", f"{root}/village"),
+        ("required", f"{root}/members[1]/name"),
+    ]
     issue = result.issues[0]
     assert issue.severity == "error" and not result.ok
     assert issue.message == "This question requires an answer."
@@ -152,7 +155,10 @@ def test_unknown_fields_are_warnings(people):
     body += "<nickname>Bống</nickname><extra><x>1</x></extra>"
     result = validate(people, submission(people, body))
     root = f"/{people.root_name}"
-    assert codes(result) == [("unknown_field", f"{root}/nickname"), ("unknown_field", f"{root}/extra")]
+    assert codes(result) == [
+        ("unknown_field", f"{root}/nickname"),
+        ("unknown_field", f"{root}/extra"),
+    ]
     assert result.ok  # warnings do not mark the submission as having issues
     assert result.issues[0].value == "Bống" and result.issues[1].value is None
 
@@ -241,9 +247,15 @@ def choices():
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ("<province>dien_bien</province><commune>muong_phang</commune><assets>tv radio</assets>", []),
+        (
+            "<province>dien_bien</province><commune>muong_phang</commune><assets>tv radio</assets>",
+            [],
+        ),
         ("<province>hanoi</province>", [("province", "hanoi", "is not one of the choices")]),
-        ("<province>dien_bien ha_giang</province>", [("province", "dien_bien ha_giang", "Only one")]),
+        (
+            "<province>dien_bien ha_giang</province>",
+            [("province", "dien_bien ha_giang", "Only one")],
+        ),
         ("<assets>tv car</assets>", [("assets", "car", "is not one of the choices")]),
         (
             "<province>dien_bien</province><commune>lung_cu</commune>",
@@ -448,7 +460,10 @@ def test_an_unknown_element_does_not_hide_a_missing_one(people):
     body = "<nickname>Bống</nickname><hh_size>1</hh_size>" + members(("A", "40", ""))
     result = validate(people, submission(people, body))
     root = f"/{people.root_name}"
-    assert sorted(codes(result)) == [("required", f"{root}/village"), ("unknown_field", f"{root}/nickname")]
+    assert sorted(codes(result)) == [
+        ("required", f"{root}/village"),
+        ("unknown_field", f"{root}/nickname"),
+    ]
 
 
 def test_a_duplicated_non_repeat_element_is_unknown(people):
