@@ -26,11 +26,16 @@ from sqlalchemy.exc import IntegrityError
 from forms.canonical import answers_hash
 from forms.instance import to_answers
 from server.db import db
-from server.models import Device, ReviewState, SubmissionPayload, User
+from server.models import Device, SubmissionPayload, User
 from server.models.base import utcnow
 from server.services import household_batch, households, ingest, transactional
 from server.services.ingest import Prepared, Receipt
-from server.services.ingest_store import StoredSubmission, create_statement, stored_submission
+from server.services.ingest_store import (
+    StoredSubmission,
+    create_statement,
+    stored_submission,
+    submission_values,
+)
 
 
 @transactional
@@ -141,27 +146,20 @@ def _insert(prepared: list[tuple[int, Prepared]]) -> dict[str, StoredSubmission]
 
 
 def _row(p: Prepared, now) -> dict:
-    d, validation = p.d, p.validation
-    issues = [issue.to_dict() for issue in validation.issues] or None
-    return {
-        "instance_id": p.instance_id,
-        "root_id": p.instance_id,
-        "deprecated_id": None,
-        "instance_name": (p.parsed.instance_name or "")[:300] or None,
-        "form_version_id": p.form.version_id,
-        "answers": to_answers(p.parsed.root, p.form.model),
-        "canonical_hash": p.digest,
-        "review_state": ReviewState.RECEIVED if validation.ok else ReviewState.HAS_ISSUES,
-        "issues": issues,
-        "superseded": False,
-        "submitter_id": d.user.id,
-        "device_id": d.device.id if d.device is not None else None,
-        "device_time": d.device_time,
-        "received_at": now,
-        "clock_offset_seconds": d.clock_offset_ms / 1000 if d.clock_offset_ms is not None else None,
-        "commune_id": p.place.commune_id,
-        "village_id": p.place.village_id,
-    }
+    # A batch only inserts new records (edits take the single path), so root = instance.
+    answers = to_answers(p.parsed.root, p.form.model)
+    return submission_values(
+        p.d,
+        p.parsed,
+        p.form,
+        p.instance_id,
+        p.instance_id,
+        answers,
+        p.digest,
+        p.validation,
+        p.place,
+        now,
+    )
 
 
 def _apply(new: list[tuple[int, Prepared, StoredSubmission]]) -> list:

@@ -119,29 +119,12 @@ def insert_submission(
     Written with Core statements on the session's connection: this runs for
     every submission, and the ORM's unit of work costs more than the inserts.
     """
-    issues = [issue.to_dict() for issue in validation.issues] or None
-    state = ReviewState.RECEIVED if validation.ok else ReviewState.HAS_ISSUES
     root_id = previous.root_id if previous is not None else instance_id
     now = utcnow()
-    values = {
-        "instance_id": instance_id,
-        "root_id": root_id,
-        "deprecated_id": parsed.deprecated_id,
-        "instance_name": (parsed.instance_name or "")[:300] or None,
-        "form_version_id": form.version_id,
-        "answers": answers,
-        "canonical_hash": digest,
-        "review_state": state,
-        "issues": issues,
-        "superseded": False,
-        "submitter_id": d.user.id,
-        "device_id": d.device.id if d.device is not None else None,
-        "device_time": d.device_time,
-        "received_at": now,
-        "clock_offset_seconds": d.clock_offset_ms / 1000 if d.clock_offset_ms is not None else None,
-        "commune_id": place.commune_id,
-        "village_id": place.village_id,
-    }
+    values = submission_values(
+        d, parsed, form, instance_id, root_id, answers, digest, validation, place, now
+    )
+    issues, state = values["issues"], values["review_state"]
     conn = db.session.connection()
     payload = {"content_type": d.content_type, "body": d.payload}
     if previous is None:
@@ -168,6 +151,42 @@ def insert_submission(
             raise  # another constraint failed: a bug, not a resend
         return None
     return StoredSubmission(submission_id, instance_id, root_id, state.value, issues, now, digest)
+
+
+def submission_values(
+    d: Delivery,
+    parsed: ParsedSubmission,
+    form: LoadedForm,
+    instance_id: str,
+    root_id: str,
+    answers: dict,
+    digest: str,
+    validation: ValidationResult,
+    place: Place,
+    now: dt.datetime,
+) -> dict:
+    """The columns of a new submission row: one place for the single and the batch insert."""
+    issues = [issue.to_dict() for issue in validation.issues] or None
+    offset = d.clock_offset_ms
+    return {
+        "instance_id": instance_id,
+        "root_id": root_id,
+        "deprecated_id": parsed.deprecated_id,
+        "instance_name": (parsed.instance_name or "")[:300] or None,
+        "form_version_id": form.version_id,
+        "answers": answers,
+        "canonical_hash": digest,
+        "review_state": ReviewState.RECEIVED if validation.ok else ReviewState.HAS_ISSUES,
+        "issues": issues,
+        "superseded": False,
+        "submitter_id": d.user.id,
+        "device_id": d.device.id if d.device is not None else None,
+        "device_time": d.device_time,
+        "received_at": now,
+        "clock_offset_seconds": offset / 1000 if offset is not None else None,
+        "commune_id": place.commune_id,
+        "village_id": place.village_id,
+    }
 
 
 _CREATE: dict[str, sa.Insert] = {}
