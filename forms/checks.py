@@ -19,6 +19,7 @@ from forms.model import FormModel
 from forms.xform import ExprSite, XFormReading, syntax_params
 from forms.xlsform import SourceMap
 from forms.xpath import SUPPORTED_FUNCTIONS, XPathSyntaxError, parse
+from forms.xpath.fn_odk import literal_regex_errors
 
 
 def check_reading(reading: XFormReading, source_map: SourceMap | None = None) -> list[FormProblem]:
@@ -33,6 +34,10 @@ def check_reading(reading: XFormReading, source_map: SourceMap | None = None) ->
             continue
         problems += _reference_problems(site, model, where, text)
         problems += _function_problems(site, where, text)
+        problems += [
+            form_problem("expr.bad_regex", **where, expr=text, detail=str(err))
+            for err in literal_regex_errors(site.expr.ast)
+        ]
     problems += cycle_problems(reading, source_map)
     return list(dict.fromkeys(problems))  # one report per problem, in form order
 

@@ -128,6 +128,12 @@ CATALOGUE: dict[str, ProblemKind] = {
         "Replace {function}() with a function of the ODK XForms spec{hint}.",
         "Thay {function}() bằng một hàm trong đặc tả ODK XForms{hint_vi}.",
     ),
+    "expr.bad_regex": ProblemKind(
+        "The expression {expr!r} uses a regular expression that does not compile: {detail}.",
+        "Biểu thức {expr!r} dùng một biểu thức chính quy không hợp lệ: {detail}.",
+        "Correct the pattern in regex(), e.g. '^[0-9]{{10}}$' for ten digits.",
+        "Sửa mẫu trong regex(), ví dụ '^[0-9]{{10}}$' cho mười chữ số.",
+    ),
     "expr.cycle": ProblemKind(
         "The calculations depend on each other in a cycle: {cycle}.",
         "Các phép tính phụ thuộc vòng tròn vào nhau: {cycle}.",

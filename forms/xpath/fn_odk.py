@@ -65,6 +65,27 @@ def _pattern(text: str) -> re.Pattern:
         ) from None
 
 
+def literal_regex_errors(tree: ast.Expression) -> list[XPathEvalError]:
+    """Errors of the literal patterns passed to regex(): found when a form loads, not per answer."""
+    errors = []
+    for node in ast.walk(tree):
+        if node_is_literal_regex(node):
+            try:
+                _pattern(node.args[1].value)
+            except XPathEvalError as exc:
+                errors.append(exc)
+    return errors
+
+
+def node_is_literal_regex(node: ast.Expression) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and node.name == "regex"
+        and len(node.args) == 2
+        and isinstance(node.args[1], ast.Literal)
+    )
+
+
 @builder("regex")
 def build_regex(call, args):
     """regex(value, pattern): true when the pattern matches anywhere in the value.

@@ -167,3 +167,16 @@ def test_a_sound_form_has_no_problems():
         "ok.md",
     )
     assert model.field("/data/job").relevant is not None
+
+
+def test_a_literal_regex_that_does_not_compile_is_refused_at_upload():
+    md = """
+| survey |
+| | type | name | label | constraint |
+| | text | phone | Phone | regex(., '[0-9') |
+"""
+    with pytest.raises(FormError) as raised:
+        load_form(md, "form.md")
+    (problem,) = [p for p in raised.value.problems if p.code == "expr.bad_regex"]
+    assert (problem.sheet, problem.row, problem.column) == ("survey", 2, "constraint")
+    assert "^[0-9]{10}$" in problem.fix
