@@ -85,7 +85,7 @@ def count(model, *where) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
-def test_r1_registration_is_stored_with_who_where_when_and_creates_the_household(send):
+def test_r1_registration_is_stored_with_who_where_when(send):
     home = household(village="03325_02", head_name="Lò Văn Hùng")
     xml = registration_xml(home, instance_id="uuid:1b0f6c1e-3c52-4c1e-9a55-2f7f1d6b8e21")
 
@@ -103,7 +103,17 @@ def test_r1_registration_is_stored_with_who_where_when_and_creates_the_household
     ).scalar()
     assert village_path == "11/03325/02"
     assert stored.canonical_hash == answers_hash(parse_submission(xml).root)
-    # H1: version 1, properties from save_to, calculated ones computed by the server.
+    assert count(AuditEvent, AuditEvent.action == "submission.receive") == 1
+
+
+def test_h1_registration_creates_the_household_at_version_1(send):
+    """Version 1, properties from save_to, calculated ones computed by the server."""
+    home = household(village="03325_02", head_name="Lò Văn Hùng")
+    xml = registration_xml(home, instance_id="uuid:1b0f6c1e-3c52-4c1e-9a55-2f7f1d6b8e21")
+
+    receipt = send(xml)
+
+    stored = db.session.get(Submission, receipt.submission_id)
     saved = households.get(home.id)
     assert (saved.version, saved.village_id, saved.label) == (
         1,
@@ -120,7 +130,6 @@ def test_r1_registration_is_stored_with_who_where_when_and_creates_the_household
     assert (version.submission_id, version.base_version) == (stored.id, None)
     assert version.changes == saved.properties
     assert count(Change, Change.kind == "household", Change.entity_id == home.id) == 1
-    assert count(AuditEvent, AuditEvent.action == "submission.receive") == 1
 
 
 def test_r2_resend_changes_nothing_and_answers_with_the_original(send):
@@ -275,7 +284,7 @@ def test_h2_visit_on_the_current_version_makes_the_next_version_with_what_change
     assert "head_name" not in version.changes
 
 
-def test_updates_the_server_cannot_apply_alone_wait_for_the_merge(send):
+def test_h3_h5_updates_the_server_cannot_apply_alone_wait_and_are_never_applied_silently(send):
     home = household()
     send(registration_xml(home))
     send(visit_xml(home.id, base_version=1, income=2_000_000))
