@@ -3,16 +3,23 @@
 For the household visit form shipped in `forms/library/` (when present) and
 the benchmark kit's `household_visit.xml`, generates realistic instances with
 the kit's form-driven generator (`xform_instances.py`, standard library only),
-then measures:
+then measures each step the server takes for a submission:
 
-- parse + validate: `parse_submission` then `validate` (which computes the
-  calculates), what the server does for each OpenRosa POST;
-- validate: `validate` alone on trees parsed beforehand;
-- compute: `compute` alone (copy + calculates), what a merge re-derivation costs.
+- parse: `parse_submission` (safe lxml parse into a `Node` tree), what each
+  OpenRosa POST costs before anything else;
+- validate (+ calculates): `validate` on a freshly parsed tree (the target:
+  validation + computation of a parsed submission);
+- parse + validate: both, what the server does for each OpenRosa POST;
+- compute: `compute` alone (copy + calculates), what a merge re-derivation costs;
+- JSON in: `answers_to_node` (the tree of a JSON sync submission), JSON out:
+  `to_answers` (the answers the server stores), and `answers_hash` (rule R2).
 
-Rates are per second of this process's CPU time (`time.process_time`), so
-they measure one core even when other work shares the machine; the best of
-several passes is kept.
+The "one core" figure is CPU time: every rate is items per second of this
+process's CPU time (`time.process_time`), printed with the CPU microseconds
+per submission, so it measures one core even when other work shares the
+machine. The best of several passes is kept. Trees are parsed afresh (and
+untimed) before each pass, so no pass profits from work an earlier pass left
+in a tree (the child-name index of `forms.tree.Node`).
 
 Run: `python bench/forms_validate.py [-n 400] [--kit DIR] [--seconds 2]`.
 """
@@ -33,7 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from forms.instance import parse_submission, to_xml  # noqa: E402
+from forms.canonical import answers_hash  # noqa: E402
+from forms.instance import answers_to_node, parse_submission, to_answers, to_xml  # noqa: E402
 from forms.load import load_form  # noqa: E402
 from forms.validation import FormValidator, compute, validate  # noqa: E402
 
@@ -82,18 +90,57 @@ def complete(form, xml: bytes, rnd: random.Random) -> bytes:
     return to_xml(compute(form, root))
 
 
-def rate(fn, items: list, seconds: float) -> float:
-    """Best of several passes over `items`, in items per CPU second."""
+def rate(fn, items, seconds: float) -> float:
+    """Best of several passes over `items`, in items per CPU second.
+
+    `items` is a list, or a function making the list for each pass (untimed),
+    for steps that must start from fresh inputs.
+    """
     best = 0.0
     deadline = time.process_time() + seconds
     while True:
+        batch = items() if callable(items) else items
         started = time.process_time()
-        for item in items:
+        for item in batch:
             fn(item)
         elapsed = time.process_time() - started
-        best = max(best, len(items) / elapsed)
+        best = max(best, len(batch) / elapsed)
         if time.process_time() > deadline:
             return best
+
+
+def measure(form, docs: list[bytes], seconds: float) -> dict[str, float]:
+    """Submissions per CPU second of each step (see the module docstring), by step name."""
+    now = datetime.now()
+    roots = [parse_submission(d).root for d in docs]
+    answers = [to_answers(r, form) for r in roots]
+    name = form.root_name
+
+    def fresh() -> list:
+        return [parse_submission(d).root for d in docs]
+
+    return {
+        "parse": rate(parse_submission, docs, seconds),
+        "validate": rate(lambda r: validate(form, r, now=now), fresh, seconds),
+        "parse + validate": rate(
+            lambda d: validate(form, parse_submission(d).root, now=now), docs, seconds
+        ),
+        "compute": rate(lambda r: compute(form, r, now=now), fresh, seconds),
+        "answers_to_node": rate(lambda a: answers_to_node(a, name, form=form), answers, seconds),
+        "to_answers": rate(lambda r: to_answers(r, form), roots, seconds),
+        "answers_hash": rate(answers_hash, roots, seconds),
+    }
+
+
+LABELS = {
+    "parse": "parse (XML -> tree)",
+    "validate": "validate (+ calculates)",
+    "parse + validate": "parse + validate",
+    "compute": "compute (copy + calcs)",
+    "answers_to_node": "JSON in (answers_to_node)",
+    "to_answers": "JSON out (to_answers)",
+    "answers_hash": "answers_hash (R2)",
+}
 
 
 def run_form(label: str, path: Path, kit_module, n: int, seconds: float) -> None:
@@ -103,18 +150,16 @@ def run_form(label: str, path: Path, kit_module, n: int, seconds: float) -> None
     prepare_ms = (time.process_time() - started) * 1000
     docs = instances(kit_module, path, form, n)
     now = datetime.now()
-    roots = [parse_submission(d).root for d in docs]
-    issues = Counter(i.code for r in roots for i in validate(form, r, now=now).issues)
-
-    full = rate(lambda d: validate(form, parse_submission(d).root, now=now), docs, seconds)
-    alone = rate(lambda r: validate(form, r, now=now), roots, seconds)
-    computing = rate(lambda r: compute(form, r, now=now), roots, seconds)
+    issues = Counter(
+        i.code for d in docs for i in validate(form, parse_submission(d).root, now=now).issues
+    )
+    rates = measure(form, docs, seconds)
     size = statistics.mean(len(d) for d in docs)
     print(f"{label}: {len(form.questions())} fields, {n} instances of {size:.0f} bytes")
-    print(f"  prepare validator       {prepare_ms:8.1f} ms (once per form)")
-    print(f"  parse + validate        {full:8.0f} submissions/s")
-    print(f"  validate (+ calculates) {alone:8.0f} submissions/s")
-    print(f"  compute (copy + calcs)  {computing:8.0f} submissions/s")
+    print(f"  prepare validator           {prepare_ms:8.1f} ms (once per form)")
+    for key, per_second in rates.items():
+        cpu_us = 1e6 / per_second
+        print(f"  {LABELS[key]:<27} {per_second:8.0f} submissions/s  {cpu_us:7.1f} µs CPU each")
     print(f"  issues found: {dict(issues) or 'none'}")
 
 

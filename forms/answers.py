@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from forms.errors import SubmissionError
 from forms.messages import submission_message
+from forms.model import derived
 from forms.tree import Node
 
 if TYPE_CHECKING:
@@ -38,37 +39,49 @@ def to_answers(root: Node, form: FormModel | None = None) -> dict:
          "meta": {"instanceID": "uuid:...",
                   "entity": {"@dataset": "households", "@id": "...", "label": "..."}}}
     """
-    repeats = _repeat_paths(form)
-    return _object(root, repeats, "/" + root.name)
+    shape = derived(form, "answers.shape", _shape) if form is not None else None
+    return _object(root, shape, "/" + root.name)
 
 
-def _repeat_paths(form: FormModel | None) -> frozenset[str]:
-    if form is None:
-        return frozenset()
-    return frozenset(p for p, f in form.fields.items() if f.kind == "repeat")
+def _shape(form: FormModel) -> dict[str, dict[str, tuple[str, bool]]]:
+    """For each group path: child name -> (child path, is a repeat)."""
+    return {
+        path: {c.name: (c.path, c.kind == "repeat") for c in f.children if c.kind != "attribute"}
+        for path, f in form.fields.items()
+        if f.children
+    }
 
 
-def _object(node: Node, repeats: frozenset[str], path: str) -> dict:
-    out: dict = {f"@{k}": v for k, v in node.attrs.items()}
-    counts: dict[str, int] = {}
+def _object(node: Node, shape: dict | None, path: str) -> dict:
+    """`node` as an object. Without a form (`shape` None) paths are not needed."""
+    out: dict = {f"@{k}": v for k, v in node.attrs.items()} if node.attrs else {}
+    kids = shape.get(path) if shape is not None else None
+    listed: set[str] | None = None  # names whose value became a list of siblings
     for child in node.children:
-        counts[child.name] = counts.get(child.name, 0) + 1
-    for child in node.children:
-        child_path = f"{path}/{child.name}"
-        value = _value(child, repeats, child_path)
-        if child_path in repeats or counts[child.name] > 1:
-            out.setdefault(child.name, []).append(value)
+        name = child.name
+        repeat = False
+        child_path = None
+        if shape is not None:
+            info = kids.get(name) if kids is not None else None
+            child_path, repeat = info if info is not None else (f"{path}/{name}", False)
+        if child.children or repeat:
+            value = _object(child, shape, child_path)
+        elif child.attrs:
+            value = {**{f"@{k}": v for k, v in child.attrs.items()}, TEXT_KEY: child.text}
         else:
-            out[child.name] = value
+            value = child.text
+        if repeat:
+            out.setdefault(name, []).append(value)
+        elif name not in out:
+            out[name] = value
+        elif listed is not None and name in listed:
+            out[name].append(value)
+        else:  # a second sibling of this name: the name's value becomes their list
+            out[name] = [out[name], value]
+            if listed is None:
+                listed = set()
+            listed.add(name)
     return out
-
-
-def _value(node: Node, repeats: frozenset[str], path: str):
-    if node.children or path in repeats:
-        return _object(node, repeats, path)
-    if node.attrs:
-        return {**{f"@{k}": v for k, v in node.attrs.items()}, TEXT_KEY: node.text}
-    return node.text
 
 
 def from_answers(answers: Mapping, form: FormModel) -> Node:
@@ -95,50 +108,61 @@ def answers_to_node(
     """
     if not isinstance(answers, Mapping):
         raise _error("answers_invalid", detail="answers must be an object")
-    order = _form_order(form)
+    order = derived(form, "answers.order", _form_order) if form is not None else {}
     root = Node(_check_name(root_name), attrs=dict(attrs or {}))
-    _fill(root, answers, "/" + root_name, order)
+    _fill(root, answers, "/" + root_name, order, 1)
     return root
 
 
-def _form_order(form) -> dict[str, dict[str, int]]:
+def _form_order(form: FormModel) -> dict[str, dict[str, int]]:
     """For each group path, the position of each child name in the form."""
-    if form is None:
-        return {}
     return {p: {c.name: i for i, c in enumerate(f.children)} for p, f in form.fields.items()}
 
 
-def _fill(node: Node, obj: Mapping, path: str, order: dict) -> None:
-    children: list[Node] = []
-    for key, value in obj.items():
-        if not isinstance(key, str):
+def _fill(node: Node, obj: Mapping, path: str, order: dict, depth: int) -> None:
+    """Give `node` (at `path`, `depth` levels deep) the attributes, text and children in `obj`.
+
+    Children follow the form's order for `path` (names it lacks last, as
+    given); instances of one repeat keep their order. Nodes are built without
+    `Node.__init__` (the tree is new: there is no index to keep).
+    """
+    items = list(obj.items())
+    positions = order.get(path)
+    if positions and len(items) > 1:
+        last = len(positions)
+        ranks = [positions.get(k, -1 if k[:1] in "@#" else last) for k, _ in items]
+        if ranks != sorted(ranks):
+            items = [items[i] for i in sorted(range(len(items)), key=ranks.__getitem__)]
+    kids, new, good = node.children, Node.__new__, _GOOD_NAMES
+    for key, value in items:
+        if type(key) is not str and not isinstance(key, str):
             raise _error("answers_invalid", detail="keys must be strings")
         if key == TEXT_KEY:
-            node.text = _scalar(value, path)
-        elif key.startswith("@"):
-            node.attrs[_check_name(key[1:])] = _scalar(value, f"{path}/{key}")
-        else:
-            name = _check_name(key)
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                children.append(_child(name, item, f"{path}/{name}", order))
-    positions = order.get(path)
-    if positions:
-        # sorted() is stable: instances of one repeat keep their order.
-        children.sort(key=lambda c: positions.get(c.name, len(positions)))
-    for child in children:
-        node.append(child)
-
-
-def _child(name: str, value, path: str, order: dict) -> Node:
-    child = Node(name)
-    if path.count("/") > MAX_DEPTH:  # the same limit as for XML bodies
-        raise _error("answers_invalid", detail=f"nested more than {MAX_DEPTH} levels deep")
-    if isinstance(value, Mapping):
-        _fill(child, value, path, order)
-    else:
-        child.text = _scalar(value, path)
-    return child
+            node.text = _scalar(value, path, None)
+            continue
+        if key[:1] == "@":
+            name = key[1:]
+            node.attrs[name if name in good else _check_name(name)] = _scalar(value, path, key)
+            continue
+        name = key if key in good else _check_name(key)
+        child_path = None
+        for item in value if type(value) is list else (value,):
+            if depth >= MAX_DEPTH:  # the same limit as for XML bodies
+                raise _error("answers_invalid", detail=f"nested more than {MAX_DEPTH} levels deep")
+            child = new(Node)
+            child.name, child.attrs, child.children, child.parent, child._index = (
+                name, {}, [], node, None,
+            )  # fmt: skip
+            if type(item) is str and item.isascii() and item.isprintable():
+                child.text = item  # the common case: nothing to convert or refuse
+            elif type(item) is dict or isinstance(item, Mapping):
+                child.text = ""
+                if child_path is None:
+                    child_path = f"{path}/{name}"
+                _fill(child, item, child_path, order, depth + 1)
+            else:
+                child.text = _scalar(item, path, name)
+            kids.append(child)
 
 
 _XML_NAME = re.compile(r"[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*")
@@ -146,14 +170,20 @@ _XML_NAME = re.compile(r"[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*")
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+_GOOD_NAMES: set[str] = set()  # names already checked (they repeat in every submission)
+
+
 def _check_name(name: str) -> str:
     if not _XML_NAME.fullmatch(name):
         raise _error("answers_invalid", detail=f"{name!r} is not a valid element name")
+    if len(_GOOD_NAMES) < 10_000:
+        _GOOD_NAMES.add(name)
     return name
 
 
-def _scalar(value, path: str) -> str:
-    """A JSON scalar as the string an ODK client would store."""
+def _scalar(value, parent: str, name: str | None) -> str:
+    """A JSON scalar as the string an ODK client would store (for `name` under `parent`)."""
+    path = parent if name is None else f"{parent}/{name}"
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -40,8 +40,12 @@ _XML_SPACE = " \t\r\n"
 
 def canonical_answers(root: Node) -> bytes:
     """The canonical serialisation of the answers under `root` (UTF-8 bytes, XML-like)."""
-    name = _norm(root.name)
-    return (_canon(root) or f"<{name}></{name}>").encode("utf-8")
+    out: list[str] = []
+    _canon(root, out)
+    if not out:
+        name = _name(root.name)
+        return f"<{name}></{name}>".encode()
+    return "".join(out).encode("utf-8")
 
 
 def answers_hash(root: Node) -> str:
@@ -59,24 +63,65 @@ def _norm(text: str) -> str:
     return text
 
 
+_NAMES: dict[str, str] = {}  # element names repeat in every submission: normalised once
+
+
+def _name(name: str) -> str:
+    normal = _NAMES.get(name)
+    if normal is None:
+        normal = _norm(name)
+        if len(_NAMES) < 10_000:
+            _NAMES[name] = normal
+    return normal
+
+
+def _escape(text: str) -> str:
+    """`text` with &, < and > escaped (translate() only when one is there: it is slow)."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.translate(_TEXT_ESCAPES)
+    return text
+
+
 def _attrs(node: Node) -> str:
     pairs = sorted((_norm(k), _norm(v)) for k, v in node.attrs.items())
     return "".join(f' {k}="{v.translate(_ATTR_ESCAPES)}"' for k, v in pairs if v)
 
 
-def _canon(node: Node) -> str:
-    """Canonical text of `node`, or "" when it carries no answer."""
+def _canon(node: Node, out: list[str]) -> None:
+    """Append the canonical text of `node` to `out`, nothing when it carries no answer."""
     attrs = _attrs(node) if node.attrs else ""
-    name = _norm(node.name)
-    if not node.children:
-        text = _norm(node.text)
-        if not text and not attrs:
-            return ""
-        return f"<{name}{attrs}>{text.translate(_TEXT_ESCAPES)}</{name}>"
+    name = _NAMES.get(node.name) or _name(node.name)
+    children = node.children
+    if not children:
+        text = node.text
+        if text:
+            text = _escape(_norm(text))
+        if text or attrs:
+            out.append(f"<{name}{attrs}>{text}</{name}>")
+        return
+    start = len(out)
+    out.append(f"<{name}{attrs}>")
     # A stable sort by name: differently named siblings lose their order,
     # repeat instances (same name) keep theirs.
-    children = sorted(node.children, key=lambda c: _norm(c.name))
-    inner = "".join(_canon(c) for c in children)
-    if not inner and not attrs:
-        return ""
-    return f"<{name}{attrs}>{inner}</{name}>"
+    names, get = _NAMES, _NAMES.get
+    keys = [get(c.name) or _name(c.name) for c in children]
+    if len(keys) > 1:
+        children = [children[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
+    for child in children:
+        if child.children or child.attrs:
+            _canon(child, out)
+            continue
+        text = child.text  # a plain leaf, inline
+        if text:
+            text = text.strip(_XML_SPACE)
+            if text:
+                if "\r" in text or not text.isascii():
+                    text = _norm(text)
+                if "&" in text or "<" in text or ">" in text:
+                    text = text.translate(_TEXT_ESCAPES)
+                cname = names[child.name]
+                out.append(f"<{cname}>{text}</{cname}>")
+    if len(out) == start + 1 and not attrs:
+        del out[start:]
+    else:
+        out.append(f"</{name}>")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pyexpat
 import re
+import threading
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -41,6 +42,17 @@ _PARSER_OPTIONS = dict(
     remove_pis=True,
     collect_ids=False,
 )
+
+
+_PARSERS = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's parser with the safe settings (lxml parsers serve one thread at a time)."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(**_PARSER_OPTIONS)
+    return parser
 
 
 @dataclass(slots=True)
@@ -123,7 +135,7 @@ def parse_submission(
         raise _error("submission_empty")
     _refuse_doctype(data)
     try:
-        element = etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
+        element = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise _error("xml_malformed", detail=str(exc)) from exc
     docinfo = element.getroottree().docinfo
@@ -196,8 +208,9 @@ def _convert(element, limits: tuple[int, int], entities: list[Node]) -> Node:
         node.name = name = names.get(tag) or local(tag)
         items = el.items()
         node.attrs = {local(k): v for k, v in items} if items else {}
-        node.children = []
+        node.children = []  # a node being built: no index to keep yet
         node.parent = parent
+        node._index = None
         count = len(el)
         text = "" if count else (el.text or "")
         if len(text) * 4 > max_field and len(text.encode("utf-8")) > max_field:
@@ -206,7 +219,7 @@ def _convert(element, limits: tuple[int, int], entities: list[Node]) -> Node:
         if parent is None:
             root = node
         else:
-            parent.children.append(node)
+            parent.children.append(node)  # a node being built: no index to keep yet
             remaining -= 1
             if name == "entity" and parent.name == "meta":
                 entities.append(node)

@@ -8,8 +8,11 @@ parsed once here (as `forms.xpath.Expr`) and evaluated many times.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from forms.tree import Node
 from forms.xpath import Expr
@@ -192,3 +195,30 @@ class FormModel:
         return [
             f for f in self.root.walk() if f.kind not in ("group", "repeat") and f is not self.root
         ]
+
+
+T = TypeVar("T")
+_DERIVED: OrderedDict[tuple[int, str], tuple[FormModel, object]] = OrderedDict()
+_DERIVED_SIZE = 256
+_DERIVED_LOCK = threading.Lock()
+
+
+def derived(form: FormModel, name: str, build: Callable[[FormModel], T]) -> T:
+    """`build(form)`, computed once per form and `name` and then reused.
+
+    For what depends only on a form version and is needed for every
+    submission (field orders, repeat paths). Entries hold their form, so an id
+    is never mistaken for another form's; the least recently used go first.
+    """
+    key = (id(form), name)
+    with _DERIVED_LOCK:
+        found = _DERIVED.get(key)
+        if found is not None and found[0] is form:
+            _DERIVED.move_to_end(key)
+            return found[1]  # type: ignore[return-value]
+    value = build(form)
+    with _DERIVED_LOCK:
+        _DERIVED[key] = (form, value)
+        if len(_DERIVED) > _DERIVED_SIZE:
+            _DERIVED.popitem(last=False)
+    return value

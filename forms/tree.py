@@ -6,7 +6,12 @@ XPath evaluator walks them; `forms.instance` converts them to and from XML and
 to and from the JSON answers used by the sync API.
 
 Kept deliberately small (slots, plain lists) because validation walks a tree
-per submission thousands of times a second.
+per submission thousands of times a second. Each node also keeps an index of
+its children by name (`Node.named`), which XPath path steps read instead of
+scanning child lists; every change to `children` goes through the node's
+methods (`append`, `insert`, `remove`, `replace`, `set_children`) so that
+the index is never stale. Code that builds new nodes in bulk (the XML parser,
+`copy`, the JSON reader) fills fresh lists directly: a new node has no index.
 """
 
 from __future__ import annotations
@@ -15,9 +20,17 @@ from collections.abc import Iterator
 
 
 class Node:
-    """An element: a local name, text (leaves), attributes and child elements."""
+    """An element: a local name, text (leaves), attributes and child elements.
 
-    __slots__ = ("attrs", "children", "name", "parent", "text")
+    `children` is for reading. Change it only through `append`, `insert`,
+    `remove`, `replace` and `set_children`: they keep `parent` links and the
+    child-name index right. The index (`named`) maps each child name to its
+    children of that name, in document order; it is built on first use and
+    dropped by every change, so a tree that is only parsed and written never
+    pays for it, and one that is evaluated many times pays once.
+    """
+
+    __slots__ = ("_index", "attrs", "children", "name", "parent", "text")
 
     def __init__(
         self,
@@ -31,23 +44,86 @@ class Node:
         self.attrs: dict[str, str] = attrs if attrs is not None else {}
         self.children: list[Node] = []
         self.parent: Node | None = None
+        self._index: dict[str, list[Node]] | None = None
         for child in children or ():
             self.append(child)
+
+    @classmethod
+    def detached(cls, name: str, parent: Node | None) -> Node:
+        """An empty element that knows `parent` while `parent` does not list it.
+
+        Validation uses these as stand-ins for elements a submission lacks, so
+        that relative paths resolve from them while expressions still see the
+        element as absent.
+        """
+        node = cls.__new__(cls)
+        node.name, node.text, node.attrs, node.children = name, "", {}, []
+        node.parent, node._index = parent, None
+        return node
+
+    # -- changing the children (the only ways to) ---------------------------------
 
     def append(self, child: Node) -> Node:
         child.parent = self
         self.children.append(child)
+        self._index = None
         return child
+
+    def insert(self, index: int, child: Node) -> Node:
+        """Put `child` at position `index` among the children (list.insert semantics)."""
+        child.parent = self
+        self.children.insert(index, child)
+        self._index = None
+        return child
+
+    def remove(self, child: Node) -> None:
+        """Take `child` (this very node, not an equal one) out of the children."""
+        self.children.remove(child)  # Node has no __eq__: this is by identity
+        child.parent = None
+        self._index = None
+
+    def replace(self, old: Node, new: Node) -> Node:
+        """Put `new` where the child `old` is."""
+        children = self.children
+        children[children.index(old)] = new  # by identity, as in remove()
+        old.parent = None
+        new.parent = self
+        self._index = None
+        return new
+
+    def set_children(self, children: list[Node]) -> None:
+        """Make `children` (in that order) the children of this node."""
+        kept = list(children)
+        for child in kept:
+            child.parent = self
+        self.children = kept
+        self._index = None
+
+    # -- reading -------------------------------------------------------------------
+
+    def named(self, name: str) -> list[Node]:
+        """The children called `name`, in document order, through the child-name index.
+
+        The list returned belongs to the index: read it, never change it.
+        """
+        index = self._index
+        if index is None:
+            index = self._index = index_of(self.children)
+        return index.get(name, NO_NODES)
 
     def child(self, name: str) -> Node | None:
         """The first child element called `name`, or None."""
+        index = self._index
+        if index is not None:
+            found = index.get(name)
+            return found[0] if found else None
         for c in self.children:
             if c.name == name:
                 return c
         return None
 
     def children_named(self, name: str) -> list[Node]:
-        return [c for c in self.children if c.name == name]
+        return list(self.named(name))
 
     def find(self, relpath: str) -> Node | None:
         """Follow a slash-separated relative path of child names (first match each step)."""
@@ -101,15 +177,46 @@ class Node:
         return "/" + "/".join(reversed(parts))
 
     def copy(self) -> Node:
-        clone = Node(self.name, self.text, dict(self.attrs))
-        for c in self.children:
-            clone.append(c.copy())
+        """A deep copy (without the parent): built without recursion or `__init__`."""
+        new = Node.__new__
+        clone = new(Node)
+        clone.name, clone.text, clone.attrs = self.name, self.text, dict(self.attrs)
+        clone.children, clone.parent, clone._index = [], None, None
+        stack = [(self, clone)]
+        while stack:
+            source, target = stack.pop()
+            kids = target.children
+            for child in source.children:
+                node = new(Node)
+                node.name, node.text, node.parent, node.children = (
+                    child.name, child.text, target, [],
+                )  # fmt: skip
+                node.attrs = dict(child.attrs) if child.attrs else {}
+                node._index = None
+                kids.append(node)
+                if child.children:
+                    stack.append((child, node))
         return clone
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         if self.children:
             return f"<Node {self.name} ({len(self.children)} children)>"
         return f"<Node {self.name}={self.text!r}>"
+
+
+NO_NODES: list[Node] = []  # what `named` gives for an absent name: shared, never changed
+
+
+def index_of(children: list[Node]) -> dict[str, list[Node]]:
+    """Children by name, each name's in document order: what `Node.named` reads."""
+    index: dict[str, list[Node]] = {}
+    for c in children:
+        same = index.get(c.name)
+        if same is None:
+            index[c.name] = [c]
+        else:
+            same.append(c)
+    return index
 
 
 class Attr:
@@ -130,6 +237,9 @@ class Attr:
         self.parent.attrs[self.name] = value
 
     children: tuple = ()
+
+    def named(self, name: str) -> list:
+        return NO_NODES
 
     def string_value(self) -> str:
         return self.text

@@ -13,6 +13,10 @@ choice sets) is prepared once by `FormValidator` and cached per form
 (`validator_for`), because the server validates thousands of submissions per
 form. To stay fast, `validate` works on the tree it is given and puts every
 change back before returning; do not validate one tree from two threads.
+Binding the tree to the plans visits every element once, and that pass also
+builds each group's child-name index (`forms.tree.Node.named`) that the path
+steps of every expression read; expressions run through their compiled
+closures (`Expr.as_string`...) with one shared context per run.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from forms.validation_checks import (
     message_languages,
 )
 from forms.validation_plan import Plan, build_plans, calculation_order
-from forms.xpath import Env, XPathError
+from forms.xpath import Context, Env, XPathError
 
 # Children a client may add under `meta` without the form declaring them.
 _META_EXTRAS = frozenset(
@@ -99,6 +103,15 @@ class FormValidator:
                 below if not plan.leaf else plan.path not in self.inert
             )
         self.langs = message_languages(form, lang)
+        # Where validation reads the nodes bound to a field; other leaves are not recorded.
+        read = {p.path for _, p in self.steps} | {p.path for p in self.checked}
+        read |= looked_at | {p.path for p in self.calculated}
+        for plan in plans:
+            plan.leaf_paths = {
+                name: cp.path if cp.path in read else ""
+                for name, cp in plan.elements.items()
+                if cp.leaf and not cp.is_repeat and not cp.children
+            }
 
     def validate(self, root: Node, *, now: datetime | None = None) -> ValidationResult:
         """Check `root` against the form. The tree is left exactly as it was given.
@@ -126,7 +139,7 @@ class FormValidator:
         Calculates that read the clock, randomness or a list only the tablet
         has keep the tablet's value when it sent one.
         """
-        copy = _copy(root)
+        copy = root.copy()
         run = self._bind_run(copy, now)
         self._compute(run)
         # Answers blanked because they are not relevant go back as they were;
@@ -162,17 +175,33 @@ class FormValidator:
             self._bind_children(plan, node, run)
 
     def _bind_children(self, plan: Plan, node: Node, run: Run) -> None:
-        """One pass over the children of `node`; fields it lacks get stand-ins if needed."""
-        instances, elements = run.instances, plan.elements
-        seen: dict[str, int] = {}
+        """One pass over the children of `node`; fields it lacks get stand-ins if needed.
+
+        The pass also builds the node's child-name index (`Node.named`), which
+        the path steps of every expression then use.
+        """
+        instances, elements, leaves = run.instances, plan.elements, plan.leaf_paths
+        index: dict[str, list[Node]] = {}
+        unknown = 0  # distinct names the form does not have here
         for child in node.children:
             name = child.name
+            same = index.get(name)
+            if same is None:
+                index[name] = [child]
+                path = leaves.get(name)
+                if path is not None:  # the common case: a leaf of the form, seen once
+                    if path:
+                        instances[path].append(child)
+                    continue
+                count = 1
+            else:
+                same.append(child)
+                count = len(same)
             cp = elements.get(name)
             if cp is None:
+                unknown += count == 1
                 _unknown(plan, child, run)
                 continue
-            count = seen.get(name, 0) + 1
-            seen[name] = count
             if count > 1 and not cp.is_repeat:
                 _unknown(plan, child, run)
                 continue
@@ -181,9 +210,10 @@ class FormValidator:
             instances[cp.path].append(child)
             if cp.children:
                 self._bind_children(cp, child, run)
-        if len(seen) < len(elements):
+        node._index = index
+        if len(index) - unknown < len(elements):
             for name, cp in elements.items():
-                if name not in seen and cp.needed and not cp.is_repeat:
+                if name not in index and cp.needed and not cp.is_repeat:
                     self._bind(cp, _virtual(cp, node, run), run)
         for cp in plan.attributes:
             if cp.needed:
@@ -233,7 +263,8 @@ class FormValidator:
             n.text = ""
 
     def _calculate(self, plan: Plan, run: Run) -> None:
-        nonrel, env, compute, expr = run.nonrel, run.env, plan.compute, plan.calculate
+        nonrel, env, compute, ctx = run.nonrel, run.env, plan.compute, run.ctx
+        own = plan.calculate.own_context
         for node in run.instances[plan.path]:
             if id(node.parent if plan.is_attr else node) in nonrel:
                 value = ""
@@ -241,7 +272,7 @@ class FormValidator:
                 continue  # now(), uuid(), the tablet's entity list...: its value stands
             else:
                 try:
-                    value = compute(expr, node, env)
+                    value = compute(node, Context(env, node) if own else ctx)
                 except XPathError as exc:
                     run.issue(node, "calculation_error", "calculation_error", detail=exc.message)
                     continue
@@ -254,11 +285,23 @@ class FormValidator:
     # -- checks -------------------------------------------------------------------
 
     def _check(self, run: Run) -> None:
-        nonrel = run.nonrel
+        nonrel, instances = run.nonrel, run.instances
         for plan in self.checked:
-            for node in run.instances[plan.path]:
-                if id(node.parent if plan.is_attr else node) not in nonrel:
-                    check_answer(plan, node, run)
+            nodes = instances.get(plan.path)
+            if not nodes:
+                continue
+            if plan.is_attr:
+                for node in nodes:
+                    if id(node.parent) not in nonrel:
+                        check_answer(plan, node, run)
+            elif plan.path in self.optional:  # a blank answer is fine: only answers are checked
+                for node in nodes:
+                    if node.text and id(node) not in nonrel:
+                        check_answer(plan, node, run)
+            else:
+                for node in nodes:
+                    if id(node) not in nonrel:
+                        check_answer(plan, node, run)
         for plan in self.counted:
             check_count(plan, run)
         check_entities(self.form, run)
@@ -283,9 +326,7 @@ def _unknown(plan: Plan, node: Node, run: Run) -> None:
 def _virtual(plan: Plan, parent: Node, run: Run) -> Node:
     """A stand-in for an element the submission lacks: it knows its parent, but the
     parent does not list it, so expressions see the element as absent (blank)."""
-    node = Node.__new__(Node)
-    node.name, node.text, node.attrs, node.children = plan.name, "", {}, []
-    node.parent = parent
+    node = Node.detached(plan.name, parent)
     run.virtual[id(node)] = plan
     run.vkids.setdefault(id(parent), []).append(node)
     return node
@@ -309,37 +350,15 @@ def _materialise(node, run: Run) -> None:
         if plan.parent.positions.get(sibling.name, math.inf) > plan.order:
             index = i
             break
-    siblings.insert(index, node)
+    parent.insert(index, node)
     run.journal.append(("insert", parent, node))
-
-
-def _copy(root: Node) -> Node:
-    """`root.copy()` without recursion or `Node.__init__`: about twice as fast, and
-    compute() copies every tree it is given."""
-    new = Node.__new__
-    clone = new(Node)
-    clone.name, clone.text, clone.attrs, clone.children, clone.parent = (
-        root.name, root.text, dict(root.attrs), [], None,
-    )  # fmt: skip
-    stack = [(root, clone)]
-    while stack:
-        source, target = stack.pop()
-        kids = target.children
-        for child in source.children:
-            node = new(Node)
-            node.name, node.text, node.parent, node.children = child.name, child.text, target, []
-            node.attrs = dict(child.attrs) if child.attrs else {}
-            kids.append(node)
-            if child.children:
-                stack.append((child, node))
-    return clone
 
 
 def _undo(run: Run) -> None:
     """Put the tree back as it was given."""
     for kind, target, old in reversed(run.journal):
         if kind == "insert":
-            target.children.remove(old)
+            target.remove(old)
         elif kind == "new_attr":
             del target.attrs[old]
         else:
@@ -353,13 +372,11 @@ _CACHE_LOCK = threading.Lock()
 
 
 def validator_for(form: FormModel) -> FormValidator:
-    """The cached `FormValidator` of `form` (built on first use; a few dozen kept)."""
+    """The cached `FormValidator` of `form` (built on first use; the last 64 built are kept)."""
     key = id(form)
-    with _CACHE_LOCK:
-        validator = _CACHE.get(key)
-        if validator is not None and validator.form is form:
-            _CACHE.move_to_end(key)
-            return validator
+    validator = _CACHE.get(key)  # a dict read needs no lock; the entry holds its form
+    if validator is not None and validator.form is form:
+        return validator
     validator = FormValidator(form)
     with _CACHE_LOCK:
         _CACHE[key] = validator

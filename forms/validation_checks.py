@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, time
@@ -19,7 +20,7 @@ from forms.messages import ISSUE_SEVERITY, issue_message
 from forms.model import FormModel, Text
 from forms.tree import Attr, Node
 from forms.validation_plan import Plan
-from forms.xpath import Env, Expr, XPathError
+from forms.xpath import Context, Env, Expr, XPathError, shared_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +42,12 @@ class Run:
     """One validation: where each field is in the tree, what was changed, what was found."""
 
     __slots__ = (
-        "computed", "env", "instances", "issues", "journal", "langs", "nonrel", "pos", "virtual",
-        "vkids",
+        "computed", "ctx", "env", "instances", "issues", "journal", "langs", "nonrel", "pos",
+        "virtual", "vkids",
     )  # fmt: skip
 
     def __init__(self, plans: dict[str, Plan], env: Env, langs) -> None:
-        self.instances: dict[str, list] = {path: [] for path in plans}
+        self.instances: dict[str, list] = defaultdict(list)  # field path -> its nodes
         self.virtual: dict[int, Plan] = {}  # id(node) -> plan, for elements the body lacks
         self.vkids: dict[int, list[Node]] = {}  # id(parent) -> its virtual children
         self.nonrel: set[int] = set()  # ids of every element that is not relevant
@@ -55,6 +56,7 @@ class Run:
         self.issues: list[Issue] = []
         self.computed: dict[str, str] = {}
         self.env = env
+        self.ctx = shared_context(env)  # for expressions that need no context of their own
         self.langs = langs  # form languages holding English and Vietnamese messages
 
     def is_nonrel(self, node) -> bool:
@@ -82,7 +84,7 @@ class Run:
     def rule(self, expr: Expr, node) -> bool | None:
         """Evaluate a boolean rule; an error is reported and gives None (no verdict)."""
         try:
-            return expr.eval_boolean(node, self.env)
+            return expr.as_boolean(node, Context(self.env, node) if expr.own_context else self.ctx)
         except XPathError as exc:
             self.issue(node, "expression_error", "expression_error", detail=exc.message)
             return None
@@ -99,9 +101,9 @@ def check_answer(plan: Plan, node, run: Run) -> None:
         if plan.required_const or (plan.required is not None and run.rule(plan.required, node)):
             run.issue(node, "required", "required", custom=plan.field.required_message)
         return
-    bad_type = check_type(plan.datatype, stripped)
-    if bad_type:
-        run.issue(node, "type", bad_type, value=value)
+    valid_type = plan.valid_type
+    if valid_type is not None and not valid_type(stripped):
+        run.issue(node, "type", check_type(plan.datatype, stripped), value=value)
         return
     if plan.selectable and _check_choice(plan, node, stripped, run):
         return
@@ -153,9 +155,8 @@ def check_count(plan: Plan, run: Run) -> None:
     for parent in run.instances[plan.parent.path]:
         if run.is_nonrel(parent):
             continue
-        probe = Node.__new__(Node)  # where an instance would be, so relative paths resolve
-        probe.name, probe.text, probe.attrs, probe.children = plan.name, "", {}, []
-        probe.parent = parent
+        # Where an instance would be, so relative paths resolve.
+        probe = Node.detached(plan.name, parent)
         if plan.relevant is not None and not run.rule(plan.relevant, probe):
             continue
         try:
@@ -191,7 +192,11 @@ def check_type(datatype: str, value: str) -> str | None:
 
 
 def has_checks(plan: Plan) -> bool:
-    """Whether an answer to `plan` can be wrong: required, constrained, typed or a select."""
+    """Whether an answer to `plan` can be wrong: required, constrained, typed or a select.
+
+    Also gives the plan its datatype check (`plan.valid_type`), used by `check_answer`.
+    """
+    plan.valid_type = _CHECKS.get(plan.datatype)
     return bool(
         plan.required_const
         or plan.required is not None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from forms.model import Field, FormModel
-from forms.xpath import Env, Expr, ast, to_string
+from forms.xpath import Context, Expr, ast, to_string
 
 # Functions whose result on the server cannot match the tablet's: a calculate
 # using one keeps the value the tablet stored, and is computed only when blank.
@@ -41,6 +41,9 @@ class Plan:
     needed: bool = True  # validation looks at this field (set by FormValidator)
     children: list[Plan] = field(default_factory=list)
     elements: dict[str, Plan] = field(default_factory=dict)  # child elements by name
+    # Child leaves (not repeated) by name -> their path, or "" when no step of the
+    # validation reads them: binding's fast lane (set by FormValidator).
+    leaf_paths: dict[str, str] = field(default_factory=dict)
     attributes: list[Plan] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)
     relevant: Expr | None = None
@@ -51,11 +54,12 @@ class Plan:
     volatile: bool = False
     repeat_count: Expr | None = None
     selectable: bool = False
+    valid_type: Callable[[str], bool] | None = None  # the datatype check (validation_checks)
     choices: frozenset[str] | None = None
     choice_filter: Expr | None = None
     value_ref: str = "name"
     multiple: bool = False
-    compute: Callable[[Expr, object, Env], str] | None = None
+    compute: Callable[[object, Context], str] | None = None  # the calculate, as stored
 
 
 def build_plans(form: FormModel) -> tuple[Plan, dict[str, Plan]]:
@@ -101,7 +105,8 @@ def _plan(f: Field, parent: Plan | None, order: int, available: set[str]) -> Pla
         plan.volatile = bool(
             VOLATILE_FUNCTIONS & f.calculate.functions() or _instances_read(f.calculate) - available
         )
-    plan.compute = _computer(f.datatype)
+    if f.calculate is not None:
+        plan.compute = _computer(f.calculate, f.datatype)
     _plan_choices(plan, f)
     return plan
 
@@ -200,30 +205,34 @@ def _toposort(steps, depends) -> tuple[list[tuple[str, Plan]], list[str]]:
 # -- values as ODK stores them -------------------------------------------------------
 
 
-def _computer(datatype: str) -> Callable[[Expr, object, Env], str]:
+def _computer(expr: Expr, datatype: str) -> Callable[[object, Context], str]:
     """How a calculate's result is stored for its bind type, as JavaRosa stores it.
 
     Numbers go through XPath's own number-to-string (`to_string`), so a
     calculate reads the same here as in `string()`; int binds truncate, and
-    a number that is not finite leaves a numeric bind blank.
+    a number that is not finite leaves a numeric bind blank. The result is
+    called as `(node, context)` (see `Expr.as_string`).
     """
     if datatype == "int":
+        number = expr.as_number
 
-        def integer(expr: Expr, node, env: Env) -> str:
-            x = expr.eval_number(node, env)
+        def integer(node, ctx: Context) -> str:
+            x = number(node, ctx)
             return str(int(x)) if math.isfinite(x) else ""
 
         return integer
     if datatype == "decimal":
+        number = expr.as_number
 
-        def decimal(expr: Expr, node, env: Env) -> str:
-            x = expr.eval_number(node, env)
+        def decimal(node, ctx: Context) -> str:
+            x = number(node, ctx)
             return to_string(x) if math.isfinite(x) else ""
 
         return decimal
     if datatype in ("date", "dateTime"):
-        return lambda expr, node, env: _date_text(expr.evaluate(node, env), datatype)
-    return lambda expr, node, env: expr.eval_string(node, env)
+        value = expr.as_value
+        return lambda node, ctx: _date_text(value(node, ctx), datatype)
+    return expr.as_string
 
 
 def _date_text(value, datatype: str) -> str:

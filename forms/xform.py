@@ -436,7 +436,7 @@ def _dedupe_repeats(el, node: Node, repeats: set[str]) -> list[FormProblem]:
         seen.add(child.name)
         problems += _dedupe_repeats(child_el, child, repeats)
         kept.append(child)
-    node.children = kept
+    node.set_children(kept)
     return problems
 
 

@@ -13,18 +13,21 @@ choice and its reason are noted next to the function concerned.
 """
 
 from forms.xpath.errors import XPathError, XPathEvalError, XPathSyntaxError
-from forms.xpath.expr import Env, Expr, parse
+from forms.xpath.expr import Env, Expr, parse, shared_context
+from forms.xpath.registry import Context
 from forms.xpath.signatures import SUPPORTED_FUNCTIONS
 from forms.xpath.values import to_boolean, to_number, to_string
 
 __all__ = [
     "SUPPORTED_FUNCTIONS",
+    "Context",
     "Env",
     "Expr",
     "XPathError",
     "XPathEvalError",
     "XPathSyntaxError",
     "parse",
+    "shared_context",
     "to_boolean",
     "to_number",
     "to_string",

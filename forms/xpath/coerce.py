@@ -2,7 +2,10 @@
 
 Knowing the static type of a sub-expression (a comparison is boolean, `+` is a
 number, a path is a node-set) lets us skip the run-time type dispatch of
-`to_boolean`/`to_number`/`to_string` on the hot path.
+`to_boolean`/`to_number`/`to_string` on the hot path. Two shapes are converted
+at compile time instead: a constant (`constant()`, which keeps its value on
+the closure) and an `if()` (whose closure keeps its `branches`), so that
+`if(x = 'yes', 1, 0)` stored as text returns "1" without formatting a number.
 """
 
 from __future__ import annotations
@@ -19,10 +22,42 @@ from forms.xpath.values import (
 )
 
 
+def constant(value) -> Closure:
+    """The closure of a literal: it returns `value`, which it also keeps as `.value`."""
+
+    def literal(n, c):
+        return value
+
+    literal.value = value
+    return literal
+
+
+_FOLD: dict = {}  # converter -> the same conversion of a value (filled below)
+
+
+def _pushed(compiled: Compiled, convert) -> Closure | None:
+    """`convert` applied at compile time to a constant, or to each branch of an if()."""
+    fn = compiled[0]
+    if hasattr(fn, "value"):
+        value = fn.value
+        # A string's number can depend on the time zone (dateTime text): not folded.
+        if convert is not as_num or not isinstance(value, str):
+            return constant(_FOLD[convert](value))
+        return None
+    branches = getattr(fn, "branches", None)
+    if branches is None:
+        return None
+    test, then_fn, else_fn = branches[0], convert(branches[1]), convert(branches[2])
+    return lambda n, c: then_fn(n, c) if test(n, c) else else_fn(n, c)
+
+
 def as_bool(compiled: Compiled) -> Closure:
     fn, kind = compiled
     if kind == "bool":
         return fn
+    pushed = _pushed(compiled, as_bool)
+    if pushed is not None:
+        return pushed
     if kind == "num":
 
         def number_truth(n, c):
@@ -39,6 +74,9 @@ def as_num(compiled: Compiled) -> Closure:
     fn, kind = compiled
     if kind == "num":
         return fn
+    pushed = _pushed(compiled, as_num)
+    if pushed is not None:
+        return pushed
     if kind == "bool":
         return lambda n, c: 1.0 if fn(n, c) else 0.0
     if kind == "str":
@@ -60,6 +98,9 @@ def as_str(compiled: Compiled) -> Closure:
     fn, kind = compiled
     if kind == "str":
         return fn
+    pushed = _pushed(compiled, as_str)
+    if pushed is not None:
+        return pushed
     if kind == "num":
         return lambda n, c: format_number(fn(n, c))
     if kind == "bool":
@@ -75,6 +116,9 @@ def as_str(compiled: Compiled) -> Closure:
 
         return first_node_string
     return lambda n, c: to_string(fn(n, c))
+
+
+_FOLD.update({as_bool: to_boolean, as_num: to_number, as_str: to_string})
 
 
 def as_nodes(compiled: Compiled, what: str) -> Closure:

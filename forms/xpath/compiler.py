@@ -12,7 +12,7 @@ import operator
 
 # Importing the function modules registers their implementations.
 from forms.xpath import ast, fn_dates, fn_geo, fn_nodes, fn_numbers, fn_odk, fn_strings  # noqa: F401
-from forms.xpath.coerce import as_bool, as_num, as_str, not_nodes
+from forms.xpath.coerce import as_bool, as_num, as_str, constant, not_nodes
 from forms.xpath.errors import XPathEvalError
 from forms.xpath.nodes import document_order
 from forms.xpath.paths import compile_filter, compile_path
@@ -28,11 +28,9 @@ _MIRROR = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 def compile_expr(node: ast.Expression) -> Compiled:
     """The closure for `node` and its static type: bool, num, str, nodes or any."""
     if isinstance(node, ast.Literal):
-        text = node.value
-        return (lambda n, c: text), "str"
+        return constant(node.value), "str"
     if isinstance(node, ast.Number):
-        number = node.value
-        return (lambda n, c: number), "num"
+        return constant(node.value), "num"
     if isinstance(node, ast.Neg):
         operand = as_num(compile_expr(node.operand))
         return (lambda n, c: -operand(n, c)), "num"
@@ -135,6 +133,13 @@ def _comparison(op: str, left: Compiled, right: Compiled, node: ast.Binary) -> C
 
 
 def _nodes_equal_literal(nodes_fn, literal: str, want: bool):
+    if getattr(nodes_fn, "is_self", False):  # `. = 'x'`
+
+        def self_equal(n, c):
+            return ((n.text if not n.children else n.string_value()) == literal) is want
+
+        return self_equal
+
     def run(n, c):
         for x in nodes_fn(n, c):
             if ((x.text if not x.children else x.string_value()) == literal) is want:
@@ -156,6 +161,26 @@ def _nodes_equal_string(nodes_fn, string_fn, want: bool):
 
 
 def _nodes_against_number(nodes_fn, number_fn, test):
+    if hasattr(number_fn, "value"):  # a constant, such as `. >= 0`: nothing to evaluate
+        number = number_fn.value
+        if getattr(nodes_fn, "is_self", False):
+
+            def self_against_constant(n, c):
+                text = n.text if not n.children else n.string_value()
+                return test(string_to_number(text, c.tz), number)
+
+            return self_against_constant
+
+        def against_constant(n, c):
+            tz = c.tz
+            for x in nodes_fn(n, c):
+                text = x.text if not x.children else x.string_value()
+                if test(string_to_number(text, tz), number):
+                    return True
+            return False
+
+        return against_constant
+
     def run(n, c):
         number = number_fn(n, c)
         tz = c.tz

@@ -48,28 +48,44 @@ class Env:
     _shared: Context | None = field(default=None, init=False, repr=False, compare=False)
 
 
-class Expr:
-    """A parsed, compiled ODK XPath expression. Equal when their trees are equal."""
+def shared_context(env: Env) -> Context:
+    """The read-only context shared by the evaluations in `env` that need no own context."""
+    shared = env._shared
+    if shared is None or shared.tz is not env.tz:
+        shared = env._shared = Context(env, None)
+    return shared
 
-    __slots__ = ("_bool", "_fn", "_num", "_stateful", "_str", "ast", "result_type", "source")
+
+class Expr:
+    """A parsed, compiled ODK XPath expression. Equal when their trees are equal.
+
+    For callers that evaluate one expression very often (validation), the
+    compiled closures are public: `as_value` (any type), `as_boolean`,
+    `as_number` and `as_string` take `(node, context)`, where the context is
+    `shared_context(env)` unless `own_context` is true, in which case it must
+    be `Context(env, node)`.
+    Node-sets they return are read-only (see `evaluate`).
+    """
+
+    __slots__ = (
+        "as_boolean", "as_number", "as_string", "as_value", "ast", "own_context", "result_type",
+        "source",
+    )  # fmt: skip
 
     def __init__(self, source: str, tree: ast.Expression) -> None:
         self.source = source
         self.ast = tree
         compiled = compile_expr(tree)
-        self._fn, self.result_type = compiled  # bool, num, str, nodes or any
-        self._bool = as_bool(compiled)
-        self._num = as_num(compiled)
-        self._str = as_str(compiled)
-        self._stateful = needs_own_context(tree)
+        self.as_value, self.result_type = compiled  # bool, num, str, nodes or any
+        self.as_boolean = as_bool(compiled)
+        self.as_number = as_num(compiled)
+        self.as_string = as_str(compiled)
+        self.own_context = needs_own_context(tree)
 
     def _context(self, node: Any, env: Env) -> Context:
-        if self._stateful:
+        if self.own_context:
             return Context(env, node)
-        shared = env._shared
-        if shared is None or shared.tz is not env.tz:
-            shared = env._shared = Context(env, None)
-        return shared
+        return shared_context(env)
 
     @staticmethod
     def _defaults(node: Any, env: Env | None) -> tuple[Any, Env]:
@@ -87,22 +103,24 @@ class Expr:
         """
         if node is None or env is None:
             node, env = self._defaults(node, env)
-        return self._fn(node, self._context(node, env))
+        value = self.as_value(node, self._context(node, env))
+        # A node-set may be a list owned by a child-name index: the caller gets its own.
+        return list(value) if type(value) is list else value
 
     def eval_string(self, node: Any = None, env: Env | None = None) -> str:
         if node is None or env is None:
             node, env = self._defaults(node, env)
-        return self._str(node, self._context(node, env))
+        return self.as_string(node, self._context(node, env))
 
     def eval_number(self, node: Any = None, env: Env | None = None) -> float:
         if node is None or env is None:
             node, env = self._defaults(node, env)
-        return self._num(node, self._context(node, env))
+        return self.as_number(node, self._context(node, env))
 
     def eval_boolean(self, node: Any = None, env: Env | None = None) -> bool:
         if node is None or env is None:
             node, env = self._defaults(node, env)
-        return self._bool(node, self._context(node, env))
+        return self.as_boolean(node, self._context(node, env))
 
     def unparse(self) -> str:
         """Canonical text; parse(e.unparse()) == e."""

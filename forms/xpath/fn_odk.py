@@ -27,7 +27,13 @@ def build_if(call, args):
     test = as_bool(args[0])
     (then_fn, then_kind), (else_fn, else_kind) = args[1], args[2]
     kind = then_kind if then_kind == else_kind else "any"
-    return (lambda n, c: then_fn(n, c) if test(n, c) else else_fn(n, c)), kind
+
+    def choose(n, c):
+        return then_fn(n, c) if test(n, c) else else_fn(n, c)
+
+    # Lets a conversion of the result (`as_str`...) convert each branch instead, once.
+    choose.branches = (test, args[1], args[2])
+    return choose, kind
 
 
 @builder("coalesce")

@@ -24,6 +24,11 @@ class Document:
     def __init__(self, root: Node) -> None:
         self.children = [root]
 
+    def named(self, name: str) -> list:
+        """The root element if it is called `name` (see `Node.named`)."""
+        root = self.children[0]
+        return self.children if root.name == name else []
+
     def string_value(self) -> str:
         return self.children[0].string_value()
 
@@ -51,6 +56,9 @@ class Text:
 
     def __init__(self, parent: Node) -> None:
         self.parent = parent
+
+    def named(self, name: str) -> list:
+        return []
 
     @property
     def text(self) -> str:

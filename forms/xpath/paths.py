@@ -1,8 +1,8 @@
 """Compile location paths, steps and predicates into closures over `forms.tree` nodes.
 
 The common ODK path is absolute and made only of child names
-(`/data/household/members`): it gets a fast path that walks `children` lists
-without building intermediate axis lists. Everything else goes through the
+(`/data/household/members`): it gets a fast path that follows each node's
+child-name index (`Node.named`) instead of scanning child lists. Everything else goes through the
 general step evaluator, which keeps XPath's document-order and predicate
 position rules.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from forms.tree import Attr, Node
+from forms.tree import NO_NODES, Attr, Node, index_of
 from forms.xpath import ast
 from forms.xpath.coerce import as_nodes
 from forms.xpath.nodes import Document, Text, axis_nodes, document_order, text_children
@@ -93,15 +93,19 @@ def _simple_moves(steps: tuple[ast.Step, ...]) -> list[str | None] | None:
 
 
 def _walk(nodes: list, moves: list[str | None]) -> list:
-    """Follow child-name and parent moves; sets stay in document order without sorting."""
+    """Follow child-name and parent moves; sets stay in document order without sorting.
+
+    The result may be a list owned by a node's child-name index: node-sets
+    inside the evaluator are read, never changed (`Expr.evaluate` copies).
+    """
     for name in moves:
         if name is None:
             parents = [x.parent for x in nodes if x.parent is not None]
             nodes = parents if len(parents) < 2 else list(dict.fromkeys(parents))
         elif len(nodes) == 1:
-            nodes = [x for x in nodes[0].children if x.name == name]
+            nodes = nodes[0].named(name)
         else:
-            nodes = [x for p in nodes for x in p.children if x.name == name]
+            nodes = [x for p in nodes for x in p.named(name)]
         if not nodes:
             break
     return nodes
@@ -116,6 +120,9 @@ def _root_named(name: str) -> Closure:
 
 
 def _absolute_moves(first: str, rest: list[str | None]) -> Closure:
+    if rest and None not in rest and len(rest) <= 3:
+        return _absolute_names(first, rest)
+
     def run(n, c):
         root = c.env.root
         if root.name != first:
@@ -125,12 +132,93 @@ def _absolute_moves(first: str, rest: list[str | None]) -> Closure:
     return run
 
 
+def _absolute_names(first: str, names: list[str]) -> Closure:
+    """/first/a, /first/a/b and /first/a/b/c: most ODK references, unrolled.
+
+    Every node on the way is a `Node` below the primary root, so its child-name
+    index is read directly (`Node.named` without the call).
+    """
+    a = names[0]
+    if len(names) == 1:
+
+        def one(n, c):
+            root = c.env.root
+            if root.name != first:
+                return NO_NODES
+            index = root._index
+            if index is None:
+                index = root._index = index_of(root.children)
+            return index.get(a, NO_NODES)
+
+        return one
+    tail = names[1:]
+    if len(tail) == 1:
+        b = tail[0]
+
+        def two(n, c):
+            root = c.env.root
+            if root.name != first:
+                return NO_NODES
+            index = root._index
+            if index is None:
+                index = root._index = index_of(root.children)
+            nodes = index.get(a)
+            if nodes is None:
+                return NO_NODES
+            if len(nodes) != 1:
+                return _walk(nodes, tail)
+            node = nodes[0]
+            index = node._index
+            if index is None:
+                index = node._index = index_of(node.children)
+            return index.get(b, NO_NODES)
+
+        return two
+
+    def run(n, c):
+        root = c.env.root
+        if root.name != first:
+            return NO_NODES
+        index = root._index
+        if index is None:
+            index = root._index = index_of(root.children)
+        nodes = index.get(a)
+        if nodes is None:
+            return NO_NODES
+        for i, name in enumerate(tail):
+            if len(nodes) != 1:
+                return _walk(nodes, tail[i:])
+            node = nodes[0]
+            index = node._index
+            if index is None:
+                index = node._index = index_of(node.children)
+            nodes = index.get(name)
+            if nodes is None:
+                return NO_NODES
+        return nodes
+
+    return run
+
+
 def _relative_moves(moves: list[str | None]) -> Closure:
     if not moves:
-        return lambda n, c: [n]
+
+        def self_node(n, c):
+            return [n]
+
+        self_node.is_self = True  # `.`: comparisons read the node itself (compiler)
+        return self_node
     if len(moves) == 1 and moves[0] is not None:
         name = moves[0]
-        return lambda n, c: [x for x in n.children if x.name == name]
+        return lambda n, c: n.named(name)
+    if len(moves) == 2 and moves[0] is None and moves[1] is not None:
+        name = moves[1]  # ../name: a sibling, the usual reference inside a repeat
+
+        def sibling(n, c):
+            parent = n.parent
+            return parent.named(name) if parent is not None else NO_NODES
+
+        return sibling
     return lambda n, c: _walk([n], moves)
 
 
@@ -173,7 +261,7 @@ def _candidates(axis: str, test: str) -> Callable[[object], list]:
         return lambda x: [Attr(x, name)] if isinstance(x, Node) and name in x.attrs else []
     if axis == "child" and not test.endswith(("*", ")")):
         name = local(test)
-        return lambda x: [y for y in x.children if y.name == name]
+        return lambda x: x.named(name)
     match = _node_test(axis, test)
     if match is None:
         return lambda x: list(axis_nodes(axis, x))
