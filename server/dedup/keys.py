@@ -1,0 +1,241 @@
+"""Identifiers and blocking keys: CCCD, phone, household code, GPS cells (domain.md).
+
+A household is indexed under a few short keys; a new household is compared only with the
+households that share one of its keys (sync contract D2: blocking, never a scan):
+
+- `code:` and `cccd:` (exact, within the commune): the D1 keys;
+- `name:` folded family + given name, and `given:` folded given name + birth year
+  (within the commune): catch missing accents, moved tone marks, Hoàng/Huỳnh, dropped
+  middle names and Central Highlands name order;
+- `half:` each half of the head's CCCD (within the commune): a CCCD typed with one wrong
+  digit keeps one half intact, so it still meets its twin;
+- `member:` each member's CCCD (within the commune), which a head's CCCD is looked up in;
+- `phone:` the normalised phone number (anywhere);
+- `gps:` the ~165 m grid cell of the house; a new household looks in its cell and the
+  eight around it (so every house within 165 m, and some up to ~500 m, is a candidate).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
+
+from server.dedup.names import parse
+
+#: GPS grid cell size in degrees (~165 m of latitude; ~160 m of longitude in Vietnam).
+GPS_CELL_DEGREES = 0.0015
+
+#: Old 11-digit mobile prefixes and their 10-digit replacements (the 2018 renumbering).
+OLD_MOBILE_PREFIXES = {
+    "0162": "032", "0163": "033", "0164": "034", "0165": "035", "0166": "036",
+    "0167": "037", "0168": "038", "0169": "039", "0120": "070", "0121": "079",
+    "0122": "077", "0126": "076", "0128": "078", "0123": "083", "0124": "084",
+    "0125": "085", "0127": "081", "0129": "082", "0186": "056", "0188": "058",
+    "0199": "059",
+}  # fmt: skip
+
+_NOT_DIGIT = re.compile(r"\D")
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+
+
+def digits(text: str | None) -> str:
+    return _NOT_DIGIT.sub("", text or "")
+
+
+def cccd(text: str | None) -> str:
+    """A personal ID as its digits: a 12-digit CCCD or a 9-digit CMND; "" otherwise."""
+    found = digits(text)
+    return found if len(found) in (9, 12) else ""
+
+
+def cccd_near(a: str, b: str) -> bool:
+    """Two different IDs one typing error apart (a wrong, missing, extra or swapped digit):
+    a weaker signal than equality."""
+    return bool(a and b and a != b and OSA.distance(a, b, score_cutoff=1) <= 1)
+
+
+def phone(text: str | None) -> str:
+    """A Vietnamese phone number as 0 + national number: +84/0084/84 prefixes removed and
+    the old 11-digit mobile prefixes renumbered; "" when it is not a plausible number."""
+    found = digits(text)
+    if found.startswith("0084"):
+        found = "0" + found[4:]
+    elif found.startswith("84") and len(found) in (11, 12):
+        found = "0" + found[2:]
+    elif not found.startswith("0") and len(found) in (9, 10):
+        found = "0" + found
+    if len(found) == 11 and found[:4] in OLD_MOBILE_PREFIXES:
+        found = OLD_MOBILE_PREFIXES[found[:4]] + found[4:]
+    return found if 10 <= len(found) <= 11 else ""
+
+
+def household_code(text: str | None) -> str:
+    """An official household code without spaces, dashes or case differences."""
+    return _NOT_ALNUM.sub("", (text or "").upper())
+
+
+def birth_year(text: str | None) -> int | None:
+    found = digits(text)
+    return int(found) if len(found) == 4 and 1880 <= int(found) <= 2200 else None
+
+
+def geopoint(text: str | None) -> tuple[float, float] | None:
+    """(lat, lon) of an ODK geopoint ("lat lon [alt [accuracy]]"), or None."""
+    parts = (text or "").split()
+    if len(parts) < 2:
+        return None
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None
+    return lat, lon
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2
+    h += math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def gps_cell(point: tuple[float, float]) -> tuple[int, int]:
+    return math.floor(point[0] / GPS_CELL_DEGREES), math.floor(point[1] / GPS_CELL_DEGREES)
+
+
+def gps_key(cell: tuple[int, int]) -> str:
+    return f"gps:{cell[0]}:{cell[1]}"
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    birth_year: int | None = None
+    cccd: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What duplicate detection compares of a household (all normalised but the name)."""
+
+    name: str
+    birth_year: int | None = None
+    cccd: str = ""
+    phone: str = ""
+    household_code: str = ""
+    village: str = ""
+    point: tuple[float, float] | None = None
+    members: tuple[Member, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "birth_year": self.birth_year,
+            "cccd": self.cccd,
+            "phone": self.phone,
+            "household_code": self.household_code,
+            "village": self.village,
+            "point": list(self.point) if self.point else None,
+            "members": [[m.name, m.birth_year, m.cccd] for m in self.members],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Profile:
+        point = data.get("point")
+        return cls(
+            name=data.get("name") or "",
+            birth_year=data.get("birth_year"),
+            cccd=data.get("cccd") or "",
+            phone=data.get("phone") or "",
+            household_code=data.get("household_code") or "",
+            village=data.get("village") or "",
+            point=(point[0], point[1]) if point else None,
+            members=tuple(Member(n, y, c or "") for n, y, c in data.get("members") or ()),
+        )
+
+
+def exact_keys(profile: Profile, scope: str) -> list[str]:
+    """The D1 keys: official household code and head's CCCD, within `scope` (the commune)."""
+    found = []
+    if profile.household_code:
+        found.append(f"code:{scope}:{profile.household_code}")
+    if len(profile.cccd) == 12:
+        found.append(f"cccd:{scope}:{profile.cccd}")
+    return found
+
+
+def index_keys(profile: Profile, scope: str) -> list[str]:
+    """Every key a household is stored under (exact and fuzzy), without repeats."""
+    found = exact_keys(profile, scope)
+    parts = parse(profile.name)
+    if parts.given:
+        if parts.family:
+            found.append(f"name:{scope}:{parts.family}|{parts.given}")
+        if profile.birth_year:
+            found.append(f"given:{scope}:{parts.given}|{profile.birth_year}")
+    if len(profile.cccd) == 12:
+        found += [f"half:{scope}:F{profile.cccd[:6]}", f"half:{scope}:L{profile.cccd[6:]}"]
+    found += [f"member:{scope}:{m.cccd}" for m in profile.members if len(m.cccd) == 12]
+    if profile.phone:
+        found.append(f"phone:{profile.phone}")
+    if profile.point:
+        found.append(gps_key(gps_cell(profile.point)))
+    return list(dict.fromkeys(found))
+
+
+def probe_keys(profile: Profile, scope: str) -> list[str]:
+    """The keys to look up for a new household: its own keys, its members' CCCDs among heads
+    and its head's among members (one person may be the head in one registration and a
+    member in the other), and the eight GPS cells around its own. Each lookup finds a pair
+    whichever of the two came first: blocking does not depend on arrival order."""
+    found = index_keys(profile, scope)
+    found += [f"cccd:{scope}:{m.cccd}" for m in profile.members if len(m.cccd) == 12]
+    if len(profile.cccd) == 12:
+        found.append(f"member:{scope}:{profile.cccd}")
+    if profile.point:
+        lat, lon = gps_cell(profile.point)
+        found += [gps_key((lat + i, lon + j)) for i in (-1, 0, 1) for j in (-1, 0, 1)]
+    return list(dict.fromkeys(found))
+
+
+#: The household properties (`save_to` names of the shipped forms) a profile reads.
+PROPERTY_NAMES = {
+    "name": "head_name",
+    "birth_year": "head_birth_year",
+    "cccd": "head_cccd",
+    "phone": "phone",
+    "household_code": "household_code",
+    "village": "village",
+    "point": "geometry",
+}
+
+
+def profile_from(
+    properties: dict[str, str], label: str | None = None, members: list[dict] | None = None
+) -> Profile:
+    """The profile of a household from its properties (the label stands in for a missing
+    head's name) and the member answers of its registration (`member_name`, ...)."""
+    p = {key: str(properties.get(name) or "") for key, name in PROPERTY_NAMES.items()}
+    return Profile(
+        name=p["name"].strip() or (label or "").strip(),
+        birth_year=birth_year(p["birth_year"]),
+        cccd=cccd(p["cccd"]),
+        phone=phone(p["phone"]),
+        household_code=household_code(p["household_code"]),
+        village=p["village"].strip(),
+        point=geopoint(p["point"]),
+        members=tuple(
+            Member(
+                str(m.get("member_name") or "").strip(),
+                birth_year(str(m.get("member_birth_year") or "")),
+                cccd(str(m.get("member_cccd") or "")),
+            )
+            for m in members or ()
+            if isinstance(m, dict) and (m.get("member_name") or m.get("member_cccd"))
+        ),
+    )

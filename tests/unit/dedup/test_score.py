@@ -1,0 +1,121 @@
+"""The pair score (rule D2): duplicates score above the threshold, namesakes below."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server.dedup import keys
+from server.dedup.keys import Member, Profile
+from server.dedup.score import THRESHOLD, name_similarity, score
+
+HEAD = Profile(
+    name="Hoàng Văn Thủy",
+    birth_year=1975,
+    cccd="001075012345",
+    phone="0912345678",
+    village="03325_01",
+    point=(21.03010, 105.84010),
+    members=(Member("Lò Thị Hoa", 1978), Member("Hoàng Văn Nam", 2001)),
+)
+
+
+def test_d2_second_registration_with_usual_variation_is_a_candidate():
+    again = Profile(
+        name="Huynh Van Thuy",  # no accents, regional spelling
+        birth_year=1975,
+        cccd="001075012354",  # two digits swapped
+        phone="",
+        village="03325_01",
+        point=(21.03020, 105.84005),  # ~12 m away
+        members=(Member("Lo Thi Hoa", 1978),),
+    )
+    result = score(HEAD, again)
+    assert result.is_candidate, result
+    assert result.breakdown["cccd"] == 3.0  # near, a weaker signal than equal
+
+
+def test_d2_true_namesake_in_the_same_commune_is_not_a_candidate():
+    namesake = Profile(
+        name="Hoàng Văn Thủy",
+        birth_year=1990,
+        cccd="001090067890",
+        phone="0987654321",
+        village="03325_04",
+        point=(21.0450, 105.8600),  # ~2.5 km
+        members=(Member("Đặng Thị Lan", 1992),),
+    )
+    result = score(HEAD, namesake)
+    assert not result.is_candidate, result
+    assert result.breakdown["name"] == 4.0
+
+
+def test_d2_score_breakdown_names_every_compared_property():
+    result = score(HEAD, HEAD)
+    assert set(result.breakdown) == {"name", "birth_year", "cccd", "phone", "distance",
+                                     "village", "members"}  # fmt: skip
+    assert result.total == sum(result.breakdown.values()) >= THRESHOLD
+
+
+def test_d2_missing_properties_count_neither_way():
+    assert score(Profile("Lò Văn Minh"), Profile("Lò Văn Minh")).breakdown == {"name": 4.0}
+
+
+def test_d2_name_similarity_vietnamese_aware():
+    assert name_similarity("Nguyễn Văn An", "Nguyen Van An") >= 0.95
+    assert name_similarity("Nguyễn Văn An", "Nguyễn An") >= 0.95
+    assert name_similarity("Y Ngông Niê Kdăm", "Niê Kdăm Y Ngông") >= 0.95
+    assert name_similarity("Nguyễn Văn An", "Trần Thị Bích") < 0.6
+
+
+names = st.sampled_from(["Nguyễn Văn An", "Lò Thị Hoa", "Y Ngông Niê Kdăm", "Trần Tú", ""])
+profiles = st.builds(
+    Profile,
+    name=names,
+    birth_year=st.one_of(st.none(), st.integers(1940, 2005)),
+    phone=st.sampled_from(["", "0912345678", "0987654321"]),
+    point=st.one_of(st.none(), st.tuples(st.floats(21, 21.01), st.floats(105, 105.01))),
+)
+
+
+@given(profiles, profiles)
+def test_d2_score_is_symmetric(a, b):
+    assert score(a, b).total == score(b, a).total
+
+
+# -- order of arrival ------------------------------------------------------------------------
+
+VARIANTS = ["Hoàng Văn Thủy", "Huynh Van Thuy", "Hoàng Thủy", "Hoàng Văn Thuỷ", "Lò Văn Minh"]
+household = st.builds(
+    Profile,
+    name=st.sampled_from(VARIANTS),
+    birth_year=st.sampled_from([None, 1975, 1976, 1990]),
+    cccd=st.sampled_from(["", "011075012345", "011075012354", "011178054321"]),
+    phone=st.sampled_from(["", "0912345678"]),
+    village=st.sampled_from(["", "03325_01", "03325_02"]),
+    point=st.sampled_from([None, (21.0301, 105.8401), (21.0303, 105.8399), (21.05, 105.9)]),
+    members=st.sampled_from([(), (Member("Lò Thị Hoa", 1978, "011178054321"),)]),
+)
+
+
+def _pairs_found(profiles: list[Profile], order: list[int]) -> set[frozenset[int]]:
+    """Register `profiles` in `order` against a key index: the candidate pairs opened."""
+    index: dict[str, set[int]] = {}
+    found = set()
+    for i in order:
+        profile = profiles[i]
+        for j in set().union(*(index.get(k, set()) for k in keys.probe_keys(profile, "7"))):
+            if score(profile, profiles[j]).is_candidate:
+                found.add(frozenset((i, j)))
+        for k in keys.index_keys(profile, "7"):
+            index.setdefault(k, set()).add(i)
+    return found
+
+
+@given(st.lists(household, min_size=2, max_size=6), st.randoms(use_true_random=False))
+def test_d2_candidate_pairs_do_not_depend_on_arrival_order(profiles, rnd):
+    """Registrations arriving in any order open the same possible-duplicate pairs."""
+    order = list(range(len(profiles)))
+    shuffled = order[:]
+    rnd.shuffle(shuffled)
+    assert _pairs_found(profiles, order) == _pairs_found(profiles, shuffled)
