@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from server import db, errors, settings
+from server import db, errors, settings, web
 from server.api import bp as api_bp
 from server.openrosa import bp as openrosa_bp
 
@@ -36,6 +36,7 @@ def create_app(
     errors.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(openrosa_bp)
+    web.init_app(app)  # the review site, with Flask-Babel
     return app
 
 

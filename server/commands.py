@@ -7,17 +7,21 @@ otherwise (the `giupho` console script).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import ScriptInfo
+from werkzeug.routing import BuildError
 
 from server import create_app, settings
 from server.db import upgrade_database
-from server.services import forms, seed
+from server.models import Role
+from server.models.base import utcnow
+from server.services import dedup, forms, household_rebuild, households, seed, transactional
 
 
 def with_app(command: Callable) -> Callable:
@@ -50,12 +54,50 @@ def _echo_logins(base_url: str) -> None:
             click.echo(f"  {login.username:<16} {base_url}/key/{login.token}")
 
 
+def _echo_review_site(app: Flask, base_url: str) -> None:
+    """Where the review site is, and which demo login decides there (a commune official)."""
+    try:
+        with app.test_request_context(base_url=base_url):
+            address = url_for("web.dashboard", _external=True)
+    except BuildError:  # the review site is not part of this app
+        return
+    click.echo(f"Review site (duplicates, conflicts, double entries): {address}")
+    officials = [
+        login
+        for login in seed.demo_logins()
+        if login.role == Role.COMMUNE_OFFICIAL and login.password is not None
+    ]
+    if officials:
+        login = officials[0]
+        click.echo(
+            f"  sign in as {login.username} / {login.password} "
+            f"(commune official / cán bộ xã: {login.full_name})"
+        )
+
+
 def prepare() -> None:
-    """Create or upgrade the database, seed the demo if it is empty, load the shipped forms."""
+    """Create or upgrade the database, seed the demo if it is empty, load the shipped forms,
+    then the periodic household work (what cron runs on a server, see `periodic`)."""
     upgrade_database()
     if seed.seed_demo():
         click.echo("Seeded demo data (empty database).")
     forms.load_library()
+    periodic()
+
+
+#: How far back the periodic duplicate recheck looks (longer than any sensible period).
+RECHECK_HOURS = 24.0
+
+
+def periodic() -> None:
+    """Apply held household updates whose wait is over (H5) and look again for possible
+    duplicates of the last day's registrations (D2). On a server, run both from cron:
+    `giupho households release` and `giupho duplicates recheck --since 24`, hourly."""
+    released = transactional(households.release_timed_out)()
+    since = utcnow() - dt.timedelta(hours=RECHECK_HOURS)
+    opened = transactional(dedup.recheck)(since)
+    if released or opened:
+        click.echo(f"Held updates applied: {released}; possible duplicates opened: {opened}.")
 
 
 @click.command("run", epilog=settings.help_text())
@@ -73,6 +115,7 @@ def run(app: Flask, host: str, port: int, debug: bool) -> None:
     prepare()
     base_url = (app.config["PUBLIC_URL"] or f"http://{host}:{port}").rstrip("/")
     _echo_logins(base_url)
+    _echo_review_site(app, base_url)
     url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo(f"Database: {url.render_as_string(hide_password=True)}")
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
@@ -104,7 +147,68 @@ def seed_command(app: Flask) -> None:
     _echo_logins(base_url)
 
 
-COMMANDS = (run, db_group, seed_command)
+@click.group("households")
+def households_group() -> None:
+    """Household records: rebuild from submissions (H8), release held updates (H5)."""
+
+
+@households_group.command("rebuild")
+@click.option("--fix", is_flag=True, help="Write the rebuilt state where it differs.")
+@with_app
+def households_rebuild(app: Flask, fix: bool) -> None:
+    """Rebuild every household from the stored submissions and decisions and report every
+    difference from the live state (0 differences is the normal result; exit 1 otherwise)."""
+    found = household_rebuild.rebuild(fix=fix)
+    for d in found:
+        click.echo(f"{d.household_id}\t{d.field}\tlive={d.live!r}\trebuilt={d.rebuilt!r}")
+    click.echo(f"{len(found)} differences" + (" (fixed)" if fix and found else ""))
+    if found and not fix:
+        raise SystemExit(1)
+
+
+@households_group.command("release")
+@with_app
+def households_release(app: Flask) -> None:
+    """Apply the held household updates whose wait is over (GIUPHO_HOLD_TIMEOUT_HOURS)."""
+    applied = transactional(households.release_timed_out)()
+    click.echo(f"{applied} held updates applied")
+
+
+@click.group("duplicates")
+def duplicates_group() -> None:
+    """Duplicate households (D1-D4): look again for candidates, index old databases."""
+
+
+@duplicates_group.command("recheck")
+@click.option(
+    "--since",
+    "hours",
+    default=24.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Recheck the households registered in the last HOURS.",
+    metavar="HOURS",
+)
+@with_app
+def duplicates_recheck(app: Flask, hours: float) -> None:
+    """Look again for possible duplicates of recently registered households: two
+    registrations committed at the same moment by two workers cannot see each other.
+    Run it periodically (cron) with a window longer than the period."""
+    since = utcnow() - dt.timedelta(hours=hours)
+    opened = transactional(dedup.recheck)(since)
+    click.echo(f"{opened} possible duplicates opened")
+
+
+@duplicates_group.command("index-missing")
+@with_app
+def duplicates_index_missing(app: Flask) -> None:
+    """Index for duplicate detection every household that has no profile yet (a database
+    from before duplicate detection). Idempotent: run it once after upgrading."""
+    indexed = transactional(dedup.index_missing)()
+    click.echo(f"{indexed} households indexed")
+
+
+COMMANDS = (run, db_group, seed_command, households_group, duplicates_group)
 
 
 def register(group: click.Group) -> None:

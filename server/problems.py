@@ -197,6 +197,13 @@ _ENTRIES = (
     ),
     ProblemType("409.5", 409, "{what} '{name}' already exists.", "{what_vi} '{name}' đã tồn tại."),
     ProblemType(
+        "409.10",
+        409,
+        "{what} is {state}, so it cannot be {action}. Reload it to see its current state.",
+        "{what_vi} đang ở trạng thái {state_vi} nên không thể {action_vi}. Hãy tải lại để xem "
+        "trạng thái hiện tại.",
+    ),
+    ProblemType(
         "413.1",
         413,
         "The request is too large: the limit is {limit} bytes.",

@@ -84,11 +84,29 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "GIUPHO_SQLITE_WRITE_WAIT_S",
+        "SQLITE_WRITE_WAIT_S",
+        20.0,
+        "SQLite only: how long a JSON sync push waits in all for the write lock while other "
+        "workers write, before it is answered 503 (s). Keep it under the server's request "
+        "timeout.",
+        float,
+    ),
+    Setting(
         "GIUPHO_DB_POOL_SIZE",
         "DB_POOL_SIZE",
         5,
         "PostgreSQL only: connections kept open per worker process.",
         int,
+    ),
+    Setting(
+        "GIUPHO_DB_PING_AFTER_IDLE_S",
+        "DB_PING_AFTER_IDLE_S",
+        10.0,
+        "PostgreSQL only: a pooled connection unused for this long is checked (one round "
+        "trip) before a request uses it, and replaced if the server dropped it (s; 0: check "
+        "before every request).",
+        float,
     ),
     Setting(
         "GIUPHO_ARGON2_TIME_COST",
@@ -153,6 +171,66 @@ SETTINGS: tuple[Setting, ...] = (
         "SYNC_MAX_BYTES",
         16 * MiB,
         "JSON sync push: largest batch after gzip decompression (bytes; more gets 413).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_SECURE_COOKIES",
+        "SESSION_COOKIE_SECURE",
+        False,
+        "Review site: send the session cookie over HTTPS only. Turn on wherever the site is "
+        "served over HTTPS (every real deployment).",
+        _bool,
+    ),
+    Setting(
+        "GIUPHO_SESSION_HOURS",
+        "WEB_SESSION_HOURS",
+        12,
+        "Review site: hours a sign-in lasts.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_SIGNIN_MAX_FAILURES",
+        "SIGNIN_MAX_FAILURES",
+        5,
+        "Review site: failed sign-ins (per user name and address) that lock the name out.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_SIGNIN_LOCK_MINUTES",
+        "SIGNIN_LOCK_MINUTES",
+        15,
+        "Review site: the window in which failures count, and how long a lock-out lasts (min).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_TIMEZONE",
+        "TIMEZONE",
+        "Asia/Ho_Chi_Minh",
+        "Time zone the review site shows times in and counts months by.",
+    ),
+    Setting(
+        "GIUPHO_HOLD_TIMEOUT_HOURS",
+        "HOLD_TIMEOUT_HOURS",
+        120.0,
+        "How long a household update waits for the earlier update of its offline chain, or "
+        "for its household's registration, before it is applied anyway and the household "
+        "flagged (hours; ODK Central waits 5 days). Applied on the next update of the "
+        "household and by `giupho households release`.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_UPLOAD_MAX_BYTES",
+        "UPLOAD_MAX_BYTES",
+        50 * 1024 * 1024,
+        "Largest attachment (photo) a tablet may upload through a resumable upload session, "
+        "in bytes (contract C3).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_UPLOAD_MAX_CHUNK",
+        "UPLOAD_MAX_CHUNK",
+        4 * 1024 * 1024,
+        "Largest chunk of a resumable upload in one request, in bytes.",
         int,
     ),
     Setting("GIUPHO_LOG_LEVEL", "LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),

@@ -404,3 +404,81 @@ class DigestResponseSchema(_Message):
 
 class ServerTimeSchema(_Message):
     server_time = fields.AwareDateTime(required=True)
+
+
+# --- resumable attachment uploads (C3) ---------------------------------------------------------
+
+
+class UploadCreateSchema(_Message):
+    """Open (or find again) the upload session of one attachment of a pushed submission."""
+
+    instance_id = fields.String(required=True, metadata={"example": "uuid:..."})
+    filename = fields.String(required=True, metadata={"example": "1732150000.jpg"})
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"))
+    content_type = fields.String(allow_none=True, load_default=None)
+
+
+@dataclass
+class UploadState:
+    """Where an upload stands: `offset` bytes of `size` are on the server."""
+
+    id: str
+    instance_id: str
+    filename: str
+    size: int
+    offset: int
+    sha256: str
+    complete: bool = False
+
+
+class UploadStateSchema(_Message):
+    id = fields.String(required=True, metadata={"description": "The session's opaque handle."})
+    instance_id = fields.String(required=True)
+    filename = fields.String(required=True)
+    size = fields.Integer(required=True)
+    offset = fields.Integer(
+        required=True, metadata={"description": "Bytes the server holds: send the next from here."}
+    )
+    sha256 = fields.String(required=True)
+    complete = fields.Boolean(load_default=False)
+
+    @post_load
+    def _make(self, data: dict, **_kwargs: Any) -> UploadState:
+        return UploadState(**data)
+
+
+# --- device credentials (login) -----------------------------------------------------------------
+
+
+class DeviceRequestSchema(_Message):
+    """Register this client as a device of the signed-in user (password login)."""
+
+    name = fields.String(
+        load_default="giupho-sync",
+        validate=validate.Length(min=1, max=120),
+        metadata={"example": "Tablet 7"},
+    )
+
+
+@dataclass
+class DeviceCredential:
+    """A new device token: shown once, sent as `Authorization: Bearer <token>` from then on."""
+
+    token: str
+    username: str
+    full_name: str
+    role: str
+    device: str
+
+
+class DeviceCredentialSchema(_Message):
+    token = fields.String(required=True)
+    username = fields.String(required=True)
+    full_name = fields.String(required=True)
+    role = fields.String(required=True)
+    device = fields.String(required=True)
+
+    @post_load
+    def _make(self, data: dict, **_kwargs: Any) -> DeviceCredential:
+        return DeviceCredential(**data)

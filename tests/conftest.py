@@ -117,7 +117,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Leave out the combinations a marker says do not apply, instead of skipping them.
 
     `postgres_only`: the behaviour exists only with concurrent writers (SQLite has one
-    writer at a time). `protocols("openrosa")`: the test drives a feature only those
+    writer at a time), or concerns PostgreSQL's connections; `sqlite_only`: SQLite's single
+    write lock. `protocols("openrosa")`: the test drives a feature only those
     protocols have. CI requires that nothing is skipped, so these are deselected.
     """
     keep, drop = [], []
@@ -125,6 +126,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         params = getattr(item, "callspec", None)
         params = params.params if params else {}
         if item.get_closest_marker("postgres_only") and params.get("database") == "sqlite":
+            drop.append(item)
+            continue
+        if item.get_closest_marker("sqlite_only") and params.get("database") == "postgres":
             drop.append(item)
             continue
         only = item.get_closest_marker("protocols")

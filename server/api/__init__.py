@@ -8,8 +8,22 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from server.api import forms, health, openapi, sync, units
+from server.api import (
+    duplicates,
+    forms,
+    health,
+    households,
+    openapi,
+    quarantine,
+    sync,
+    units,
+    uploads,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-for child in (health.bp, forms.bp, units.bp, sync.bp, openapi.bp):
+children = (health.bp, forms.bp, units.bp, sync.bp, quarantine.bp, openapi.bp)
+children += (uploads.bp, uploads.devices_bp)  # resumable uploads (C3), device login
+children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
+children += (households.bp,)  # households, history, conflicts (H3, H7)
+for child in children:
     bp.register_blueprint(child)

@@ -20,8 +20,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app
 from marshmallow import Schema, fields, validate
 
+from server.api import duplicates as dup
+from server.api import households as hh
 from server.models import FormState
-from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, HealthSchema
+from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, HealthSchema, quarantine
 from sync import protocol
 
 bp = Blueprint("openapi", __name__)
@@ -70,6 +72,16 @@ _UPLOAD = {
     }
 }
 
+_CHUNK = {
+    "application/offset+octet-stream": {
+        "schema": {
+            "type": "string",
+            "format": "binary",
+            "description": "The bytes of the file from the `Upload-Offset` request header on.",
+        }
+    }
+}
+
 #: Every JSON API route by endpoint name. A new route without an entry fails the tests.
 OPERATIONS: dict[str, Operation] = {
     "api.health.health": Operation("system", HealthSchema, public=True, errors=(503,)),
@@ -94,9 +106,67 @@ OPERATIONS: dict[str, Operation] = {
         "sync", protocol.DigestResponseSchema, body=protocol.DigestRequestSchema, errors=(400,)
     ),
     "api.sync.server_time": Operation("sync", protocol.ServerTimeSchema, public=True),
+    "api.quarantine.list_items": Operation(
+        "quarantine",
+        quarantine.QuarantinePageSchema,
+        query=quarantine.QuarantineQuerySchema,
+        errors=(400,),
+    ),
+    "api.quarantine.show_item": Operation(
+        "quarantine", quarantine.QuarantineDetailSchema, errors=(404,)
+    ),
+    "api.quarantine.reprocess_item": Operation(
+        "quarantine", quarantine.ReprocessSchema, errors=(403, 404)
+    ),
     "api.sync.download_form": Operation("sync", errors=(404,), produces="text/xml"),
     "api.sync.download_media": Operation(
         "sync", errors=(404,), produces="application/octet-stream"
+    ),
+    "api.households.list_households": Operation(
+        "households", hh.HouseholdPageSchema, query=hh.HouseholdQuerySchema, errors=(400, 404)
+    ),
+    "api.households.show_household": Operation(
+        "households", hh.HouseholdDetailSchema, errors=(404,)
+    ),
+    "api.households.resolve_conflicts": Operation(
+        "households", hh.HouseholdDetailSchema, body=hh.ResolutionSchema, errors=(400, 403, 404)
+    ),
+    "api.duplicates.list_cases": Operation(
+        "duplicates", dup.CasePageSchema, query=dup.CaseQuerySchema, errors=(400, 404)
+    ),
+    "api.duplicates.show_case": Operation("duplicates", dup.CaseDetailSchema, errors=(404,)),
+    "api.duplicates.decide_case": Operation(
+        "duplicates", dup.CaseDetailSchema, body=dup.DecisionSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.duplicates.list_double_entries": Operation(
+        "duplicates", dup.DoubleEntryPageSchema, query=dup.DoubleEntryQuerySchema, errors=(400,)
+    ),
+    "api.duplicates.decide_double_entry": Operation(
+        "duplicates",
+        dup.DoubleEntrySchema,
+        body=dup.DoubleEntryDecisionSchema,
+        errors=(400, 403, 404),
+    ),
+    "api.uploads.create_upload": Operation(
+        "uploads",
+        protocol.UploadStateSchema,
+        201,
+        body=protocol.UploadCreateSchema,
+        errors=(400, 404, 413),
+    ),
+    "api.uploads.upload_state": Operation("uploads", protocol.UploadStateSchema, errors=(404,)),
+    "api.uploads.write_chunk": Operation(
+        "uploads", protocol.UploadStateSchema, content=_CHUNK, errors=(400, 404, 413)
+    ),
+    "api.uploads.finish_upload": Operation(
+        "uploads", protocol.UploadStateSchema, errors=(400, 404)
+    ),
+    "api.devices.register_device": Operation(
+        "auth",
+        protocol.DeviceCredentialSchema,
+        201,
+        body=protocol.DeviceRequestSchema,
+        errors=(400,),
     ),
 }
 

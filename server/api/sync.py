@@ -14,8 +14,8 @@ import zlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
-from marshmallow import ValidationError
 
+from server.api import params
 from server.api.auth import current_user, login_required
 from server.errors import negotiate_language
 from server.problems import Problem
@@ -85,26 +85,6 @@ def _batch_items(body: Any) -> list[Any]:
     return items
 
 
-def _load(schema, data: Any):
-    """`schema.load(data)`, or Problem 400.3 naming the first field that is wrong."""
-    if not isinstance(data, dict):
-        raise Problem("400.3", field="body", reason="expected a JSON object")
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        field, reasons = next(iter(exc.normalized_messages().items()))
-        field = "body" if field == "_schema" else field
-        raise Problem("400.3", field=field, reason=_flatten(reasons)) from None
-
-
-def _flatten(reasons: Any) -> str:
-    if isinstance(reasons, dict):
-        return "; ".join(f"{k}: {_flatten(v)}" for k, v in reasons.items())
-    if isinstance(reasons, list):
-        return "; ".join(_flatten(r) for r in reasons)
-    return str(reasons)
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -138,7 +118,7 @@ def pull():
     paged the same way. Apply each page, keep its `cursor`, and ask again while
     `has_more` is true; an interrupted pull resumes from the last kept cursor.
     """
-    query = _load(protocol.PullQuerySchema(), request.args)
+    query = params.load(protocol.PullQuerySchema(), request.args)
     page = sync.pull(current_user(), query["cursor"], query["limit"])
     page.server_time = _now()
     return protocol.PullPageSchema().dump(page)
@@ -152,7 +132,7 @@ def digest():
     `resync: true` means the copies differ: drop the local households and pull
     from the returned `cursor` (a fresh snapshot).
     """
-    held = _load(protocol.DigestRequestSchema(), read_json_body())
+    held = params.load(protocol.DigestRequestSchema(), read_json_body())
     answer = sync.digest(current_user(), held)
     answer.server_time = _now()
     return protocol.DigestResponseSchema().dump(answer)

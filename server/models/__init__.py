@@ -2,9 +2,20 @@
 
 from server.models.audit import AuditEvent, Change
 from server.models.base import Base
+from server.models.duplicates import (
+    AnswerFingerprint,
+    CaseStatus,
+    DoubleEntry,
+    DoubleEntryStatus,
+    DuplicateCase,
+    DuplicateKey,
+    DuplicateProfile,
+)
+from server.models.exits import ExitDecision, PovertyExit
 from server.models.forms import Form, FormMedia, FormState, FormVersion
 from server.models.households import (
     Household,
+    HouseholdConflict,
     HouseholdStatus,
     HouseholdVersion,
     PendingHouseholdUpdate,
@@ -18,29 +29,41 @@ from server.models.submissions import (
     Submission,
     SubmissionPayload,
 )
+from server.models.uploads import UploadSession
 
 __all__ = [
     "AdminUnit",
     "Agency",
+    "AnswerFingerprint",
     "Attachment",
     "AuditEvent",
     "Base",
+    "CaseStatus",
     "Change",
     "Device",
+    "DoubleEntry",
+    "DoubleEntryStatus",
+    "DuplicateCase",
+    "DuplicateKey",
+    "DuplicateProfile",
+    "ExitDecision",
     "Form",
     "FormMedia",
     "FormState",
     "FormVersion",
     "Household",
+    "HouseholdConflict",
     "HouseholdStatus",
     "HouseholdVersion",
     "PendingHouseholdUpdate",
+    "PovertyExit",
     "QuarantineItem",
     "ReviewState",
     "Role",
     "Submission",
     "SubmissionPayload",
     "UnitLevel",
+    "UploadSession",
     "User",
     "agency_units",
     "user_scope",

@@ -5,10 +5,16 @@ is a new `HouseholdVersion` that names the submission it came from, the
 version it was based on and the properties it changed (sync contract H7), so
 the current `properties` can always be rebuilt from the versions.
 
-An update the server cannot apply on its own (made on a stale version, for a
-household it does not know yet, or replacing history that others built on)
-is kept as a `PendingHouseholdUpdate` for the three-way merge (H3, H5), never
-applied silently and never dropped.
+Each version also keeps what the merge needs to recompute the household from
+the set of its updates (`sync.merge`): all the values the update sent, where
+its base starts (`base_version`, plus earlier members of its offline branch),
+and the conflicts open after it. A decision version (a reviewer's resolution,
+a duplicate merge, an undo) has no submission but an actor.
+
+An update the server cannot apply yet (the next of an offline chain whose
+predecessor has not arrived, for a household not registered yet, or for a
+closed household) is kept as a `PendingHouseholdUpdate` (H5, H9), never
+dropped; open conflicts are `HouseholdConflict` rows for reviewers (H3).
 """
 
 from __future__ import annotations
@@ -65,6 +71,13 @@ class Household(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Needs a person: open conflicts, an update applied after its hold timed out, an update
+    # to a closed household (`flag_reason` says which came last).
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    flag_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    open_conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Updates kept for this household but not applied yet (H5, H9).
+    held_updates: Mapped[int] = mapped_column(default=0, server_default="0")
 
     versions: Mapped[list[HouseholdVersion]] = relationship(
         back_populates="household", order_by="HouseholdVersion.version"
@@ -89,12 +102,30 @@ class HouseholdVersion(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
     label: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # submission | decision kinds (resolve, duplicate_merge, undo_merge, close, ...).
+    kind: Mapped[str] = mapped_column(
+        sa.String(30), default="submission", server_default="submission"
+    )
+    # Every value the update sent (None: the same as `changes`), label under "label".
+    sent: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    # The update's base: the updates of `base_version` plus the earlier members of its
+    # offline branch (ODK branchId, position = baseVersion - trunkVersion; H5).
+    branch_id: Mapped[str | None] = mapped_column(sa.String(64))
+    branch_position: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The conflicts open after this version (sync.merge.Conflict as JSON), when any.
+    conflicts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc)
+    # A decision: who made it, and the status / redirect it set.
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[str | None] = mapped_column(sa.String(20))  # a HouseholdStatus value
+    merged_into_id: Mapped[str | None] = mapped_column(sa.String(36))
+    # Why this version needs a look (hold_timeout, redirected, ...).
+    note: Mapped[str | None] = mapped_column(sa.String(40))
 
     household: Mapped[Household] = relationship(back_populates="versions")
 
 
 class PendingHouseholdUpdate(Base):
-    """An accepted submission's household effect that waits for the three-way merge.
+    """An accepted submission's household effect that cannot apply yet (H5, H9).
 
     `household_id` has no foreign key on purpose: the household may not exist
     yet (its registration has not arrived, H5).
@@ -107,8 +138,42 @@ class PendingHouseholdUpdate(Base):
     submission_id: Mapped[int] = mapped_column(
         BigID, sa.ForeignKey("submissions.id", ondelete="RESTRICT"), unique=True
     )
-    # stale_base | unknown_household | not_active | exists | edit_after_changes
+    # chain_gap (its predecessor has not arrived) | unknown_household (nor its registration)
+    # | not_active (a closed household: flagged, applied by no one but a person)
     reason: Mapped[str] = mapped_column(sa.String(30))
     base_version: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # What applying it later needs: the entity block, the values, label and place.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+
+
+class HouseholdConflict(Base):
+    """An open (or settled) disagreement between concurrent updates of one property (H3).
+
+    One row per household and property while it is open; `writes` holds every
+    conflicting value with its update and submission. A later update that
+    builds on all of them, or a reviewer's decision, settles it
+    (`resolution_version`; `resolved_by_id` when a person decided).
+    """
+
+    __tablename__ = "household_conflicts"
+    __table_args__ = (
+        sa.Index("ix_household_conflicts_household_open", "household_id", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id", ondelete="RESTRICT"))
+    property: Mapped[str] = mapped_column(sa.String(100))
+    base_value: Mapped[str | None] = mapped_column(sa.Text)
+    # [{"update", "submission_id", "value", "base_value"}]
+    writes: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc, default=list)
+    provisional: Mapped[str | None] = mapped_column(sa.Text)
+    provisional_update: Mapped[str | None] = mapped_column(sa.String(100))
+    detected_version: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    resolution_version: Mapped[int | None]

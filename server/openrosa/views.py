@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC
+from io import BytesIO
 
+import multipart
 from flask import Response, current_app, request, url_for
 from werkzeug.http import parse_date
 
@@ -120,19 +123,14 @@ def submission(token: str | None):
     principal = authenticate(token)
     if request.method == "HEAD":
         return Response(status=204)
-    xml = _xml_part()
-    attachments = [
-        IncomingAttachment(f.filename or name, f.mimetype or "", f.read())
-        for name, f in request.files.items(multi=True)
-        if name != XML_PART
-    ]
+    body = _submission_body()
     device_time, offset_ms = _device_clock()
     receipt = ingest.receive_xml(
-        xml,
+        body.xml,
         user=principal.user,
         device=principal.device,
-        attachments=attachments,
-        incomplete=request.form.get(INCOMPLETE_FIELD, "").strip().lower() == "yes",
+        attachments=body.attachments,
+        incomplete=body.fields.get(INCOMPLETE_FIELD, "").strip().lower() == "yes",
         device_time=device_time,
         clock_offset_ms=offset_ms,
         lang=negotiate_language(),
@@ -140,15 +138,63 @@ def submission(token: str | None):
     return _receipt_response(receipt)
 
 
-def _xml_part() -> bytes:
-    """The submission XML: a file part, or a plain form field from simpler clients."""
-    part = request.files.get(XML_PART)
-    if part is not None:
-        return part.read()
-    field = request.form.get(XML_PART)
-    if field:
-        return field.encode("utf-8")
-    raise Problem("400.2", field=XML_PART)
+@dataclass
+class SubmissionBody:
+    """What a submission POST carries: the XML, the attachments and the plain form fields."""
+
+    xml: bytes
+    attachments: list[IncomingAttachment] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def _submission_body() -> SubmissionBody:
+    """The parts of the POST: multipart as Collect sends it, or plain form fields.
+
+    Multipart bodies are read with the `multipart` package: Werkzeug's parser
+    compiles regular expressions for every new boundary, which made parsing
+    cost more than storing the submission.
+    """
+    if request.mimetype != "multipart/form-data":  # a urlencoded form has no files
+        return _body_of([], request.form.items(multi=True))
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
+        raise Problem("400.1", reason="multipart/form-data without a boundary")
+    limit = current_app.config["MAX_SUBMISSION_BYTES"]
+    data = request.get_data(cache=False)  # over the limit: 413 (max_content_length)
+    try:
+        parts = list(
+            multipart.MultipartParser(
+                BytesIO(data),
+                boundary,
+                len(data),
+                spool_limit=limit + 1,  # every part stays in memory: the body already is
+                memory_limit=limit + 1,
+                part_limit=1000,
+            )
+        )
+    except multipart.MultipartError as exc:
+        raise Problem("400.1", reason=f"multipart: {exc}") from None
+    files = [p for p in parts if p.filename is not None]
+    return _body_of(files, [(p.name, p.value) for p in parts if p.filename is None])
+
+
+def _body_of(files: list[multipart.MultipartPart], fields) -> SubmissionBody:
+    """The submission from its file parts and its (name, value) form fields."""
+    xml, attachments = None, []
+    for part in files:
+        if part.name == XML_PART:
+            xml = part.raw if xml is None else xml
+            continue
+        mimetype = (part.content_type or "").split(";")[0].strip()  # as Werkzeug gave it
+        attachments.append(IncomingAttachment(part.filename or part.name, mimetype, part.raw))
+    plain = {}
+    for name, value in fields:
+        plain.setdefault(name, value)
+    if xml is None:
+        if not plain.get(XML_PART):
+            raise Problem("400.2", field=XML_PART)
+        xml = plain[XML_PART].encode("utf-8")
+    return SubmissionBody(xml, attachments, plain)
 
 
 def _device_clock():

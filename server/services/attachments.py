@@ -58,6 +58,15 @@ def store(data: bytes) -> StoredFile:
     return StoredFile(sha, len(data), relative)
 
 
+def upload_folder() -> Path:
+    """Where resumable uploads keep the bytes received so far (`server.services.uploads`).
+
+    Inside the attachment folder, so the verified file is moved into the store
+    on the same file system.
+    """
+    return root() / "uploads"
+
+
 def read(storage_path: str) -> bytes:
     """The bytes of a stored attachment."""
     path = (root() / storage_path).resolve()

@@ -151,25 +151,32 @@ def revoke_device(device: Device, actor: User | None = None) -> None:
         audit.record(actor, "device.revoke", device)
 
 
+#: Built once: every OpenRosa POST authenticates, and building the statement cost a tenth
+#: of a millisecond.
+_BY_TOKEN = (
+    sa.select(Device)
+    .options(joinedload(Device.user))
+    .where(Device.token_hash == sa.bindparam("token_hash"))
+)
+
+
 def authenticate_token(token: str) -> Device:
     """The device holding `token`, for an active user.
 
     Raises Problem 401.1 for an unknown token or an inactive user, 401.2 for a
     revoked device.
     """
-    stmt = (
-        sa.select(Device)
-        .options(joinedload(Device.user))
-        .where(Device.token_hash == token_hash(token))
-    )
-    device = db.session.scalar(stmt)
+    device = db.session.scalar(_BY_TOKEN, {"token_hash": token_hash(token)})
     if device is None or not device.user.active:
         raise Problem("401.1")
     if device.revoked_at is not None:
         raise Problem("401.2")
     now = utcnow()
     if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
-        _touch(device, now)
+        try:
+            _touch(device, now)
+        except sa.exc.OperationalError:  # SQLite busy with another writer: next time, then
+            current_app.logger.info("last_seen_at of device %s not updated", device.id)
     return device
 
 

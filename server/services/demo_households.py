@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from forms.instance import from_answers, to_xml
 from forms.model import Field, FormModel
+from server.dedup.names import strip_accents
 
 FAMILIES = {
     "thai": ["Lò", "Quàng", "Lường", "Cà", "Tòng", "Lự"],
@@ -62,6 +63,9 @@ class DemoHousehold:
     members: list[Member] = field(default_factory=list)
     phone: str = ""
     area: str = "rural"
+    # A second registration of that household by another cadre, spelt differently and
+    # without CCCD or GPS: a possible duplicate for reviewers (sync contract D2).
+    twin_of: str | None = None
 
 
 def person_name(rng: random.Random, people: str, sex: str, family: str | None = None) -> str:
@@ -99,6 +103,9 @@ def generate(
             for relation in rng.sample(_MEMBER_RELATIONS, rng.randrange(1, 5))
             for member_sex in [rng.choice(["male", "female"])]
         ]
+        if found and len(found) % DUPLICATE_EVERY == 0:
+            found.append(registered_again(rng, rng.choice([h for h in found if not h.twin_of])))
+            continue
         found.append(
             DemoHousehold(
                 id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -115,6 +122,27 @@ def generate(
             )
         )
     return found
+
+
+#: One demo household in this many is a second registration of an earlier one.
+DUPLICATE_EVERY = 12
+#: Regional spellings of one family name (domain.md).
+_REGIONAL = {"Hoàng": "Huỳnh", "Vũ": "Võ"}
+
+
+def registered_again(rng: random.Random, household: DemoHousehold) -> DemoHousehold:
+    """`household` registered a second time, as another cadre would write it: accents left
+    out or a regional spelling, new entity id, no CCCD or GPS recorded."""
+    family, rest = household.head_name.split(" ", 1)
+    name = f"{_REGIONAL.get(family, family)} {rest}"
+    if name == household.head_name or rng.random() < 0.5:
+        name = strip_accents(name)
+    return replace(
+        household,
+        id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        head_name=name,
+        twin_of=household.id,
+    )
 
 
 def _birth_year(rng: random.Random, head_year: int, relation: str) -> int:
@@ -189,6 +217,8 @@ def registration_answers(
         "instanceID": instance_id or f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
         **_assessment(rng, household),
     }
+    if household.twin_of:
+        values["head_cccd"] = values["house_location"] = ""
     answers = _with_entity(model, fill(model.root, values), {"@id": household.id})
     return _with_edit(answers, deprecated_id)
 

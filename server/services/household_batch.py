@@ -2,8 +2,10 @@
 
 `apply_many` decides exactly as `households.apply` does, submission by
 submission, for submissions that each touch a different household (the
-batch guarantees it, see `server.services.ingest_batch`); the writes of all
-of them go out as a few multi-row statements instead of four per submission.
+batch guarantees it, see `server.services.ingest_batch`). Registrations and
+updates on the current version (the fast path) go out as a few multi-row
+statements instead of four per submission; everything else (a merge, a hold,
+a D1 link) takes `households.apply` one by one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from forms.instance import EntityRef
 from server.db import db
 from server.models import HouseholdStatus
 from server.models.base import utcnow
+from server.services import dedup, households
 from server.services.households import (
     HOUSEHOLDS,
     PENDING,
@@ -26,7 +29,9 @@ from server.services.households import (
     create_statement,
     normalise_id,
     record_changes,
+    state_of_row,
     update_refused,
+    values_of,
     version_row,
 )
 from server.services.submission_places import Place
@@ -57,52 +62,90 @@ def current_many(ids: list[str]) -> dict[str, HouseholdState | None]:
         .with_for_update()
     )
     for row in db.session.connection().execute(stmt):
-        values = row._asdict()
-        values["status"] = HouseholdStatus(values["status"]).value
-        found[values["id"]] = HouseholdState(**values)
+        state = state_of_row(row._asdict())
+        found[state.id] = state
     return found
 
 
 def apply_many(requests: list[EntityChange]) -> list[HouseholdEffect | None]:
     """`apply` for submissions that touch different households, with grouped statements.
 
-    Same decisions as `apply`, one after the other; the writes of all of them
-    go out as a few multi-row statements instead of four per submission.
+    Same decisions as `apply`, one after the other; the writes of the
+    registrations and fast-path updates go out as a few multi-row statements.
     """
     results: list[HouseholdEffect | None] = [None] * len(requests)
-    creates, updates, holds = [], [], []
+    creates, updates, singles = [], [], []
+    applied: list[tuple[int, str]] = []  # (submission, household) for one D4 check
     for index, r in enumerate(requests):
         if not r.entity.id:
             continue
         household_id = normalise_id(r.entity.id)
         if r.entity.update and (r.household is not None or not r.entity.create):
-            reason = update_refused(r.entity, r.household)
-            if reason:
-                holds.append((index, household_id, r.submission_id, r.entity.base_version, reason))
+            if update_refused(r.entity, r.household) or r.household.held_updates:
+                singles.append((index, r))
             else:
                 updates.append((index, r))
         elif r.entity.create:
-            creates.append((index, household_id, r))
+            linked = dedup.exact_match(household_id, r.properties, r.place, r.submission_id)
+            if linked is not None and normalise_id(linked) != household_id:
+                effect = households.link(
+                    household_id, linked, r.submission_id, r.properties, r.label, r.place
+                )
+                results[index] = effect
+                applied.append((r.submission_id, effect.household_id))
+            else:
+                creates.append((index, household_id, r))
     now = utcnow()
     versions, touched = [], []
     inserted = _insert_many(creates, now)
+    new = []
     for index, household_id, r in creates:
-        if household_id not in inserted:
-            holds.append((index, household_id, r.submission_id, None, "exists"))
+        if household_id not in inserted:  # it exists: the single path links it
+            singles.append((index, r))
             continue
         versions.append(
             version_row(household_id, 1, r.submission_id, None, r.properties, r.label, now)
         )
         touched.append((household_id, r.place.unit_id))
         results[index] = HouseholdEffect(household_id, version=1)
+        new.append((household_id, r))
     _update_many(updates, now, versions, touched, results)
-    _hold_many(holds, now, results)
     conn = db.session.connection()
     if versions:
         conn.execute(sa.insert(VERSIONS), versions)
     if touched:
         record_changes(touched, now)
+    dedup.registered_many(
+        [(household_id, r.properties, r.label, r.place, r.submission_id) for household_id, r in new]
+    )
+    applied += [(r.submission_id, household_id) for household_id, r in new]
+    for _index, r in updates:
+        dedup.updated(r.household.id, _changed(r), r.label)
+        applied.append((r.submission_id, r.household.id))
+    _release_waiting([household_id for household_id, _ in new])
+    for index, r in sorted(singles, key=lambda item: item[0]):
+        results[index] = households.apply(
+            r.submission_id, r.entity, r.properties, r.label, r.place, r.household, applied=applied
+        )
+    dedup.double_entries(applied)
     return results
+
+
+def _changed(r: EntityChange) -> dict[str, str]:
+    return {k: v for k, v in r.properties.items() if r.household.properties.get(k) != v}
+
+
+def _release_waiting(created: list[str]) -> None:
+    """Updates held for households this batch registered apply now (one query for all)."""
+    if not created:
+        return
+    waiting = db.session.connection().execute(
+        sa.select(PENDING.c.household_id)
+        .where(PENDING.c.household_id.in_(created), PENDING.c.resolved_at.is_(None))
+        .distinct()
+    )
+    for household_id in sorted(waiting.scalars()):
+        households.created(household_id)
 
 
 def _insert_many(creates: list, now) -> set[str]:
@@ -123,6 +166,8 @@ def _insert_many(creates: list, now) -> set[str]:
             "updated_submission_id": r.submission_id,
             "created_at": now,
             "updated_at": now,
+            "flagged": False,
+            "flag_reason": None,
         }
         for _, household_id, r in sorted(creates, key=lambda c: c[1])
     ]
@@ -135,7 +180,7 @@ def _update_many(updates: list, now, versions: list, touched: list, results: lis
     params = []
     for index, r in updates:
         h = r.household
-        changed = {k: v for k, v in r.properties.items() if h.properties.get(k) != v}
+        changed = _changed(r)
         new_label = r.label if r.label and r.label != h.label else None
         moved = r.place.unit_id is not None
         village = r.place.village_id if moved else h.village_id
@@ -153,28 +198,10 @@ def _update_many(updates: list, now, versions: list, touched: list, results: lis
                 "now": now,
             }
         )
-        versions.append(
-            version_row(h.id, h.version + 1, r.submission_id, h.version, changed, new_label, now)
-        )
+        row = version_row(h.id, h.version + 1, r.submission_id, h.version, changed, new_label, now)
+        row["sent"] = values_of(r.properties, r.label)
+        row["branch_id"] = r.entity.branch_id
+        versions.append(row)
         touched.append((h.id, village or commune))
         results[index] = HouseholdEffect(h.id, version=h.version + 1)
     db.session.connection().execute(UPDATE, params)  # the rows are locked: each one matches
-
-
-def _hold_many(holds: list, now, results: list) -> None:
-    """`hold_for_merge` for many updates at once."""
-    if not holds:
-        return
-    rows = [
-        {
-            "household_id": hid,
-            "submission_id": sid,
-            "reason": reason,
-            "base_version": base,
-            "created_at": now,
-        }
-        for _, hid, sid, base, reason in holds
-    ]
-    db.session.connection().execute(sa.insert(PENDING), rows)
-    for index, hid, _, _, reason in holds:
-        results[index] = HouseholdEffect(hid, held=reason)

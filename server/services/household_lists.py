@@ -16,11 +16,13 @@ import sqlalchemy as sa
 
 from server.db import db
 from server.models import Household, HouseholdStatus, User
-from server.services import scope
+from server.services import review, scope
 from server.services.households import normalise_id
 
 #: Columns every entity list starts with (ODK entities spec: the id, label and version).
 LIST_COLUMNS = ("name", "label", "__version")
+#: The column that carries a reviewer's comment on a returned record (only when there is one).
+REVIEW_COMMENT_COLUMN = "review_comment"
 
 
 def in_scope(user: User, dataset: str = "households") -> sa.Select:
@@ -42,12 +44,18 @@ def entity_list(user: User, dataset: str = "households") -> bytes:
     """
     rows = list(db.session.scalars(in_scope(user, dataset)))
     names = sorted({k for h in rows for k in (h.properties or {})} - set(LIST_COLUMNS))
+    # A reviewer's return (issue 6): Collect shows the comment on the household to fix.
+    returned = review.returned_comments([h.id for h in rows], {h.commune_id for h in rows})
+    extra = [REVIEW_COMMENT_COLUMN] if returned else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*LIST_COLUMNS, *names])
+    writer.writerow([*LIST_COLUMNS, *names, *extra])
     for h in rows:
         props = h.properties or {}
-        writer.writerow([h.id, h.label or "", h.version, *(props.get(n, "") for n in names)])
+        comment = [returned.get(h.id, "")] if returned else []
+        writer.writerow(
+            [h.id, h.label or "", h.version, *(props.get(n, "") for n in names), *comment]
+        )
     return out.getvalue().encode("utf-8")
 
 

@@ -25,7 +25,8 @@ receipt).
 Throughput: form models are loaded once per process (`form_models`), places
 and scopes come from memory (`submission_places`), the rest of what a batch
 asks again and again once per transaction (`txcache`), and the writes are
-Core statements on the session's connection (`ingest_store`).
+Core statements on the session's connection (`ingest_store`: on PostgreSQL a
+new submission, its payload and its audit row are one statement).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from forms.instance import from_answers, parse_submission, to_answers
 from forms.tree import Node
 from server.models import Device, QuarantineItem, User
 from server.problems import Problem
-from server.services import form_models, households, transactional
+from server.services import form_models, households, ingest_store, transactional
 from server.services import submission_places as places
 from server.services.form_models import LoadedForm
 from server.services.ingest_store import (
@@ -56,7 +57,7 @@ from server.services.ingest_store import (
     add_attachments,
     insert_submission,
     keep_in_quarantine,
-    record_audit,
+    review_state,
     stored_submission,
 )
 
@@ -336,6 +337,10 @@ def prepare(
 
 def store(p: Prepared) -> Receipt:
     """The INSERT guarded by the unique instanceID, then the household effects (R1-R4)."""
+    applies = p.validation.ok and p.entity is not None
+    # A new record with no household effect: its audit row is known now and goes with the
+    # INSERT (on PostgreSQL in the same statement).
+    audit = None if applies or p.previous is not None else receive_audit(p, None)
     try:
         submission = insert_submission(
             p.d,
@@ -347,6 +352,7 @@ def store(p: Prepared) -> Receipt:
             p.place,
             p.previous,
             answers=to_answers(p.parsed.root, p.form.model),
+            audit=audit,
         )
     except Stale:
         problem = Problem("409.4", deprecated_id=p.parsed.deprecated_id)
@@ -355,7 +361,7 @@ def store(p: Prepared) -> Receipt:
         stored = stored_submission(p.instance_id)
         return already_stored(stored, p.digest, p.parsed, p.d, p.instance_id)
     effect = None
-    if p.validation.ok and p.entity is not None:
+    if applies:
         props, label = entity_values(p)
         if p.previous is not None:
             effect = households.replace_edit(
@@ -363,7 +369,7 @@ def store(p: Prepared) -> Receipt:
             )
         else:
             effect = households.apply(submission.id, p.entity, props, label, p.place, p.household)
-    return accepted(p, submission, effect)
+    return accepted(p, submission, effect, audited=audit is not None)
 
 
 def entity_values(p: Prepared) -> tuple[dict[str, str], str | None]:
@@ -375,22 +381,29 @@ def entity_values(p: Prepared) -> tuple[dict[str, str], str | None]:
     )
 
 
-def accepted(p: Prepared, submission: StoredSubmission, effect) -> Receipt:
-    """Attachments, the audit row and the receipt of a newly stored submission."""
+def accepted(
+    p: Prepared,
+    submission: StoredSubmission,
+    effect,
+    audit_rows: list[dict] | None = None,
+    *,
+    audited: bool = False,
+) -> Receipt:
+    """Attachments, the audit row and the receipt of a newly stored submission.
+
+    With `audit_rows`, the audit row is added to that list for the caller to
+    write with the others of its batch (`ingest_store.write_audit`); `audited`:
+    the INSERT wrote it already.
+    """
     added = add_attachments(submission.id, p.d.attachments, p.d.user)
-    record_audit(
-        p.d.user,
-        "submission.receive",
-        submission.id,
-        instance_id=submission.instance_id,
-        form_id=p.form.form_id,
-        version=p.form.version,
-        review_state=submission.review_state,
-        replaces=p.parsed.deprecated_id,
-        household=effect.household_id if effect else None,
-        household_version=effect.version if effect else None,
-        held_for_merge=effect.held if effect else None,
-    )
+    if not audited:
+        row = ingest_store.audit_row(
+            p.d.user, "submission.receive", submission.id, **receive_audit(p, effect)
+        )
+        if audit_rows is None:
+            ingest_store.write_audit([row])
+        else:
+            audit_rows.append(row)
     return Receipt(
         "accepted" if p.validation.ok else "invalid",
         201,
@@ -403,6 +416,20 @@ def accepted(p: Prepared, submission: StoredSubmission, effect) -> Receipt:
         household_version=effect.version if effect else None,
         attachments_added=added,
     )
+
+
+def receive_audit(p: Prepared, effect) -> dict:
+    """The details of the audit row of a received submission."""
+    return {
+        "instance_id": p.instance_id,
+        "form_id": p.form.form_id,
+        "version": p.form.version,
+        "review_state": review_state(p.validation).value,
+        "replaces": p.parsed.deprecated_id,
+        "household": effect.household_id if effect else None,
+        "household_version": effect.version if effect else None,
+        "held_for_merge": effect.held if effect else None,
+    }
 
 
 def already_stored(

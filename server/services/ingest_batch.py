@@ -3,9 +3,11 @@
 `receive_batch(items)` answers exactly what `ingest.receive_answers` would
 answer item by item, in order, but a new submission no longer costs its own
 SAVEPOINT and seven statements: the submissions of a batch are inserted with
-one multi-row `INSERT ... ON CONFLICT (instance_id) DO NOTHING RETURNING`
-(the unique constraint is still the guard, R7), their payloads with one
-more, and their household effects with a few (`household_batch.apply_many`).
+one `INSERT ... ON CONFLICT (instance_id) DO NOTHING RETURNING`
+(`ingest_store.insert_many`; the unique constraint is still the guard, R7),
+their payloads with one more, their audit rows with one more, and their
+household effects with a few (`household_batch.apply_many`). The sync API's
+push runs every batch through here (`server.services.sync`).
 
 Items that depend on an earlier item of the same batch (the same instanceID
 twice, two items for one household, edits) keep the one-by-one path, run
@@ -28,14 +30,9 @@ from forms.instance import to_answers
 from server.db import db
 from server.models import Device, SubmissionPayload, User
 from server.models.base import utcnow
-from server.services import household_batch, households, ingest, transactional
+from server.services import household_batch, households, ingest, ingest_store, transactional
 from server.services.ingest import Prepared, Receipt
-from server.services.ingest_store import (
-    StoredSubmission,
-    create_statement,
-    stored_submission,
-    submission_values,
-)
+from server.services.ingest_store import StoredSubmission, stored_submission, submission_values
 
 
 @transactional
@@ -106,8 +103,10 @@ def _store_grouped(prepared: list[tuple[int, Prepared]], receipts: list) -> None
             stored = stored_submission(p.instance_id)
             receipts[index] = ingest.already_stored(stored, p.digest, p.parsed, p.d, p.instance_id)
     effects = _apply(new)
+    audit_rows: list[dict] = []
     for (index, p, submission), effect in zip(new, effects, strict=True):
-        receipts[index] = ingest.accepted(p, submission, effect)
+        receipts[index] = ingest.accepted(p, submission, effect, audit_rows)
+    ingest_store.write_audit(audit_rows)
 
 
 def _insert(prepared: list[tuple[int, Prepared]]) -> dict[str, StoredSubmission]:
@@ -116,9 +115,7 @@ def _insert(prepared: list[tuple[int, Prepared]]) -> dict[str, StoredSubmission]
     rows = {}
     for _, p in sorted(prepared, key=lambda x: x[1].instance_id):  # one lock order: no deadlock
         rows[p.instance_id] = _row(p, now)
-    conn = db.session.connection()
-    result = conn.execute(create_statement(conn.dialect.name), list(rows.values()))
-    ids = {row.instance_id: row.id for row in result}
+    ids = ingest_store.insert_many(list(rows.values()))
     if not ids:
         return {}
     by_id = {p.instance_id: p for _, p in prepared}
@@ -130,7 +127,7 @@ def _insert(prepared: list[tuple[int, Prepared]]) -> dict[str, StoredSubmission]
         }
         for iid in ids
     ]
-    conn.execute(sa.insert(SubmissionPayload.__table__), payloads)
+    db.session.connection().execute(sa.insert(SubmissionPayload.__table__), payloads)
     return {
         iid: StoredSubmission(
             sid,

@@ -1,25 +1,140 @@
-"""The quarantine, later: payloads kept because they could not be stored are run again.
+"""The quarantine: payloads kept because they could not be stored, shown and run again.
 
-A submission for a form version the server did not have (R5) is processed
-when that version is published (`reprocess_form_version`, called by
-`forms.publish`); any item can be retried by hand (`reprocess_quarantine`).
-The original sender's rights apply, attachments come back from the
-attachment store, and nothing is quarantined twice.
+Reviewers list and read what is kept (R3-R5: "visible to reviewers") through
+`visible` and `item_for`, scoped by `scope.quarantine_items`. A submission
+for a form version the server did not have (R5) is processed when that
+version is published (`reprocess_form_version`, called by `forms.publish`);
+a reviewer can run any item again (`reprocess_for`). The original sender's
+rights apply, attachments come back from the attachment store, and nothing
+is quarantined twice.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import gzip
 import json
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import undefer
 
 from server.db import db
 from server.models import Device, QuarantineItem, User
 from server.models.base import utcnow
 from server.problems import Problem
 from server.services import attachments as files
-from server.services import audit, ingest, transactional
+from server.services import audit, ingest, scope, transactional
 from server.services.ingest import JSON_TYPE, Delivery, IncomingAttachment, Receipt
+
+#: How many items one page lists at most.
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[QuarantineItem]
+    next_after: int | None  # pass as `after` for the next page; None on the last page
+
+
+def visible(
+    user: User,
+    *,
+    state: str = "open",
+    reason: str | None = None,
+    form_id: str | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> Page:
+    """The quarantined items `user` may read, oldest first, one page at a time.
+
+    `state`: open (not yet resolved), resolved, or all.
+    """
+    stmt = scope.quarantine_items(user)
+    if state == "open":
+        stmt = stmt.where(QuarantineItem.resolved_at.is_(None))
+    elif state == "resolved":
+        stmt = stmt.where(QuarantineItem.resolved_at.is_not(None))
+    if reason:
+        stmt = stmt.where(QuarantineItem.reason_code == reason)
+    if form_id:
+        stmt = stmt.where(QuarantineItem.form_id == form_id)
+    if after is not None:
+        stmt = stmt.where(QuarantineItem.id > after)
+    limit = max(1, min(limit, MAX_PAGE))
+    found = list(db.session.scalars(stmt.order_by(QuarantineItem.id).limit(limit + 1)))
+    more = len(found) > limit
+    return Page(found[:limit], found[limit - 1].id if more else None)
+
+
+def item_for(user: User, item_id: int) -> QuarantineItem:
+    """One item with its payload, or 404.1 when it does not exist or is outside `user`'s scope
+    (the same answer for both, so nobody learns what is kept elsewhere)."""
+    stmt = (
+        scope.quarantine_items(user)
+        .where(QuarantineItem.id == item_id)
+        .options(undefer(QuarantineItem.payload))
+    )
+    item = db.session.scalar(stmt)
+    if item is None:
+        raise Problem("404.1")
+    return item
+
+
+def describe(item: QuarantineItem, lang: str, *, payload: bool = False) -> dict:
+    """What a reviewer reads about `item` (see `server.schemas.quarantine`)."""
+    details = item.details or {}
+    names = _usernames({item.submitter_id, item.resolved_by_id} - {None})
+    found = {
+        "id": item.id,
+        "reason_code": item.reason_code,
+        "message": (details.get("message_vi") or item.message) if lang == "vi" else item.message,
+        "instance_id": item.instance_id,
+        "form_id": item.form_id,
+        "form_version": item.form_version,
+        "linked_instance_id": item.submission.instance_id if item.submission else None,
+        "submitter": names.get(item.submitter_id),
+        "device": db.session.get(Device, item.device_id).name if item.device_id else None,
+        "content_type": item.content_type,
+        "sha256": details.get("sha256"),
+        "attachments": details.get("attachments", []),
+        "created_at": item.created_at,
+        "resolved_at": item.resolved_at,
+        "resolved_by": names.get(item.resolved_by_id),
+    }
+    if payload:
+        found["payload"] = payload_text(item.payload or b"")
+    return found
+
+
+def payload_text(data: bytes) -> dict:
+    """A payload as a reviewer reads it: text when it is UTF-8 (XML, JSON), else base64.
+
+    A gzip body is shown unpacked (what the tablet meant to send); the stored
+    bytes stay as they arrived.
+    """
+    if data[:2] == b"\x1f\x8b":
+        with contextlib.suppress(OSError, EOFError):  # not gzip after all: show the bytes
+            data = gzip.decompress(data)
+    try:
+        return {"encoding": "utf-8", "text": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"encoding": "base64", "text": base64.b64encode(data).decode("ascii")}
+
+
+def _usernames(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+@transactional
+def reprocess_for(user: User, item_id: int) -> Receipt:
+    """A reviewer runs an item they may read through ingest again (see `reprocess_quarantine`)."""
+    scope.require_role(user, *scope.REVIEWERS)
+    item_for(user, item_id)
+    return reprocess_quarantine(item_id, user)
 
 
 @transactional

@@ -20,7 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from server.db import db
-from server.models import AdminUnit, Form, FormState, FormVersion, Role, Submission, User
+from server.models import (
+    AdminUnit,
+    Form,
+    FormState,
+    FormVersion,
+    QuarantineItem,
+    Role,
+    Submission,
+    User,
+)
 from server.models.people import user_scope
 from server.problems import Problem
 
@@ -128,6 +137,31 @@ def submissions(user: User) -> sa.Select:
         # A cadre's villages are below the commune: only the village says it is theirs.
         in_units = sa.or_(Submission.village_id.in_(ids), Submission.submitter_id == user.id)
     return stmt.where(in_units)
+
+
+#: Who reviews what tablets sent: quarantined payloads, submissions with issues.
+REVIEWERS = frozenset({Role.COMMUNE_OFFICIAL, Role.COORDINATOR, Role.ADMIN})
+
+
+def quarantine_items(user: User) -> sa.Select:
+    """The quarantined payloads `user` may read.
+
+    A payload may have no form or place the server can read (R5, unreadable
+    bodies), so an item belongs where its sender works: a reviewer sees the
+    items sent by users whose assigned units are inside the reviewer's units,
+    and those linked to a submission they may read; a cadre sees what they sent.
+    """
+    stmt = sa.select(QuarantineItem)
+    if is_admin(user):
+        return stmt
+    if user.role == Role.CADRE:
+        return stmt.where(QuarantineItem.submitter_id == user.id)
+    ids = unit_ids(user)
+    senders = sa.select(user_scope.c.user_id).where(user_scope.c.unit_id.in_(ids))
+    linked = submissions(user).with_only_columns(Submission.id)
+    return stmt.where(
+        sa.or_(QuarantineItem.submitter_id.in_(senders), QuarantineItem.submission_id.in_(linked))
+    )
 
 
 def require_role(user: User, *roles: Role) -> None:

@@ -1,7 +1,10 @@
 """The JSON sync service: push a batch through ingest, pull pages, compare digests (P4).
 
-Push: every item goes to `ingest.receive_answers` inside its own SAVEPOINT,
-so an item that fails rolls back alone and the others of the batch are still
+Push: the batch goes through `ingest_batch.receive_batch` (the same receipts
+as `ingest.receive_answers` item by item, with grouped writes) inside one
+SAVEPOINT. Should anything in it fail, the savepoint is rolled back and every
+item goes through `ingest.receive_answers` inside its own SAVEPOINT, so an
+item that fails rolls back alone and the others of the batch are still
 committed with the request's one transaction (R8 per item). Pull: see
 `sync_pull` (phases and pages) and `sync_cursor` (the opaque cursor).
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sqlite3
 import time
 
 import sqlalchemy as sa
@@ -18,7 +22,7 @@ from flask import current_app
 from server.db import db
 from server.models import Change, Device, FormMedia, FormVersion, Household, HouseholdStatus, User
 from server.problems import Problem
-from server.services import forms, households, ingest, sync_cursor, transactional
+from server.services import forms, households, ingest, ingest_batch, sync_cursor, transactional
 from server.services.ingest import Receipt
 from server.services.sync_cursor import DELTA
 from server.services.sync_pull import assigned_units, fresh_state, next_page
@@ -66,7 +70,10 @@ def _push_once(items: list, user: User, device: Device | None, lang: str):
         _lock_records(items)
     else:
         _write_lock_on_sqlite()
-    return [_result(_receive(item, user, device, lang), lang) for item in items]
+    receipts = _receive_grouped(items, user, device, lang)
+    if receipts is None:  # something failed in the grouped path: item by item, each alone
+        receipts = [_receive(item, user, device, lang) for item in items]
+    return [_result(receipt, lang) for receipt in receipts]
 
 
 def _lock_records(items: list) -> None:
@@ -112,19 +119,50 @@ def _lock_key(name: str) -> int:
 
 
 def _write_lock_on_sqlite() -> None:
-    """Take SQLite's write lock before the batch reads anything.
+    """Take SQLite's write lock before the batch reads anything, waiting for it as long as
+    `SQLITE_WRITE_WAIT_S` allows.
 
     A SQLite transaction that has read and then writes after another
     connection committed fails at once with "database is locked" (its
     snapshot is stale; the busy timeout cannot help). `BEGIN IMMEDIATE`
-    takes the lock first, waiting for it under the busy timeout.
+    takes the lock first, waiting for it under the busy timeout. Several
+    workers pushing big batches can keep a writer waiting longer than that,
+    and SQLite's waiting is not first come, first served: as nothing is done
+    yet, the BEGIN is simply tried again until the wait is over, so a busy
+    server makes a push slower, not refused.
     """
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
         return
     raw = connection.connection.driver_connection
-    if not raw.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if raw.in_transaction:
+        return
+    deadline = time.monotonic() + current_app.config["SQLITE_WRITE_WAIT_S"]
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or an extended BUSY
+            if not busy or time.monotonic() > deadline:
+                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            time.sleep(random.uniform(0.001, 0.01))
+
+
+def _receive_grouped(items: list, user: User, device: Device | None, lang: str):
+    """The receipts of the whole batch with grouped writes, in one SAVEPOINT; None when
+    anything failed (nothing of the batch is kept then, and the caller goes item by item)."""
+    try:
+        with db.session.begin_nested():
+            return ingest_batch.receive_batch(items, user=user, device=device, lang=lang)
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES:
+            raise _RunAgain from exc
+        current_app.logger.warning("push batch failed, item by item now", exc_info=True)
+        return None
+    except Exception:
+        current_app.logger.warning("push batch failed, item by item now", exc_info=True)
+        return None
 
 
 def _receive(item, user: User, device: Device | None, lang: str) -> Receipt | None:

@@ -31,7 +31,7 @@ from server.models import (
     Submission,
     User,
 )
-from server.services import scope
+from server.services import dedup, scope
 from sync import protocol
 
 FORM_CHANGE = "form_version"  # the change-log kind `forms.publish/close` record
@@ -226,7 +226,10 @@ class Renderer:
         out = {}
         for r in rows:
             household = found.get(r.entity_id)
-            if household is not None and self.view.holds(household):
+            linked = self._linked(r.entity_id) if household is None else None
+            if linked is not None and self.view.covers(r.unit_id):
+                out[(r.kind, r.entity_id)] = [linked]
+            elif household is not None and self.view.holds(household):
                 out[(r.kind, r.entity_id)] = [rendered[household.id]]
             elif self.view.covers(r.unit_id):
                 # Logged in this scope but no longer in it (moved away): drop it. A change
@@ -246,6 +249,15 @@ class Renderer:
         found = list(db.session.scalars(stmt))
         changes = self.review_returns(found)
         return {(REVIEW_RETURN_CHANGE, str(s.id)): [c] for s, c in zip(found, changes, strict=True)}
+
+    def _linked(self, own_id: str) -> protocol.Change | None:
+        """The redirect of an id whose registration D1 linked to an existing household: the
+        tablet that created the id keeps its visits on the household they now update."""
+        linked = dedup.linked_to(own_id)
+        if linked is None:
+            return None
+        target = redirect_targets([linked]).get(linked, linked)
+        return protocol.Change("redirect", own_id, "upsert", _REDIRECT.dump({"to": target}))
 
     _LOG_KINDS: ClassVar[dict[str, Callable]] = {
         FORM_CHANGE: _log_forms,

@@ -18,6 +18,7 @@ refused for authorisation, not because it was malformed.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -31,8 +32,8 @@ import sqlalchemy as sa
 from forms.instance import to_xml
 from server import create_app
 from server.db import db
-from server.models import FormMedia, Role, User
-from server.services import admin_units, ingest, users
+from server.models import DoubleEntry, DuplicateCase, FormMedia, Role, User
+from server.services import admin_units, ingest, uploads, users
 from server.services import forms as form_service
 from tests.conftest import empty_tables
 from tests.integration.contract.drivers import OPENROSA_HEADERS, answers_item
@@ -47,6 +48,7 @@ from tests.integration.contract.submissions import (
 from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import PASSWORD, basic, bearer
 from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
+from tests.integration.web.site import matrix_request, matrix_site
 
 ROLES = ("anonymous", "revoked", "cadre", "commune_official", "coordinator", "admin")
 USERS = {"cadre": "cadre_a", "commune_official": "official_a", "coordinator": "coordinator",
@@ -76,6 +78,22 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.sync.digest", "POST"): PROBE,
     ("api.sync.download_form", "GET"): TARGET,
     ("api.sync.download_media", "GET"): TARGET,
+    ("api.uploads.create_upload", "POST"): TARGET,
+    ("api.uploads.upload_state", "GET"): TARGET,
+    ("api.uploads.write_chunk", "PATCH"): TARGET,
+    ("api.uploads.finish_upload", "POST"): TARGET,
+    ("api.devices.register_device", "POST"): SIGNED_IN,
+    ("api.quarantine.list_items", "GET"): LISTING,
+    ("api.quarantine.show_item", "GET"): TARGET,
+    ("api.quarantine.reprocess_item", "POST"): TARGET,
+    ("api.duplicates.list_cases", "GET"): LISTING,
+    ("api.duplicates.show_case", "GET"): TARGET,
+    ("api.duplicates.decide_case", "POST"): TARGET,
+    ("api.duplicates.list_double_entries", "GET"): LISTING,
+    ("api.duplicates.decide_double_entry", "POST"): TARGET,
+    ("api.households.list_households", "GET"): LISTING,
+    ("api.households.show_household", "GET"): TARGET,
+    ("api.households.resolve_conflicts", "POST"): TARGET,
     ("openrosa.form_list", "GET"): LISTING,
     ("openrosa.form_download", "GET"): TARGET,
     ("openrosa.manifest", "GET"): TARGET,
@@ -83,6 +101,31 @@ ACCESS: dict[tuple[str, str], str] = {
     ("openrosa.integrity", "GET"): PROBE,
     ("openrosa.submission", "HEAD"): SIGNED_IN,
     ("openrosa.submission", "POST"): TARGET,
+    # The review site (signed in with a session cookie; tests/integration/web/ has its own,
+    # finer matrix: cadres and other communes).
+    ("web.static", "GET"): PUBLIC,
+    ("web.home", "GET"): PUBLIC,
+    ("web.sign_in", "GET"): PUBLIC,
+    ("web.sign_in", "POST"): PUBLIC,
+    ("web.sign_out", "POST"): PUBLIC,
+    ("web.set_language", "POST"): PUBLIC,
+    ("web.dashboard", "GET"): TARGET,
+    ("web.queue", "GET"): TARGET,
+    ("web.quarantine", "GET"): TARGET,
+    ("web.quarantine_item", "GET"): TARGET,
+    ("web.quarantine_reprocess", "POST"): TARGET,
+    ("web.submission", "GET"): TARGET,
+    ("web.attachment", "GET"): TARGET,
+    ("web.decide", "POST"): TARGET,
+    ("web.correct", "POST"): TARGET,
+    ("web.households", "GET"): TARGET,
+    ("web.household", "GET"): TARGET,
+    ("web.resolve", "POST"): TARGET,
+    ("web.duplicates", "GET"): TARGET,
+    ("web.duplicate", "GET"): TARGET,
+    ("web.decide_duplicate", "POST"): TARGET,
+    ("web.exits", "GET"): TARGET,
+    ("web.decide_exit", "POST"): TARGET,
 }
 
 REFUSED = {401, 403, 404}
@@ -132,6 +175,10 @@ class Outside:
     household_id: str = ""
     head_name: str = "Sùng A Dính"
     submission_id: str = ""
+    quarantine_id: int = 0  # a conflicting resend of its registration, kept (R3)
+    case_id: int = 0  # a possible duplicate of its household (D2)
+    double_entry_id: int = 0  # a visit of its household sent twice (D4)
+    upload_id: str = ""  # the resumable upload of a photo of its submission (C3), all received
     media: str = "so-do-ban.png"
     markers: list[str] = field(default_factory=list)  # its data: never in anyone else's answer
     places: list[str] = field(default_factory=lambda: ["Lào Cai", "Bắc Hà"])  # not in listings
@@ -172,8 +219,44 @@ def _make_outside(world: World) -> Outside:
     receipt = ingest.receive_xml(to_xml(household), user=users.find("cadre_other"))
     assert receipt.result == "accepted", receipt.issues
     out.household_id, out.submission_id = household_id(household), instance_id(household)
+    household.find("head/head_name").text = out.head_name + " (sửa)"
+    resend = ingest.receive_xml(to_xml(household), user=users.find("cadre_other"))
+    assert resend.result == "conflict", resend
+    out.quarantine_id = resend.quarantine_id
+    out.upload_id = _upload_photo(out.submission_id)
+    out.case_id, out.double_entry_id = _duplicates_of(out)
     out.markers = [out.form_title, out.head_name, out.submission_id]
     return out
+
+
+def _duplicates_of(out: Outside) -> tuple[int, int]:
+    """A second registration of Lào Cai's household (a possible duplicate, D2) and one visit
+    of it sent twice (a double entry, D4), both by cadre_other: (case id, double entry id)."""
+    other = users.find("cadre_other")
+    twin = registration(village="02839_01", head_name=out.head_name, place__province="15")
+    twin.attrs["id"] = out.registration_id
+    assert ingest.receive_xml(to_xml(twin), user=other).result == "accepted"
+    for base in (1, 2):
+        again = visit(out.household_id, base_version=base, username="cadre_other")
+        again.attrs["id"] = out.form_id
+        assert ingest.receive_xml(to_xml(again), user=other).result == "accepted"
+    case = db.session.scalar(sa.select(DuplicateCase.id))
+    entry = db.session.scalar(sa.select(DoubleEntry.id))
+    assert case and entry
+    return case, entry
+
+
+PHOTO = b"\xff\xd8\xff\xe0photo"
+
+
+def _upload_photo(submission_id: str) -> str:
+    """cadre_other's upload session of a photo of Lào Cai's submission, every byte received."""
+    other = users.find("cadre_other")
+    session, _created = uploads.create(other, None, instance_id=submission_id,
+                                       filename="anh.jpg", size=len(PHOTO),
+                                       sha256=hashlib.sha256(PHOTO).hexdigest())  # fmt: skip
+    uploads.write(other, session.token, 0, PHOTO)
+    return session.token
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +296,7 @@ def outside(shared) -> Outside:
             former = users.create_user("former", "Former", Role.CADRE, PASSWORD)
             users.deactivate(former)
             shared["outside"] = _make_outside(world)
+            SITE.update(matrix_site(app, shared["outside"], USERS))
             db.session.remove()
     return shared["outside"]
 
@@ -290,13 +374,73 @@ def _upload_body(role: str, out: Outside, probe_id: str) -> dict:
     }
 
 
+def _upload_create_body(role: str, out: Outside, probe_id: str) -> dict:
+    """An upload session for a photo of Lào Cai's submission."""
+    photo = {"instance_id": out.submission_id, "filename": "anh.jpg", "size": len(PHOTO),
+             "sha256": hashlib.sha256(PHOTO).hexdigest()}  # fmt: skip
+    return {"json": photo, "headers": _bearer(role, out)}
+
+
+def _chunk_body(role: str, out: Outside, probe_id: str) -> dict:
+    """An empty chunk at the end of Lào Cai's upload (asks where it stands, changes nothing)."""
+    headers = _bearer(role, out) | {"Upload-Offset": str(len(PHOTO))}
+    return {"data": b"", "headers": headers}
+
+
+def _device_body(role: str, out: Outside, probe_id: str) -> dict:
+    return {"json": {"name": "Máy tính bảng"}, "headers": _bearer(role, out)}
+
+
 #: What a request carries besides its URL, by (endpoint, method).
+def _resolution_body(role: str, out: Outside, probe_id: str) -> dict:
+    """A reviewer's choice for a property of Lào Cai's household."""
+    return {"json": {"values": {"income_per_person": "1"}}}
+
+
+#: The site's session cookies by role and Lào Cai's commune, made with the world (`outside`).
+SITE: dict = {}
+
+
+def _site(data: dict | None = None, *, commune: bool = False):
+    parts = matrix_request(data, commune=commune)
+    return lambda role, out, probe_id: parts(role, out, probe_id, SITE)
+
+
 REQUEST_PARTS = {
+    ("web.home", "GET"): _site(),
+    ("web.static", "GET"): _site(),
+    ("web.sign_in", "GET"): _site(),
+    ("web.sign_in", "POST"): _site({"username": "nobody", "password": "wrong"}),
+    ("web.sign_out", "POST"): _site({}),
+    ("web.set_language", "POST"): _site({"lang": "en"}),
+    ("web.dashboard", "GET"): _site(commune=True),
+    ("web.queue", "GET"): _site(commune=True),
+    ("web.quarantine", "GET"): _site(commune=True),
+    ("web.quarantine_item", "GET"): _site(),
+    ("web.quarantine_reprocess", "POST"): _site({}),
+    ("web.submission", "GET"): _site(),
+    ("web.attachment", "GET"): _site(),
+    ("web.decide", "POST"): _site({"decision": "approve"}),
+    ("web.correct", "POST"): _site({"path": "/data/nowhere", "value": "x"}),
+    ("web.households", "GET"): _site(commune=True),
+    ("web.household", "GET"): _site(),
+    ("web.resolve", "POST"): _site({"value:income_per_person": "1"}),
+    ("web.duplicates", "GET"): _site(commune=True),
+    ("web.duplicate", "GET"): _site(),
+    ("web.decide_duplicate", "POST"): _site({"decision": "distinct"}),
+    ("web.exits", "GET"): _site(commune=True),
+    ("web.decide_exit", "POST"): _site({"decision": "certify", "version": "1"}),
+    ("api.uploads.create_upload", "POST"): _upload_create_body,
+    ("api.uploads.write_chunk", "PATCH"): _chunk_body,
+    ("api.devices.register_device", "POST"): _device_body,
     ("openrosa.integrity", "GET"): _integrity_query,
     ("api.sync.digest", "POST"): _digest_body,
     ("api.sync.push", "POST"): _push_body,
     ("openrosa.submission", "POST"): _submission_body,
     ("api.forms.upload_form", "POST"): _upload_body,
+    ("api.households.resolve_conflicts", "POST"): _resolution_body,
+    ("api.duplicates.decide_case", "POST"): lambda *_: {"json": {"decision": "distinct"}},
+    ("api.duplicates.decide_double_entry", "POST"): lambda *_: {"json": {"status": "confirmed"}},
 }
 
 
@@ -319,14 +463,22 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
     version = registration_form().version if changes_state else out.version
     filename = "robots.txt" if endpoint == "static" else out.media
     values = {"token": token or "", "form_id": form_id, "version": version,
-              "filename": filename, "dataset": "households"}  # fmt: skip
+              "filename": filename, "dataset": "households",
+              "item_id": str(out.quarantine_id), "upload_id": out.upload_id,
+              "household_id": out.household_id, "case_id": str(out.case_id),
+              "entry_id": str(out.double_entry_id),
+              "instance_id": out.submission_id}  # fmt: skip
     parts = REQUEST_PARTS.get((endpoint, method))
     kwargs = {"headers": headers} | (parts(role, out, probe_id) if parts else {})
     return Call(method, _path(rule, values), kwargs)
 
 
 def send(client, call: Call):
-    return client.open(call.path, method=call.method, **call.kwargs)
+    kwargs = dict(call.kwargs)
+    cookie = kwargs.pop("session_cookie", None)  # the review site's session (web.* routes)
+    if cookie is not None:
+        client.set_cookie(*cookie)
+    return client.open(call.path, method=call.method, **kwargs)
 
 
 # -- the matrix ------------------------------------------------------------------------------

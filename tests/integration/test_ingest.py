@@ -47,6 +47,7 @@ from server.services import (
     users,
 )
 from server.services.ingest import IncomingAttachment
+from tests.integration.database import build_app, dispose_app
 from tests.integration.openrosa.world import (
     household,
     new_id,
@@ -258,7 +259,7 @@ def test_a_submission_without_instance_id_gets_a_stable_one_from_its_content(sen
     xml = registration_xml(household())
     root = parse_submission(xml).root
     meta = root.child("meta")
-    meta.children.remove(meta.child("instanceID"))
+    meta.remove(meta.child("instanceID"))
     bare = to_xml(root)
 
     first, again = send(bare), send(bare)
@@ -284,7 +285,8 @@ def test_h2_visit_on_the_current_version_makes_the_next_version_with_what_change
     assert "head_name" not in version.changes
 
 
-def test_h3_h5_updates_the_server_cannot_apply_alone_wait_and_are_never_applied_silently(send):
+def test_h3_h5_a_stale_update_is_merged_and_one_for_an_unknown_household_waits(send):
+    """The merge itself is proven in tests/integration/test_households_merge.py."""
     home = household()
     send(registration_xml(home))
     send(visit_xml(home.id, base_version=1, income=2_000_000))
@@ -297,12 +299,9 @@ def test_h3_h5_updates_the_server_cannot_apply_alone_wait_and_are_never_applied_
         (p.household_id, p.reason, p.base_version)
         for p in db.session.scalars(sa.select(PendingHouseholdUpdate))
     }
-    assert held == {
-        (home.id, "stale_base", 1),
-        ("5a7c9a1e-0000-4000-8000-000000000001", "unknown_household", 1),
-    }
+    assert held == {("5a7c9a1e-0000-4000-8000-000000000001", "unknown_household", 1)}
     saved = households.get(home.id)
-    assert (saved.version, saved.properties["income_per_person"]) == (2, "2000000")
+    assert (saved.version, stale.household_version, saved.open_conflicts) == (3, 3, 1)
 
 
 def test_a_cadre_sending_for_a_place_outside_their_area_is_quarantined(send):
@@ -551,7 +550,7 @@ def mixed_batch(send) -> list:
         json_item(reg_a),  # the same again: a resend within the batch
         json_item(visit_xml(a.id, 1)),  # updates what item 0 created
         json_item(visit_xml(c.id, 1)),  # updates a household registered earlier
-        json_item(visit_xml(c.id, 1, income=900_000)),  # the same base again: held
+        json_item(visit_xml(c.id, 1, income=900_000)),  # the same base again: merged
         json_item(unknown),  # unknown version: quarantined
         json_item(registration_xml(household(), q_latrine="golden")),  # invalid
         json_item(registration_xml(household(village="03316_01"))),  # outside the area
@@ -590,6 +589,28 @@ def test_a_batch_answers_exactly_what_its_items_would_answer_one_by_one(send, ct
         ("quarantined", 400),
         ("accepted", 201),
     ]
-    assert [r.household_version for r in grouped[3:6]] == [2, 2, None]
+    assert [r.household_version for r in grouped[3:6]] == [2, 2, 3]
     assert count(Submission) == 2 * (7 + 1)  # 7 stored items a batch, and its household c
-    assert count(PendingHouseholdUpdate) == 2  # the held visit, once per batch
+    assert count(PendingHouseholdUpdate) == 0  # the stale visit is merged, not held
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("idle_s, expected", [(0.0, 200), (3600.0, 503)])
+def test_a_pooled_connection_the_database_dropped_is_replaced_once_it_sat_idle(
+    database, tmp_path, idle_s, expected
+):
+    """No ping on every request (a round trip each): a pooled connection is checked only
+    after `DB_PING_AFTER_IDLE_S`, and one the server dropped is then replaced unseen."""
+    app = build_app(database, str(tmp_path), DB_PING_AFTER_IDLE_S=idle_s)
+    try:
+        with app.app_context():  # one pooled connection, back in the pool
+            pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            db.session.remove()
+        killer = sa.create_engine(database)
+        with killer.begin() as conn:  # a server restart, as the pooled connection sees it
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        killer.dispose()
+
+        assert app.test_client().get("/api/v1/health").status_code == expected
+    finally:
+        dispose_app(app)

@@ -61,7 +61,9 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         {"SQLALCHEMY_DATABASE_URI": "postgresql://u@db.example/giupho"}, instance_path=str(tmp_path)
     )
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/giupho"
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # No pool_pre_ping (a round trip per request): idle connections are checked instead,
+    # see test_ingest.py::test_a_pooled_connection_the_database_dropped_is_replaced...
+    assert app.config["DB_PING_AFTER_IDLE_S"] > 0
 
 
 def test_create_app_does_no_database_work(tmp_path):

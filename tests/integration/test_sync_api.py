@@ -7,6 +7,9 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import sqlite3
+import threading
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
@@ -32,25 +35,19 @@ from tests.integration.contract.submissions import (
     registration,
     registration_form,
     visit,
-    visit_form,
 )
 from tests.integration.contract.tablet import Tablet, settle
+from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import bearer
-from tests.integration.live import FormPlaces, World, populate_world
+from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
 
 PUSH, PULL, DIGEST = "/api/v1/sync/push", "/api/v1/sync/pull", "/api/v1/sync/digest"
-
-
-def _publish_shipped() -> None:
-    for form in (registration_form(), visit_form()):
-        form_service.upload(form.xform, f"{form.form_id}.xml", None)
-        form_service.publish(None, form.form_id, form.version)
 
 
 @pytest.fixture
 def world(app) -> World:
     with app.app_context():
-        return populate_world(_publish_shipped)
+        return populate_world(publish_shipped_xforms)
 
 
 @pytest.fixture
@@ -204,15 +201,16 @@ def test_a_bad_item_among_good_ones_does_not_spoil_the_batch(push, app):
 
 def test_a_server_fault_on_one_item_rolls_back_that_item_only(push, app, monkeypatch):
     items = [register_item(), register_item(), register_item()]
-    real = sync_service.ingest.receive_answers
+    real = sync_service.ingest.accepted
 
-    def fails_on_the_second(item, **kwargs):
-        receipt = real(item, **kwargs)  # the item's rows are written, then the fault
-        if item is not None and item.get("instance_id") == items[1]["instance_id"]:
+    def fails_on_the_second(p, *args, **kwargs):
+        receipt = real(p, *args, **kwargs)  # the item's rows are written, then the fault
+        if p.instance_id == items[1]["instance_id"]:
             raise RuntimeError("disk full")
         return receipt
 
-    monkeypatch.setattr(sync_service.ingest, "receive_answers", fails_on_the_second)
+    # `accepted` ends both the grouped path and the one-by-one path of an item.
+    monkeypatch.setattr(sync_service.ingest, "accepted", fails_on_the_second)
     got = results(push(*items))
 
     assert [(r["result"], r["status"]) for r in got] == [
@@ -223,6 +221,53 @@ def test_a_server_fault_on_one_item_rolls_back_that_item_only(push, app, monkeyp
     with app.app_context():
         kept = set(db.session.scalars(sa.select(Submission.instance_id)))
     assert kept == {items[0]["instance_id"], items[2]["instance_id"]}
+
+
+def test_a_batch_is_stored_with_grouped_writes_not_item_by_item(push, app):
+    """Throughput (issue 3): a push of N new submissions inserts them with one statement
+    (and their payloads and audit rows with one each), not N of each in N savepoints."""
+    items = [register_item(head_name=f"Lò Văn {n}", head__phone=f"09{n:08d}") for n in range(6)]
+    statements = []
+
+    def seen(_conn, _cursor, statement, _parameters, _context, _executemany):
+        statements.append(" ".join(statement.split()).upper())
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        got = results(push(*items))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+
+    assert [r["result"] for r in got] == ["accepted"] * len(items)
+    into = Counter(s.split()[2] for s in statements if s.startswith("INSERT INTO"))
+    assert into["SUBMISSIONS"] == into["SUBMISSION_PAYLOADS"] == into["AUDIT_EVENTS"] == 1
+    # The batch's savepoint and its grouped insert's, not one per item.
+    assert len([s for s in statements if s.startswith("SAVEPOINT")]) <= 2
+
+
+@pytest.mark.sqlite_only
+def test_r7_a_push_waits_for_a_busy_sqlite_writer_instead_of_failing(database, world, tmp_path):
+    """Another worker holds SQLite's write lock longer than the busy timeout: the push waits
+    (a slower answer), it is not refused with 503 ("every delivery gets a success answer")."""
+    url = sa.engine.make_url(database)
+    app = build_app(database, str(tmp_path / "busy"), SQLITE_BUSY_TIMEOUT_MS=50)
+    other_worker = sqlite3.connect(url.database, isolation_level=None, check_same_thread=False)
+    other_worker.execute("BEGIN IMMEDIATE")
+    releases = threading.Timer(0.6, other_worker.rollback)  # 12 busy timeouts later
+    item = register_item()
+    try:
+        releases.start()
+        response = app.test_client().post(
+            PUSH, json={"items": [item]}, headers=bearer(world.tokens["cadre_a"])
+        )
+    finally:
+        releases.join()
+        other_worker.close()
+        dispose_app(app)
+
+    assert [r["result"] for r in results(response)] == ["accepted"]
 
 
 def test_a_revoked_or_missing_token_is_refused(client, world):

@@ -127,9 +127,7 @@ def edit_of(original: Node, **changes: str) -> Node:
     old = meta.child("instanceID").text
     deprecated = meta.child("deprecatedID")
     if deprecated is None:
-        deprecated = Node("deprecatedID")
-        meta.children.insert(0, deprecated)
-        deprecated.parent = meta
+        deprecated = meta.insert(0, Node("deprecatedID"))
     deprecated.text = old
     meta.child("instanceID").text = new_id()
     for path, value in _paths(changes).items():

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from server.db import db
 from server.models import AuditEvent, Change, QuarantineItem, Submission
 from server.models.households import Household, HouseholdVersion
-from server.services import audit
+from server.services import audit, ingest_store
 from tests.integration.contract.drivers import DRIVERS
 from tests.integration.contract.submissions import household_id, instance_id, registration
 
@@ -54,22 +54,27 @@ class DiskFull(RuntimeError):
 def broken_audit(monkeypatch):
     """Make the first audit write that follows the submission INSERT fail.
 
-    The fake flushes what the transaction wrote so far and fails only once a
-    submission row is in the database (inside the transaction), as a crash
-    between two writes would. Requested after the world is populated, so only
-    the request under test meets it. `failures` counts the failures; `undo()` mends it.
+    Both audit writers are broken: `ingest_store.write_audit` (the submission's
+    own row) and `audit.record` (what the household effects log). The fake flushes
+    what the transaction wrote so far and fails only once a submission row is in
+    the database (inside the transaction), as a crash between two writes would.
+    Requested after the world is populated, so only the request under test meets
+    it. `failures` counts the failures; `undo()` mends it.
     """
-    real = audit.record
     broken = SimpleNamespace(failures=0, undo=monkeypatch.undo)
 
-    def record(*args, **kwargs):
-        db.session.flush()
-        if db.session.scalar(sa.select(sa.func.count()).select_from(Submission)):
-            broken.failures += 1
-            raise DiskFull("disk full while writing the audit row")
-        return real(*args, **kwargs)
+    def breaking(real):
+        def write(*args, **kwargs):
+            db.session.flush()
+            if db.session.scalar(sa.select(sa.func.count()).select_from(Submission)):
+                broken.failures += 1
+                raise DiskFull("disk full while writing the audit row")
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(audit, "record", record)
+        return write
+
+    monkeypatch.setattr(audit, "record", breaking(audit.record))
+    monkeypatch.setattr(ingest_store, "write_audit", breaking(ingest_store.write_audit))
     return broken
 
 
@@ -86,7 +91,9 @@ def test_r8_atomic_a_failure_after_the_insert_leaves_nothing_and_the_retry_meets
 
     failed = driver.submit(household)
 
-    assert broken_audit.failures == 1  # it failed once the submission row was written
+    # It failed once the submission row was written (a JSON push tries the batch's grouped
+    # writes first, then the item alone: it fails in both).
+    assert broken_audit.failures >= 1
     assert failed.status >= 500  # the client will retry
     assert _footprint(records) == before  # neither the submission nor any of its effects
     broken_audit.undo()

@@ -132,6 +132,20 @@ def test_a_post_without_the_xml_part_is_refused(client, world):
     assert "xml_submission_file" in message(response.data)[1]
 
 
+def test_a_broken_multipart_body_is_refused_with_400_and_nothing_is_stored(client, world, app):
+    xml = registration_xml(household())
+    body = b'--b\r\nContent-Disposition: form-data; name="xml_submission_file"\r\n\r\n' + xml
+    response = client.post(  # the closing boundary never comes
+        world.key_url("cadre_a", "/submission"),
+        data=body,
+        headers={**OPENROSA, "Content-Type": "multipart/form-data; boundary=b"},
+    )
+
+    assert response.status_code == 400
+    assert "multipart" in message(response.data)[1]
+    assert count(app, Submission) == count(app, QuarantineItem) == 0
+
+
 def _billion_laughs(levels: int = 9) -> bytes:
     """The classic entity bomb: each level expands to ten of the previous (10**9 "lol"s)."""
     entities = ['<!ENTITY lol0 "lol">'] + [

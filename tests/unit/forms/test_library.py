@@ -26,14 +26,39 @@ XF = {"xf": "http://www.w3.org/2002/xforms", "h": "http://www.w3.org/1999/xhtml"
 HOUSEHOLD_ID = "4b0c6f0e-3a52-4c1e-9a55-2f7f1d6b8e21"
 
 ASSESSED = {
-    "area", "hh_size", "income_per_person", "employment", "dependants", "nutrition",
-    "health_insurance", "adult_education", "child_schooling", "housing_quality", "floor_area",
-    "water", "latrine", "telecom", "information_devices", "deprivation_count", "poverty_status",
+    "area",
+    "hh_size",
+    "income_per_person",
+    "employment",
+    "dependants",
+    "nutrition",
+    "health_insurance",
+    "adult_education",
+    "child_schooling",
+    "housing_quality",
+    "floor_area",
+    "water",
+    "latrine",
+    "telecom",
+    "information_devices",
+    "deprivation_count",
+    "poverty_status",
     "poverty_standard",
 }
 REGISTRATION_PROPERTIES = ASSESSED | {
-    "province", "commune", "village", "address", "household_code", "head_name", "head_sex",
-    "head_birth_year", "head_cccd", "ethnicity", "ethnicity_other", "ethnic_minority", "phone",
+    "province",
+    "commune",
+    "village",
+    "address",
+    "household_code",
+    "head_name",
+    "head_sex",
+    "head_birth_year",
+    "head_cccd",
+    "ethnicity",
+    "ethnicity_other",
+    "ethnic_minority",
+    "phone",
     "geometry",
 }
 VISIT_PROPERTIES = ASSESSED | {"exit_claimed", "last_visit_date"}
@@ -100,19 +125,27 @@ def assessment(case, index: int) -> dict:
         "q_no_health_insurance": pick("health_insurance", ("yes",), ("no",)),
         "q_adult_undereducated": pick("adult_education", ("yes",), ("no",)),
         "q_child_out_of_school": pick("child_schooling", ("yes",), ("no",)),
-        "q_non_durable": pick("housing_quality", ("walls roof", "walls columns roof",
-                                                  "columns roof"), ("none", "roof", "walls")),
+        "q_non_durable": pick(
+            "housing_quality",
+            ("walls roof", "walls columns roof", "columns roof"),
+            ("none", "roof", "walls"),
+        ),
         # 8 m² per person for 4 members is 32 m²: exactly 32 is not deprived.
         "floor_area_m2": pick("floor_area", ("31.5", "0", "12"), ("32", "60", "45.5")),
-        "q_water_source": pick("water", ("unprotected_well", "unprotected_spring", "surface",
-                                         "other"),
-                               ("piped", "drilled_well", "protected_well", "protected_spring",
-                                "rainwater", "bottled")),
-        "q_latrine": pick("latrine", ("simple_pit", "over_water", "none", "other"),
-                          ("septic", "pour_flush", "double_vault", "ventilated_pit")),
+        "q_water_source": pick(
+            "water",
+            ("unprotected_well", "unprotected_spring", "surface", "other"),
+            ("piped", "drilled_well", "protected_well", "protected_spring", "rainwater", "bottled"),
+        ),
+        "q_latrine": pick(
+            "latrine",
+            ("simple_pit", "over_water", "none", "other"),
+            ("septic", "pour_flush", "double_vault", "ventilated_pit"),
+        ),
         "q_telecom": pick("telecom", ("no",), ("yes",)),
-        "q_devices": pick("information_devices", ("none",),
-                          ("tv", "radio smartphone", "computer tablet")),
+        "q_devices": pick(
+            "information_devices", ("none",), ("tv", "radio smartphone", "computer tablet")
+        ),
     }
 
 
@@ -126,24 +159,47 @@ META = {
 }
 
 MEMBERS = [
-    {"member_name": "Vàng Thị Mai", "member_sex": "female", "member_birth_year": "1988",
-     "member_relation": "spouse", "member_cccd": "015188004321"},
-    {"member_name": "Giàng A Sử", "member_sex": "male", "member_birth_year": "2010",
-     "member_relation": "child", "member_cccd": ""},
-    {"member_name": "Giàng Thị Dung", "member_sex": "female", "member_birth_year": "2005",
-     "member_relation": "child", "member_cccd": "015305001122"},
+    {
+        "member_name": "Vàng Thị Mai",
+        "member_sex": "female",
+        "member_birth_year": "1988",
+        "member_relation": "spouse",
+        "member_cccd": "015188004321",
+    },
+    {
+        "member_name": "Giàng A Sử",
+        "member_sex": "male",
+        "member_birth_year": "2010",
+        "member_relation": "child",
+        "member_cccd": "",
+    },
+    {
+        "member_name": "Giàng Thị Dung",
+        "member_sex": "female",
+        "member_birth_year": "2005",
+        "member_relation": "child",
+        "member_cccd": "015305001122",
+    },
 ]
 
 
 def registration_values(case, index: int = 0) -> dict:
     return {
         **META,
-        "province": "11", "commune": "03325", "village": "03325_02",
-        "address": "Xóm Trên", "household_code": "LC-BH-0042",
-        "head_name": "Giàng A Páo", "head_sex": "male", "head_birth_year": "1985",
-        "head_cccd": "015085001234", "ethnicity": "hmong", "phone": "0912345678",
+        "province": "11",
+        "commune": "03325",
+        "village": "03325_02",
+        "address": "Xóm Trên",
+        "household_code": "LC-BH-0042",
+        "head_name": "Giàng A Páo",
+        "head_sex": "male",
+        "head_birth_year": "1985",
+        "head_cccd": "015085001234",
+        "ethnicity": "hmong",
+        "phone": "0912345678",
         "member": [dict(m) for m in MEMBERS],
-        "house_location": "22.5246 104.307 900 5", "house_photo": "house-1732150000.jpg",
+        "house_location": "22.5246 104.307 900 5",
+        "house_photo": "house-1732150000.jpg",
         "@id": HOUSEHOLD_ID,
         **assessment(case, index),
     }
@@ -152,18 +208,32 @@ def registration_values(case, index: int = 0) -> dict:
 def visit_values(case, index: int = 0) -> dict:
     return {
         **META,
-        "household": HOUSEHOLD_ID, "hh_size": "4",
-        "visit_location": "22.5247 104.3071 905 4", "visit_photo": "visit-1732150000.jpg",
-        "poverty_causes": "lack_capital lack_skills", "plan_agreed": "Nuôi 2 con bò sinh sản.",
+        "household": HOUSEHOLD_ID,
+        "hh_size": "4",
+        "visit_location": "22.5247 104.3071 905 4",
+        "visit_photo": "visit-1732150000.jpg",
+        "poverty_causes": "lack_capital lack_skills",
+        "plan_agreed": "Nuôi 2 con bò sinh sản.",
         "support_given": "yes",
         "support": [
-            {"support_kind": "livestock", "support_quantity": "1", "support_unit": "head",
-             "support_value": "15000000", "support_giver": "Hội Nông dân xã"},
-            {"support_kind": "rice", "support_quantity": "10", "support_unit": "kg",
-             "support_value": "200000", "support_giver": ""},
+            {
+                "support_kind": "livestock",
+                "support_quantity": "1",
+                "support_unit": "head",
+                "support_value": "15000000",
+                "support_giver": "Hội Nông dân xã",
+            },
+            {
+                "support_kind": "rice",
+                "support_quantity": "10",
+                "support_unit": "kg",
+                "support_value": "200000",
+                "support_giver": "",
+            },
         ],
         "exit_claimed": "no",
-        "@id": HOUSEHOLD_ID, "@baseVersion": "3",
+        "@id": HOUSEHOLD_ID,
+        "@baseVersion": "3",
         **assessment(case, index),
     }
 
@@ -213,8 +283,9 @@ def test_visit_reads_the_household_list_as_odk_collect_expects():
 def test_every_text_is_in_vietnamese_and_english(path):
     doc = etree.fromstring(convert(str(path), validate=False).xform.encode())
     translations = {
-        t.get("lang"): {x.get("id"): "".join(x.itertext()).strip()
-                        for x in t.findall("xf:text", XF)}
+        t.get("lang"): {
+            x.get("id"): "".join(x.itertext()).strip() for x in t.findall("xf:text", XF)
+        }
         for t in doc.iterfind(".//xf:itext/xf:translation", XF)
     }
     assert set(translations) == {VI, EN}
@@ -226,8 +297,11 @@ def test_every_text_is_in_vietnamese_and_english(path):
         missing = [k for k, v in texts.items() if v in ("", "-")]
         assert missing == [], f"{lang} text missing for {missing}"
     body = doc.find("h:body", XF)
-    plain = [el for el in body.iter(f"{{{XF['xf']}}}label", f"{{{XF['xf']}}}hint")
-             if el.get("ref") is None and el.getparent().tag != f"{{{XF['xf']}}}itemset"]
+    plain = [
+        el
+        for el in body.iter(f"{{{XF['xf']}}}label", f"{{{XF['xf']}}}hint")
+        if el.get("ref") is None and el.getparent().tag != f"{{{XF['xf']}}}itemset"
+    ]
     assert plain == [], "labels and hints must be translated (jr:itext)"
 
 
@@ -313,8 +387,10 @@ def test_form_and_classifier_agree_on_the_domain_table(path, case):
     for indicator in python.deprived:
         assert value_at(computed, indicator) == "1"
     # What the form saves to the household is enough to reclassify it after a merge (H6).
-    saved = {prop: computed.find(field_path.split("/", 2)[2]).text
-             for prop, field_path in form(path).entity.properties.items()}
+    saved = {
+        prop: computed.find(field_path.split("/", 2)[2]).text
+        for prop, field_path in form(path).entity.properties.items()
+    }
     again = classify_household(saved, date(2026, 11, 21))
     assert (again.status, again.deprivation_count) == (case.expected, len(case.deprived))
 
@@ -328,8 +404,11 @@ def issues_at(path, values: dict, field_path: str) -> list[str]:
 
 
 def test_a_valid_registration_has_no_errors():
-    result = validate(form(REGISTRATION_XLSX), submission(REGISTRATION_XLSX,
-                      registration_values(CASES[0])), now=NOW)
+    result = validate(
+        form(REGISTRATION_XLSX),
+        submission(REGISTRATION_XLSX, registration_values(CASES[0])),
+        now=NOW,
+    )
     assert errors(result) == []
 
 
@@ -340,18 +419,22 @@ def test_a_valid_registration_has_no_errors():
         ("female", "1985", "015185001234", True),
         ("female", "2005", "001305009999", True),
         ("male", "2000", "079200000001", True),
-        ("male", "1985", "015185001234", False),   # digit 4 says female
+        ("male", "1985", "015185001234", False),  # digit 4 says female
         ("female", "1985", "015085001234", False),  # digit 4 says male
-        ("male", "1985", "015086001234", False),   # digits 5-6 say 1986
-        ("male", "2005", "015005001234", False),   # digit 4 says 1900s
-        ("male", "1985", "01508500123", False),    # 11 digits
+        ("male", "1985", "015086001234", False),  # digits 5-6 say 1986
+        ("male", "2005", "015005001234", False),  # digit 4 says 1900s
+        ("male", "1985", "01508500123", False),  # 11 digits
         ("male", "1985", "0150850012345", False),  # 13 digits
-        ("male", "1985", "01508500123A", False),   # not all digits
+        ("male", "1985", "01508500123A", False),  # not all digits
     ],
 )
 def test_head_cccd_must_agree_with_sex_and_birth_year(sex, year, cccd, accepted):
-    values = {**registration_values(CASES[0]), "head_sex": sex, "head_birth_year": year,
-              "head_cccd": cccd}
+    values = {
+        **registration_values(CASES[0]),
+        "head_sex": sex,
+        "head_birth_year": year,
+        "head_cccd": cccd,
+    }
     codes = issues_at(REGISTRATION_XLSX, values, "/data/head/head_cccd")
     assert (codes == []) is accepted, codes
     if not accepted:

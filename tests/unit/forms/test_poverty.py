@@ -47,9 +47,17 @@ def test_a_bare_count_classifies_like_the_set(case):
 
 def test_the_table_covers_the_boundaries_the_standard_names():
     seen = {(c.income, c.area) for c in CASES}
-    for point in [(1_500_000, "rural"), (1_500_001, "rural"), (2_000_000, "urban"),
-                  (2_000_001, "urban"), (2_250_000, "rural"), (2_250_001, "rural"),
-                  (3_000_000, "urban"), (3_000_001, "urban"), (0, "rural")]:
+    for point in [
+        (1_500_000, "rural"),
+        (1_500_001, "rural"),
+        (2_000_000, "urban"),
+        (2_000_001, "urban"),
+        (2_250_000, "rural"),
+        (2_250_001, "rural"),
+        (3_000_000, "urban"),
+        (3_000_001, "urban"),
+        (0, "rural"),
+    ]:
         assert point in seen
     counts = {len(c.deprived) for c in CASES}
     assert {0, 2, 3, 12} <= counts
@@ -102,8 +110,10 @@ def test_a_completed_2027_standard_classifies_with_its_own_lines():
     on = date(2027, 6, 1)
     assert classify(2_200_000, "rural", 3, on, standards=completed).status == "poor"
     assert classify(2_200_001, "rural", 3, on, standards=completed).status == "average"
-    assert classify(2_800_000, "urban", {"waste", "digital_services"}, on,
-                    standards=completed).status == "near_poor"
+    assert (
+        classify(2_800_000, "urban", {"waste", "digital_services"}, on, standards=completed).status
+        == "near_poor"
+    )
     with pytest.raises(AssessmentError):
         classify(1_000_000, "rural", {"information_devices"}, on, standards=completed)
 
@@ -155,19 +165,32 @@ def _broken(mutate) -> dict:
     [
         (lambda d: d["standards"][1].update(effective_from="2026-12-31"), "overlap"),
         (lambda d: d["standards"][0]["indicators"][0].update(dimension="roads"), "dimension"),
-        (lambda d: d["standards"][0]["income_lines"]["rural"].update(average=1_000_000),
-         "ordered"),
+        (lambda d: d["standards"][0]["income_lines"]["rural"].update(average=1_000_000), "ordered"),
         (lambda d: d["standards"][0]["income_lines"]["urban"].pop("near_poor"), "exactly"),
         (lambda d: d["standards"][0].update(deprivation_threshold=13), "threshold"),
         (lambda d: d["standards"][1].update(incomplete=[]), "incomplete"),
-        (lambda d: d["standards"][0]["indicators"].append(
-            dict(d["standards"][0]["indicators"][0])), "duplicate indicator"),
+        (
+            lambda d: d["standards"][0]["indicators"].append(
+                dict(d["standards"][0]["indicators"][0])
+            ),
+            "duplicate indicator",
+        ),
         (lambda d: d["standards"][0].update(effective_to="2021-01-01"), "ends before"),
         (lambda d: d["statuses"][0].pop("vi"), "'vi' and 'en'"),
         (lambda d: d["standards"][0].pop("income_lines"), "missing"),
     ],
-    ids=["overlap", "dimension", "order", "band", "threshold", "gaps", "dup", "period",
-         "label", "missing"],
+    ids=[
+        "overlap",
+        "dimension",
+        "order",
+        "band",
+        "threshold",
+        "gaps",
+        "dup",
+        "period",
+        "label",
+        "missing",
+    ],
 )
 def test_loading_refuses_standards_that_cannot_be_right(mutate, words):
     with pytest.raises(StandardsError) as caught:
@@ -186,8 +209,15 @@ def test_load_standards_reads_another_file(tmp_path):
 
 
 def test_household_properties_classify_like_the_answers():
-    props = {"income_per_person": "1500000", "area": "rural", "water": "1", "latrine": "1",
-             "telecom": "1", "employment": "0", "head_name": "Lò Văn Minh"}
+    props = {
+        "income_per_person": "1500000",
+        "area": "rural",
+        "water": "1",
+        "latrine": "1",
+        "telecom": "1",
+        "employment": "0",
+        "head_name": "Lò Văn Minh",
+    }
     result = classify_household(props, IN_2024)
     assert (result.status, result.deprived) == ("poor", {"water", "latrine", "telecom"})
     assert classify_household({**props, "telecom": "0"}, IN_2024).status == "near_poor"

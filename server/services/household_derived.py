@@ -1,0 +1,155 @@
+"""Derived household properties after a merge (sync contract H6), with the form's own expressions.
+
+A merge takes some properties from one visit and some from another, so a
+property the form calculates from others (deprivation count, poverty status,
+the label) could disagree with the values it derives from. After a merge the
+server recomputes those, with the calculate expressions of the form that
+wrote the household last.
+
+Which properties: a saved property whose calculate reads, directly or
+through calculates that are not saved (`poor_line`), only other saved
+properties. One that reads an answer the household does not keep
+(`employment` reads `q_unemployed`) cannot be recomputed from the household
+and merges like any other value. Evaluation is `forms.validation`'s own
+(bind type formatting included), over a small tree holding the merged
+values; relevance is not applied (the merged values are what they are).
+No Flask or database here: the caller passes the form model.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from forms.model import Field, FormModel
+from forms.tree import Node
+from forms.xpath import Env, XPathError, to_string
+
+#: Functions whose value is not a function of the answers (the clock, randomness, the
+#: tablet's own lists): such a calculate keeps the value sent.
+VOLATILE = frozenset({"now", "today", "random", "uuid", "instance", "once", "randomize"})
+
+log = logging.getLogger(__name__)
+
+#: The key the label takes among a household's merged values (ODK reserves the name).
+LABEL = "label"
+
+
+_PLANS: dict[int, tuple[FormModel, tuple, dict[str, Field]]] = {}
+
+
+def plan(form: FormModel) -> tuple[tuple[str, str | None], ...]:
+    """(path, property or None) of the calculates to run, in dependency order.
+
+    Empty when the form derives nothing from saved properties alone. Kept per
+    form model (models are loaded once per process and never change).
+    """
+    return _planned(form)[1]
+
+
+def derived_names(form: FormModel) -> frozenset[str]:
+    """The properties `form` recomputes (H6)."""
+    return frozenset(name for _, name in plan(form) if name is not None)
+
+
+def _planned(form: FormModel) -> tuple[FormModel, tuple, dict[str, Field]]:
+    found = _PLANS.get(id(form))
+    if found is None or found[0] is not form:
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        found = _PLANS[id(form)] = (form, _plan(form), _fields(form))
+    return found
+
+
+def _fields(form: FormModel) -> dict[str, Field]:
+    found, stack = {}, [form.root]
+    while stack:
+        f = stack.pop()
+        found[f.path] = f
+        stack.extend(f.children)
+    return found
+
+
+def _plan(form: FormModel) -> tuple[tuple[str, str | None], ...]:
+    entity = form.entity
+    if entity is None:
+        return ()
+    saved = {path: name for name, path in entity.properties.items()}
+    saved[f"{entity.path}/label"] = LABEL
+    fields = _fields(form)
+    computable: dict[str, bool] = {}
+    steps: list[tuple[str, str | None]] = []
+
+    def recomputable(path: str, seen: frozenset[str]) -> bool:
+        """A calculate whose inputs are all known from the household's values; its own
+        inputs that are calculates themselves are placed in `steps` before it."""
+        if path not in computable:
+            f = fields.get(path)
+            ok = f is not None and f.calculate is not None and path not in seen
+            ok = ok and f.kind != "attribute" and not f.in_repeat and not _volatile(f.calculate)
+            if ok:
+                refs = sorted(r for r in f.calculate.references(path) if r.startswith("/"))
+                for r in refs:
+                    if not (recomputable(r, seen | {path}) or r in saved):
+                        ok = False
+            computable[path] = ok
+            if ok:
+                steps.append((path, saved.get(path)))
+        return computable[path]
+
+    for path in saved:
+        recomputable(path, frozenset())
+    if not any(name is not None for _, name in steps):
+        return ()
+    return tuple(steps)
+
+
+def _volatile(expr) -> bool:
+    return bool(expr.functions() & VOLATILE)
+
+
+def _value(f: Field, node: Node, env: Env) -> str:
+    """A calculate's result as the form stores it for its bind type (as JavaRosa does)."""
+    if f.datatype == "int":
+        x = f.calculate.eval_number(node, env)
+        return str(int(x)) if math.isfinite(x) else ""
+    if f.datatype == "decimal":
+        x = f.calculate.eval_number(node, env)
+        return to_string(x) if math.isfinite(x) else ""
+    return f.calculate.eval_string(node, env)
+
+
+def derive(form: FormModel, values: dict[str, str]) -> dict[str, str]:
+    """`values` with the properties `form` derives from other properties recomputed (H6)."""
+    _, steps, fields = _planned(form)
+    if not steps:
+        return values
+    entity = form.entity
+    root = Node(form.root_name)
+    nodes: dict[str, Node] = {}
+
+    def node(path: str) -> Node:
+        found = nodes.get(path)
+        if found is None:
+            parent_path, _, name = path.rpartition("/")
+            parent = root if parent_path.count("/") <= 1 else node(parent_path)
+            found = nodes[path] = parent.child(name) or parent.append(Node(name))
+        return found
+
+    for name, path in entity.properties.items():
+        if name in values:
+            node(path).text = values[name]
+    label_path = f"{entity.path}/label"
+    node(label_path).text = values.get(LABEL, "")
+    env = Env(root=root)
+    out = dict(values)
+    for path, name in steps:
+        try:
+            value = _value(fields[path], node(path), env)
+        except XPathError as exc:  # keep the merged value; the rebuild would show a difference
+            log.warning("cannot recompute %s: %s", path, exc)
+            continue
+        node(path).text = value
+        if name is not None and (name in values or name == LABEL):
+            out[name] = value
+    return out

@@ -1,0 +1,84 @@
+"""The review site: server-rendered pages for commune officials (Flask + Jinja, no build step).
+
+The site is not a client of the JSON API: its views parse the request,
+authorise with `server.services.scope` and call the same services. Sessions
+are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure when
+`GIUPHO_SECURE_COOKIES`), holding the user id, a fingerprint of the
+password (a new password ends other sessions), the CSRF token and the
+language. Every state-changing request carries the CSRF token
+(`server.web.csrf`). Texts are English message ids translated to
+Vietnamese by `server.web.i18n`; Vietnamese is the default.
+
+Modules: `auth` (sign in and out, language), `review` (dashboard, queue,
+submission page and decisions), `quarantine`, `households` (list, a
+household's page, conflict resolution), `duplicates` (comparison, merge,
+distinct, undo), `exits` (poverty exits to certify); `answers` lays out a
+submission's answers under the form's labels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Flask
+from flask_babel import Babel
+from werkzeug.exceptions import HTTPException
+
+from server.problems import Problem
+from server.web import csrf, errors, i18n
+
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/site/static",
+)
+
+
+def init_app(app: Flask) -> None:
+    """Cookie settings, Flask-Babel (dates and numbers per language, the time zone), the routes."""
+    if app.config["SESSION_COOKIE_NAME"] == "session":  # Flask's default: name it for giupho
+        app.config["SESSION_COOKIE_NAME"] = "giupho_session"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=app.config["WEB_SESSION_HOURS"])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
+    Babel(app, locale_selector=i18n.language)
+    from server.web import (  # noqa: F401 - they add the routes to bp
+        auth,
+        duplicates,
+        exits,
+        households,
+        quarantine,
+        review,
+    )
+
+    app.register_blueprint(bp)
+
+
+#: No framing (clickjacking of the review buttons), scripts and styles from this site only.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+bp.before_request(csrf.protect)
+bp.after_request(_security_headers)
+bp.context_processor(i18n.template_globals)
+bp.context_processor(csrf.template_globals)
+bp.register_error_handler(Problem, errors.on_problem)
+bp.register_error_handler(HTTPException, errors.on_http_error)
+bp.register_error_handler(Exception, errors.on_unexpected)

@@ -1,0 +1,153 @@
+"""A submission's answers laid out for reading: the form's labels in the chosen language,
+groups and repeats in form order, choice labels instead of codes, files, GPS, and the
+validation issues next to the answer they are about.
+
+Pure: it reads a `FormModel` and the stored JSON answers (`forms.instance.to_answers`
+shape) and touches no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from forms.model import Field, FormModel
+
+# Questions whose answer a reviewer may correct (mirrors `server.services.review.CORRECTABLE`).
+TEXT_TYPES = frozenset(
+    {"string", "int", "decimal", "date", "time", "dateTime", "select_one", "select_multiple",
+     "geopoint", "barcode", "boolean"}
+)  # fmt: skip
+
+
+@dataclass
+class Row:
+    """One line of the answers: a group or repeat heading, or a question and its answer."""
+
+    kind: str  # group | item | question
+    depth: int
+    label: str
+    path: str = ""  # indexed path (`/data/member[2]/member_name`), as issues name it
+    value: str = ""  # as stored
+    shown: str = ""  # for reading: choice labels, formatted location
+    datatype: str = ""
+    issues: list[dict] = field(default_factory=list)
+    file: str | None = None
+    geo: tuple[float, float, float | None] | None = None
+    correctable: bool = False
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+
+def layout(model: FormModel, answers: dict, issues: list[dict], lang: str) -> list[Row]:
+    """The rows of `answers` in form order; issues attached to the row of their path."""
+    by_path: dict[str, list[dict]] = {}
+    for issue in issues or []:
+        by_path.setdefault(issue.get("path", ""), []).append(issue)
+    rows: list[Row] = []
+    key = language_key(model, lang)
+    _walk(model.root, answers or {}, f"/{model.root_name}", 0, rows, by_path, key)
+    return rows
+
+
+def language_key(model: FormModel, lang: str) -> str:
+    """The form's name for language `lang` ("vi" -> "Tiếng Việt (vi)", as XLSForm writes it)."""
+    for key in model.languages:
+        if key == lang or key.endswith(f"({lang})"):
+            return key
+    return model.default_language or lang
+
+
+def _label(f: Field, lang: str) -> str:
+    return f.label.get(lang) or f.name
+
+
+def _walk(parent: Field, obj, path: str, depth: int, rows, by_path, lang) -> None:
+    obj = obj if isinstance(obj, dict) else {}
+    for child in parent.children:
+        if child.kind in ("meta", "attribute", "calculate") or child.name == "meta":
+            continue
+        here = f"{path}/{child.name}"
+        if child.kind == "group":
+            rows.append(Row("group", depth, _label(child, lang), here))
+            _walk(child, obj.get(child.name), here, depth + 1, rows, by_path, lang)
+        elif child.kind == "repeat":
+            items = obj.get(child.name) or []
+            items = items if isinstance(items, list) else [items]
+            for n, item in enumerate(items, start=1):
+                rows.append(Row("item", depth, f"{_label(child, lang)} #{n}", f"{here}[{n}]"))
+                _walk(child, item, f"{here}[{n}]", depth + 1, rows, by_path, lang)
+        else:
+            row = _question(child, obj.get(child.name), here, depth, lang)
+            if row is not None:
+                row.issues = by_path.get(here, [])
+                rows.append(row)
+
+
+def _question(f: Field, raw, path: str, depth: int, lang: str) -> Row | None:
+    value = raw.get("#text", "") if isinstance(raw, dict) else (raw or "")
+    if not isinstance(value, str):
+        value = str(value)
+    if not value and f.readonly is not None and f.datatype == "string":
+        return None  # a note: text for the cadre, no answer
+    row = Row("question", depth, _label(f, lang), path, value, value, f.datatype)
+    options = _options(f, lang)
+    if f.datatype == "select_one":
+        row.shown = options.get(value, value)
+    elif f.datatype == "select_multiple":
+        row.shown = ", ".join(options.get(v, v) for v in value.split())
+    elif f.datatype == "binary" and value:
+        row.file = value
+    elif f.datatype == "geopoint" and value:
+        row.geo = _point(value)
+    row.correctable = f.datatype in TEXT_TYPES and f.readonly is None
+    if f.datatype == "select_one" and options and not (f.choices and f.choices.filtered):
+        row.choices = list(options.items())
+    return row
+
+
+def _options(f: Field, lang: str) -> dict[str, str]:
+    if f.choices is None:
+        return {}
+    return {c.name: c.label.get(lang) or c.name for c in f.choices.items}
+
+
+def _point(value: str) -> tuple[float, float, float | None] | None:
+    """`lat lon [altitude [accuracy]]` as (lat, lon, accuracy)."""
+    parts = value.split()
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+        accuracy = float(parts[3]) if len(parts) > 3 else None
+    except (IndexError, ValueError):
+        return None
+    return lat, lon, accuracy
+
+
+def property_labels(model: FormModel, lang: str) -> dict[str, str]:
+    """The label of each household property the form saves (`save_to`), by property name;
+    properties without a label (calculations) are shown by name."""
+    key = language_key(model, lang)
+    found = {}
+    for f in model.root.walk():
+        if f.saveto and f.saveto not in found:
+            label = f.label.get(key)
+            if label:
+                found[f.saveto] = label
+    return found
+
+
+def choice_label(model: FormModel, path: str, value: str, lang: str) -> str:
+    """The label of choice `value` of the question at `path` (the value when unknown)."""
+    f = model.field(path)
+    if f is None or not value:
+        return value or ""
+    options = _options(f, language_key(model, lang))
+    return ", ".join(options.get(v, v) for v in value.split())
+
+
+def property_choices(model: FormModel, lang: str) -> dict[str, dict[str, str]]:
+    """For each household property saved from a choice question, its choices' labels."""
+    key = language_key(model, lang)
+    found: dict[str, dict[str, str]] = {}
+    for f in model.root.walk():
+        if f.saveto and f.choices is not None and f.saveto not in found:
+            found[f.saveto] = _options(f, key)
+    return found

@@ -1,0 +1,133 @@
+"""Signing in and out of the site, who is signed in, and the language switch."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import g, redirect, render_template, request, session, url_for
+
+from server.db import db
+from server.models import User
+from server.services import review as review_service
+from server.services import signin
+from server.web import bp, csrf, i18n
+from server.web.i18n import _
+
+USER_KEY = "uid"
+FINGERPRINT_KEY = "fp"
+NEXT_KEY = "next"
+
+
+def signed_in_user() -> User | None:
+    """The user of this session: active, and with the password the session was opened with."""
+    if "web_user" in g:
+        return g.web_user
+    user = None
+    uid = session.get(USER_KEY)
+    if uid is not None:
+        found = db.session.get(User, uid)
+        if (
+            found is not None
+            and found.active
+            and session.get(FINGERPRINT_KEY) == signin.session_fingerprint(found)
+        ):
+            user = found
+    g.web_user = user
+    return user
+
+
+def reviewer_required(view: Callable) -> Callable:
+    """Decorate a page or action: signed in (else 401 with the sign-in form), and a reviewer
+    (else 403: cadres use their tablets, not the review actions)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        user = signed_in_user()
+        if user is None:
+            return sign_in_page(status=401)
+        review_service.require_reviewer(user)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never another host (an open redirect)."""
+    if not target:
+        return url_for("web.dashboard")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("web.dashboard")
+    return target
+
+
+def sign_in_page(status: int = 200, message: str | None = None, username: str = ""):
+    """The sign-in form. Asked for instead of a page (401), it remembers that page in the
+    session (not in the form: a refusal never repeats what was asked for)."""
+    nxt = request.form.get("next") or request.args.get("next") or ""
+    if status == 401 and request.method == "GET" and request.endpoint != "web.sign_in":
+        session[NEXT_KEY] = request.full_path.rstrip("?")
+    body = render_template(
+        "signin.html", next=nxt, message=message, username=username, status=status
+    )
+    return body, status
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def sign_in():
+    if request.method == "GET":
+        if signed_in_user() is not None:
+            return redirect(_safe_next(request.args.get("next")))
+        return sign_in_page()
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    if not username or not password:
+        return sign_in_page(400, _("Enter your user name and password."), username)
+    outcome = signin.sign_in(username, password, request.remote_addr or "")
+    if outcome.locked_until is not None:
+        until = i18n.format_time(outcome.locked_until)
+        message = _("Too many failed attempts. Try again after {time}.", time=until)
+        return sign_in_page(429, message, username)
+    if outcome.user is None:
+        return sign_in_page(401, _("Wrong user name or password."), username)
+    language = session.get(i18n.SESSION_KEY)
+    target = _safe_next(request.form.get("next") or session.get(NEXT_KEY))
+    session.clear()  # a new session at sign-in: nothing from before carries over
+    session.permanent = True
+    session[USER_KEY] = outcome.user.id
+    session[FINGERPRINT_KEY] = signin.session_fingerprint(outcome.user)
+    if language:
+        session[i18n.SESSION_KEY] = language
+    csrf.renew()
+    return redirect(target)
+
+
+@bp.post("/signout")
+def sign_out():
+    language = session.get(i18n.SESSION_KEY)
+    session.clear()
+    if language:
+        session[i18n.SESSION_KEY] = language
+    csrf.renew()
+    return redirect(url_for("web.sign_in"))
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the site's language (vi or en) for this session, and go back where one was."""
+    chosen = request.form.get("lang", "")
+    if chosen in i18n.LANGUAGES:
+        session[i18n.SESSION_KEY] = chosen
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("web.dashboard"))
+
+
+@bp.context_processor
+def _user_in_templates() -> dict:
+    return {"web_user": signed_in_user}

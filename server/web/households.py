@@ -1,0 +1,128 @@
+"""The households list, a household's page (record, poverty status per year, versions,
+conflicts with their resolution form, visits, support, cadres) and the resolution (H3)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from server.models import HouseholdStatus, Submission
+from server.problems import Problem
+from server.services import form_models, household_review, review_pages
+from server.web import bp
+from server.web.answers import choice_label, property_choices, property_labels
+from server.web.auth import reviewer_required, signed_in_user
+from server.web.i18n import _, language
+from server.web.review import _int_arg
+
+HOUSEHOLD_STATES = [s.value for s in HouseholdStatus]
+MAX_SEARCH = 100
+#: What the visit form records of each support given (`support_<part>` in its repeat).
+SUPPORT_PARTS = ("kind", "kind_other", "quantity", "unit", "value", "giver")
+
+
+@bp.get("/review/households")
+@reviewer_required
+def households():
+    user = signed_in_user()
+    commune, communes = review_pages.commune_for(user, _int_arg("commune"))
+    statuses = review_pages.poverty_statuses()
+    status = request.args.get("status") or None
+    poverty = request.args.get("poverty") or None
+    filters = review_pages.HouseholdFilter(
+        village_id=_int_arg("village"),
+        status=status if status in HOUSEHOLD_STATES else None,
+        poverty=poverty if poverty in {key for key, _labels in statuses} else None,
+        flagged=request.args.get("flagged") == "1",
+        conflicts=request.args.get("conflicts") == "1",
+        q=request.args.get("q", "").strip()[:MAX_SEARCH] or None,
+        page=_int_arg("page") or 1,
+    )
+    page = review_pages.households(user, commune, filters)
+    return render_template(
+        "households.html",
+        commune=commune,
+        communes=communes,
+        filters=filters,
+        page=page,
+        states=HOUSEHOLD_STATES,
+        statuses=dict(statuses),
+        villages=review_pages.villages(commune),
+        places=review_pages.unit_names({h.village_id for h in page.items}),
+        args={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+def _labels_form(visits: list[Submission], household) -> form_models.LoadedForm | None:
+    """The form whose labels name the household's properties: the one that created it."""
+    made = next((s for s in visits if s.id == household.created_submission_id), None)
+    made = made or (visits[-1] if visits else None)
+    return form_models.loaded(made.form_version_id) if made else None
+
+
+def support_rows(visits: list[Submission], lang: str) -> list[dict]:
+    """Support the household received, from the visits that record `support_kind`."""
+    rows = []
+    for s in visits:
+        items = (s.answers or {}).get("support") or []
+        items = items if isinstance(items, list) else [items]
+        items = [i for i in items if isinstance(i, dict) and i.get("support_kind")]
+        if not items:
+            continue
+        model = form_models.loaded(s.form_version_id).model
+        base = f"/{model.root_name}/support"
+        for item in items:
+            text = {k: str(item.get(f"support_{k}") or "") for k in SUPPORT_PARTS}
+            text["kind"] = choice_label(model, f"{base}/support_kind", text["kind"], lang)
+            text["unit"] = choice_label(model, f"{base}/support_unit", text["unit"], lang)
+            rows.append({"submission": s, **text})
+    return rows
+
+
+@bp.get("/review/households/<household_id>")
+@reviewer_required
+def household(household_id: str):
+    user = signed_in_user()
+    shown = review_pages.household_page(user, household_id)
+    h = shown.household
+    form = _labels_form(shown.visits, h)
+    commune = review_pages.commune_for(user, h.commune_id)[0] if h.commune_id else None
+    return render_template(
+        "household.html",
+        page=shown,
+        household=h,
+        commune=commune,
+        communes=[],
+        labels=property_labels(form.model, language()) if form else {},
+        choices=property_choices(form.model, language()) if form else {},
+        statuses=dict(review_pages.poverty_statuses()),
+        support=support_rows(shown.visits, language()),
+        places=review_pages.unit_names({h.village_id, h.commune_id}),
+        people=review_pages.names({s.submitter_id for s in shown.visits}),
+    )
+
+
+@bp.post("/review/households/<household_id>/resolution")
+@reviewer_required
+def resolve(household_id: str):
+    """Keep, for each conflicting property, the value the reviewer chose (or typed)."""
+    user = signed_in_user()
+    found = household_review.household_for(user, household_id)
+    values = {}
+    for conflict in household_review.conflicts_of(found, open_only=True):
+        typed = request.form.get(f"other:{conflict.property}", "").strip()
+        chosen = typed or request.form.get(f"value:{conflict.property}")
+        if chosen is not None:
+            values[conflict.property] = chosen
+    target = url_for("web.household", household_id=found.id)
+    if not values:
+        flash(_("Choose the value to keep for at least one property."), "error")
+        return redirect(target)
+    try:
+        household_review.resolve_conflicts(user, found.id, values)
+    except Problem as refused:
+        if refused.status not in (400, 409):
+            raise
+        flash(refused.message(language()), "error")
+    else:
+        flash(_("Conflict resolved: a new version of the household was saved."), "ok")
+    return redirect(target)
