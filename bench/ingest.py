@@ -9,6 +9,9 @@ and published), then gunicorn with 4 sync workers on a loopback port, then
    one submission per request as ODK Collect sends them;
 2. JSON: the same kind of visits (same generator and seed, fresh instance ids)
    pushed to `/api/v1/sync/push` as gzip batches by 4 concurrent clients;
+3. JSON with households (issue: households): registrations with the shipped form,
+   then two offline visits of each household from version 1, so that half the
+   visits are applied on the current version and half are three-way merges;
 
 measuring stored submissions per second of wall time, request bytes per
 submission (body and headers) and the peak resident memory of the gunicorn
@@ -163,9 +166,35 @@ def json_batches(n: int) -> list[bytes]:
             "deprecated_id": None, "answers": to_answers(root, form),
             "device_time": now, "clock_offset_ms": 0,
         })  # fmt: skip
+    return _bodies(items)
+
+
+def household_batches(households: int) -> tuple[list[bytes], list[bytes]]:
+    """Registrations of `households` households with the shipped forms, then two visits of
+    each made offline from version 1 (one changes the household size, the other the phone):
+    whichever arrives first is the fast path, the other a three-way merge (H2, H3).
+    Distinct names and phones, so that duplicate detection opens no case between them."""
+    from tests.integration.contract.drivers import answers_item
+    from tests.integration.contract.submissions import registration, visit
+
+    registered, first, second = [], [], []
+    for number in range(households):
+        hid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"giupho-bench-household-{number}"))
+        village = "03325_01" if number % 2 else "03325_02"
+        registered.append(answers_item(registration(
+            household_id=hid, head_name=f"Lò Văn Thử{number:05d}", village=village,
+            head__phone=f"09{number:08d}",
+        )))  # fmt: skip
+        first.append(answers_item(visit(hid, base_version=1, visited__hh_size="5")))
+        second.append(answers_item(visit(hid, base_version=1, head__phone=f"08{number:08d}")))
+    # As two cadres' tablets send them: each batch holds one cadre's visits.
+    return _bodies(registered), _bodies(first) + _bodies(second)
+
+
+def _bodies(items: list[dict]) -> list[bytes]:
     return [
         gzip.compress(json.dumps({"items": items[i : i + BATCH]}).encode("utf-8"))
-        for i in range(0, n, BATCH)
+        for i in range(0, len(items), BATCH)
     ]
 
 
@@ -261,11 +290,22 @@ def bench_backend(backend: str, n: int, workdir: Path) -> dict | None:
         # send records for unknown places, so the admin's device sends them.
         token = world.tokens["admin"]
         bodies = json_batches(n * 2)
+        registered, visits = household_batches(n // 2)
+        cadre = world.tokens["cadre_a"]  # the shipped forms' households are in cadre_a's villages
         with LiveServer(url, workdir, workers=4) as server, RssPeak(server) as rss:
             idle = server.rss_bytes()
             openrosa = timed(server, lambda: openrosa_run(server, token, n, workdir))
             pushed = timed(server, lambda: json_run(server, token, bodies))
-        return {"openrosa": openrosa, "json": pushed, "rss_peak": rss.peak, "rss_idle": idle}
+            created = timed(server, lambda: json_run(server, cadre, registered))
+            merged = timed(server, lambda: json_run(server, cadre, visits))
+        return {
+            "openrosa": openrosa,
+            "json": pushed,
+            "created": created,
+            "merged": merged,
+            "rss_peak": rss.peak,
+            "rss_idle": idle,
+        }
     finally:
         if schema is not None:
             database.drop_postgres_schema(schema)
@@ -273,6 +313,7 @@ def bench_backend(backend: str, n: int, workdir: Path) -> dict | None:
 
 def rows_for(backend: str, result: dict) -> list[dict]:
     openrosa, pushed = result["openrosa"], result["json"]
+    created, merged = result["created"], result["merged"]
     ratio = pushed.bytes_per_submission / openrosa.bytes_per_submission
     return [
         row(f"OpenRosa ingest, 4 clients ({backend})", openrosa.rate, "/s", "≥ 300 /s",
@@ -287,6 +328,13 @@ def rows_for(backend: str, result: dict) -> list[dict]:
             openrosa.bytes_per_submission, "B", "", "multipart XML + headers"),
         row(f"JSON request bytes per submission ({backend})", pushed.bytes_per_submission, "B",
             "≤ 1/4 of OpenRosa", f"{ratio:.2f} of OpenRosa"),
+        row(f"JSON ingest, households created, 4 clients ({backend})", created.rate, "/s", "",
+            f"{created.stored}/{created.sent} registrations, shipped form {created.statuses}"),
+        row(f"JSON ingest, visits updating and merging households ({backend})", merged.rate,
+            "/s", "≥ 1,000 /s", f"{merged.stored}/{merged.sent} visits, half of them three-way "
+            f"merges {merged.statuses}"),
+        row(f"JSON server CPU per visit, households merged ({backend})", merged.cpu_ms, "ms",
+            "", "gunicorn only"),
         row(f"server RSS, master + 4 workers, peak ({backend})", result["rss_peak"] / 2**20,
             "MiB", "", f"idle {result['rss_idle'] / 2**20:.0f} MiB"),
     ]  # fmt: skip

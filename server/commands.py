@@ -21,6 +21,7 @@ from server import create_app, settings
 from server.db import upgrade_database
 from server.models import Role
 from server.models.base import utcnow
+from server.runtime import tune_gc
 from server.services import dedup, forms, household_rebuild, households, seed, transactional
 
 
@@ -118,6 +119,7 @@ def run(app: Flask, host: str, port: int, debug: bool) -> None:
     _echo_review_site(app, base_url)
     url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     click.echo(f"Database: {url.render_as_string(hide_password=True)}")
+    tune_gc()
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
 
 

@@ -2,7 +2,7 @@
 
 The in-process test client runs one request at a time in one process, so it
 cannot show what several workers do to one database at once (R7, P2 across
-connections). This module starts `gunicorn "server:create_app()"` on a free
+connections). This module starts `gunicorn "server.wsgi:app"` on a free
 loopback port against a database prepared beforehand (migrated, with places,
 users, devices and the shipped forms), waits for `/api/v1/health`, and stops
 the server (only the process it started, by pid) afterwards.
@@ -157,7 +157,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """gunicorn serving `server:create_app()` on `database_url`, started by `start()`."""
+    """gunicorn serving `server.wsgi:app` on `database_url`, started by `start()`."""
 
     def __init__(
         self,
@@ -194,7 +194,7 @@ class LiveServer:
             # gunicorn's control socket has one default path per machine: several servers
             # (tests, benchmarks) running at once would take it from each other.
             "--no-control-socket",
-            "server:create_app()",
+            "server.wsgi:app",  # what production runs (README), process tuning included
         ]  # fmt: skip
 
     def _environment(self) -> dict[str, str]:
