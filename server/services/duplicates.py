@@ -23,8 +23,6 @@ the rebuild (H8) replays it; every decision is audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 
 from forms.instance import EntityRef
@@ -39,7 +37,6 @@ from server.models import (
     Household,
     HouseholdStatus,
     HouseholdVersion,
-    Role,
     Submission,
     User,
 )
@@ -47,11 +44,10 @@ from server.models.base import utcnow
 from server.problems import Problem
 from server.services import audit, dedup, household_rebuild, households, scope, transactional
 from server.services import household_merge as merging
+from server.services.paging import Page, keyset_page
 from server.services.submission_places import Place
 
 #: Who decides duplicates and double entries.
-REVIEWERS = (Role.COMMUNE_OFFICIAL, Role.COORDINATOR, Role.ADMIN)
-MAX_PAGE = 200
 #: What the reviewer reads about each state (the API shows these words).
 STATE_WORDS = {
     "open": ("open", "đang chờ xem xét"),
@@ -60,12 +56,6 @@ STATE_WORDS = {
     "distinct": ("marked as two households", "đã xác định là hai hộ khác nhau"),
     "unlinked": ("unlinked", "đã tách"),
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    next_after: int | None
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -92,16 +82,7 @@ def list_cases(
         stmt = stmt.where(DuplicateCase.status == CaseStatus(status))
     if commune is not None:
         stmt = stmt.where(DuplicateCase.commune_id == commune)
-    return _page(stmt, DuplicateCase.id, after, limit)
-
-
-def _page(stmt: sa.Select, key, after: int | None, limit: int) -> Page:
-    if after is not None:
-        stmt = stmt.where(key > after)
-    limit = max(1, min(limit, MAX_PAGE))
-    found = list(db.session.scalars(stmt.order_by(key).limit(limit + 1)))
-    more = len(found) > limit
-    return Page(found[:limit], found[limit - 1].id if more else None)
+    return keyset_page(stmt, DuplicateCase.id, after, limit)
 
 
 def case_for(user: User, case_id: int) -> DuplicateCase:
@@ -197,7 +178,7 @@ def absorbed_ids(household_id: str) -> list[str]:
 
 def decide_for(user: User, case_id: int, decision: str, **choice) -> DuplicateCase:
     """A reviewer's decision on a case in their scope: merge, distinct or undo."""
-    scope.require_role(user, *REVIEWERS)
+    scope.require_role(user, *scope.REVIEWERS)
     case_for(user, case_id)
     actions = {"merge": merge, "distinct": mark_distinct, "undo": undo}
     return actions[decision](case_id, user, **choice)
@@ -445,7 +426,7 @@ def list_double_entries(
     stmt = double_entries(user)
     if status and status != "all":
         stmt = stmt.where(DoubleEntry.status == DoubleEntryStatus(status))
-    return _page(stmt, DoubleEntry.id, after, limit)
+    return keyset_page(stmt, DoubleEntry.id, after, limit)
 
 
 def double_entry_for(user: User, entry_id: int) -> DoubleEntry:
@@ -476,7 +457,7 @@ def describe_double_entry(entry: DoubleEntry) -> dict:
 
 
 def decide_double_entry_for(user: User, entry_id: int, status: str) -> DoubleEntry:
-    scope.require_role(user, *REVIEWERS)
+    scope.require_role(user, *scope.REVIEWERS)
     double_entry_for(user, entry_id)
     return decide_double_entry(entry_id, user, status)
 

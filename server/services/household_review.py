@@ -8,8 +8,6 @@ is in the caller's units), and a resolution is a decision version through
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 
 from server.db import db
@@ -18,20 +16,11 @@ from server.models import (
     HouseholdConflict,
     HouseholdStatus,
     HouseholdVersion,
-    Role,
     User,
 )
 from server.problems import Problem
 from server.services import audit, households, scope, transactional
-
-REVIEWERS = (Role.COMMUNE_OFFICIAL, Role.COORDINATOR, Role.ADMIN)
-MAX_PAGE = 200
-
-
-@dataclass
-class Page:
-    items: list
-    next_after: str | None
+from server.services.paging import Page, keyset_page
 
 
 def visible(user: User) -> sa.Select:
@@ -66,12 +55,7 @@ def list_households(
         stmt = stmt.where(Household.flagged.is_(flagged))
     if q:
         stmt = stmt.where(Household.label.ilike(f"%{q.strip()}%"))
-    if after is not None:
-        stmt = stmt.where(Household.id > after)
-    limit = max(1, min(limit, MAX_PAGE))
-    found = list(db.session.scalars(stmt.order_by(Household.id).limit(limit + 1)))
-    more = len(found) > limit
-    return Page(found[:limit], found[limit - 1].id if more else None)
+    return keyset_page(stmt, Household.id, after, limit)
 
 
 def household_for(user: User, household_id: str) -> Household:
@@ -105,7 +89,7 @@ def resolve_conflicts(user: User, household_id: str, values: dict[str, str]) -> 
     """A reviewer chooses the value of properties: a decision version (H3) that settles
     their open conflicts (or corrects a value). Every property named must be one the
     household has (400.3 otherwise)."""
-    scope.require_role(user, *REVIEWERS)
+    scope.require_role(user, *scope.REVIEWERS)
     household = household_for(user, household_id)
     if not values:
         raise Problem("400.2", field="values")

@@ -15,27 +15,19 @@ import base64
 import contextlib
 import gzip
 import json
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import undefer
 
 from server.db import db
-from server.models import Device, QuarantineItem, User
+from server.models import AdminUnit, Device, QuarantineItem, Submission, User
 from server.models.base import utcnow
+from server.models.people import user_scope
 from server.problems import Problem
 from server.services import attachments as files
 from server.services import audit, ingest, scope, transactional
 from server.services.ingest import JSON_TYPE, Delivery, IncomingAttachment, Receipt
-
-#: How many items one page lists at most.
-MAX_PAGE = 200
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[QuarantineItem]
-    next_after: int | None  # pass as `after` for the next page; None on the last page
+from server.services.paging import Page, keyset_page
 
 
 def visible(
@@ -44,14 +36,16 @@ def visible(
     state: str = "open",
     reason: str | None = None,
     form_id: str | None = None,
+    commune: AdminUnit | None = None,
     after: int | None = None,
     limit: int = 50,
 ) -> Page:
     """The quarantined items `user` may read, oldest first, one page at a time.
 
-    `state`: open (not yet resolved), resolved, or all.
+    `state`: open (not yet resolved), resolved, or all; `commune`: only the items
+    that belong there (see `of_commune`).
     """
-    stmt = scope.quarantine_items(user)
+    stmt = scope.quarantine_items(user) if commune is None else of_commune(user, commune)
     if state == "open":
         stmt = stmt.where(QuarantineItem.resolved_at.is_(None))
     elif state == "resolved":
@@ -60,12 +54,20 @@ def visible(
         stmt = stmt.where(QuarantineItem.reason_code == reason)
     if form_id:
         stmt = stmt.where(QuarantineItem.form_id == form_id)
-    if after is not None:
-        stmt = stmt.where(QuarantineItem.id > after)
-    limit = max(1, min(limit, MAX_PAGE))
-    found = list(db.session.scalars(stmt.order_by(QuarantineItem.id).limit(limit + 1)))
-    more = len(found) > limit
-    return Page(found[:limit], found[limit - 1].id if more else None)
+    return keyset_page(stmt, QuarantineItem.id, after, limit)
+
+
+def of_commune(user: User, commune: AdminUnit) -> sa.Select:
+    """The quarantined payloads `user` may read that belong to `commune`: sent by someone
+    working there, or linked to one of its submissions."""
+    units = sa.select(AdminUnit.id).where(
+        sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
+    )
+    senders = sa.select(user_scope.c.user_id).where(user_scope.c.unit_id.in_(units))
+    linked = sa.select(Submission.id).where(Submission.commune_id == commune.id)
+    return scope.quarantine_items(user).where(
+        sa.or_(QuarantineItem.submitter_id.in_(senders), QuarantineItem.submission_id.in_(linked))
+    )
 
 
 def item_for(user: User, item_id: int) -> QuarantineItem:

@@ -42,9 +42,8 @@ from server.models import (
     UnitLevel,
     User,
 )
-from server.models.people import user_scope
 from server.problems import Problem
-from server.services import duplicates, exits, household_review, scope
+from server.services import duplicates, exits, household_review, quarantine, scope
 
 PAGE_SIZE = 25
 
@@ -132,38 +131,17 @@ def _in_state(state: ReviewState) -> Callable[[User, AdminUnit], int]:
     return count
 
 
-def quarantined(user: User, commune: AdminUnit) -> sa.Select:
-    """The quarantined payloads `user` may read that belong to `commune`: sent by someone
-    working there, or linked to one of its submissions."""
-    units = sa.select(AdminUnit.id).where(
-        sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
-    )
-    senders = sa.select(user_scope.c.user_id).where(user_scope.c.unit_id.in_(units))
-    linked = sa.select(Submission.id).where(Submission.commune_id == commune.id)
-    return scope.quarantine_items(user).where(
-        sa.or_(QuarantineItem.submitter_id.in_(senders), QuarantineItem.submission_id.in_(linked))
-    )
-
-
 def quarantine_page(
     user: User, commune: AdminUnit, state: str = "open", after: int | None = None, limit: int = 50
 ) -> tuple[list[QuarantineItem], int | None]:
     """One page of the commune's quarantine, oldest first, and the `after` of the next page."""
-    stmt = quarantined(user, commune)
-    if state == "open":
-        stmt = stmt.where(QuarantineItem.resolved_at.is_(None))
-    elif state == "resolved":
-        stmt = stmt.where(QuarantineItem.resolved_at.is_not(None))
-    if after is not None:
-        stmt = stmt.where(QuarantineItem.id > after)
-    found = list(db.session.scalars(stmt.order_by(QuarantineItem.id).limit(limit + 1)))
-    more = len(found) > limit
-    return found[:limit], found[limit - 1].id if more else None
+    page = quarantine.visible(user, state=state, commune=commune, after=after, limit=limit)
+    return page.items, page.next_after
 
 
 def _quarantine(user: User, commune: AdminUnit) -> int:
     stmt = (
-        quarantined(user, commune)
+        quarantine.of_commune(user, commune)
         .where(QuarantineItem.resolved_at.is_(None))
         .with_only_columns(sa.func.count())
     )
