@@ -8,9 +8,13 @@ shape) and touches no database.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from forms.model import Field, FormModel
+from forms.poverty import load_standards
+from forms.poverty.standards import Label
+from server.web.i18n import _
 
 # Questions whose answer a reviewer may correct (mirrors `server.services.review.CORRECTABLE`).
 TEXT_TYPES = frozenset(
@@ -122,16 +126,36 @@ def _point(value: str) -> tuple[float, float, float | None] | None:
 
 
 def property_labels(model: FormModel, lang: str) -> dict[str, str]:
-    """The label of each household property the form saves (`save_to`), by property name;
-    properties without a label (calculations) are shown by name."""
+    """The label of each household property the form saves (`save_to`), by property name.
+
+    A calculated property has no label in the form: a deprivation indicator is named as
+    the poverty standard names it, the classification properties by the site's words;
+    any other is shown by its name.
+    """
     key = language_key(model, lang)
+    calculated = {
+        "deprivation_count": _("Number of deprivations"),
+        "poverty_status": _("Poverty classification"),
+        "poverty_standard": _("Poverty standard"),
+        "ethnic_minority": _("Ethnic minority household"),
+    }
     found = {}
     for f in model.root.walk():
         if f.saveto and f.saveto not in found:
             label = f.label.get(key)
             if label:
                 found[f.saveto] = label
+            elif f.saveto in _indicator_names():
+                found[f.saveto] = getattr(_indicator_names()[f.saveto], lang, f.saveto)
+            elif f.saveto in calculated:
+                found[f.saveto] = calculated[f.saveto]
     return found
+
+
+@functools.cache
+def _indicator_names() -> dict[str, Label]:
+    """Deprivation indicator id -> its name in vi/en, from every poverty standard."""
+    return {i.id: i.name for s in load_standards().standards for i in s.indicators}
 
 
 def choice_label(model: FormModel, path: str, value: str, lang: str) -> str:

@@ -65,6 +65,11 @@ def template_globals() -> dict:
 
 
 VI: dict[str, str] = {
+    # household properties the forms calculate (no label of their own)
+    "Number of deprivations": "Số chỉ số thiếu hụt",
+    "Poverty classification": "Phân loại hộ",
+    "Poverty standard": "Chuẩn nghèo áp dụng",
+    "Ethnic minority household": "Hộ dân tộc thiểu số",
     # layout and sign-in
     "giupho review": "giupho – duyệt dữ liệu",
     "Skip to content": "Chuyển đến nội dung",

@@ -60,6 +60,9 @@ def test_d2_the_comparison_highlights_differences_and_shows_the_score_breakdown(
     assert re.search(r'data-property="head_name" class="same"', comparison)
     assert "Nhà số 3" in comparison and "Nhà số 5" in comparison
     assert len(re.findall(r'name="keep:', comparison)) == 2  # only the one difference
+    # Calculated properties, which have no label in the form, under the standard's words.
+    assert ">Việc làm<" in comparison and ">Số chỉ số thiếu hụt<" in comparison
+    assert ">employment<" not in comparison and ">deprivation_count<" not in comparison
 
 
 def test_d3_an_official_merges_with_a_choice_per_property_and_undoes_it(
