@@ -18,7 +18,7 @@ from forms.model import derived
 from forms.tree import Node
 
 if TYPE_CHECKING:
-    from forms.model import FormModel
+    from forms.model import Field, FormModel
 
 TEXT_KEY = "#text"
 MAX_DEPTH = 64
@@ -204,3 +204,30 @@ def _scalar(value, parent: str, name: str | None) -> str:
 def _error(code: str, **params) -> SubmissionError:
     en, vi = submission_message(code, **params)
     return SubmissionError(code, en, vi, status=400)
+
+
+def answers_from_values(field: Field, values: Mapping, *, keep_empty: bool = False) -> dict:
+    """JSON answers for every node under `field` from a flat dict, as Collect submits them.
+
+    Field names are unique in a pyxform form, so `values` is flat: name -> value,
+    a repeat's name -> list of flat dicts, "@name" -> an attribute value. A leaf
+    without a value is left out, as Collect leaves out what is not relevant (and
+    the server computes calculations); with `keep_empty` it is an empty answer
+    instead, as Collect sends with "keep non-relevant" (calculations then have
+    their node in the tree to be read back).
+    """
+    out: dict = {}
+    for child in field.children:
+        if child.kind == "attribute":
+            out[f"@{child.name}"] = values.get(f"@{child.name}", child.default or "")
+        elif child.kind == "repeat":
+            items = values.get(child.name, [])
+            out[child.name] = [
+                answers_from_values(child, {**values, **item}, keep_empty=keep_empty)
+                for item in items
+            ]
+        elif child.kind == "group" or child.children:
+            out[child.name] = answers_from_values(child, values, keep_empty=keep_empty)
+        elif child.name in values or keep_empty:
+            out[child.name] = values.get(child.name, "")
+    return out

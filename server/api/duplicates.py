@@ -1,126 +1,30 @@
 """Duplicate households and double entries for reviewers (sync contract D1-D4).
 
 Cases and flags are scoped to the communes of the caller (`server.services.duplicates`);
-only reviewers (commune officials, coordinators, admins) decide. The schemas below are the
-only serialisers of these answers and appear in the OpenAPI document.
+only reviewers (commune officials, coordinators, admins) decide. Schemas:
+`server.schemas.duplicates`.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, request
-from marshmallow import Schema, fields, validate
 
 from server.api import params
 from server.api.auth import current_user, login_required
-from server.models import CaseStatus, DoubleEntryStatus
 from server.problems import Problem
+from server.schemas.duplicates import (
+    CaseDetailSchema,
+    CasePageSchema,
+    CaseQuerySchema,
+    DecisionSchema,
+    DoubleEntryDecisionSchema,
+    DoubleEntryPageSchema,
+    DoubleEntryQuerySchema,
+    DoubleEntrySchema,
+)
 from server.services import admin_units, duplicates
 
 bp = Blueprint("duplicates", __name__)
-
-CASE_STATES = [s.value for s in CaseStatus]
-ENTRY_STATES = [s.value for s in DoubleEntryStatus]
-
-
-class CaseSchema(Schema):
-    """A possible duplicate (D2) or an automatic link (D1) of two households."""
-
-    id = fields.Integer()
-    kind = fields.String(metadata={"description": "exact (D1 keys) | fuzzy (D2 score)"})
-    status = fields.String(validate=validate.OneOf(CASE_STATES))
-    score = fields.Float(metadata={"description": "Sum of the breakdown's points."})
-    threshold = fields.Float(metadata={"description": "A fuzzy case opens at this score."})
-    breakdown = fields.Dict(
-        keys=fields.String(),
-        values=fields.Float(),
-        metadata={"description": "Points per compared property (name, birth_year, ...)."},
-    )
-    households = fields.List(fields.String(), metadata={"description": "The pair's ids."})
-    new_household = fields.String(metadata={"description": "The registration that raised it."})
-    survivor = fields.String(allow_none=True)
-    commune = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    decided_at = fields.AwareDateTime(allow_none=True)
-    decided_by = fields.String(allow_none=True)
-
-
-class CaseSideSchema(Schema):
-    id = fields.String()
-    exists = fields.Boolean()
-    label = fields.String(allow_none=True)
-    status = fields.String()
-    version = fields.Integer()
-    merged_into = fields.String(allow_none=True)
-    village = fields.String(allow_none=True)
-    properties = fields.Dict(keys=fields.String(), values=fields.Raw())
-    members = fields.List(fields.String())
-
-
-class ComparedPropertySchema(Schema):
-    property = fields.String()
-    first = fields.Raw(allow_none=True)
-    second = fields.Raw(allow_none=True)
-    same = fields.Boolean()
-
-
-class CaseDetailSchema(CaseSchema):
-    sides = fields.List(fields.Nested(CaseSideSchema), metadata={"description": "Side by side."})
-    comparison = fields.List(fields.Nested(ComparedPropertySchema))
-
-
-class CasePageSchema(Schema):
-    cases = fields.List(fields.Nested(CaseSchema))
-    next_after = fields.Integer(allow_none=True)
-
-
-class CaseQuerySchema(Schema):
-    status = fields.String(load_default="open", validate=validate.OneOf([*CASE_STATES, "all"]))
-    commune = fields.String(metadata={"description": 'Commune path, e.g. "11/03325".'})
-    after = fields.Integer(validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class DecisionSchema(Schema):
-    """merge (survivor, values: property -> the household whose value to keep), distinct,
-    or undo (a merge or a distinct decision)."""
-
-    decision = fields.String(required=True, validate=validate.OneOf(["merge", "distinct", "undo"]))
-    survivor = fields.String()
-    values = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-
-
-class DoubleEntrySchema(Schema):
-    """A submission flagged as a probable double entry of `original` (D4)."""
-
-    id = fields.Integer()
-    status = fields.String(validate=validate.OneOf(ENTRY_STATES))
-    household = fields.String()
-    submission = fields.String(allow_none=True, metadata={"description": "The later one."})
-    original = fields.String(allow_none=True)
-    submitter = fields.String(allow_none=True)
-    commune = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    decided_at = fields.AwareDateTime(allow_none=True)
-    decided_by = fields.String(allow_none=True)
-
-
-class DoubleEntryPageSchema(Schema):
-    double_entries = fields.List(fields.Nested(DoubleEntrySchema))
-    next_after = fields.Integer(allow_none=True)
-
-
-class DoubleEntryQuerySchema(Schema):
-    status = fields.String(load_default="open", validate=validate.OneOf([*ENTRY_STATES, "all"]))
-    after = fields.Integer(validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class DoubleEntryDecisionSchema(Schema):
-    status = fields.String(
-        required=True,
-        validate=validate.OneOf(ENTRY_STATES),
-        metadata={"description": "confirmed (left out of reports), dismissed (counted), open"},
-    )
 
 
 @bp.get("/duplicates")

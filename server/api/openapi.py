@@ -20,10 +20,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app
 from marshmallow import Schema, fields, validate
 
-from server.api import duplicates as dup
-from server.api import households as hh
 from server.models import FormState
 from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, HealthSchema, quarantine
+from server.schemas import duplicates as dup
+from server.schemas import households as hh
 from sync import protocol
 
 bp = Blueprint("openapi", __name__)

@@ -31,7 +31,7 @@ def list_items():
     lang = negotiate_language()
     return QuarantinePageSchema().dump(
         {
-            "items": [quarantine.describe(item, lang) for item in page.items],
+            "items": quarantine.describe_all(page.items, lang),
             "next_after": page.next_after,
         }
     )

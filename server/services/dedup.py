@@ -137,13 +137,20 @@ def exact_match(
 def linked_to(household_id: str) -> str | None:
     """The household a registration of `household_id` (the id its tablet created) was linked
     to by D1, or None: updates the tablet sends for that id belong there (a redirect)."""
-    stmt = sa.select(CASES.c.first_id, CASES.c.second_id).where(
-        CASES.c.new_id == household_id, CASES.c.status == CaseStatus.AUTO_LINKED
+    return links_of([household_id]).get(household_id)
+
+
+def links_of(household_ids: list[str]) -> dict[str, str]:
+    """`linked_to` for many ids in one query: own id -> the household it was linked to."""
+    if not household_ids:
+        return {}
+    stmt = sa.select(CASES.c.new_id, CASES.c.first_id, CASES.c.second_id).where(
+        CASES.c.new_id.in_(household_ids), CASES.c.status == CaseStatus.AUTO_LINKED
     )
-    found = db.session.connection().execute(stmt.limit(1)).first()
-    if found is None:
-        return None
-    return found.second_id if found.first_id == household_id else found.first_id
+    found = {}
+    for row in db.session.connection().execute(stmt):
+        found.setdefault(row.new_id, row.second_id if row.first_id == row.new_id else row.first_id)
+    return found
 
 
 # -- D2 --------------------------------------------------------------------------------------

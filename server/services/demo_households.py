@@ -15,8 +15,9 @@ import random
 import uuid
 from dataclasses import dataclass, field, replace
 
+from forms.answers import answers_from_values
 from forms.instance import from_answers, to_xml
-from forms.model import Field, FormModel
+from forms.model import FormModel
 from server.dedup.names import strip_accents
 
 FAMILIES = {
@@ -219,7 +220,7 @@ def registration_answers(
     }
     if household.twin_of:
         values["head_cccd"] = values["house_location"] = ""
-    answers = _with_entity(model, fill(model.root, values), {"@id": household.id})
+    answers = _with_entity(model, answers_from_values(model.root, values), {"@id": household.id})
     return _with_edit(answers, deprecated_id)
 
 
@@ -257,7 +258,8 @@ def visit_answers(
         "@trunkVersion": str(base_version),
         "@branchId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
     }
-    return _with_edit(_with_entity(model, fill(model.root, values), entity), deprecated_id)
+    answers = _with_entity(model, answers_from_values(model.root, values), entity)
+    return _with_edit(answers, deprecated_id)
 
 
 def to_submission_xml(model: FormModel, answers: dict) -> bytes:
@@ -295,26 +297,3 @@ def _meta(username: str, when: dt.datetime) -> dict[str, str]:
         "deviceid": "collect:giupho-demo",
         "username": username,
     }
-
-
-def fill(field_: Field, values: dict) -> dict:
-    """Answers for every node under `field_`, the way Collect submits them.
-
-    Field names are unique in the shipped forms, so `values` is flat: name ->
-    value, a repeat's name -> list of flat dicts, "@name" -> an attribute.
-    Calculated fields are left empty: the server computes them.
-    """
-    out: dict = {}
-    for child in field_.children:
-        if child.kind == "attribute":
-            out[f"@{child.name}"] = values.get(f"@{child.name}", child.default or "")
-        elif child.kind == "repeat":
-            items = values.get(child.name, [])
-            out[child.name] = [fill(child, {**values, **item}) for item in items]
-        elif child.kind == "group" or child.children:
-            out[child.name] = fill(child, values)
-        elif child.name in values:
-            out[child.name] = values[child.name]
-        elif child.kind == "meta" and child.name in ("instanceID", "deprecatedID"):
-            continue
-    return out

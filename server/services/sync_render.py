@@ -223,12 +223,12 @@ class Renderer:
         }
         held = [found[r.entity_id] for r in rows if r.entity_id in found]
         rendered = {h.id: c for h, c in zip(held, self.households(held), strict=True)}
+        linked = self._linked([r.entity_id for r in rows if r.entity_id not in found])
         out = {}
         for r in rows:
             household = found.get(r.entity_id)
-            linked = self._linked(r.entity_id) if household is None else None
-            if linked is not None and self.view.covers(r.unit_id):
-                out[(r.kind, r.entity_id)] = [linked]
+            if r.entity_id in linked and self.view.covers(r.unit_id):
+                out[(r.kind, r.entity_id)] = [linked[r.entity_id]]
             elif household is not None and self.view.holds(household):
                 out[(r.kind, r.entity_id)] = [rendered[household.id]]
             elif self.view.covers(r.unit_id):
@@ -250,14 +250,16 @@ class Renderer:
         changes = self.review_returns(found)
         return {(REVIEW_RETURN_CHANGE, str(s.id)): [c] for s, c in zip(found, changes, strict=True)}
 
-    def _linked(self, own_id: str) -> protocol.Change | None:
-        """The redirect of an id whose registration D1 linked to an existing household: the
-        tablet that created the id keeps its visits on the household they now update."""
-        linked = dedup.linked_to(own_id)
-        if linked is None:
-            return None
-        target = redirect_targets([linked]).get(linked, linked)
-        return protocol.Change("redirect", own_id, "upsert", _REDIRECT.dump({"to": target}))
+    def _linked(self, own_ids: list[str]) -> dict[str, protocol.Change]:
+        """The redirects of ids whose registration D1 linked to an existing household (to
+        its survivor, if it was merged since): the tablet that created such an id keeps its
+        visits on the household they now update."""
+        links = dedup.links_of(own_ids)
+        ends = redirect_targets(sorted(set(links.values())))
+        return {
+            own: protocol.Change("redirect", own, "upsert", _REDIRECT.dump({"to": ends.get(t, t)}))
+            for own, t in links.items()
+        }
 
     _LOG_KINDS: ClassVar[dict[str, Callable]] = {
         FORM_CHANGE: _log_forms,

@@ -46,7 +46,7 @@ def quarantine():
     found, next_after = review_pages.quarantine_page(
         user, commune, state, int(after) if after.isdigit() else None
     )
-    items = [quarantine_service.describe(i, language()) for i in found]
+    items = quarantine_service.describe_all(found, language())
     return render_template(
         "quarantine.html",
         items=items,

@@ -12,6 +12,7 @@ from lxml import etree
 from openpyxl import load_workbook
 from pyxform.xls2xform import convert
 
+from forms.answers import answers_from_values
 from forms.instance import from_answers
 from forms.library import REGISTRATION_XLSX, SHIPPED_FORMS, VISIT_XLSX, build
 from forms.load import load_form
@@ -81,26 +82,6 @@ def trimmed(rows):
 
 
 # ----------------------------------------------------------------- building answers
-
-
-def fill(field, values: dict) -> dict:
-    """JSON answers for every node under `field`, the way Collect submits them.
-
-    Field names are unique in a pyxform form, so `values` is flat: name -> value,
-    a repeat's name -> list of flat dicts, "@name" -> an attribute value.
-    """
-    out: dict = {}
-    for child in field.children:
-        if child.kind == "attribute":
-            out[f"@{child.name}"] = values.get(f"@{child.name}", child.default or "")
-        elif child.kind == "repeat":
-            items = values.get(child.name, [])
-            out[child.name] = [fill(child, {**values, **item}) for item in items]
-        elif child.kind == "group" or child.children:
-            out[child.name] = fill(child, values)
-        else:
-            out[child.name] = values.get(child.name, "")
-    return out
 
 
 def assessment(case, index: int) -> dict:
@@ -240,7 +221,7 @@ def visit_values(case, index: int = 0) -> dict:
 
 def submission(path, values: dict):
     model = form(path)
-    return from_answers(fill(model.root, values), model)
+    return from_answers(answers_from_values(model.root, values, keep_empty=True), model)
 
 
 def value_at(root, name: str) -> str:
