@@ -99,6 +99,22 @@ class Node:
         self.children = kept
         self._index = None
 
+    def release(self) -> None:
+        """Unlink the whole tree below this node from its parents, once nobody reads it again.
+
+        Parent links make every tree a reference cycle, which only CPython's
+        cyclic collector frees: ingest leaves ~250 such objects per submission,
+        and collecting them cost a quarter of a JSON push's CPU. Without the
+        upward links, reference counting frees the tree as soon as the last
+        reference goes. The tree stays readable downwards (`path()` and
+        relative XPath no longer work on it).
+        """
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            node.parent = node._index = None
+            stack.extend(node.children)
+
     # -- reading -------------------------------------------------------------------
 
     def named(self, name: str) -> list[Node]:

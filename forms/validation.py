@@ -130,6 +130,7 @@ class FormValidator:
             self._check(run)
         finally:
             _undo(run)
+            run.env.release()
         ok = not any(i.severity == "error" for i in run.issues)
         return ValidationResult(run.issues, run.computed, ok)
 
@@ -142,6 +143,7 @@ class FormValidator:
         copy = root.copy()
         run = self._bind_run(copy, now)
         self._compute(run)
+        run.env.release()
         # Answers blanked because they are not relevant go back as they were;
         # calculated values (and elements created for them) stay.
         for kind, target, old in reversed(run.journal):

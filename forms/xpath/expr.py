@@ -47,6 +47,12 @@ class Env:
     # predicates, no current()): saves an allocation per evaluation on the hot path.
     _shared: Context | None = field(default=None, init=False, repr=False, compare=False)
 
+    def release(self) -> None:
+        """Forget the shared context once evaluating is over. It and this Env refer to each
+        other: a cycle that only CPython's cyclic collector frees, and with it everything
+        `root` holds (a submission's whole tree, for ingest)."""
+        self._shared = None
+
 
 def shared_context(env: Env) -> Context:
     """The read-only context shared by the evaluations in `env` that need no own context."""

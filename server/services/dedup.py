@@ -288,40 +288,59 @@ def recheck(since: dt.datetime) -> int:
 def updated(household_id: str, properties: dict[str, str], label: str | None) -> None:
     """Re-index a household's blocking keys after a new version (when what duplicate
     detection reads of it changed). `properties` are those the version set or all."""
-    if not WATCHED & properties.keys():
+    updated_many([(household_id, properties, label)])
+
+
+_STORED = (
+    sa.select(HOUSEHOLDS.c.id, HOUSEHOLDS.c.properties, HOUSEHOLDS.c.label, HOUSEHOLDS.c.commune_id)
+    .add_columns(PROFILES.c.profile)
+    .outerjoin(PROFILES, PROFILES.c.household_id == HOUSEHOLDS.c.id)
+    .where(HOUSEHOLDS.c.id.in_(sa.bindparam("hids", expanding=True)))
+)
+
+
+def updated_many(versions: list[tuple[str, dict[str, str], str | None]]) -> None:
+    """`updated` for new versions (household, properties, label) of different households,
+    with one query for all of them and grouped writes."""
+    watched = {hid: (props, label) for hid, props, label in versions if WATCHED & props.keys()}
+    if not watched:
         return
-    row = (
-        db.session.connection()
-        .execute(
-            sa.select(HOUSEHOLDS.c.properties, HOUSEHOLDS.c.label, HOUSEHOLDS.c.commune_id)
-            .add_columns(PROFILES.c.profile)
-            .outerjoin(PROFILES, PROFILES.c.household_id == HOUSEHOLDS.c.id)
-            .where(HOUSEHOLDS.c.id == household_id)
-        )
-        .first()
+    conn = db.session.connection()
+    rows = conn.execute(_STORED, {"hids": sorted(watched)}).all()
+    profiles, fresh = [], []
+    for row in rows:
+        properties, label = watched[row.id]
+        stored = Profile.from_json(row.profile) if row.profile else None
+        current = {**(row.properties or {}), **properties}
+        profile = _profile_from(current, label or row.label)
+        if stored is None:
+            fresh.append((row.id, profile, row.commune_id))
+            continue
+        profile = dataclasses.replace(profile, members=stored.members)
+        if _near(stored.point, profile.point):  # GPS taken at each visit wanders a little
+            profile = dataclasses.replace(profile, point=stored.point)
+        scope = scope_of(row.commune_id)
+        if stored == profile:
+            continue
+        if index_keys(stored, scope) == index_keys(profile, scope):
+            profiles.append(
+                {"hid": row.id, "new_profile": profile.to_json(), "new_commune": row.commune_id}
+            )
+        else:
+            fresh.append((row.id, profile, row.commune_id))
+    if profiles:
+        conn.execute(_SET_PROFILE, profiles)
+    index_many(fresh)
+
+
+_SET_PROFILE = (
+    sa.update(PROFILES)
+    .where(PROFILES.c.household_id == sa.bindparam("hid"))
+    .values(
+        profile=sa.bindparam("new_profile", type_=PROFILES.c.profile.type),
+        commune_id=sa.bindparam("new_commune", type_=PROFILES.c.commune_id.type),
     )
-    if row is None:
-        return
-    stored = Profile.from_json(row.profile) if row.profile else None
-    current = {**(row.properties or {}), **properties}
-    profile = _profile_from(current, label or row.label)
-    if stored is None:
-        index(household_id, profile, row.commune_id)
-        return
-    profile = dataclasses.replace(profile, members=stored.members)
-    if _near(stored.point, profile.point):  # GPS taken at each visit wanders a little
-        profile = dataclasses.replace(profile, point=stored.point)
-    scope = scope_of(row.commune_id)
-    if stored == profile:
-        return
-    if index_keys(stored, scope) == index_keys(profile, scope):
-        db.session.connection().execute(
-            sa.update(PROFILES)
-            .where(PROFILES.c.household_id == household_id)
-            .values(profile=profile.to_json(), commune_id=row.commune_id)
-        )
-        return
-    index(household_id, profile, row.commune_id)
+)
 
 
 def _near(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
@@ -336,17 +355,29 @@ def index(
 ) -> None:
     """Store a household's profile and keys, replacing what was stored for it (`fresh`: a
     new household, nothing stored yet)."""
+    index_many([(household_id, profile, commune_id)], fresh=fresh)
+
+
+def index_many(profiles: list[tuple[str, Profile, int | None]], *, fresh: bool = False) -> None:
+    """`index` for several (household, profile, commune) in a few statements."""
+    if not profiles:
+        return
     conn = db.session.connection()
     if not fresh:
-        conn.execute(sa.delete(KEYS).where(KEYS.c.household_id == household_id))
-        conn.execute(sa.delete(PROFILES).where(PROFILES.c.household_id == household_id))
-    conn.execute(
-        sa.insert(PROFILES),
-        {"household_id": household_id, "commune_id": commune_id, "profile": profile.to_json()},
-    )
-    keys = index_keys(profile, scope_of(commune_id))
+        ids = sorted({household_id for household_id, _, _ in profiles})
+        conn.execute(sa.delete(KEYS).where(KEYS.c.household_id.in_(ids)))
+        conn.execute(sa.delete(PROFILES).where(PROFILES.c.household_id.in_(ids)))
+    conn.execute(sa.insert(PROFILES), [
+        {"household_id": household_id, "commune_id": commune_id, "profile": profile.to_json()}
+        for household_id, profile, commune_id in profiles
+    ])  # fmt: skip
+    keys = [
+        {"key": key, "household_id": household_id}
+        for household_id, profile, commune_id in profiles
+        for key in index_keys(profile, scope_of(commune_id))
+    ]
     if keys:
-        conn.execute(sa.insert(KEYS), [{"key": k, "household_id": household_id} for k in keys])
+        conn.execute(sa.insert(KEYS), keys)
 
 
 def index_missing(batch: int = 500) -> int:

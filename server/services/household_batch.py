@@ -2,10 +2,11 @@
 
 `apply_many` decides exactly as `households.apply` does, submission by
 submission, for submissions that each touch a different household (the
-batch guarantees it, see `server.services.ingest_batch`). Registrations and
-updates on the current version (the fast path) go out as a few multi-row
-statements instead of four per submission; everything else (a merge, a hold,
-a D1 link) takes `households.apply` one by one.
+batch guarantees it, see `server.services.ingest_batch`). Registrations,
+updates on the current version (the fast path) and three-way merges of
+updates on an older one go out as a few multi-row statements instead of
+several per submission; everything else (a hold, a chain, a redirect, a D1
+link) takes `households.apply` one by one.
 """
 
 from __future__ import annotations
@@ -74,14 +75,17 @@ def apply_many(requests: list[EntityChange]) -> list[HouseholdEffect | None]:
     registrations and fast-path updates go out as a few multi-row statements.
     """
     results: list[HouseholdEffect | None] = [None] * len(requests)
-    creates, updates, singles = [], [], []
+    creates, updates, merges, singles = [], [], [], []
     applied: list[tuple[int, str]] = []  # (submission, household) for one D4 check
     for index, r in enumerate(requests):
         if not r.entity.id:
             continue
         household_id = normalise_id(r.entity.id)
         if r.entity.update and (r.household is not None or not r.entity.create):
-            if update_refused(r.entity, r.household) or r.household.held_updates:
+            refused = update_refused(r.entity, r.household)
+            if refused == "stale_base" and not r.household.held_updates:
+                merges.append((index, r))
+            elif refused or r.household.held_updates:
                 singles.append((index, r))
             else:
                 updates.append((index, r))
@@ -119,9 +123,9 @@ def apply_many(requests: list[EntityChange]) -> list[HouseholdEffect | None]:
         [(household_id, r.properties, r.label, r.place, r.submission_id) for household_id, r in new]
     )
     applied += [(r.submission_id, household_id) for household_id, r in new]
-    for _index, r in updates:
-        dedup.updated(r.household.id, _changed(r), r.label)
-        applied.append((r.submission_id, r.household.id))
+    dedup.updated_many([(r.household.id, _changed(r), r.label) for _index, r in updates])
+    applied += [(r.submission_id, r.household.id) for _index, r in updates]
+    _merge_many(merges, results, applied)
     _release_waiting([household_id for household_id, _ in new])
     for index, r in sorted(singles, key=lambda item: item[0]):
         results[index] = households.apply(
@@ -129,6 +133,20 @@ def apply_many(requests: list[EntityChange]) -> list[HouseholdEffect | None]:
         )
     dedup.double_entries(applied)
     return results
+
+
+def _merge_many(merges: list, results: list, applied: list) -> None:
+    """The three-way merges of updates made on an older version (H3), grouped."""
+    if not merges:
+        return
+    effects = households.merge_many([
+        (r.household, households.arriving(r.household, r.submission_id, r.entity, r.properties,
+                                          r.label), r.place)
+        for _index, r in merges
+    ])  # fmt: skip
+    for (index, r), effect in zip(merges, effects, strict=True):
+        results[index] = effect
+        applied.append((r.submission_id, effect.household_id))
 
 
 def _changed(r: EntityChange) -> dict[str, str]:

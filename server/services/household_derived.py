@@ -127,29 +127,35 @@ def derive(form: FormModel, values: dict[str, str]) -> dict[str, str]:
     entity = form.entity
     root = Node(form.root_name)
     nodes: dict[str, Node] = {}
-
-    def node(path: str) -> Node:
-        found = nodes.get(path)
-        if found is None:
-            parent_path, _, name = path.rpartition("/")
-            parent = root if parent_path.count("/") <= 1 else node(parent_path)
-            found = nodes[path] = parent.child(name) or parent.append(Node(name))
-        return found
-
     for name, path in entity.properties.items():
         if name in values:
-            node(path).text = values[name]
-    label_path = f"{entity.path}/label"
-    node(label_path).text = values.get(LABEL, "")
+            _node(root, nodes, path).text = values[name]
+    _node(root, nodes, f"{entity.path}/label").text = values.get(LABEL, "")
     env = Env(root=root)
     out = dict(values)
     for path, name in steps:
+        node = _node(root, nodes, path)
         try:
-            value = _value(fields[path], node(path), env)
+            value = _value(fields[path], node, env)
         except XPathError as exc:  # keep the merged value; the rebuild would show a difference
             log.warning("cannot recompute %s: %s", path, exc)
             continue
-        node(path).text = value
+        node.text = value
         if name is not None and (name in values or name == LABEL):
             out[name] = value
+    # Freed now, not by the cyclic collector (`Node.release`, `Env.release`).
+    env.release()
+    root.release()
     return out
+
+
+def _node(root: Node, nodes: dict[str, Node], path: str) -> Node:
+    """The element at `path` below `root`, made (with its parents) when missing; `nodes`
+    remembers them by path. (A function, not a closure over `nodes`: a closure that calls
+    itself is a reference cycle, which would keep the whole tree for the cyclic collector.)"""
+    found = nodes.get(path)
+    if found is None:
+        parent_path, _, name = path.rpartition("/")
+        parent = root if parent_path.count("/") <= 1 else _node(root, nodes, parent_path)
+        found = nodes[path] = parent.child(name) or parent.append(Node(name))
+    return found

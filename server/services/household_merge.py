@@ -105,9 +105,10 @@ _HISTORY = (
         SUBMISSIONS.c.received_at,
         *_VISIT_ANSWERS,
     )
+    .add_columns(VERSIONS.c.household_id)
     .select_from(VERSIONS.outerjoin(SUBMISSIONS, SUBMISSIONS.c.id == VERSIONS.c.submission_id))
-    .where(VERSIONS.c.household_id == sa.bindparam("hid"))
-    .order_by(VERSIONS.c.version)
+    .where(VERSIONS.c.household_id.in_(sa.bindparam("hids", expanding=True)))
+    .order_by(VERSIONS.c.household_id, VERSIONS.c.version)
 )
 _SUBMISSION = sa.select(
     SUBMISSIONS.c.root_id,
@@ -116,7 +117,8 @@ _SUBMISSION = sa.select(
     SUBMISSIONS.c.clock_offset_seconds,
     SUBMISSIONS.c.received_at,
     *_VISIT_ANSWERS,
-).where(SUBMISSIONS.c.id == sa.bindparam("sid"))
+    SUBMISSIONS.c.id,
+).where(SUBMISSIONS.c.id.in_(sa.bindparam("sids", expanding=True)))
 
 
 def visit_time(answers, device_time, offset_seconds, received_at) -> float:
@@ -148,8 +150,16 @@ def _visit_answers(row) -> dict[str, str | None]:
 
 def history(household_id: str) -> list[Row]:
     """Every version of the household, as the merge reads them."""
-    rows = []
-    for r in db.session.connection().execute(_HISTORY, {"hid": household_id}):
+    return histories([household_id]).get(household_id, [])
+
+
+def histories(household_ids: list[str]) -> dict[str, list[Row]]:
+    """`history` of several households with one query."""
+    found: dict[str, list[Row]] = {}
+    if not household_ids:
+        return found
+    for r in db.session.connection().execute(_HISTORY, {"hids": sorted(set(household_ids))}):
+        rows = found.setdefault(r.household_id, [])
         values = dict(r.sent) if r.sent is not None else dict(r.changes or {})
         if r.sent is None and r.label:
             values[LABEL] = r.label
@@ -177,15 +187,29 @@ def history(household_id: str) -> list[Row]:
                 {"restricted": r.note == "redirected"},
             )
         )
-    return rows
+    return found
 
 
 def incoming_row(household_id: str, incoming: Incoming, version: int, now) -> Row:
     """The row the incoming update will be, read like the stored ones."""
+    return incoming_rows([(incoming, version)], now)[0]
+
+
+def incoming_rows(arriving: list[tuple[Incoming, int]], now) -> list[Row]:
+    """`incoming_row` of several (update, the version it will be), with one query."""
+    sids = [incoming.submission_id for incoming, _ in arriving if incoming.submission_id]
+    submissions = {}
+    if sids:
+        found = db.session.connection().execute(_SUBMISSION, {"sids": sids})
+        submissions = {s.id: s for s in found}
+    return [_incoming_row(incoming, version, now, submissions) for incoming, version in arriving]
+
+
+def _incoming_row(incoming: Incoming, version: int, now, submissions: dict) -> Row:
     if incoming.submission_id is None:
         key, time, form_version_id = f"decision:{version}", now.timestamp(), None
     else:
-        s = db.session.connection().execute(_SUBMISSION, {"sid": incoming.submission_id}).one()
+        s = submissions[incoming.submission_id]
         key, form_version_id = s.root_id, s.form_version_id
         time = visit_time(_visit_answers(s), s.device_time, s.clock_offset_seconds, s.received_at)
     return Row(
@@ -306,40 +330,56 @@ def sync_conflicts(
     write joins; it is settled (with this version) when no conflict remains on
     the property, by a person when the version is their decision.
     """
+    sync_conflicts_many([(household_id, conflicts, version, actor_id)], now)
+
+
+def sync_conflicts_many(merged: list[tuple[str, list[dict], int, int | None]], now) -> None:
+    """`sync_conflicts` for several (household, conflicts, version, actor), in a few
+    statements for all of them."""
+    if not merged:
+        return
     conn = db.session.connection()
-    open_rows = {r.property: r for r in conn.execute(_OPEN_CONFLICTS, {"hid": household_id})}
-    wanted = {c["property"]: c for c in conflicts}
-    settled = [
-        {"cid": row.id, "now": now, "actor": actor_id, "version": version}
-        for prop, row in open_rows.items()
-        if prop not in wanted
-    ]
+    open_rows: dict[str, dict] = {}
+    ids = sorted({household_id for household_id, *_ in merged})
+    for r in conn.execute(_OPEN_CONFLICTS, {"hids": ids}):
+        open_rows.setdefault(r.household_id, {})[r.property] = r
+    settled, changed, new = [], [], []
+    for household_id, conflicts, version, actor_id in merged:
+        opened = open_rows.get(household_id, {})
+        wanted = {c["property"]: c for c in conflicts}
+        settled += [
+            {"cid": row.id, "now": now, "actor": actor_id, "version": version}
+            for prop, row in opened.items()
+            if prop not in wanted
+        ]
+        for prop, c in wanted.items():
+            values = {
+                "base_value": c["base"],
+                "writes": c["writes"],
+                "provisional": c["provisional"],
+                "provisional_update": c["provisional_update"],
+            }
+            if prop in opened:
+                if opened[prop].writes != c["writes"]:
+                    changed.append(
+                        {"cid": opened[prop].id, **{f"new_{k}": v for k, v in values.items()}}
+                    )
+            else:
+                new.append({"household_id": household_id, "property": prop,
+                            "detected_version": version, "created_at": now, **values})  # fmt: skip
     if settled:
         conn.execute(_SETTLE_CONFLICT, settled)
-    changed, new = [], []
-    for prop, c in wanted.items():
-        values = {
-            "base_value": c["base"],
-            "writes": c["writes"],
-            "provisional": c["provisional"],
-            "provisional_update": c["provisional_update"],
-        }
-        if prop in open_rows:
-            if open_rows[prop].writes != c["writes"]:
-                changed.append(
-                    {"cid": open_rows[prop].id, **{f"new_{k}": v for k, v in values.items()}}
-                )
-        else:
-            new.append({"household_id": household_id, "property": prop,
-                        "detected_version": version, "created_at": now, **values})  # fmt: skip
     if changed:
         conn.execute(_CHANGE_CONFLICT, changed)
     if new:
         conn.execute(sa.insert(CONFLICTS), new)
 
 
-_OPEN_CONFLICTS = sa.select(CONFLICTS.c.id, CONFLICTS.c.property, CONFLICTS.c.writes).where(
-    CONFLICTS.c.household_id == sa.bindparam("hid"), CONFLICTS.c.resolved_at.is_(None)
+_OPEN_CONFLICTS = sa.select(
+    CONFLICTS.c.id, CONFLICTS.c.household_id, CONFLICTS.c.property, CONFLICTS.c.writes
+).where(
+    CONFLICTS.c.household_id.in_(sa.bindparam("hids", expanding=True)),
+    CONFLICTS.c.resolved_at.is_(None),
 )
 _SETTLE_CONFLICT = (
     sa.update(CONFLICTS)

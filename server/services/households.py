@@ -26,7 +26,7 @@ CSV per user's scope) and the JSON pull (the `household` change kind).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from flask import current_app
@@ -286,15 +286,32 @@ def update(
         base = entity.trunk_version
     elif household.open_conflicts == 0 and base == household.version:
         return _new_version(household, submission_id, properties, label, place, entity=entity)
-    incoming = merging.Incoming(
+    incoming = arriving(household, submission_id, entity, properties, label, base, position)
+    if force:
+        incoming = replace(incoming, note="hold_timeout")
+    return merge(household, incoming, place)
+
+
+def arriving(
+    household: HouseholdState,
+    submission_id: int,
+    entity: EntityRef,
+    properties: dict[str, str],
+    label: str | None,
+    base: int | None = None,
+    position: int = 0,
+) -> merging.Incoming:
+    """An update as the merge takes it; `base`: the version it builds on (default: the one
+    the tablet names, else the current)."""
+    if base is None:
+        base = entity.base_version if entity.base_version is not None else household.version
+    return merging.Incoming(
         submission_id,
         values_of(properties, label),
         min(base, household.version),
         entity.branch_id,
         position,
-        note="hold_timeout" if force else None,
     )
-    return merge(household, incoming, place)
 
 
 def link(
@@ -456,29 +473,43 @@ def record_decision(
     return effect.version
 
 
+#: Notes of an update that flag the household for a person to look at.
+FLAGGING_NOTES = ("hold_timeout", "auto_linked", "redirected")
+
+
 def merge(household: HouseholdState, incoming: merging.Incoming, place: Place) -> HouseholdEffect:
     """Recompute the household with `incoming` added (H3, H4, H6) and write the next version."""
+    return merge_many([(household, incoming, place)])[0]
+
+
+def merge_many(
+    merges: list[tuple[HouseholdState, merging.Incoming, Place]],
+) -> list[HouseholdEffect]:
+    """`merge` for updates of different households, with a few statements for all of them
+    (a push batch's stale-base visits, `household_batch.apply_many`)."""
     now = utcnow()
-    rows = merging.history(household.id)
-    version = household.version + 1
-    rows.append(merging.incoming_row(household.id, incoming, version, now))
-    _, values, open_conflicts = merging.state_of(rows)
-    label = values.pop(LABEL, None) or household.label
-    changed = {k: v for k, v in values.items() if household.properties.get(k) != v}
-    submissions = {r.key: r.submission_id for r in rows}
-    conflicts = [merging.conflict_json(c, submissions) for c in open_conflicts]
-    status, merged_into = household.status, household.merged_into_id
-    if incoming.status is not None:
-        status, merged_into = incoming.status, incoming.merged_into
-    flag = incoming.note if incoming.note in ("hold_timeout", "auto_linked", "redirected") else None
-    flag = flag or ("conflict" if conflicts else None)
-    keeps_flag = household.flagged and household.flag_reason not in (None, "conflict")
-    moved = place.unit_id is not None
-    village = place.village_id if moved else household.village_id
-    commune = place.commune_id if moved else household.commune_id
-    result = db.session.connection().execute(
-        _MERGED,
-        {
+    conn = db.session.connection()
+    histories = merging.histories([household.id for household, _, _ in merges])
+    arriving = merging.incoming_rows([(i, h.version + 1) for h, i, _ in merges], now)
+    params, versions, conflicted, touched, indexed, effects = [], [], [], [], [], []
+    for (household, incoming, place), new_row in zip(merges, arriving, strict=True):
+        rows = [*histories.get(household.id, ()), new_row]
+        version = household.version + 1
+        _, values, open_conflicts = merging.state_of(rows)
+        label = values.pop(LABEL, None) or household.label
+        changed = {k: v for k, v in values.items() if household.properties.get(k) != v}
+        submissions = {r.key: r.submission_id for r in rows}
+        conflicts = [merging.conflict_json(c, submissions) for c in open_conflicts]
+        status, merged_into = household.status, household.merged_into_id
+        if incoming.status is not None:
+            status, merged_into = incoming.status, incoming.merged_into
+        flag = incoming.note if incoming.note in FLAGGING_NOTES else None
+        flag = flag or ("conflict" if conflicts else None)
+        keeps_flag = household.flagged and household.flag_reason not in (None, "conflict")
+        moved = place.unit_id is not None
+        village = place.village_id if moved else household.village_id
+        commune = place.commune_id if moved else household.commune_id
+        params.append({
             "hid": household.id,
             "base": household.version,
             "new_version": version,
@@ -493,38 +524,44 @@ def merge(household: HouseholdState, incoming: merging.Incoming, place: Place) -
             "reason": flag or (household.flag_reason if keeps_flag else None),
             "status": status,
             "merged_into": merged_into,
-        },
-    )
-    if result.rowcount != 1:  # only without the row lock: never silently lose the update
-        raise RuntimeError(f"household {household.id} changed while it was merged")
-    row = version_row(
-        household.id,
-        version,
-        incoming.submission_id,
-        incoming.base_version,
-        changed,
-        label if label != household.label else None,
-        now,
-    )
-    row.update(
-        kind=incoming.kind,
-        sent=dict(incoming.values),
-        branch_id=incoming.branch_id,
-        branch_position=incoming.branch_position,
-        conflicts=conflicts or None,
-        actor_id=incoming.actor_id,
-        status=incoming.status,
-        merged_into_id=incoming.merged_into,
-        note=incoming.note,
-    )
-    db.session.connection().execute(sa.insert(VERSIONS), row)
-    if conflicts or household.open_conflicts:
-        merging.sync_conflicts(household.id, conflicts, version, now, incoming.actor_id)
-    _record_change(household.id, village or commune)
-    dedup.updated(household.id, changed, label)
-    if household.held_updates and incoming.submission_id is not None:
-        release(household.id)
-    return HouseholdEffect(household.id, version=version)
+        })  # fmt: skip
+        row = version_row(
+            household.id,
+            version,
+            incoming.submission_id,
+            incoming.base_version,
+            changed,
+            label if label != household.label else None,
+            now,
+        )
+        row.update(
+            kind=incoming.kind,
+            sent=dict(incoming.values),
+            branch_id=incoming.branch_id,
+            branch_position=incoming.branch_position,
+            conflicts=conflicts or None,
+            actor_id=incoming.actor_id,
+            status=incoming.status,
+            merged_into_id=incoming.merged_into,
+            note=incoming.note,
+        )
+        versions.append(row)
+        if conflicts or household.open_conflicts:
+            conflicted.append((household.id, conflicts, version, incoming.actor_id))
+        touched.append((household.id, village or commune))
+        indexed.append((household.id, changed, label))
+        effects.append(HouseholdEffect(household.id, version=version))
+    result = conn.execute(_MERGED, params)
+    if len(params) == 1 and result.rowcount != 1:  # only without the row lock: never lose it
+        raise RuntimeError(f"household {params[0]['hid']} changed while it was merged")
+    conn.execute(sa.insert(VERSIONS), versions)
+    merging.sync_conflicts_many(conflicted, now)
+    record_changes(touched, now)
+    dedup.updated_many(indexed)
+    for household, incoming, _ in merges:
+        if household.held_updates and incoming.submission_id is not None:
+            release(household.id)
+    return effects
 
 
 def _redirect(

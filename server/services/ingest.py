@@ -17,8 +17,8 @@ conflicts) is kept in quarantine with the reason, never dropped; see
 happens in the caller's transaction (R8).
 
 Steps are public for `server.services.ingest_batch`, which runs a JSON push
-batch through the same rules with grouped writes: `readable_xml` /
-`readable_item` (read), `prepare` (every check, up to the INSERT), `store`
+batch through the same rules with grouped writes: `read_xml` / `read_item`
+(read, writing nothing), `prepare` (every check, up to the INSERT), `store`
 (the INSERT and the household effects), `accepted` / `already_stored` (the
 receipt).
 
@@ -45,6 +45,7 @@ from forms.errors import SubmissionError
 from forms.instance import Submission as ParsedSubmission
 from forms.instance import from_answers, parse_submission, to_answers
 from forms.tree import Node
+from forms.validation import ValidationResult
 from server.models import Device, QuarantineItem, User
 from server.problems import Problem
 from server.services import form_models, households, ingest_store, transactional
@@ -187,6 +188,22 @@ def delivery_of_item(item: Any, user: User, device: Device | None, lang: str) ->
     )
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """Why a delivery cannot be read, as reading found it: `kept()` puts it in quarantine.
+
+    Reading writes nothing, so a push batch is read before its transaction
+    takes the write lock (`ingest_batch.read_batch`).
+    """
+
+    problem: Problem
+    instance_id: str | None = None
+    form_ref: tuple[str | None, str | None] | None = None
+
+    def kept(self, d: Delivery) -> Receipt:
+        return _quarantine(d, self.problem, instance_id=self.instance_id, form_ref=self.form_ref)
+
+
 def _receive_xml(d: Delivery) -> Receipt:
     readable = readable_xml(d)
     return readable if isinstance(readable, Receipt) else _receive(readable, d)
@@ -194,6 +211,13 @@ def _receive_xml(d: Delivery) -> Receipt:
 
 def readable_xml(d: Delivery) -> ParsedSubmission | Receipt:
     """The parsed XML of a delivery, or the receipt of a body that cannot be read."""
+    read = read_xml(d)
+    return read.kept(d) if isinstance(read, Unreadable) else read
+
+
+def read_xml(d: Delivery) -> ParsedSubmission | Receipt | Unreadable:
+    """The parsed XML of a delivery; a refusal receipt (nothing is kept of hostile or
+    oversized bodies); or why it cannot be read (kept in quarantine). Writes nothing."""
     limit = current_app.config["MAX_SUBMISSION_BYTES"]
     if len(d.payload) + sum(len(a.data) for a in d.attachments) > limit:
         return Receipt("refused", 413, problem=Problem("413.1", limit=limit))
@@ -204,40 +228,45 @@ def readable_xml(d: Delivery) -> ParsedSubmission | Receipt:
             problem = Problem("400.9", reason=exc.message, reason_vi=exc.message_vi)
             return Receipt("refused", 400, problem=problem)
         code = "413.2" if exc.status == 413 else "400.7"
-        return _quarantine(d, Problem(code, reason=exc.message, reason_vi=exc.message_vi))
+        return Unreadable(Problem(code, reason=exc.message, reason_vi=exc.message_vi))
 
 
 def _receive_item(item: Any, d: Delivery) -> Receipt:
-    readable = readable_item(item, d)
-    if isinstance(readable, Receipt):
-        return readable
-    parsed, form = readable
+    read = read_item(item, d)
+    if isinstance(read, Unreadable):
+        return read.kept(d)
+    if isinstance(read, Receipt):
+        return read
+    parsed, form = read
     return _receive(parsed, d, form)
 
 
-def readable_item(item: Any, d: Delivery) -> tuple[ParsedSubmission, LoadedForm | None] | Receipt:
-    """The submission a JSON push item carries (and its form when known), or a receipt."""
+def read_item(
+    item: Any, d: Delivery
+) -> tuple[ParsedSubmission, LoadedForm | None] | Receipt | Unreadable:
+    """The submission a JSON push item carries (and its form when known), a refusal
+    receipt, or why it cannot be read. Writes nothing."""
     if not isinstance(item, Mapping):
-        return _quarantine(d, _unreadable("a push item must be a JSON object"))
+        return Unreadable(_unreadable("a push item must be a JSON object"))
     if isinstance(item.get("xml"), str):
         d.payload, d.content_type = item["xml"].encode("utf-8"), XML_TYPE
-        readable = readable_xml(d)
-        return readable if isinstance(readable, Receipt) else (readable, None)
+        read = read_xml(d)
+        return read if isinstance(read, Receipt | Unreadable) else (read, None)
     form_id, version, answers = item.get("form_id"), item.get("version"), item.get("answers")
     if not isinstance(form_id, str) or not isinstance(answers, Mapping):
-        return _quarantine(d, _unreadable("a push item needs 'form_id' and 'answers'"))
+        return Unreadable(_unreadable("a push item needs 'form_id' and 'answers'"))
     version = None if version is None else str(version)
     instance_id = item.get("instance_id") if isinstance(item.get("instance_id"), str) else None
     form = form_models.receiving(form_id, version)
     if form is None:
         problem = Problem("404.5", form_id=form_id, version=version or "")
-        return _quarantine(d, problem, instance_id=instance_id, form_ref=(form_id, version))
+        return Unreadable(problem, instance_id, (form_id, version))
     try:
         root = from_answers(answers, form.model)
         _fill_meta(root, item)
     except SubmissionError as exc:
         problem = Problem("400.7", reason=exc.message, reason_vi=exc.message_vi)
-        return _quarantine(d, problem, instance_id=instance_id, form_ref=(form_id, version))
+        return Unreadable(problem, instance_id, (form_id, version))
     return ParsedSubmission.from_root(root, raw=d.payload), form
 
 
@@ -276,6 +305,7 @@ class Prepared:
     household: households.HouseholdState | None
     place: places.Place
     validation: Any
+    answers: dict | None = None  # the stored answers document, when the caller made it
 
     @property
     def entity(self):
@@ -284,8 +314,11 @@ class Prepared:
 
 def _receive(parsed: ParsedSubmission, d: Delivery, form: LoadedForm | None = None) -> Receipt:
     """The rules, in order, for a readable submission."""
-    prepared = prepare(parsed, d, form)
-    return prepared if isinstance(prepared, Receipt) else store(prepared)
+    try:
+        prepared = prepare(parsed, d, form)
+        return prepared if isinstance(prepared, Receipt) else store(prepared)
+    finally:
+        parsed.root.release()  # freed now, not by the cyclic collector (`Node.release`)
 
 
 def prepare(
@@ -294,10 +327,13 @@ def prepare(
     form: LoadedForm | None = None,
     digest: str | None = None,
     locked: dict[str, households.HouseholdState | None] | None = None,
+    validation: ValidationResult | None = None,
 ) -> Prepared | Receipt:
     """Everything before the INSERT: form, rights, identity, edit checks, place, validation.
 
-    `locked` holds household rows a batch already read and locked (by id).
+    `locked` holds household rows a batch already read and locked (by id);
+    `validation`, the result of validating `parsed` against `form` when the
+    caller already has it.
     """
     form = form or form_models.receiving(parsed.form_id, parsed.version)
     if form is None:
@@ -331,7 +367,8 @@ def prepare(
     place = places.of_household(household) if household else places.of_answers(form, parsed.root)
     if not places.allowed(d.user, place):
         return _quarantine(d, Problem("403.3", what=place.name), parsed, instance_id)
-    validation = form.validator.validate(parsed.root)
+    if validation is None:
+        validation = form.validator.validate(parsed.root)
     return Prepared(parsed, d, form, digest, instance_id, previous, household, place, validation)
 
 

@@ -15,11 +15,17 @@ after the grouped ones; as no grouped item shares a submission or a
 household with any other item, the outcome is the one of the item order.
 If the grouped writes fail for any other reason, they are rolled back to a
 savepoint and every item goes the one-by-one way.
+
+Reading (parsing, hashing and validating: most of a push's CPU) writes
+nothing, so `read_batch` runs before the transaction: on SQLite, whose one
+write lock a push holds from its first statement, other workers' batches are
+read while this one writes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,59 +33,132 @@ from sqlalchemy.exc import IntegrityError
 
 from forms.canonical import answers_hash
 from forms.instance import to_answers
+from forms.validation import ValidationResult
 from server.db import db
 from server.models import Device, SubmissionPayload, User
 from server.models.base import utcnow
-from server.services import household_batch, households, ingest, ingest_store, transactional
-from server.services.ingest import Prepared, Receipt
+from server.services import (
+    form_models,
+    household_batch,
+    households,
+    ingest,
+    ingest_store,
+    transactional,
+)
+from server.services.ingest import Delivery, Prepared, Receipt
 from server.services.ingest_store import StoredSubmission, stored_submission, submission_values
+
+
+@dataclass
+class ReadItem:
+    """One push item as reading found it, before any write (see `read_batch`)."""
+
+    index: int
+    item: Any
+    d: Delivery
+    read: Any  # (parsed, form or None), a refusal Receipt, or ingest.Unreadable
+    digest: str | None = None
+    validation: ValidationResult | None = None
+    answers: dict | None = None  # the answers document a new submission stores
+    keys: frozenset = frozenset()  # the submissions and household it names
+    household: str | None = None  # the household it updates
+
+
+def read_batch(
+    items: Sequence[Any], *, user: User, device: Device | None = None, lang: str = "vi"
+) -> list[ReadItem]:
+    """Read, hash and validate every item: the CPU-bound part of a push, which writes
+    nothing and so runs before the write transaction (on SQLite, before the batch takes
+    the database's one write lock while other workers wait for it)."""
+    batch = []
+    for index, item in enumerate(items):
+        d = ingest.delivery_of_item(item, user, device, lang)
+        read = ingest.read_item(item, d)
+        one = ReadItem(index, item, d, read)
+        batch.append(one)
+        if isinstance(read, Receipt | ingest.Unreadable):
+            continue
+        parsed, form = read
+        one.digest = answers_hash(parsed.root)
+        instance_id = parsed.instance_id or ingest.derived_instance_id(one.digest)
+        entity = parsed.entity
+        household = households.normalise_id(entity.id) if entity and entity.id else None
+        keys = {("instance", instance_id), ("instance", parsed.deprecated_id)}
+        keys |= {("household", household)}
+        one.keys = frozenset(keys - {("instance", None), ("household", None)})
+        one.household = household if entity is not None and entity.update else None
+        form = form or form_models.receiving(parsed.form_id, parsed.version)
+        if form is not None and not parsed.deprecated_id:
+            one.validation = form.validator.validate(parsed.root)
+            one.answers = to_answers(parsed.root, form.model)
+            one.read = (parsed, form)
+    return batch
+
+
+def release(batch: list[ReadItem]) -> None:
+    """Free the items' trees at once (`Node.release`) once the batch is answered."""
+    for one in batch:
+        if isinstance(one.read, tuple):
+            one.read[0].root.release()
 
 
 @transactional
 def receive_batch(
-    items: Sequence[Any], *, user: User, device: Device | None = None, lang: str = "vi"
+    items: Sequence[Any] | list[ReadItem],
+    *,
+    user: User,
+    device: Device | None = None,
+    lang: str = "vi",
 ) -> list[Receipt]:
-    """Receive a JSON push batch; one receipt per item, in order (see the module docstring)."""
-    receipts: list[Receipt | None] = [None] * len(items)
-    grouped, later = _sort_out(items, receipts, user, device, lang)
-    locked = household_batch.current_many([h for *_, h in grouped if h])
+    """Receive a JSON push batch; one receipt per item, in order (see the module docstring).
+
+    `items` are the push items, or what `read_batch` made of them.
+    """
+    if items and not isinstance(items[0], ReadItem):
+        batch = read_batch(items, user=user, device=device, lang=lang)
+        try:
+            return receive_batch(batch, user=user, device=device, lang=lang)
+        finally:
+            release(batch)
+    batch = items
+    receipts: list[Receipt | None] = [None] * len(batch)
+    grouped, later = _sort_out(batch, receipts, user, device, lang)
+    locked = household_batch.current_many([one.household for one, _ in grouped if one.household])
     prepared: list[tuple[int, Prepared]] = []
-    for index, parsed, d, form, digest, _ in grouped:
-        found = ingest.prepare(parsed, d, form, digest=digest, locked=locked)
+    for one, (parsed, form) in grouped:
+        found = ingest.prepare(
+            parsed, one.d, form, digest=one.digest, locked=locked, validation=one.validation
+        )
         if isinstance(found, Receipt):
-            receipts[index] = found
+            receipts[one.index] = found
         else:
-            prepared.append((index, found))
+            found.answers = one.answers
+            prepared.append((one.index, found))
     _store_grouped(prepared, receipts)
     for index, item, d in later:
         receipts[index] = ingest._receive_item(item, d)
     return receipts
 
 
-def _sort_out(items, receipts, user, device, lang):
-    """Read every item; put the independent ones in `grouped`, the rest in `later`."""
+def _sort_out(batch: list[ReadItem], receipts, user, device, lang):
+    """Keep the unreadable items in quarantine; put the independent ones in `grouped`, the
+    rest in `later`."""
     grouped, later, seen = [], [], set()
-    for index, item in enumerate(items):
-        d = ingest.delivery_of_item(item, user, device, lang)
-        readable = ingest.readable_item(item, d)
-        if isinstance(readable, Receipt):
-            receipts[index] = readable
+    for one in batch:
+        if isinstance(one.read, ingest.Unreadable):
+            receipts[one.index] = one.read.kept(one.d)
             continue
-        parsed, form = readable
-        digest = answers_hash(parsed.root)
-        instance_id = parsed.instance_id or ingest.derived_instance_id(digest)
-        entity = parsed.entity
-        household = households.normalise_id(entity.id) if entity and entity.id else None
-        keys = {("instance", instance_id), ("instance", parsed.deprecated_id)}
-        keys |= {("household", household)}
-        keys -= {("instance", None), ("household", None)}
-        if parsed.deprecated_id or keys & seen:
+        if isinstance(one.read, Receipt):
+            receipts[one.index] = one.read
+            continue
+        parsed, _form = one.read
+        if parsed.deprecated_id or one.keys & seen:
             # Read again from the item, so the one-by-one path sees it as if it came alone.
-            later.append((index, item, ingest.delivery_of_item(item, user, device, lang)))
+            d = ingest.delivery_of_item(one.item, user, device, lang)
+            later.append((one.index, one.item, d))
         else:
-            updating = entity is not None and entity.update
-            grouped.append((index, parsed, d, form, digest, household if updating else None))
-        seen |= keys
+            grouped.append((one, one.read))
+        seen |= one.keys
     return grouped, later
 
 
@@ -144,7 +223,7 @@ def _insert(prepared: list[tuple[int, Prepared]]) -> dict[str, StoredSubmission]
 
 def _row(p: Prepared, now) -> dict:
     # A batch only inserts new records (edits take the single path), so root = instance.
-    answers = to_answers(p.parsed.root, p.form.model)
+    answers = p.answers if p.answers is not None else to_answers(p.parsed.root, p.form.model)
     return submission_values(
         p.d,
         p.parsed,

@@ -54,23 +54,31 @@ def push(
     A batch that loses a deadlock is rolled back and run again (with a short
     random pause), so every delivery gets an answer about its items (R7).
     """
-    for attempt in range(1, PUSH_ATTEMPTS + 1):
-        try:
-            return _push_once(items, user, device, lang)
-        except _RunAgain as again:
-            if attempt == PUSH_ATTEMPTS:
-                raise again.__cause__ from None  # answered 503: the client retries later
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    try:  # no writes: reading runs before the transaction (see `ingest_batch`)
+        read = ingest_batch.read_batch(items, user=user, device=device, lang=lang)
+    except Exception:  # a server fault: every item goes its own way, each alone
+        current_app.logger.warning("push batch unreadable, item by item now", exc_info=True)
+        read = None
+    try:
+        for attempt in range(1, PUSH_ATTEMPTS + 1):
+            try:
+                return _push_once(items, read, user, device, lang)
+            except _RunAgain as again:
+                if attempt == PUSH_ATTEMPTS:
+                    raise again.__cause__ from None  # answered 503: the client retries later
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    finally:
+        ingest_batch.release(read or [])
     raise AssertionError("unreachable")
 
 
 @transactional
-def _push_once(items: list, user: User, device: Device | None, lang: str):
+def _push_once(items: list, read: list | None, user: User, device: Device | None, lang: str):
     if db.session.connection().dialect.name == "postgresql":
         _lock_records(items)
     else:
         _write_lock_on_sqlite()
-    receipts = _receive_grouped(items, user, device, lang)
+    receipts = _receive_grouped(read, user, device, lang)
     if receipts is None:  # something failed in the grouped path: item by item, each alone
         receipts = [_receive(item, user, device, lang) for item in items]
     return [_result(receipt, lang) for receipt in receipts]
@@ -149,12 +157,14 @@ def _write_lock_on_sqlite() -> None:
             time.sleep(random.uniform(0.001, 0.01))
 
 
-def _receive_grouped(items: list, user: User, device: Device | None, lang: str):
+def _receive_grouped(read: list | None, user: User, device: Device | None, lang: str):
     """The receipts of the whole batch with grouped writes, in one SAVEPOINT; None when
     anything failed (nothing of the batch is kept then, and the caller goes item by item)."""
+    if read is None:
+        return None
     try:
         with db.session.begin_nested():
-            return ingest_batch.receive_batch(items, user=user, device=device, lang=lang)
+            return ingest_batch.receive_batch(read, user=user, device=device, lang=lang)
     except sa.exc.DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES:
             raise _RunAgain from exc
