@@ -9,12 +9,12 @@ answer goes out after the commit, so an item reported stored is stored.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from server import json_codec
 from server.api import params
 from server.api.auth import current_user, login_required
 from server.errors import negotiate_language
@@ -61,8 +61,8 @@ def read_json_body() -> Any:
     if len(raw) > max_bytes:
         raise Problem("413.1", limit=max_bytes)
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+        return json_codec.loads(raw)
+    except ValueError as exc:  # orjson.JSONDecodeError, bad UTF-8 included
         raise Problem("400.1", reason=f"JSON: {exc}") from None
 
 

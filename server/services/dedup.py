@@ -559,10 +559,9 @@ def profile_of(household_id: str) -> Profile | None:
 
 # -- D4 --------------------------------------------------------------------------------------
 
-_SUBMISSIONS = (
+_FACTS = (  # what D4 reads of a submission whose fingerprint is known
     sa.select(
         Submission.__table__.c.id,
-        Submission.__table__.c.answers,
         Submission.__table__.c.root_id,
         Submission.__table__.c.submitter_id,
         Submission.__table__.c.device_time,
@@ -575,6 +574,7 @@ _SUBMISSIONS = (
     )
     .where(Submission.__table__.c.id.in_(sa.bindparam("sids", expanding=True)))
 )
+_SUBMISSIONS = _FACTS.add_columns(Submission.__table__.c.answers)
 
 
 _SAME_ANSWERS = sa.select(FINGERPRINTS).where(
@@ -593,17 +593,22 @@ def double_entry(submission_id: int, household_id: str) -> bool:
     return submission_id in double_entries([(submission_id, household_id)])
 
 
-def double_entries(applied: list[tuple[int, str]]) -> set[int]:
+def double_entries(
+    applied: list[tuple[int, str]], fingerprints: dict[int, str] | None = None
+) -> set[int]:
     """D4 for many applied (submission id, household id) pairs with a few statements (the
     batch path): their fingerprints are stored, and each one that repeats another of the
     same user, form and household within a day flags the later of the two. Returns the
-    ids among `applied` that were flagged."""
+    ids among `applied` that were flagged. `fingerprints`: those already known (the push
+    reads them off the answers before its transaction), by submission id."""
     if not applied:
         return set()
     conn = db.session.connection()
     household_of = dict(applied)
-    rows = conn.execute(_SUBMISSIONS, {"sids": list(household_of)}).all()
-    new = [_fingerprint_row(row, household_of[row.id]) for row in rows]
+    known_fp = fingerprints or {}
+    query = _FACTS if known_fp.keys() >= household_of.keys() else _SUBMISSIONS
+    rows = conn.execute(query, {"sids": list(household_of)}).all()
+    new = [_fingerprint_row(row, household_of[row.id], known_fp.get(row.id)) for row in rows]
     if not new:
         return set()
     conn.execute(_insert_ignoring_conflict(conn.dialect.name, FINGERPRINTS, ["submission_id"]), new)
@@ -634,12 +639,12 @@ def double_entries(applied: list[tuple[int, str]]) -> set[int]:
     return set(flags) & set(household_of)
 
 
-def _fingerprint_row(row, household_id: str) -> dict:
+def _fingerprint_row(row, household_id: str, fingerprint: str | None) -> dict:
     return {
         "submission_id": row.id,
         "household_id": household_id,
         "root_id": row.root_id,
-        "fingerprint": answers_fingerprint(row.answers or {}),
+        "fingerprint": fingerprint or answers_fingerprint(row.answers or {}),
         "form_pk": row.form_pk,
         "submitter_id": row.submitter_id,
         "at": row.device_time or row.received_at,

@@ -48,6 +48,7 @@ class EntityChange:
     label: str | None
     place: Place
     household: HouseholdState | None  # the locked row, for an update
+    fingerprint: str | None = None  # of its answers, for D4 (`dedup.double_entries`)
 
 
 def current_many(ids: list[str]) -> dict[str, HouseholdState | None]:
@@ -131,7 +132,7 @@ def apply_many(requests: list[EntityChange]) -> list[HouseholdEffect | None]:
         results[index] = households.apply(
             r.submission_id, r.entity, r.properties, r.label, r.place, r.household, applied=applied
         )
-    dedup.double_entries(applied)
+    dedup.double_entries(applied, {r.submission_id: r.fingerprint for r in requests})
     return results
 
 

@@ -32,7 +32,6 @@ new submission, its payload and its audit row are one statement).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from forms.instance import Submission as ParsedSubmission
 from forms.instance import from_answers, parse_submission, to_answers
 from forms.tree import Node
 from forms.validation import ValidationResult
+from server import json_codec
 from server.models import Device, QuarantineItem, User
 from server.problems import Problem
 from server.services import form_models, households, ingest_store, transactional
@@ -306,6 +306,7 @@ class Prepared:
     place: places.Place
     validation: Any
     answers: dict | None = None  # the stored answers document, when the caller made it
+    fingerprint: str | None = None  # of `answers` for D4, when the caller made it
 
     @property
     def entity(self):
@@ -519,7 +520,7 @@ def _unreadable(reason: str) -> Problem:
 
 def _json_bytes(item: Any) -> bytes:
     """The item as it will be kept: compact UTF-8 JSON (anything unserialisable as text)."""
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    return json_codec.dumps(item, default=str)
 
 
 def _time(value: dt.datetime | str | None) -> dt.datetime | None:

@@ -35,6 +35,7 @@ from forms.canonical import answers_hash
 from forms.instance import to_answers
 from forms.validation import ValidationResult
 from server.db import db
+from server.dedup.fingerprint import answers_fingerprint
 from server.models import Device, SubmissionPayload, User
 from server.models.base import utcnow
 from server.services import (
@@ -60,6 +61,7 @@ class ReadItem:
     digest: str | None = None
     validation: ValidationResult | None = None
     answers: dict | None = None  # the answers document a new submission stores
+    fingerprint: str | None = None  # of the answers, for D4 when it applies to a household
     keys: frozenset = frozenset()  # the submissions and household it names
     household: str | None = None  # the household it updates
 
@@ -91,6 +93,8 @@ def read_batch(
         if form is not None and not parsed.deprecated_id:
             one.validation = form.validator.validate(parsed.root)
             one.answers = to_answers(parsed.root, form.model)
+            if form.model.entity is not None:
+                one.fingerprint = answers_fingerprint(one.answers)
             one.read = (parsed, form)
     return batch
 
@@ -132,7 +136,7 @@ def receive_batch(
         if isinstance(found, Receipt):
             receipts[one.index] = found
         else:
-            found.answers = one.answers
+            found.answers, found.fingerprint = one.answers, one.fingerprint
             prepared.append((one.index, found))
     _store_grouped(prepared, receipts)
     for index, item, d in later:
@@ -246,7 +250,7 @@ def _apply(new: list[tuple[int, Prepared, StoredSubmission]]) -> list:
             props, label = ingest.entity_values(p)
             changes.append(
                 household_batch.EntityChange(
-                    submission.id, p.entity, props, label, p.place, p.household
+                    submission.id, p.entity, props, label, p.place, p.household, p.fingerprint
                 )
             )
             where.append(position)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from forms.instance import Submission as ParsedSubmission
 from forms.validation import ValidationResult
+from server import json_codec
 from server.db import db
 from server.models import (
     Attachment,
@@ -279,7 +279,7 @@ def insert_many(rows: list[dict]) -> dict[str, int]:
         return {}
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
-        document = json.dumps(rows, default=_json_value, ensure_ascii=False, separators=(",", ":"))
+        document = json_codec.dumps(rows, default=_json_value, own_datetimes=True).decode()
         result = conn.execute(_create_many_pg(tuple(rows[0])), {"rows": document})
     else:
         result = conn.execute(create_statement(conn.dialect.name), rows)
