@@ -190,13 +190,9 @@ def histories(household_ids: list[str]) -> dict[str, list[Row]]:
     return found
 
 
-def incoming_row(household_id: str, incoming: Incoming, version: int, now) -> Row:
-    """The row the incoming update will be, read like the stored ones."""
-    return incoming_rows([(incoming, version)], now)[0]
-
-
 def incoming_rows(arriving: list[tuple[Incoming, int]], now) -> list[Row]:
-    """`incoming_row` of several (update, the version it will be), with one query."""
+    """The rows the incoming updates (each with the version it will be) will be, read like
+    the stored ones, with one query for all of them."""
     sids = [incoming.submission_id for incoming, _ in arriving if incoming.submission_id]
     submissions = {}
     if sids:
@@ -317,25 +313,14 @@ def conflict_json(conflict: Conflict, submissions: dict[str, int | None]) -> dic
     }
 
 
-def sync_conflicts(
-    household_id: str,
-    conflicts: list[dict],
-    version: int,
-    now,
-    actor_id: int | None,
-) -> None:
-    """Make the open `HouseholdConflict` rows the conflicts open after `version`.
+def sync_conflicts(merged: list[tuple[str, list[dict], int, int | None]], now) -> None:
+    """Make the open `HouseholdConflict` rows of each (household, conflicts, version,
+    actor) the conflicts open after that version, with a few statements for all of them.
 
     One open row per property: its writes are updated when a new concurrent
     write joins; it is settled (with this version) when no conflict remains on
     the property, by a person when the version is their decision.
     """
-    sync_conflicts_many([(household_id, conflicts, version, actor_id)], now)
-
-
-def sync_conflicts_many(merged: list[tuple[str, list[dict], int, int | None]], now) -> None:
-    """`sync_conflicts` for several (household, conflicts, version, actor), in a few
-    statements for all of them."""
     if not merged:
         return
     conn = db.session.connection()

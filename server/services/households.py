@@ -555,7 +555,7 @@ def merge_many(
     if len(params) == 1 and result.rowcount != 1:  # only without the row lock: never lose it
         raise RuntimeError(f"household {params[0]['hid']} changed while it was merged")
     conn.execute(sa.insert(VERSIONS), versions)
-    merging.sync_conflicts_many(conflicted, now)
+    merging.sync_conflicts(conflicted, now)
     record_changes(touched, now)
     dedup.updated_many(indexed)
     for household, incoming, _ in merges:
