@@ -50,7 +50,13 @@ from forms.instance import parse_submission, to_answers  # noqa: E402
 from forms.load import load_form  # noqa: E402
 from server.services import forms as form_service  # noqa: E402
 from tests.integration import database  # noqa: E402
-from tests.integration.live import LiveServer, World, populate_world, prepare_database  # noqa: E402
+from tests.integration.live import (  # noqa: E402
+    LiveServer,
+    World,
+    populate_world,
+    prepare_database,
+    process_cpu_seconds,
+)
 
 KIT = Path(
     os.environ.get(
@@ -113,6 +119,7 @@ class Measure:
     sent: int = 0
     wall_s: float = 0.0
     cpu_s: float = 0.0  # CPU time of the gunicorn processes during the run
+    db_cpu_s: float | None = None  # CPU time of this machine's PostgreSQL during the run
     bytes_per_submission: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
 
@@ -124,6 +131,13 @@ class Measure:
     def cpu_ms(self) -> float:
         """Server CPU per stored submission: a figure other load on the machine barely moves."""
         return self.cpu_s * 1000 / self.stored if self.stored else 0.0
+
+    @property
+    def db_cpu_ms(self) -> float | None:
+        """PostgreSQL's CPU per stored submission (it runs on the same cores)."""
+        if self.db_cpu_s is None or not self.stored:
+            return None
+        return self.db_cpu_s * 1000 / self.stored
 
 
 def openrosa_run(server: LiveServer, token: str, n: int, workdir: Path) -> Measure:
@@ -247,12 +261,28 @@ def json_run(server: LiveServer, token: str, bodies: list[bytes]) -> Measure:
     return measure
 
 
-def timed(server: LiveServer, run_once) -> Measure:
-    """`run_once()`, with the server's CPU time during it recorded in the measure."""
-    before = server.cpu_seconds()
+def timed(server: LiveServer, run_once, postgres: bool) -> Measure:
+    """`run_once()`, with the server's CPU time during it recorded in the measure (and
+    PostgreSQL's, when it is the backend)."""
+    before, db_before = server.cpu_seconds(), postgres_cpu_seconds() if postgres else None
     measure = run_once()
     measure.cpu_s = server.cpu_seconds() - before
+    if db_before is not None:
+        measure.db_cpu_s = postgres_cpu_seconds() - db_before
     return measure
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by this machine's PostgreSQL processes (0 when it runs
+    elsewhere: the figure is then left out of the table)."""
+    total = 0.0
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                total += process_cpu_seconds(int(comm.parent.name))
+        except OSError:  # the process ended meanwhile
+            continue
+    return total
 
 
 def postgres_base() -> str | None:
@@ -294,10 +324,11 @@ def bench_backend(backend: str, n: int, workdir: Path) -> dict | None:
         cadre = world.tokens["cadre_a"]  # the shipped forms' households are in cadre_a's villages
         with LiveServer(url, workdir, workers=4) as server, RssPeak(server) as rss:
             idle = server.rss_bytes()
-            openrosa = timed(server, lambda: openrosa_run(server, token, n, workdir))
-            pushed = timed(server, lambda: json_run(server, token, bodies))
-            created = timed(server, lambda: json_run(server, cadre, registered))
-            merged = timed(server, lambda: json_run(server, cadre, visits))
+            on_pg = backend == "postgres"
+            openrosa = timed(server, lambda: openrosa_run(server, token, n, workdir), on_pg)
+            pushed = timed(server, lambda: json_run(server, token, bodies), on_pg)
+            created = timed(server, lambda: json_run(server, cadre, registered), on_pg)
+            merged = timed(server, lambda: json_run(server, cadre, visits), on_pg)
         return {
             "openrosa": openrosa,
             "json": pushed,
@@ -335,9 +366,17 @@ def rows_for(backend: str, result: dict) -> list[dict]:
             f"merges {merged.statuses}"),
         row(f"JSON server CPU per visit, households merged ({backend})", merged.cpu_ms, "ms",
             "", "gunicorn only"),
+        *([row(f"PostgreSQL CPU per OpenRosa submission ({backend})", openrosa.db_cpu_ms,
+               "ms", "", f"JSON item {_ms(pushed.db_cpu_ms)}, visit {_ms(merged.db_cpu_ms)}; "
+               "the database's own processes, on the same cores")]
+          if openrosa.db_cpu_ms is not None else []),
         row(f"server RSS, master + 4 workers, peak ({backend})", result["rss_peak"] / 2**20,
             "MiB", "", f"idle {result['rss_idle'] / 2**20:.0f} MiB"),
     ]  # fmt: skip
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} ms"
 
 
 def row(name: str, measured: float | None, unit: str, target: str, reference: str) -> dict:

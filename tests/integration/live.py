@@ -258,7 +258,7 @@ class LiveServer:
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the master and workers have used so far."""
         pids = [self.process.pid, *self.worker_pids()] if self.process else []
-        return sum(_cpu_seconds(pid) for pid in pids)
+        return sum(process_cpu_seconds(pid) for pid in pids)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -283,7 +283,8 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
-def _cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used so far; 0 when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
