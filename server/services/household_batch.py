@@ -28,11 +28,11 @@ from server.services.households import (
     HouseholdEffect,
     HouseholdState,
     create_statement,
+    fast_path,
     normalise_id,
     record_changes,
     state_of_row,
     update_refused,
-    values_of,
     version_row,
 )
 from server.services.submission_places import Place
@@ -114,7 +114,7 @@ def apply_many(requests: list[EntityChange]) -> list[HouseholdEffect | None]:
         touched.append((household_id, r.place.unit_id))
         results[index] = HouseholdEffect(household_id, version=1)
         new.append((household_id, r))
-    _update_many(updates, now, versions, touched, results)
+    updated = _update_many(updates, now, versions, touched, results)
     conn = db.session.connection()
     if versions:
         conn.execute(sa.insert(VERSIONS), versions)
@@ -124,7 +124,10 @@ def apply_many(requests: list[EntityChange]) -> list[HouseholdEffect | None]:
         [(household_id, r.properties, r.label, r.place, r.submission_id) for household_id, r in new]
     )
     applied += [(r.submission_id, household_id) for household_id, r in new]
-    dedup.updated_many([(r.household.id, _changed(r), r.label) for _index, r in updates])
+    dedup.updated_many([
+        (r.household.id, step.changed, step.label)
+        for (_index, r), step in zip(updates, updated, strict=True)
+    ])  # fmt: skip
     applied += [(r.submission_id, r.household.id) for _index, r in updates]
     _merge_many(merges, results, applied)
     _release_waiting([household_id for household_id, _ in new])
@@ -148,10 +151,6 @@ def _merge_many(merges: list, results: list, applied: list) -> None:
     for (index, r), effect in zip(merges, effects, strict=True):
         results[index] = effect
         applied.append((r.submission_id, effect.household_id))
-
-
-def _changed(r: EntityChange) -> dict[str, str]:
-    return {k: v for k, v in r.properties.items() if r.household.properties.get(k) != v}
 
 
 def _release_waiting(created: list[str]) -> None:
@@ -193,34 +192,17 @@ def _insert_many(creates: list, now) -> set[str]:
     return set(conn.execute(create_statement(conn.dialect.name), rows).scalars())
 
 
-def _update_many(updates: list, now, versions: list, touched: list, results: list) -> None:
+def _update_many(updates: list, now, versions: list, touched: list, results: list) -> list:
+    """The fast-path updates (H2) with one UPDATE for all of them; their `FastPath`s."""
     if not updates:
-        return
-    params = []
+        return []
+    steps = []
     for index, r in updates:
-        h = r.household
-        changed = _changed(r)
-        new_label = r.label if r.label and r.label != h.label else None
-        moved = r.place.unit_id is not None
-        village = r.place.village_id if moved else h.village_id
-        commune = r.place.commune_id if moved else h.commune_id
-        params.append(
-            {
-                "hid": h.id,
-                "base": h.version,
-                "new_version": h.version + 1,
-                "new_properties": {**h.properties, **changed},
-                "new_label": new_label or h.label,
-                "new_village": village,
-                "new_commune": commune,
-                "sid": r.submission_id,
-                "now": now,
-            }
-        )
-        row = version_row(h.id, h.version + 1, r.submission_id, h.version, changed, new_label, now)
-        row["sent"] = values_of(r.properties, r.label)
-        row["branch_id"] = r.entity.branch_id
-        versions.append(row)
-        touched.append((h.id, village or commune))
-        results[index] = HouseholdEffect(h.id, version=h.version + 1)
-    db.session.connection().execute(UPDATE, params)  # the rows are locked: each one matches
+        step = fast_path(r.household, r.submission_id, r.properties, r.label, r.place, now)
+        step.row["branch_id"] = r.entity.branch_id
+        versions.append(step.row)
+        touched.append((r.household.id, step.unit))
+        results[index] = HouseholdEffect(r.household.id, version=r.household.version + 1)
+        steps.append(step)
+    db.session.connection().execute(UPDATE, [step.params for step in steps])  # rows locked
+    return steps

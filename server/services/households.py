@@ -490,9 +490,9 @@ def merge_many(
     now = utcnow()
     conn = db.session.connection()
     histories = merging.histories([household.id for household, _, _ in merges])
-    arriving = merging.incoming_rows([(i, h.version + 1) for h, i, _ in merges], now)
+    new_rows = merging.incoming_rows([(i, h.version + 1) for h, i, _ in merges], now)
     params, versions, conflicted, touched, indexed, effects = [], [], [], [], [], []
-    for (household, incoming, place), new_row in zip(merges, arriving, strict=True):
+    for (household, incoming, place), new_row in zip(merges, new_rows, strict=True):
         rows = [*histories.get(household.id, ()), new_row]
         version = household.version + 1
         _, values, open_conflicts = merging.state_of(rows)
@@ -890,6 +890,54 @@ def create_statement(dialect: str) -> sa.Insert:
     return _CREATE[dialect]
 
 
+@dataclass(frozen=True)
+class FastPath:
+    """What a fast-path update (H2) writes: the UPDATE's parameters, the version row, the
+    unit whose tablets hear of it, and what changed (H7)."""
+
+    params: dict
+    row: dict
+    unit: int | None
+    changed: dict[str, str]
+    label: str | None  # the new label, None when unchanged
+
+
+def fast_path(
+    household: HouseholdState,
+    submission_id: int,
+    properties: dict[str, str],
+    label: str | None,
+    place: Place,
+    now: dt.datetime,
+    base: int | None = None,
+) -> FastPath:
+    """The next version of `household` with the properties that differ (one update or a
+    batch's, `household_batch`). On the current version with no open conflict, the
+    merge's result is the current state plus what this update changed (it is a causal
+    successor of every update applied), so no history is read."""
+    changed = {k: v for k, v in properties.items() if household.properties.get(k) != v}
+    new_label = label if label and label != household.label else None
+    moved = place.unit_id is not None
+    village = place.village_id if moved else household.village_id
+    commune = place.commune_id if moved else household.commune_id
+    version = household.version + 1
+    params = {
+        "hid": household.id,
+        "base": household.version,
+        "new_version": version,
+        "new_properties": {**household.properties, **changed},
+        "new_label": new_label or household.label,
+        "new_village": village,
+        "new_commune": commune,
+        "sid": submission_id,
+        "now": now,
+    }
+    base = household.version if base is None else base
+    row = version_row(household.id, version, submission_id, base, changed, new_label, now)
+    row["sent"] = values_of(properties, label)
+    return FastPath(params, row, village or commune, changed, new_label)
+
+
 def _new_version(
     household: HouseholdState,
     submission_id: int,
@@ -901,50 +949,22 @@ def _new_version(
     entity: EntityRef | None = None,
     made=None,
 ) -> HouseholdEffect:
-    """The fast path (H2): the next version with the properties that differ (H7).
-
-    On the current version with no open conflict, the merge's result is the
-    current state plus what this update changed (it is a causal successor of
-    every update applied), so no history is read.
-    """
-    changed = {k: v for k, v in properties.items() if household.properties.get(k) != v}
-    new_label = label if label and label != household.label else None
-    moved = place.unit_id is not None
-    version, now = household.version + 1, utcnow()
-    updated = db.session.connection().execute(
-        UPDATE,
-        {
-            "hid": household.id,
-            "base": household.version,
-            "new_version": version,
-            "new_properties": {**household.properties, **changed},
-            "new_label": new_label or household.label,
-            "new_village": place.village_id if moved else household.village_id,
-            "new_commune": place.commune_id if moved else household.commune_id,
-            "sid": submission_id,
-            "now": now,
-        },
-    )
+    """The fast path (H2) for one update: `fast_path`, written."""
+    now = utcnow()
+    step = fast_path(household, submission_id, properties, label, place, now, base)
+    updated = db.session.connection().execute(UPDATE, step.params)
     if updated.rowcount != 1:  # changed since it was read (only possible without the lock)
         raise RuntimeError(f"household {household.id} changed while it was updated")
-    base = household.version if base is None else base
-    row = version_row(household.id, version, submission_id, base, changed, new_label, now)
-    row["sent"] = values_of(properties, label)
     if made is not None:
-        row.update(branch_id=made.branch_id, branch_position=made.branch_position)
+        step.row.update(branch_id=made.branch_id, branch_position=made.branch_position)
     elif entity is not None:
-        row["branch_id"] = entity.branch_id
-    db.session.connection().execute(sa.insert(VERSIONS), row)
-    unit = (
-        (place.village_id or place.commune_id)
-        if moved
-        else (household.village_id or household.commune_id)
-    )
-    _record_change(household.id, unit)
-    dedup.updated(household.id, changed, new_label)
+        step.row["branch_id"] = entity.branch_id
+    db.session.connection().execute(sa.insert(VERSIONS), step.row)
+    record_changes([(household.id, step.unit)], now)
+    dedup.updated(household.id, step.changed, step.label)
     if household.held_updates:
         release(household.id)
-    return HouseholdEffect(household.id, version=version)
+    return HouseholdEffect(household.id, version=household.version + 1)
 
 
 def _record_change(household_id: str, unit_id: int | None) -> None:

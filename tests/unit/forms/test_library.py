@@ -18,7 +18,7 @@ from forms.library import REGISTRATION_XLSX, SHIPPED_FORMS, VISIT_XLSX, build
 from forms.load import load_form
 from forms.poverty import classify, classify_household, status_label
 from forms.validation import compute, validate
-from tests.unit.forms.poverty_cases import CASES
+from tests.unit.forms.poverty_cases import ALL_12, CASES
 
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=timezone(timedelta(hours=7)))
 VI = "Tiếng Việt (vi)"
@@ -30,18 +30,7 @@ ASSESSED = {
     "area",
     "hh_size",
     "income_per_person",
-    "employment",
-    "dependants",
-    "nutrition",
-    "health_insurance",
-    "adult_education",
-    "child_schooling",
-    "housing_quality",
-    "floor_area",
-    "water",
-    "latrine",
-    "telecom",
-    "information_devices",
+    *ALL_12,  # the twelve deprivation indicators
     "deprivation_count",
     "poverty_status",
     "poverty_standard",
