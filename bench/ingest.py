@@ -48,6 +48,7 @@ import requests  # noqa: E402
 
 from forms.instance import parse_submission, to_answers  # noqa: E402
 from forms.load import load_form  # noqa: E402
+from forms.validation import validate  # noqa: E402
 from server.services import forms as form_service  # noqa: E402
 from tests.integration import database  # noqa: E402
 from tests.integration.live import (  # noqa: E402
@@ -164,17 +165,40 @@ def openrosa_run(server: LiveServer, token: str, n: int, workdir: Path) -> Measu
     )
 
 
-def json_batches(n: int) -> list[bytes]:
-    """`n` generated visits as gzip push bodies of `BATCH` items (built before timing)."""
+def kit_documents(n: int, prefix: str) -> list[tuple[str, bytes]]:
+    """`n` (instance id, XML) of the kit's generator (seed 1), with instance ids of our own."""
     generator_module = load_kit_module("xform_instances")
     kit_form = KIT_FORM.read_bytes()
     generator = generator_module.InstanceGenerator(generator_module.FormModel(kit_form), seed=1)
+    documents = []
+    for i in range(n):
+        instance_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{prefix}-{i}')}"
+        documents.append((instance_id, generator.document(instance_id)[1].encode("utf-8")))
+    return documents
+
+
+def machine_speed_us() -> float:
+    """CPU microseconds this process takes to parse and validate one kit submission (best
+    of several passes over 200): the same work in every run, measured just before a
+    backend's runs, so that runs on a shared machine, whose speed drifts by up to half
+    from one hour to the next, can be compared. Ingest rates move inversely with it."""
+    from forms_validate import rate
+
+    form = load_form(KIT_FORM)
+    documents = [xml for _id, xml in kit_documents(200, "giupho-bench-speed")]
+    now = datetime.now(UTC)
+    per_second = rate(lambda xml: validate(form, parse_submission(xml).root, now=now),
+                      documents, seconds=1.0)  # fmt: skip
+    return 1e6 / per_second
+
+
+def json_batches(n: int) -> list[bytes]:
+    """`n` generated visits as gzip push bodies of `BATCH` items (built before timing)."""
     form = load_form(KIT_FORM)
     now = datetime.now(UTC).isoformat()
     items = []
-    for i in range(n):
-        instance_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'giupho-bench-json-{i}')}"
-        root = parse_submission(generator.document(instance_id)[1].encode("utf-8")).root
+    for instance_id, xml in kit_documents(n, "giupho-bench-json"):
+        root = parse_submission(xml).root
         items.append({
             "instance_id": instance_id, "form_id": form.form_id, "version": form.version,
             "deprecated_id": None, "answers": to_answers(root, form),
@@ -322,6 +346,7 @@ def bench_backend(backend: str, n: int, workdir: Path) -> dict | None:
         bodies = json_batches(n * 2)
         registered, visits = household_batches(n // 2)
         cadre = world.tokens["cadre_a"]  # the shipped forms' households are in cadre_a's villages
+        speed_us = machine_speed_us()
         with LiveServer(url, workdir, workers=4) as server, RssPeak(server) as rss:
             idle = server.rss_bytes()
             on_pg = backend == "postgres"
@@ -336,6 +361,7 @@ def bench_backend(backend: str, n: int, workdir: Path) -> dict | None:
             "merged": merged,
             "rss_peak": rss.peak,
             "rss_idle": idle,
+            "speed_us": speed_us,
         }
     finally:
         if schema is not None:
@@ -372,6 +398,9 @@ def rows_for(backend: str, result: dict) -> list[dict]:
           if openrosa.db_cpu_ms is not None else []),
         row(f"server RSS, master + 4 workers, peak ({backend})", result["rss_peak"] / 2**20,
             "MiB", "", f"idle {result['rss_idle'] / 2**20:.0f} MiB"),
+        row(f"machine speed: parse + validate one kit submission ({backend})",
+            result["speed_us"], "µs", "", "CPU, bench process alone, before the runs; rates "
+            "move inversely with it"),
     ]  # fmt: skip
 
 
