@@ -43,23 +43,26 @@ def test_c1_sigkill_at_random_moments_of_a_sync_loses_and_duplicates_nothing(liv
     assert login.wait(30) == 0, login.stdout.read()
     items = registrations(10, village="03316_01")
     assert {r.result for r in fast_client(live.url, token).push(items).results} == {"accepted"}
-    store = LocalStore(store_path(home, live.url, "cadre_b"))
-    expected = queue_visits(store, household_ids(items), 150)
-    store.close()
+    households = household_ids(items)
 
-    # Killed somewhere in clock, push, uploads or pull. The moments are drawn from a range
-    # that shrinks with every round, so that a faster server (less work left each round)
-    # still gets its syncs killed mid-way: whether they are does not depend on its speed.
+    # Killed somewhere in clock, push, uploads or pull. Every round first queues more visits,
+    # so there is always a sync to interrupt however fast the server is; the kill moment is
+    # drawn at random, from a range that shrinks after a round the sync finished before it.
     rng = random.Random(7)
-    killed, window = 0, 2.5
+    expected: dict[str, str] = {}
+    killed, window = 0, 1.5
     for _round in range(8):
+        store = LocalStore(store_path(home, live.url, "cadre_b"))
+        expected |= queue_visits(store, households, 40)
+        store.close()
         process = _cli(home, "sync")
-        time.sleep(rng.uniform(0.2, window))
+        time.sleep(rng.uniform(0.15, window))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed += 1
+        else:
+            window = max(0.3, window * 0.6)
         process.wait(30)
-        window = max(0.5, window * 0.7)
     assert killed >= 3, "the sync must have been killed mid-way several times"
 
     final = _cli(home, "--lang", "en", "sync")
