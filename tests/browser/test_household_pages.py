@@ -1,7 +1,8 @@
 """A commune official uses the household pages in a real browser: resolves a conflict from the
 household page, merges a possible duplicate choosing a value per property and undoes it, and
 certifies a poverty exit. Screenshots of the household page and of the duplicate comparison go
-to docs/screenshots/ (the README shows the comparison)."""
+where `test_review_site.SCREENSHOTS` says (docs/screenshots/ with GIUPHO_UPDATE_SCREENSHOTS=1;
+the README shows the comparison)."""
 
 from __future__ import annotations
 

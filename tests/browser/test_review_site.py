@@ -1,11 +1,15 @@
 """A commune official uses the review site in a real browser: signs in, approves a
 submission, returns one with a comment that the cadre's tablet receives at its next pull,
 and switches between Vietnamese and English. Screenshots of the dashboard, the review
-queue and a submission go to docs/screenshots/ (the README shows them)."""
+queue and a submission are taken; with GIUPHO_UPDATE_SCREENSHOTS=1 they replace those in
+docs/screenshots/ (the README shows them), otherwise they go to a temporary folder, so a
+test run leaves the checkout as it found it."""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,11 @@ from tests.integration.helpers import PASSWORD, bearer
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("GIUPHO_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "giupho-screenshots"
+)
 
 
 def sign_in(page, url: str, username: str = "official_a") -> None:
