@@ -16,8 +16,9 @@ and published), then gunicorn with 4 sync workers on a loopback port, then
 measuring stored submissions per second of wall time, request bytes per
 submission (body and headers) and the peak resident memory of the gunicorn
 master and workers together; and, before each backend's runs, how fast the
-machine is right now (`machine_speed_us`), to compare runs on a shared machine. Bounded: fixed counts, loopback only, a time
-limit on every run and a timeout on every request.
+machine is right now (`machine_speed_us`), to compare runs on a shared machine.
+Bounded: fixed counts, loopback only, a time limit on every run and a timeout on
+every request.
 
 Reference: ODK Central ingested 104 submissions/s over OpenRosa with 4
 clients on this machine (measured with the same load generator).
