@@ -1,7 +1,7 @@
 """Benchmark: the household step of ingest (create, visit on current, visit on an old version).
 
 In process (no HTTP), on a fresh SQLite or PostgreSQL database with the test world, through
-`server.services.ingest_bench`: N registrations, then N visits on the current version (the
+`bench/ingest_phases.py`: N registrations, then N visits on the current version (the
 fast path, with the D4 check), then N visits on version 1 again (each one a three-way merge),
 as JSON push batches of 100 (`--single`: one submission per transaction, as OpenRosa sends
 them). Prints CPU milliseconds per submission of the household step and of the whole ingest.
@@ -26,9 +26,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent)]
 
+import ingest_phases  # noqa: E402
+
 from server.db import db, upgrade_database  # noqa: E402
 from server.models import Device, User  # noqa: E402
-from server.services import ingest_bench  # noqa: E402
 from tests.integration.contract.drivers import answers_item  # noqa: E402
 from tests.integration.contract.submissions import household_id, registration, visit  # noqa: E402
 from tests.integration.database import (  # noqa: E402
@@ -96,8 +97,8 @@ def run(args, rng: random.Random) -> None:
     stale = [visit(h, base_version=1, visited__hh_size=str(rng.randint(10, 19))) for h in ids]
     size = 1 if args.single else 100
     if not args.single:  # `apply` runs inside `apply_many`: count its time once
-        ingest_bench.PHASES = tuple(
-            p for p in ingest_bench.PHASES if p[1] not in ("apply", "replace_edit")
+        ingest_phases.PHASES = tuple(
+            p for p in ingest_phases.PHASES if p[1] not in ("apply", "replace_edit")
         )
     print(f"{args.n} each, {'1' if args.single else '100'} per transaction")
     print(f"{'step':<24}{'results':<28}{'household ms':>14}{'ingest ms':>12}{'per s':>9}")
@@ -108,7 +109,7 @@ def run(args, rng: random.Random) -> None:
         profile = cProfile.Profile() if args.profile and name.startswith(args.profile) else None
         if profile is not None:
             profile.enable()
-        timing = ingest_bench.measure(
+        timing = ingest_phases.measure(
             items, user=user, device=device, per_transaction=size, grouped=not args.single
         )
         if profile is not None:

@@ -12,8 +12,9 @@ from werkzeug.http import parse_date
 
 from server.errors import negotiate_language
 from server.models.base import utcnow
-from server.openrosa import bp, error_response, render, xml_response
+from server.openrosa import render
 from server.openrosa.auth import authenticate
+from server.openrosa.blueprint import bp, error_response, xml_response
 from server.problems import Problem
 from server.services import form_delivery, household_lists, ingest
 from server.services.ingest import IncomingAttachment

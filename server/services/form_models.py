@@ -19,7 +19,8 @@ from forms.load import load_form
 from forms.model import FormModel
 from forms.validation import FormValidator
 from server.db import db
-from server.models import Form, FormState, FormVersion, User
+from server.models import Form, FormState, FormVersion
+from server.services.memory import memory
 
 #: Versions that accept submissions: closed ones too, so late tablets never lose data.
 RECEIVING = (FormState.PUBLISHED, FormState.CLOSED)
@@ -70,13 +71,7 @@ def _load(version_id: int) -> LoadedForm:
 
 def loaded(version_id: int) -> LoadedForm:
     """The loaded form of version `version_id` (read from the database on first use)."""
-    return _memory("forms", _CACHE_SIZE).get(version_id, lambda: _load(version_id))
-
-
-def _memory(name: str, size: int):
-    from server.services.submission_places import memory
-
-    return memory(name, size)
+    return memory("forms", _CACHE_SIZE).get(version_id, lambda: _load(version_id))
 
 
 _RECEIVING = (
@@ -107,12 +102,5 @@ def receiving(form_id: str | None, version: str | None) -> LoadedForm | None:
     # Once a version receives it always does (published and closed both receive, and
     # no version goes back to draft), so a found id is kept for the app's life.
     key = (form_id, version or "")
-    version_id = _memory("receiving", 10_000).get(key, lambda: _receiving_id(*key))
+    version_id = memory("receiving", 10_000).get(key, lambda: _receiving_id(*key))
     return loaded(version_id) if version_id is not None else None
-
-
-def may_submit(user: User, form: LoadedForm) -> bool:
-    """Whether `user` may send submissions to this form version (they can see it)."""
-    from server.services.submission_places import form_visible
-
-    return form_visible(user, form.unit_id)

@@ -46,12 +46,13 @@ from forms.instance import from_answers, parse_submission, to_answers
 from forms.tree import Node
 from forms.validation import ValidationResult
 from server import json_codec
-from server.models import Device, QuarantineItem, User
+from server.models import Device, User
 from server.problems import Problem
 from server.services import form_models, households, ingest_store, transactional
 from server.services import submission_places as places
 from server.services.form_models import LoadedForm
 from server.services.ingest_store import (
+    Delivery,
     IncomingAttachment,
     Stale,
     StoredSubmission,
@@ -106,23 +107,6 @@ class Receipt:
     def stored(self) -> bool:
         """Whether the submission is on the server as a submission (new or earlier)."""
         return self.result in ("accepted", "duplicate", "invalid")
-
-
-@dataclass
-class Delivery:
-    """One delivery of a submission: the bytes as received and who sent them, how, when."""
-
-    user: User
-    device: Device | None
-    payload: bytes
-    content_type: str
-    attachments: tuple[IncomingAttachment, ...] = ()
-    incomplete: bool = False
-    device_time: dt.datetime | None = None
-    clock_offset_ms: float | None = None
-    lang: str = "vi"
-    # Set when a quarantined item is processed again: it is not quarantined twice.
-    requeued: QuarantineItem | None = None
 
 
 def derived_instance_id(digest: str) -> str:
@@ -340,7 +324,7 @@ def prepare(
     if form is None:
         problem = Problem("404.5", form_id=parsed.form_id or "?", version=parsed.version or "")
         return _quarantine(d, problem, parsed)
-    if not form_models.may_submit(d.user, form):
+    if not places.may_submit(d.user, form):
         return _quarantine(d, Problem("403.4", form_id=form.form_id), parsed)
     digest = digest or answers_hash(parsed.root)
     instance_id = parsed.instance_id or derived_instance_id(digest)

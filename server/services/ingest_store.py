@@ -10,7 +10,6 @@ import datetime as dt
 import enum
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +21,7 @@ from server.db import db
 from server.models import (
     Attachment,
     AuditEvent,
+    Device,
     QuarantineItem,
     ReviewState,
     Submission,
@@ -35,9 +35,6 @@ from server.services import audit
 from server.services.form_models import LoadedForm
 from server.services.submission_places import Place
 
-if TYPE_CHECKING:
-    from server.services.ingest import Delivery
-
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
@@ -48,6 +45,23 @@ class IncomingAttachment:
     filename: str
     content_type: str
     data: bytes
+
+
+@dataclass
+class Delivery:
+    """One delivery of a submission: the bytes as received and who sent them, how, when."""
+
+    user: User
+    device: Device | None
+    payload: bytes
+    content_type: str
+    attachments: tuple[IncomingAttachment, ...] = ()
+    incomplete: bool = False
+    device_time: dt.datetime | None = None
+    clock_offset_ms: float | None = None
+    lang: str = "vi"
+    # Set when a quarantined item is processed again: it is not quarantined twice.
+    requeued: QuarantineItem | None = None
 
 
 class Stale(Exception):

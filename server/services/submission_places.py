@@ -19,12 +19,9 @@ names may go stale, and they only appear in messages.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 
 from forms.tree import Node
 from server.db import db
@@ -32,8 +29,7 @@ from server.models import AdminUnit, Household, UnitLevel, User
 from server.models.people import user_scope
 from server.services import scope, txcache
 from server.services.form_models import LoadedForm
-
-_CACHE_SIZE = 100_000  # about every village of the country
+from server.services.memory import memory
 
 
 @dataclass(frozen=True)
@@ -52,40 +48,6 @@ class Place:
 
 
 NOWHERE = Place()
-
-
-class Memory:
-    """A bounded, thread-safe map of values that never change once read (None is not kept)."""
-
-    def __init__(self, size: int = _CACHE_SIZE) -> None:
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key, compute):
-        with self._lock:
-            if key in self._items:
-                return self._items[key]
-        value = compute()
-        if value is not None:
-            with self._lock:
-                self._items[key] = value
-                while len(self._items) > self._size:
-                    self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-def memory(name: str, size: int = _CACHE_SIZE) -> Memory:
-    """The app's memory called `name` (created on first use)."""
-    memories = current_app.extensions.setdefault("giupho.memory", {})
-    found = memories.get(name)
-    if found is None:
-        found = memories.setdefault(name, Memory(size))
-    return found
 
 
 # -- the place of a submission ---------------------------------------------------------
@@ -213,3 +175,8 @@ def form_visible(user: User, form_unit_id: int | None) -> bool:
         form_unit_id in ancestry(unit)
         for unit in units  # or above one of them
     )
+
+
+def may_submit(user: User, form: LoadedForm) -> bool:
+    """Whether `user` may send submissions to this form version (they can see it)."""
+    return form_visible(user, form.unit_id)

@@ -20,22 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Flask, Request
+from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
-from werkzeug.exceptions import HTTPException
 
-from server.problems import Problem
-from server.web import csrf, errors, i18n
-
-bp = Blueprint(
-    "web",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/site/static",
-)
-
+from server.web import i18n
+from server.web.site import bp
 
 #: Paths of the machine protocols: every request carries its own credentials (a device
 #: token or Basic/Digest), so none of them reads or writes a cookie session.
@@ -77,29 +67,3 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(bp)
-
-
-#: No framing (clickjacking of the review buttons), scripts and styles from this site only.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; "
-    "base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-
-
-def _security_headers(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
-
-bp.before_request(csrf.protect)
-bp.after_request(_security_headers)
-bp.context_processor(i18n.template_globals)
-bp.context_processor(csrf.template_globals)
-bp.register_error_handler(Problem, errors.on_problem)
-bp.register_error_handler(HTTPException, errors.on_http_error)
-bp.register_error_handler(Exception, errors.on_unexpected)

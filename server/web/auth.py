@@ -6,18 +6,19 @@ import functools
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import g, redirect, request, session, url_for
 
 from server.db import db
 from server.models import User
 from server.services import review as review_service
 from server.services import signin
-from server.web import bp, csrf, i18n
+from server.web import csrf, i18n
+from server.web.errors import NEXT_KEY, sign_in_page
 from server.web.i18n import _
+from server.web.site import bp
 
 USER_KEY = "uid"
 FINGERPRINT_KEY = "fp"
-NEXT_KEY = "next"
 
 
 def signed_in_user() -> User | None:
@@ -61,18 +62,6 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("web.dashboard")
     return target
-
-
-def sign_in_page(status: int = 200, message: str | None = None, username: str = ""):
-    """The sign-in form. Asked for instead of a page (401), it remembers that page in the
-    session (not in the form: a refusal never repeats what was asked for)."""
-    nxt = request.form.get("next") or request.args.get("next") or ""
-    if status == 401 and request.method == "GET" and request.endpoint != "web.sign_in":
-        session[NEXT_KEY] = request.full_path.rstrip("?")
-    body = render_template(
-        "signin.html", next=nxt, message=message, username=username, status=status
-    )
-    return body, status
 
 
 @bp.route("/signin", methods=["GET", "POST"])

@@ -9,11 +9,11 @@ from server.models import CaseStatus
 from server.problems import Problem
 from server.services import duplicates as duplicate_service
 from server.services import form_models, review_pages
-from server.web import bp
 from server.web.answers import property_choices, property_labels
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language
 from server.web.review import _int_arg
+from server.web.site import bp
 
 CASE_STATES = [s.value for s in CaseStatus]
 DECISIONS = ("merge", "distinct", "undo")

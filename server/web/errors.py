@@ -1,13 +1,32 @@
-"""The site's error page: the one HTML shape for problems and HTTP errors in the browser."""
+"""The site's error page: the one HTML shape for problems and HTTP errors in the browser.
+
+A 401 answers with the sign-in page instead, so it lives here too (the sign-in
+views in `auth` use it as well).
+"""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
 from server.errors import problem_from_http
 from server.problems import Problem
 from server.web.i18n import _, language
+
+#: Where the sign-in page sends the official back to once signed in (kept in the session).
+NEXT_KEY = "next"
+
+
+def sign_in_page(status: int = 200, message: str | None = None, username: str = ""):
+    """The sign-in form. Asked for instead of a page (401), it remembers that page in the
+    session (not in the form: a refusal never repeats what was asked for)."""
+    nxt = request.form.get("next") or request.args.get("next") or ""
+    if status == 401 and request.method == "GET" and request.endpoint != "web.sign_in":
+        session[NEXT_KEY] = request.full_path.rstrip("?")
+    body = render_template(
+        "signin.html", next=nxt, message=message, username=username, status=status
+    )
+    return body, status
 
 
 def _page(status: int, message: str):
@@ -18,8 +37,6 @@ def _page(status: int, message: str):
 
 def on_problem(exc: Problem):
     if exc.status == 401:
-        from server.web.auth import sign_in_page
-
         return sign_in_page(401)
     return _page(exc.status, exc.message(language()))
 

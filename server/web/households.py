@@ -8,11 +8,11 @@ from flask import flash, redirect, render_template, request, url_for
 from server.models import HouseholdStatus, Submission
 from server.problems import Problem
 from server.services import form_models, household_review, review_pages
-from server.web import bp
 from server.web.answers import choice_label, property_choices, property_labels
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language
 from server.web.review import _int_arg
+from server.web.site import bp
 
 HOUSEHOLD_STATES = [s.value for s in HouseholdStatus]
 MAX_SEARCH = 100

@@ -8,9 +8,9 @@ from flask import flash, redirect, render_template, request, url_for
 from server.services import quarantine as quarantine_service
 from server.services import review as review_service
 from server.services import review_pages
-from server.web import bp
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language
+from server.web.site import bp
 
 #: What a reviewer does about an item, by the problem code it was kept for.
 ADVICE = {

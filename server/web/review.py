@@ -12,10 +12,10 @@ from server.problems import Problem
 from server.services import attachments as files
 from server.services import form_models, review_pages
 from server.services import review as review_service
-from server.web import bp
 from server.web.answers import layout
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language
+from server.web.site import bp
 
 STATES = [s.value for s in ReviewState]
 

@@ -42,7 +42,6 @@ from server.services import (
     households,
     ingest,
     ingest_batch,
-    ingest_bench,
     quarantine,
     scope,
     submission_places,
@@ -470,18 +469,6 @@ def test_integrity_says_deleted_only_for_closed_or_merged_households_in_scope(se
     )
 
     assert states == {home.id.upper(): True, other.id: False, "not-yet-here": False}
-
-
-def test_the_benchmark_hook_counts_results_and_restores_the_ingest_functions(ctx):
-    user = users.find("cadre_a")
-    bodies = [registration_xml(household()) for _ in range(4)]
-    original = ingest.insert_submission
-
-    timing = ingest_bench.measure([*bodies, bodies[0]], user=user, per_transaction=2)
-
-    assert timing.results == {"accepted": 4, "duplicate": 1} and timing.count == 5
-    assert {"parse", "validate", "insert", "household"} <= set(timing.phases_ms)
-    assert ingest.insert_submission is original and count(Submission) == 4
 
 
 def test_the_in_memory_scope_checks_agree_with_the_scope_service(ctx, make_user):

@@ -1,7 +1,7 @@
 """A submission-level benchmark hook: ingest throughput without HTTP, with a per-phase split.
 
     with app.app_context():
-        timing = ingest_bench.measure(xml_bodies, user=cadre, device=tablet, per_transaction=1)
+        timing = ingest_phases.measure(xml_bodies, user=cadre, device=tablet, per_transaction=1)
         print(timing.rate, timing.results, timing.phases_ms)
 
 `per_transaction=1` is what one OpenRosa POST costs; larger values are what a
