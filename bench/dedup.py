@@ -17,7 +17,7 @@ the same commune (same name, another household).
 2. Speed: a SQLite file holds 1,000,000 households' profiles and keys (the real
    `duplicate_keys` / `duplicate_profiles` tables, built by bulk insert; build time
    reported apart, the file kept in the temp folder for the next run); one check is
-   `server.services.dedup.candidates` (key lookup, profile load, scoring) in an app
+   `server.services.duplicates.detection.candidates` (key lookup, profile load, scoring) in an app
    context, the real query path. CPU time per check, median of the probes.
 
 Run: `.venv/bin/python bench/dedup.py [--households 1000000] [--probes 300]`.
@@ -336,7 +336,7 @@ def _key_logic() -> str:
 def speed(households: int = 1_000_000, probes: int = 300, seed: int = 5) -> dict:
     """CPU milliseconds of one check against `households` (real tables and query path)."""
     from server import create_app
-    from server.services import dedup
+    from server.services.duplicates import detection as dedup
 
     path = Path(tempfile.gettempdir()) / f"giupho-dedup-bench-{households}-{_key_logic()}.sqlite3"
     build_s, places = build_database(path, households)

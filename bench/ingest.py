@@ -51,7 +51,7 @@ import requests  # noqa: E402
 from forms.instance import parse_submission, to_answers  # noqa: E402
 from forms.load import load_form  # noqa: E402
 from forms.validation import validate  # noqa: E402
-from server.services import forms as form_service  # noqa: E402
+from server.services.forms import publishing as form_service  # noqa: E402
 from tests.integration import database  # noqa: E402
 from tests.integration.live import (  # noqa: E402
     LiveServer,

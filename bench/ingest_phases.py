@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 
 from forms.validation import FormValidator
 from server.models import Device, User
-from server.services import household_batch, households, ingest, ingest_batch, transactional
+from server.services import transactional
+from server.services.households import batch as household_batch
+from server.services.households import versions as households
+from server.services.receiving import batch as ingest_batch
+from server.services.receiving import ingest
 
 #: (module, function name, phase) of the steps worth seeing separately.
 PHASES = (

@@ -26,7 +26,10 @@ sys.path[:0] = [str(HERE.parent)]
 from server import create_app  # noqa: E402
 from server.db import db, upgrade_database  # noqa: E402
 from server.models import DuplicateCase, Household, HouseholdVersion, Submission  # noqa: E402
-from server.services import duplicates, household_review, seed, users  # noqa: E402
+from server.services.access import users  # noqa: E402
+from server.services.demo import seed  # noqa: E402
+from server.services.duplicates import cases as duplicates  # noqa: E402
+from server.services.households import review as household_review  # noqa: E402
 
 REPEAT = 20
 TARGET_MS = 200

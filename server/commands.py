@@ -22,7 +22,12 @@ from server.db import upgrade_database
 from server.models import Role
 from server.models.base import utcnow
 from server.runtime import tune_gc
-from server.services import dedup, forms, household_rebuild, households, seed, transactional
+from server.services import transactional
+from server.services.demo import seed
+from server.services.duplicates import detection as dedup
+from server.services.forms import publishing as forms
+from server.services.households import rebuild as household_rebuild
+from server.services.households import versions as households
 
 
 def with_app(command: Callable) -> Callable:

@@ -1,6 +1,6 @@
 """The household merge (sync contract H3-H5, C4): a household is a function of its SET of updates.
 
-PURE: the standard library only, so the server (`server.services.household_merge`)
+PURE: the standard library only, so the server (`server.services.households.merge`)
 and the tablet client (rebase, C4) run the very same code.
 
 Why a set and not a fold over arrivals: rule H4 demands that the final state

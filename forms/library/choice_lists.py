@@ -13,7 +13,7 @@ from vietnamadminunits.database import query
 
 Option = tuple[str, str, str]
 
-# Demo area: the province and communes of the demo seed (`server.services.seed`) and of
+# Demo area: the province and communes of the demo seed (`server.services.demo.seed`) and of
 # the integration tests, so that demo and test submissions name places the server
 # has: two rural communes (xã) and one urban ward (phường), so that both income
 # lines of the standard can be tried out.

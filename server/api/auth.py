@@ -14,7 +14,7 @@ from flask import g, request
 
 from server.models import Device, Role, User
 from server.problems import Problem
-from server.services import auth, scope
+from server.services.access import auth, scope
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Duplicate households and double entries for reviewers (sync contract D1-D4).
 
-Cases and flags are scoped to the communes of the caller (`server.services.duplicates`);
+Cases and flags are scoped to the communes of the caller (`server.services.duplicates.cases`);
 only reviewers (commune officials, coordinators, admins) decide. Schemas:
 `server.schemas.duplicates`.
 """
@@ -22,7 +22,8 @@ from server.schemas.duplicates import (
     DoubleEntryQuerySchema,
     DoubleEntrySchema,
 )
-from server.services import admin_units, duplicates
+from server.services.duplicates import cases as duplicates
+from server.services.programme import units as admin_units
 
 bp = Blueprint("duplicates", __name__)
 

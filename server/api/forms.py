@@ -8,7 +8,9 @@ from server.api.auth import current_user, login_required
 from server.models import FormState
 from server.problems import Problem
 from server.schemas import FormSchema, FormVersionSchema
-from server.services import admin_units, forms, scope
+from server.services.access import scope
+from server.services.forms import publishing as forms
+from server.services.programme import units as admin_units
 
 bp = Blueprint("forms", __name__)
 

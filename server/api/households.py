@@ -1,6 +1,6 @@
 """Households for the review site: list and filter, history, conflicts and their resolution.
 
-Scoped to the caller's units (`server.services.household_review`); only
+Scoped to the caller's units (`server.services.households.review`); only
 reviewers (commune officials, coordinators, admins) resolve conflicts.
 Schemas: `server.schemas.households`.
 """
@@ -19,7 +19,8 @@ from server.schemas.households import (
     HouseholdSchema,
     ResolutionSchema,
 )
-from server.services import admin_units, household_review
+from server.services.households import review as household_review
+from server.services.programme import units as admin_units
 
 bp = Blueprint("households", __name__)
 

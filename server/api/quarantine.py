@@ -13,7 +13,7 @@ from server.schemas.quarantine import (
     QuarantineQuerySchema,
     ReprocessSchema,
 )
-from server.services import quarantine
+from server.services.receiving import quarantine
 
 bp = Blueprint("quarantine", __name__)
 

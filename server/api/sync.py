@@ -19,7 +19,7 @@ from server.api import params
 from server.api.auth import current_user, login_required
 from server.errors import negotiate_language
 from server.problems import Problem
-from server.services import sync
+from server.services.sync import exchange as sync
 from sync import protocol
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from server.api.auth import current_user, login_required
 from server.schemas import AdminUnitSchema
-from server.services import admin_units
+from server.services.programme import units as admin_units
 
 bp = Blueprint("units", __name__)
 

@@ -6,7 +6,7 @@
     POST  /api/v1/uploads/<id>/finish     verify SHA-256, attach -> UploadState
     POST  /api/v1/devices                 DeviceRequest (password login) -> DeviceCredential
 
-Views parse and render; `server.services.uploads` decides who may touch a
+Views parse and render; `server.services.receiving.uploads` decides who may touch a
 session and owns the transactions.
 """
 
@@ -17,8 +17,8 @@ from flask import Blueprint, g, request
 from server.api import params
 from server.api.auth import current_user, login_required
 from server.problems import Problem
-from server.services import auth
-from server.services import uploads as service
+from server.services.access import auth
+from server.services.receiving import uploads as service
 from sync import protocol
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")

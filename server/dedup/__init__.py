@@ -3,7 +3,7 @@ the pair score (sync contract D1-D2; facts in `domain.md`, "Names" and "Personal
 
 Imports neither Flask nor SQLAlchemy (only the standard library and rapidfuzz; a unit test
 checks the imports), so the benchmark and any offline tool can use it without the server.
-`server.services.dedup` stores what these functions compute.
+`server.services.duplicates.detection` stores what these functions compute.
 
 - `names`: text as typed -> matching forms (NFC, one tone placement, accents folded,
   regional spellings, name parts);

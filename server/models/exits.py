@@ -2,7 +2,7 @@
 
 An exit is found, not stored: a household whose latest assessment changed its
 `poverty_status` from poor or near-poor to a better status
-(`server.services.exits`). What is stored is the decision on it: certified,
+(`server.services.review.exits`). What is stored is the decision on it: certified,
 with the date of the decision that recognised the escape (some benefits
 continue for 36 months after it, domain.md), or declined with the reason.
 One decision per household and assessment (the household version that made

@@ -9,7 +9,7 @@ Digest is written here rather than taken from a library because none is
 installed and what Collect needs is small: Werkzeug parses the header, the
 nonce is stateless (a timestamp signed with the app's secret key, valid for
 `NONCE_LIFETIME`), and the check compares MD5 digests built from the user's
-stored HA1 (`User.digest_ha1`, see `server.services.auth.digest_ha1`: the
+stored HA1 (`User.digest_ha1`, see `server.services.access.auth.digest_ha1`: the
 trade-off of keeping it is documented there). Without server state, a
 captured request can be replayed while its nonce lives, as with any Digest
 server that does not track nonce counts; device tokens over HTTPS are the
@@ -28,7 +28,7 @@ from werkzeug.datastructures import Authorization
 
 from server.api.auth import Principal
 from server.problems import Problem
-from server.services import auth
+from server.services.access import auth
 
 NONCE_LIFETIME = 3600  # seconds; an expired nonce gets a fresh challenge marked stale
 

@@ -16,8 +16,10 @@ from server.openrosa import render
 from server.openrosa.auth import authenticate
 from server.openrosa.blueprint import bp, error_response, xml_response
 from server.problems import Problem
-from server.services import form_delivery, household_lists, ingest
-from server.services.ingest import IncomingAttachment
+from server.services.forms import delivery as form_delivery
+from server.services.households import lists as household_lists
+from server.services.receiving import ingest
+from server.services.receiving.ingest import IncomingAttachment
 
 XML_PART = "xml_submission_file"
 INCOMPLETE_FIELD = "*isIncomplete*"

@@ -1,6 +1,6 @@
 """Quarantined payloads as reviewers see them (sync contract R3-R5).
 
-Dumped from the dicts `server.services.quarantine.describe` builds (the
+Dumped from the dicts `server.services.receiving.quarantine.describe` builds (the
 reason in the reader's language, names instead of ids).
 """
 

@@ -5,6 +5,13 @@ it runs as one transaction and commits before returning; called from another
 transactional function it joins the caller's transaction, so a composite
 operation (the demo seed, an ingest with its audit rows) commits or fails
 as a whole.
+
+One package per domain, each naming its modules and the sync-contract rules
+it enforces: `receiving` (R1-R8, C3), `households` (H1-H9), `duplicates`
+(D1-D4), `sync` (P1-P4), `review`, `access`, `forms`, `programme`, `demo`.
+Shared by all of them: `audit` (the audit log), `paging` (keyset pages),
+`memory` (values kept for the app's life), `txcache` (values kept until the
+transaction ends) and `system` (operational checks).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The review site: server-rendered pages for commune officials (Flask + Jinja, no build step).
 
 The site is not a client of the JSON API: its views parse the request,
-authorise with `server.services.scope` and call the same services. Sessions
+authorise with `server.services.access.scope` and call the same services. Sessions
 are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure when
 `GIUPHO_SECURE_COOKIES`), holding the user id, a fingerprint of the
 password (a new password ends other sessions), the CSRF token and the

@@ -16,7 +16,8 @@ from forms.poverty import load_standards
 from forms.poverty.standards import Label
 from server.web.i18n import _
 
-# Questions whose answer a reviewer may correct (mirrors `server.services.review.CORRECTABLE`).
+# Questions whose answer a reviewer may correct
+# (mirrors `server.services.review.decisions.CORRECTABLE`).
 TEXT_TYPES = frozenset(
     {"string", "int", "decimal", "date", "time", "dateTime", "select_one", "select_multiple",
      "geopoint", "barcode", "boolean"}

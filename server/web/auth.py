@@ -10,8 +10,8 @@ from flask import g, redirect, request, session, url_for
 
 from server.db import db
 from server.models import User
-from server.services import review as review_service
-from server.services import signin
+from server.services.access import signin
+from server.services.review import decisions as review_service
 from server.web import csrf, i18n
 from server.web.errors import NEXT_KEY, sign_in_page
 from server.web.i18n import _

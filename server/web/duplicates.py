@@ -7,8 +7,9 @@ from flask import flash, redirect, render_template, request, url_for
 
 from server.models import CaseStatus
 from server.problems import Problem
-from server.services import duplicates as duplicate_service
-from server.services import form_models, review_pages
+from server.services.duplicates import cases as duplicate_service
+from server.services.forms import loaded as form_models
+from server.services.review import pages as review_pages
 from server.web.answers import property_choices, property_labels
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language

@@ -7,9 +7,9 @@ import datetime as dt
 
 from flask import flash, redirect, render_template, request, url_for
 
-from server.services import exits as exit_service
-from server.services import review_pages
-from server.services.review import ReviewRefused
+from server.services.review import exits as exit_service
+from server.services.review import pages as review_pages
+from server.services.review.decisions import ReviewRefused
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language
 from server.web.review import _int_arg

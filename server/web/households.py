@@ -7,7 +7,9 @@ from flask import flash, redirect, render_template, request, url_for
 
 from server.models import HouseholdStatus, Submission
 from server.problems import Problem
-from server.services import form_models, household_review, review_pages
+from server.services.forms import loaded as form_models
+from server.services.households import review as household_review
+from server.services.review import pages as review_pages
 from server.web.answers import choice_label, property_choices, property_labels
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language

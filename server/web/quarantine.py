@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from server.services import quarantine as quarantine_service
-from server.services import review as review_service
-from server.services import review_pages
+from server.services.receiving import quarantine as quarantine_service
+from server.services.review import decisions as review_service
+from server.services.review import pages as review_pages
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language
 from server.web.site import bp

@@ -9,9 +9,10 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from server.models import ReviewState
 from server.problems import Problem
-from server.services import attachments as files
-from server.services import form_models, review_pages
-from server.services import review as review_service
+from server.services.forms import loaded as form_models
+from server.services.receiving import attachments as files
+from server.services.review import decisions as review_service
+from server.services.review import pages as review_pages
 from server.web.answers import layout
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from server.models import Role
-from server.services import admin_units, auth, users
+from server.services.access import auth, users
+from server.services.programme import units as admin_units
 from tests.integration.helpers import PASSWORD, Places
 
 

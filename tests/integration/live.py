@@ -28,8 +28,10 @@ import requests
 
 from server.db import db, upgrade_database
 from server.models import Role
-from server.services import admin_units, auth, transactional, users
-from server.services import forms as form_service
+from server.services import transactional
+from server.services.access import auth, users
+from server.services.forms import publishing as form_service
+from server.services.programme import units as admin_units
 from tests.integration.contract.submissions import registration_form, visit_form
 from tests.integration.database import (
     BASE_TEST_CONFIG,

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from server.db import db
 from server.models import AdminUnit, UnitLevel
 from server.problems import Problem
-from server.services import admin_units
+from server.services.programme import units as admin_units
 
 
 def _count() -> int:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from server.db import db
 from server.models import AuditEvent, Device, Role
-from server.services import auth, users
+from server.services.access import auth, users
 from tests.integration.helpers import PASSWORD, basic, bearer
 
 

@@ -33,8 +33,10 @@ from forms.instance import to_xml
 from server import create_app
 from server.db import db
 from server.models import DoubleEntry, DuplicateCase, FormMedia, Role, User
-from server.services import admin_units, ingest, uploads, users
-from server.services import forms as form_service
+from server.services.access import users
+from server.services.forms import publishing as form_service
+from server.services.programme import units as admin_units
+from server.services.receiving import ingest, uploads
 from tests.conftest import empty_tables
 from tests.integration.contract.drivers import OPENROSA_HEADERS, answers_item
 from tests.integration.contract.submissions import (

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from server.db import db
 from server.models import AdminUnit
 from server.problems import Problem
-from server.services import admin_units, changes
-from server.services.changes import Cursor
+from server.services.programme import units as admin_units
+from server.services.sync import changes
+from server.services.sync.changes import Cursor
 
 
 def _record(*entity_ids: str, unit_id: int | None = None, settle: bool = True) -> None:

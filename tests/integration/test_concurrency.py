@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from forms.instance import to_xml
 from server.db import db
-from server.services import forms as form_service
+from server.services.forms import publishing as form_service
 from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import (
     household_id,

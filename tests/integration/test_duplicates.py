@@ -29,7 +29,11 @@ from server.models import (
     Submission,
 )
 from server.models.base import utcnow
-from server.services import dedup, household_lists, household_rebuild, households, users
+from server.services.access import users
+from server.services.duplicates import detection as dedup
+from server.services.households import lists as household_lists
+from server.services.households import rebuild as household_rebuild
+from server.services.households import versions as households
 from tests.integration.contract.drivers import DRIVERS, answers_item
 from tests.integration.contract.submissions import (
     edit_of,

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from server.db import db
 from server.models import AuditEvent, FormVersion, Role
-from server.services import admin_units
-from server.services import forms as form_service
+from server.services.forms import publishing as form_service
+from server.services.programme import units as admin_units
 from tests.integration.helpers import basic
 
 VISIT = """

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from server.cli import main
 from server.db import db
 from server.models import DuplicateCase, DuplicateKey, DuplicateProfile, Household
-from server.services import seed
+from server.services.demo import seed
 from tests.integration.contract.drivers import DRIVERS
 from tests.integration.contract.submissions import household_id, registration, visit
 from tests.integration.live import populate_world, publish_shipped_xforms

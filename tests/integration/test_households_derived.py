@@ -3,7 +3,7 @@ the form's own expressions (no database: the shipped forms' models only)."""
 
 from __future__ import annotations
 
-from server.services.household_derived import LABEL, derive, plan
+from server.services.households.derived import LABEL, derive, plan
 from tests.integration.openrosa.world import registration_form, visit_form
 
 INDICATORS = {

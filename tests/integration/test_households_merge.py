@@ -19,7 +19,11 @@ from server.models import (
     HouseholdVersion,
     PendingHouseholdUpdate,
 )
-from server.services import demo_households, household_rebuild, households, ingest, users
+from server.services.access import users
+from server.services.demo import households as demo_households
+from server.services.households import rebuild as household_rebuild
+from server.services.households import versions as households
+from server.services.receiving import ingest
 from tests.integration.openrosa.world import (
     household,
     new_id,

@@ -34,21 +34,16 @@ from server.models import (
     Submission,
     UnitLevel,
 )
-from server.services import (
-    attachments,
-    forms,
-    household_lists,
-    household_rebuild,
-    households,
-    ingest,
-    ingest_batch,
-    quarantine,
-    scope,
-    submission_places,
-    transactional,
-    users,
-)
-from server.services.ingest import IncomingAttachment
+from server.services import transactional
+from server.services.access import scope, users
+from server.services.forms import places as submission_places
+from server.services.forms import publishing as forms
+from server.services.households import lists as household_lists
+from server.services.households import rebuild as household_rebuild
+from server.services.households import versions as households
+from server.services.receiving import attachments, ingest, quarantine
+from server.services.receiving import batch as ingest_batch
+from server.services.receiving.ingest import IncomingAttachment
 from tests.integration.database import build_app, dispose_app
 from tests.integration.openrosa.world import (
     household,

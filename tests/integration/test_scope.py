@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from server.db import db
 from server.models import Form, FormState, FormVersion, Role, Submission, SubmissionPayload
 from server.problems import Problem
-from server.services import admin_units, scope, users
+from server.services.access import scope, users
+from server.services.programme import units as admin_units
 from tests.integration.helpers import basic
 
 

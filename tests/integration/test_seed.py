@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from server.commands import db_group, run, seed_command
 from server.db import db
 from server.models import AdminUnit, Device, FormState, FormVersion, Role, UnitLevel, User
-from server.services import auth, forms, seed, users
+from server.services.access import auth, users
+from server.services.demo import seed
+from server.services.forms import publishing as forms
 from tests.integration.helpers import basic, bearer
 
 

@@ -24,9 +24,12 @@ from server.models import (
     ReviewState,
     Submission,
 )
-from server.services import admin_units, audit, changes, users
-from server.services import forms as form_service
-from server.services import sync as sync_service
+from server.services import audit
+from server.services.access import users
+from server.services.forms import publishing as form_service
+from server.services.programme import units as admin_units
+from server.services.sync import changes
+from server.services.sync import exchange as sync_service
 from sync import protocol
 from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import (

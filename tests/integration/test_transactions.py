@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from server.db import db
 from server.models import AdminUnit, AuditEvent
-from server.services import admin_units, transactional
+from server.services import transactional
+from server.services.programme import units as admin_units
 
 
 def _count(model) -> int:

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from bench import ingest_phases
 from server.db import db
 from server.models import Submission
-from server.services import ingest, users
+from server.services.access import users
+from server.services.receiving import ingest
 from tests.integration.openrosa.world import (
     household,
     registration_xml,

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from server.db import db
 from server.models import AuditEvent, Change, QuarantineItem, Submission
 from server.models.households import Household, HouseholdVersion
-from server.services import audit, ingest_store
+from server.services import audit
+from server.services.receiving import store as ingest_store
 from tests.integration.contract.drivers import DRIVERS
 from tests.integration.contract.submissions import household_id, instance_id, registration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from server.services import household_rebuild
+from server.services.households import rebuild as household_rebuild
 from tests.integration.contract.submissions import household_id, registration, visit
 
 EARLY = "2026-03-02T08:40:00.000+07:00"

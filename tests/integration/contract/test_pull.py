@@ -12,8 +12,9 @@ import threading
 import pytest
 
 from server.db import db
-from server.services import admin_units, users
-from server.services import forms as form_service
+from server.services.access import users
+from server.services.forms import publishing as form_service
+from server.services.programme import units as admin_units
 from tests.integration.contract.drivers import DRIVERS
 from tests.integration.contract.submissions import (
     household_id,

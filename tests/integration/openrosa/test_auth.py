@@ -6,7 +6,7 @@ import hashlib
 
 from werkzeug.http import parse_dict_header
 
-from server.services import auth, users
+from server.services.access import auth, users
 from tests.integration.helpers import PASSWORD, basic
 from tests.integration.openrosa.documents import form_entries, message
 from tests.integration.openrosa.world import OPENROSA

@@ -9,7 +9,8 @@ import io
 from forms.load import load_form
 from server.db import db
 from server.models import FormMedia, Role
-from server.services import admin_units, forms
+from server.services.forms import publishing as forms
+from server.services.programme import units as admin_units
 from tests.integration.openrosa.documents import (
     REQUIRED_HEADERS,
     form_entries,

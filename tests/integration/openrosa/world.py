@@ -3,7 +3,7 @@
 The shipped forms are converted from their .xlsx once per test session and
 uploaded as XForms in each test (pyxform takes about half a second a form;
 reading an XForm takes milliseconds). Submissions are built with the same
-builders the demo seed uses (`server.services.demo_households`).
+builders the demo seed uses (`server.services.demo.households`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from forms.library import REGISTRATION_FORM_ID, REGISTRATION_XLSX, VISIT_FORM_ID
 from forms.load import load_form
 from forms.model import FormModel
 from server.models import Role
-from server.services import demo_households, forms
-from server.services.demo_households import DemoHousehold, Member
+from server.services.demo import households as demo_households
+from server.services.demo.households import DemoHousehold, Member
+from server.services.forms import publishing as forms
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
 VERSION = "2026112101"

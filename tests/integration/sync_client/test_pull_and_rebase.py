@@ -8,7 +8,8 @@ import datetime as dt
 import sqlalchemy as sa
 
 from server.db import db
-from server.services import admin_units, users
+from server.services.access import users
+from server.services.programme import units as admin_units
 from sync.client import LocalStore, Synchronizer
 from sync.client.engine import Limits
 from tests.integration.contract.drivers import answers_item

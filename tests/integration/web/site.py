@@ -16,8 +16,10 @@ from flask import Flask
 from forms.instance import to_xml
 from server.db import db
 from server.models import Role, Submission
-from server.services import admin_units, ingest, signin, users
-from server.services.ingest import IncomingAttachment
+from server.services.access import signin, users
+from server.services.programme import units as admin_units
+from server.services.receiving import ingest
+from server.services.receiving.ingest import IncomingAttachment
 from tests.integration.contract.submissions import household_id, instance_id, registration
 from tests.integration.helpers import PASSWORD
 from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms

@@ -20,7 +20,8 @@ from server.models import (
     HouseholdStatus,
     PovertyExit,
 )
-from server.services import ingest, users
+from server.services.access import users
+from server.services.receiving import ingest
 from tests.integration.contract.submissions import visit
 from tests.integration.web.site import Site
 

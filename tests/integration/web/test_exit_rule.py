@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.models import Household
-from server.services.exits import TRANSITIONS, Assessment, exit_of, ranks
+from server.services.review.exits import TRANSITIONS, Assessment, exit_of, ranks
 
 STATUSES = ["poor", "near_poor", "average", "above"]
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

@@ -8,8 +8,8 @@ import re
 
 from server.db import db
 from server.models import AuditEvent, Household, HouseholdConflict
-from server.services import review_pages as pages
-from server.services import users
+from server.services.access import users
+from server.services.review import pages
 from tests.integration.web.site import Site
 
 

@@ -25,7 +25,7 @@ def _message_ids() -> set[str]:
 
 
 def test_every_text_of_the_site_has_its_vietnamese_translation():
-    from server.services import review_pages
+    from server.services.review import pages as review_pages
     from server.web.quarantine import ADVICE, DEFAULT_ADVICE
 
     review_pages._household_kinds()  # the kinds added once their tables exist

@@ -11,8 +11,9 @@ import re
 from forms.instance import to_xml
 from server.db import db
 from server.models import AuditEvent, Household, ReviewState, Submission
-from server.services import ingest, users
-from server.services import review_pages as pages
+from server.services.access import users
+from server.services.receiving import ingest
+from server.services.review import pages
 from tests.integration.contract.submissions import (
     household_id,
     instance_id,

@@ -4,7 +4,7 @@ password changes or the account is deactivated."""
 
 from __future__ import annotations
 
-from server.services import auth, users
+from server.services.access import auth, users
 from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import PASSWORD
 from tests.integration.web.site import SiteClient

@@ -1,0 +1,163 @@
+"""Demo data for a laptop trial: one real province, two communes, villages, users, devices, forms.
+
+The province and communes are real units from `vietnamadminunits` (Điện
+Biên, a mountain province where the programme works); the villages and
+people are invented but named the way they would be there (Thái and Hmông
+names beside Kinh ones). About fifty households are registered by the
+cadres with the shipped registration form, sent through ingest like any
+tablet's submission, so every demo household comes from a stored
+submission. Seeding only happens on an empty database.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from forms.library import REGISTRATION_FORM_ID
+from server.db import db
+from server.models import AdminUnit, Device, Form, FormState, FormVersion, Role, User
+from server.services import transactional
+from server.services.access import auth, users
+from server.services.demo import households as demo_households
+from server.services.forms import loaded as form_models
+from server.services.forms import publishing as forms
+from server.services.programme import units as admin_units
+from server.services.receiving import ingest
+
+PROVINCE = "11"  # Tỉnh Điện Biên
+VILLAGES = {
+    "03325": ["Bản Phăng 1", "Bản Khá", "Bản Co Cượu", "Bản Xôm"],  # Xã Mường Phăng
+    "03316": ["Bản Nà Tấu 1", "Bản Co Mỵ", "Bản Hát Lếch"],  # Xã Nà Tấu
+}
+# (username, full name, role, where: province, commune code or (commune code, village indexes))
+PEOPLE = [
+    ("quantri", "Phạm Thu Hà", Role.ADMIN, None),
+    ("dieuphoi", "Trần Minh Đức", Role.COORDINATOR, PROVINCE),
+    ("xa.muongphang", "Quàng Văn Thắng", Role.COMMUNE_OFFICIAL, "03325"),
+    ("lo.van.hung", "Lò Văn Hùng", Role.CADRE, ("03325", [0, 1])),
+    ("giang.a.su", "Giàng A Sử", Role.CADRE, ("03325", [2, 3])),
+    ("nguyen.thi.hoa", "Nguyễn Thị Hoa", Role.CADRE, ("03316", [0, 1, 2])),
+]
+DEMO_DEVICE = "Máy tính bảng demo"
+DEMO_HOUSEHOLDS = 50
+DEMO_RANDOM_SEED = 20261121  # the same demo households on every fresh install
+
+
+@dataclass
+class Login:
+    """What a demo user needs to sign in: password, and for cadres a device token."""
+
+    username: str
+    full_name: str
+    role: Role
+    password: str | None
+    token: str | None
+
+
+def is_empty() -> bool:
+    """Whether the database has no users yet (a fresh install)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def _units_for(
+    where, province: AdminUnit, communes: dict[str, AdminUnit], villages: dict[str, list[AdminUnit]]
+) -> list[AdminUnit]:
+    if where is None:
+        return []
+    if where == PROVINCE:
+        return [province]
+    if isinstance(where, str):
+        return [communes[where]]
+    commune, indexes = where
+    return [villages[commune][i] for i in indexes]
+
+
+@transactional
+def seed_demo() -> bool:
+    """Create the demo data on an empty database; returns False (and changes nothing) otherwise."""
+    if not is_empty():
+        return False
+    imported = admin_units.import_province(PROVINCE, list(VILLAGES))
+    communes = {unit.code: unit for unit in imported.communes}
+    villages = {
+        code: [admin_units.add_village(communes[code], name, kind="Bản") for name in names]
+        for code, names in VILLAGES.items()
+    }
+    password = current_app.config["DEMO_PASSWORD"]
+    tablets: dict[int, tuple[User, Device]] = {}  # village id -> the cadre working there
+    for username, full_name, role, where in PEOPLE:
+        units = _units_for(where, imported.province, communes, villages)
+        user = users.create_user(username, full_name, role, password, units)
+        if role == Role.CADRE:
+            device, _ = auth.register_device(user, DEMO_DEVICE, token=auth.demo_token(username))
+            tablets.update({unit.id: (user, device) for unit in units})
+    forms.load_library()
+    _register_households(imported.province, villages, tablets)
+    return True
+
+
+def _register_households(
+    province: AdminUnit,
+    villages: dict[str, list[AdminUnit]],
+    tablets: dict[int, tuple[User, Device]],
+) -> None:
+    """Register the demo households: each by the cadre of its village, through ingest."""
+    version_id = db.session.scalar(
+        sa.select(FormVersion.id)
+        .join(Form)
+        .where(Form.form_id == REGISTRATION_FORM_ID, FormVersion.state == FormState.PUBLISHED)
+        .order_by(FormVersion.id.desc())
+    )
+    if version_id is None:
+        return  # the shipped registration form is not in this build
+    model = form_models.loaded(version_id).model
+    by_code = {
+        f"{commune}_{village.code}": village
+        for commune, units in villages.items()
+        for village in units
+    }
+    places = [(province.code, code.split("_")[0], code) for code in sorted(by_code)]
+    rng = random.Random(DEMO_RANDOM_SEED)
+    for household in demo_households.generate(rng, places, DEMO_HOUSEHOLDS):
+        user, device = tablets[by_code[household.village].id]
+        answers = demo_households.registration_answers(
+            model, household, username=user.username, rng=rng
+        )
+        xml = demo_households.to_submission_xml(model, answers)
+        receipt = ingest.receive_xml(xml, user=user, device=device)
+        if receipt.result != "accepted":
+            raise RuntimeError(f"demo registration refused: {receipt.result} {receipt.problem}")
+
+
+def demo_logins() -> list[Login]:
+    """The demo users still present, with the demo password and token where they still work.
+
+    A password or token somebody changed or revoked is reported as None,
+    so `run` never prints a credential that does not work.
+    """
+    password = current_app.config["DEMO_PASSWORD"]
+    logins = []
+    for username, _name, role, _where in PEOPLE:
+        user = users.find(username)
+        if user is None:
+            continue
+        token = auth.demo_token(username) if role == Role.CADRE else None
+        if token is not None:
+            device = db.session.scalar(
+                sa.select(Device).where(Device.token_hash == auth.token_hash(token))
+            )
+            token = token if device is not None and device.revoked_at is None else None
+        logins.append(
+            Login(
+                username,
+                user.full_name,
+                user.role,
+                password if auth.verify_password(user.password_hash, password) else None,
+                token,
+            )
+        )
+    return logins

@@ -1,0 +1,482 @@
+"""Reviewing duplicate households (sync contract D3) and double entries (D4).
+
+A reviewer (commune official, coordinator, admin) sees the cases of the communes in their
+scope, each with both households side by side and the score breakdown, and decides:
+
+- **merge**: one household survives; for each property the reviewer picks which of the two
+  values it keeps. The survivor gets the chosen values as a decision version, the absorbed
+  household a decision version with status merged and `merged_into_id` = the survivor, so
+  its id redirects (tablets learn it at their next pull, ODK Collect's entity list shows
+  the survivor only, later updates of the absorbed id apply to the survivor, H9). The
+  visits and history of the absorbed household stay attached to it and are reached
+  through the redirect (`absorbed_ids`): nothing is copied, nothing is lost;
+- **distinct**: the pair is two households and is never suggested again;
+- **undo**: a merge is undone by two more decision versions (the absorbed household active
+  again, the survivor's merged values back to what they were unless changed since), and the
+  case is open again; a distinct decision is undone by reopening the case; an automatic
+  link (D1) is undone by giving the registration its own household (the id its tablet
+  created) and putting back the values it changed on the existing one.
+
+Every change of a household is a decision version made by `households.record_decision`, so
+the rebuild (H8) replays it; every decision is audited.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from forms.instance import EntityRef
+from server.db import db
+from server.dedup.score import THRESHOLD
+from server.models import (
+    AdminUnit,
+    CaseStatus,
+    DoubleEntry,
+    DoubleEntryStatus,
+    DuplicateCase,
+    Household,
+    HouseholdStatus,
+    HouseholdVersion,
+    Submission,
+    User,
+)
+from server.models.base import utcnow
+from server.problems import Problem
+from server.services import audit, transactional
+from server.services.access import scope
+from server.services.duplicates import detection as dedup
+from server.services.forms.places import Place
+from server.services.households import merge as merging
+from server.services.households import rebuild as household_rebuild
+from server.services.households import versions as households
+from server.services.paging import Page, keyset_page
+
+#: Who decides duplicates and double entries.
+#: What the reviewer reads about each state (the API shows these words).
+STATE_WORDS = {
+    "open": ("open", "đang chờ xem xét"),
+    "auto_linked": ("linked automatically", "đã tự động gộp"),
+    "merged": ("merged", "đã gộp"),
+    "distinct": ("marked as two households", "đã xác định là hai hộ khác nhau"),
+    "unlinked": ("unlinked", "đã tách"),
+}
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def cases(user: User) -> sa.Select:
+    """The duplicate cases `user` may read: those of the communes in their scope."""
+    stmt = sa.select(DuplicateCase)
+    ids = scope.unit_ids(user)
+    return stmt if ids is None else stmt.where(DuplicateCase.commune_id.in_(ids))
+
+
+def list_cases(
+    user: User,
+    *,
+    status: str | None = "open",
+    commune: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> Page:
+    """One page of cases in `user`'s scope, oldest first; `status` "all" for every state."""
+    stmt = cases(user)
+    if status and status != "all":
+        stmt = stmt.where(DuplicateCase.status == CaseStatus(status))
+    if commune is not None:
+        stmt = stmt.where(DuplicateCase.commune_id == commune)
+    return keyset_page(stmt, DuplicateCase.id, after, limit)
+
+
+def case_for(user: User, case_id: int) -> DuplicateCase:
+    """One case in `user`'s scope, or 404.1 (the same answer as for a case that does not exist)."""
+    found = db.session.scalar(cases(user).where(DuplicateCase.id == case_id))
+    if found is None:
+        raise Problem("404.1")
+    return found
+
+
+def describe(case: DuplicateCase, *, full: bool = False) -> dict:
+    """A case as the API shows it; `full` adds both households and the property comparison."""
+    out = {
+        "id": case.id,
+        "kind": case.kind,
+        "status": case.status.value,
+        "score": case.score,
+        "threshold": THRESHOLD,
+        "breakdown": case.breakdown or {},
+        "households": [case.first_id, case.second_id],
+        "new_household": case.new_id,
+        "survivor": case.survivor_id,
+        "commune": _unit_name(case.commune_id),
+        "created_at": case.created_at,
+        "decided_at": case.decided_at,
+        "decided_by": _user_name(case.decided_by_id),
+    }
+    if full:
+        sides = [_side(case.first_id), _side(case.second_id)]
+        out["sides"] = sides
+        out["comparison"] = _comparison(sides)
+    return out
+
+
+def _side(household_id: str) -> dict:
+    found = db.session.get(Household, household_id)
+    if found is None:  # an automatically linked id that never became a household
+        return {"id": household_id, "exists": False, "properties": {}}
+    return {
+        "id": found.id,
+        "exists": True,
+        "label": found.label,
+        "status": found.status.value,
+        "version": found.version,
+        "merged_into": found.merged_into_id,
+        "village": _unit_name(found.village_id),
+        "properties": dict(found.properties or {}),
+        "members": [m.name for m in (dedup.profile_of(found.id) or _NO_PROFILE).members],
+    }
+
+
+class _NoProfile:
+    members = ()
+
+
+_NO_PROFILE = _NoProfile()
+
+
+def _comparison(sides: list[dict]) -> list[dict]:
+    first, second = sides[0]["properties"], sides[1]["properties"]
+    return [
+        {"property": name, "first": first.get(name), "second": second.get(name),
+         "same": first.get(name) == second.get(name)}
+        for name in sorted(set(first) | set(second))
+    ]  # fmt: skip
+
+
+def _unit_name(unit_id: int | None) -> str | None:
+    unit = db.session.get(AdminUnit, unit_id) if unit_id is not None else None
+    return unit.name if unit is not None else None
+
+
+def _user_name(user_id: int | None) -> str | None:
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return user.username if user is not None else None
+
+
+def absorbed_ids(household_id: str) -> list[str]:
+    """The household and every household merged into it (directly or through others): whose
+    visits and history belong to it."""
+    found, frontier = [household_id], [household_id]
+    while frontier:
+        stmt = sa.select(Household.id).where(
+            Household.merged_into_id.in_(frontier), Household.status == HouseholdStatus.MERGED
+        )
+        frontier = [i for i in db.session.scalars(stmt) if i not in found]
+        found += frontier
+    return found
+
+
+# -- deciding --------------------------------------------------------------------------------
+
+
+def decide_for(user: User, case_id: int, decision: str, **choice) -> DuplicateCase:
+    """A reviewer's decision on a case in their scope: merge, distinct or undo."""
+    scope.require_role(user, *scope.REVIEWERS)
+    case_for(user, case_id)
+    actions = {"merge": merge, "distinct": mark_distinct, "undo": undo}
+    return actions[decision](case_id, user, **choice)
+
+
+def _locked_case(case_id: int) -> DuplicateCase:
+    case = db.session.scalar(
+        sa.select(DuplicateCase).where(DuplicateCase.id == case_id).with_for_update()
+    )
+    if case is None:
+        raise Problem("404.1")
+    return case
+
+
+def _refuse(case: DuplicateCase, action: str, action_vi: str) -> Problem:
+    state, state_vi = STATE_WORDS[case.status.value]
+    what, what_vi = f"Duplicate case {case.id}", f"Trường hợp trùng hộ {case.id}"
+    return Problem("409.10", what=what, what_vi=what_vi, state=state, state_vi=state_vi,
+                   action=action, action_vi=action_vi)  # fmt: skip
+
+
+@transactional
+def merge(
+    case_id: int, actor: User | None, *, survivor: str, values: dict[str, str] | None = None
+) -> DuplicateCase:
+    """Merge the pair of an open case into `survivor` (D3).
+
+    `values` says, property by property, which household's value the survivor keeps
+    (property -> household id); a property not named keeps the survivor's value, or the
+    absorbed household's when the survivor has none.
+    """
+    case = _locked_case(case_id)
+    if case.status != CaseStatus.OPEN:
+        raise _refuse(case, "merged", "gộp")
+    pair = (case.first_id, case.second_id)
+    if survivor not in pair:
+        raise Problem("400.3", field="survivor", reason=f"must be one of {', '.join(pair)}")
+    absorbed = pair[1] if survivor == pair[0] else pair[0]
+    locked = {hid: households.current(hid, lock=True) for hid in sorted(pair)}  # id order
+    keep, gone = locked[survivor], locked[absorbed]
+    for state in (keep, gone):
+        if state is None or state.status != HouseholdStatus.ACTIVE:
+            raise _refuse(case, "merged", "gộp")
+    chosen = _chosen_values(keep.properties, gone.properties, values or {}, survivor, absorbed)
+    before = {k: keep.properties.get(k, "") for k in chosen}
+    actor_id = actor.id if actor is not None else None
+    survivor_version = None
+    if chosen:
+        survivor_version = households.record_decision(
+            survivor, chosen, kind="duplicate_merge", actor_id=actor_id
+        )
+    absorbed_version = households.record_decision(
+        absorbed, {}, kind="duplicate_merge", actor_id=actor_id,
+        status=HouseholdStatus.MERGED, merged_into=survivor,
+    )  # fmt: skip
+    dedup.unindex(absorbed)
+    case.status, case.survivor_id = CaseStatus.MERGED, survivor
+    case.details = {**(case.details or {}), "merge": {
+        "survivor": survivor, "absorbed": absorbed, "values": chosen, "before": before,
+        "versions": {survivor: survivor_version, absorbed: absorbed_version}}}  # fmt: skip
+    _decided(case, actor)
+    audit.record(actor, "duplicate.merge", case, survivor=survivor, absorbed=absorbed,
+                 values=chosen, score=case.score)  # fmt: skip
+    return case
+
+
+def _chosen_values(
+    keep: dict, gone: dict, choices: dict[str, str], survivor: str, absorbed: str
+) -> dict[str, str]:
+    """The values the merge changes on the survivor."""
+    chosen = {}
+    for name in sorted(set(keep) | set(gone)):
+        source = choices.get(name)
+        if source is not None and source not in (survivor, absorbed):
+            raise Problem("400.3", field=f"values.{name}",
+                          reason=f"must be one of {survivor}, {absorbed}")  # fmt: skip
+        take_absorbed = source == absorbed or (source is None and not keep.get(name))
+        value = gone.get(name, "") if take_absorbed else keep.get(name, "")
+        if value != keep.get(name, "") and (value or source == absorbed):
+            chosen[name] = value
+    unknown = set(choices) - set(keep) - set(gone)
+    if unknown:
+        raise Problem("400.3", field="values", reason=f"unknown properties: {sorted(unknown)}")
+    return chosen
+
+
+@transactional
+def mark_distinct(case_id: int, actor: User | None) -> DuplicateCase:
+    """The pair is two households: close the case; the pair is never suggested again (D3)."""
+    case = _locked_case(case_id)
+    if case.status != CaseStatus.OPEN:
+        raise _refuse(case, "marked as two households", "xác định là hai hộ")
+    case.status = CaseStatus.DISTINCT
+    _decided(case, actor)
+    audit.record(actor, "duplicate.distinct", case, households=[case.first_id, case.second_id])
+    return case
+
+
+@transactional
+def undo(case_id: int, actor: User | None) -> DuplicateCase:
+    """Undo a merge (both households restored) or a distinct decision, and the case is open
+    again; or undo an automatic link (D1), and the pair is two households for good."""
+    case = _locked_case(case_id)
+    undone = case.status.value
+    if case.status == CaseStatus.DISTINCT:
+        case.status = CaseStatus.OPEN
+    elif case.status == CaseStatus.MERGED:
+        _unmerge(case, actor)
+        case.status, case.survivor_id = CaseStatus.OPEN, None
+    elif case.status == CaseStatus.AUTO_LINKED:
+        _unlink(case, actor)
+    else:
+        raise _refuse(case, "undone", "hoàn tác")
+    if case.status == CaseStatus.OPEN:
+        case.decided_by_id, case.decided_at = None, None
+    else:
+        _decided(case, actor)
+    audit.record(actor, "duplicate.undo", case, undone=undone, status=case.status.value)
+    return case
+
+
+def _unmerge(case: DuplicateCase, actor: User | None) -> None:
+    done = (case.details or {}).get("merge") or {}
+    survivor, absorbed = done.get("survivor"), done.get("absorbed")
+    gone = households.current(absorbed, lock=True) if absorbed else None
+    if gone is None or gone.status != HouseholdStatus.MERGED or gone.merged_into_id != survivor:
+        raise _refuse(case, "undone", "hoàn tác")
+    actor_id = actor.id if actor is not None else None
+    households.record_decision(
+        absorbed, {}, kind="duplicate_unmerge", actor_id=actor_id,
+        status=HouseholdStatus.ACTIVE, merged_into=None,
+    )  # fmt: skip
+    keep = households.current(survivor, lock=True)
+    merged_values, before = done.get("values") or {}, done.get("before") or {}
+    restore = {
+        name: before.get(name, "")
+        for name, value in merged_values.items()
+        if keep.properties.get(name, "") == value  # unless changed since the merge
+    }
+    if restore:
+        households.record_decision(survivor, restore, kind="duplicate_unmerge", actor_id=actor_id)
+    dedup.reindex(absorbed)
+    history = list((case.details or {}).get("undone") or [])
+    case.details = {**{k: v for k, v in case.details.items() if k != "merge"},
+                    "undone": [*history, {**done, "restored": restore}]}  # fmt: skip
+
+
+def _unlink(case: DuplicateCase, actor: User | None) -> None:
+    """Undo an automatic link (D1): the registration becomes the household its tablet created,
+    and the existing household's values the registration changed go back to what they were
+    (unless changed since), by a decision version. The pair is then never linked again."""
+    new_id = case.new_id
+    existing = case.second_id if case.first_id == new_id else case.first_id
+    link = _linking_version(existing, new_id)
+    if link is None or households.current(new_id) is not None:
+        raise _refuse(case, "undone", "hoàn tác")
+    # The visits its tablet sent for `new_id` while linked were applied to `existing` (D1
+    # routing): they move with the registration.
+    visits = [r for r in households.routed(new_id, existing) if r.note == "redirected"]
+    case.status = CaseStatus.UNLINKED  # first: `dedup.exact_match` skips an unlinked pair
+    db.session.flush()
+    rows = merging.history(existing)
+    _, before, _ = merging.state_of([r for r in rows if r.version < link.version])
+    current = households.current(existing, lock=True)
+    written = dict(link.changes or {})
+    for row in visits:
+        if row.household_id == existing:
+            written.update(row.changes or {})
+    restore = {
+        name: before.get(name, "")
+        for name, value in written.items()
+        if current.properties.get(name, "") == value
+    }
+    actor_id = actor.id if actor is not None else None
+    if restore:
+        households.record_decision(existing, restore, kind="duplicate_unlink", actor_id=actor_id)
+    submission = db.session.get(Submission, link.submission_id)
+    place = Place(village_id=submission.village_id, commune_id=submission.commune_id)
+    effect = _reapply(submission.id, submission.form_version_id, new_id, None, place)
+    moved = []
+    for row in visits:
+        base = _int((row.entity or {}).get("@baseVersion"))
+        place = Place(village_id=row.village_id, commune_id=row.commune_id)
+        _reapply(row.submission_id, row.form_version_id, new_id, base, place)
+        moved.append(row.submission_id)
+    case.details = {**(case.details or {}), "unlinked": {
+        "submission_id": submission.id, "restored": restore, "moved_visits": moved,
+        "version": effect.version if effect else None}}  # fmt: skip
+
+
+def _reapply(submission_id: int, form_version_id: int, household_id: str, base, place: Place):
+    """Apply a stored submission again to `household_id`: its registration (`base` None) or
+    an update from `base`, with the values its payload saves."""
+    values = household_rebuild.reparse(submission_id, form_version_id) or {}
+    label = values.pop(merging.LABEL, None)
+    if base is None:
+        entity = EntityRef(dataset="households", id=household_id, create=True)
+    else:
+        entity = EntityRef(dataset="households", id=household_id, update=True, base_version=base)
+    return households.apply(submission_id, entity, values, label, place)
+
+
+def _int(text) -> int | None:
+    try:
+        return int(str(text))
+    except (TypeError, ValueError):
+        return None
+
+
+def _linking_version(existing: str, new_id: str) -> HouseholdVersion | None:
+    """The version of `existing` that the automatically linked registration of `new_id` made."""
+    stmt = (
+        sa.select(HouseholdVersion)
+        .where(HouseholdVersion.household_id == existing, HouseholdVersion.note == "auto_linked")
+        .order_by(HouseholdVersion.version)
+    )
+    for version in db.session.scalars(stmt):
+        answers = db.session.scalar(
+            sa.select(Submission.answers).where(Submission.id == version.submission_id)
+        )
+        entity = ((answers or {}).get("meta") or {}).get("entity") or {}
+        if households.normalise_id(str(entity.get("@id") or "")) == new_id:
+            return version
+    return None
+
+
+def _decided(case: DuplicateCase, actor: User | None) -> None:
+    case.decided_by_id = actor.id if actor is not None else None
+    case.decided_at = utcnow()
+
+
+# -- double entries (D4) ---------------------------------------------------------------------
+
+
+def double_entries(user: User) -> sa.Select:
+    """The flagged double entries `user` may read (the communes in their scope)."""
+    stmt = sa.select(DoubleEntry)
+    ids = scope.unit_ids(user)
+    return stmt if ids is None else stmt.where(DoubleEntry.commune_id.in_(ids))
+
+
+def list_double_entries(
+    user: User, *, status: str | None = "open", after: int | None = None, limit: int = 50
+) -> Page:
+    stmt = double_entries(user)
+    if status and status != "all":
+        stmt = stmt.where(DoubleEntry.status == DoubleEntryStatus(status))
+    return keyset_page(stmt, DoubleEntry.id, after, limit)
+
+
+def double_entry_for(user: User, entry_id: int) -> DoubleEntry:
+    found = db.session.scalar(double_entries(user).where(DoubleEntry.id == entry_id))
+    if found is None:
+        raise Problem("404.1")
+    return found
+
+
+def describe_double_entry(entry: DoubleEntry) -> dict:
+    ids = {entry.submission_id, entry.original_id}
+    found = {
+        s.id: s for s in db.session.scalars(sa.select(Submission).where(Submission.id.in_(ids)))
+    }
+    later, original = found.get(entry.submission_id), found.get(entry.original_id)
+    return {
+        "id": entry.id,
+        "status": entry.status.value,
+        "household": entry.household_id,
+        "submission": later.instance_id if later else None,
+        "original": original.instance_id if original else None,
+        "submitter": _user_name(later.submitter_id) if later else None,
+        "commune": _unit_name(entry.commune_id),
+        "created_at": entry.created_at,
+        "decided_at": entry.decided_at,
+        "decided_by": _user_name(entry.decided_by_id),
+    }
+
+
+def decide_double_entry_for(user: User, entry_id: int, status: str) -> DoubleEntry:
+    scope.require_role(user, *scope.REVIEWERS)
+    double_entry_for(user, entry_id)
+    return decide_double_entry(entry_id, user, status)
+
+
+@transactional
+def decide_double_entry(entry_id: int, actor: User | None, status: str) -> DoubleEntry:
+    """confirmed: a double entry, left out of reports; dismissed: a real second visit, counted
+    again; open: back to undecided."""
+    entry = db.session.get(DoubleEntry, entry_id, with_for_update=True)
+    if entry is None:
+        raise Problem("404.1")
+    previous = entry.status.value
+    entry.status = DoubleEntryStatus(status)
+    entry.decided_by_id = actor.id if actor is not None and status != "open" else None
+    entry.decided_at = utcnow() if status != "open" else None
+    audit.record(actor, "double_entry.decide", entry, status=status, previous=previous,
+                 submission=entry.submission_id)  # fmt: skip
+    return entry

@@ -1,0 +1,673 @@
+"""Duplicate households (sync contract D1-D4): the hooks the household service calls.
+
+The household service (`server.services.households.versions`) calls these inside the
+ingest transaction, so a submission and its duplicate flags commit together
+(R8):
+
+- `exact_match` before a registration creates a household (D1): the id of the household
+  in the same commune with the same official household code or head's CCCD. It also
+  records the automatic link (a case with status `auto_linked`, which a reviewer can
+  undo); the caller applies the registration to that household as an update. A pair whose
+  link a reviewer undid (`unlinked`) is never linked again;
+- `registered` after a household is created: stores its profile and blocking keys, finds
+  candidates through the key table only (never a scan of all households), scores them
+  and opens a possible-duplicate case for each pair at or above the threshold (D2).
+  Pairs a reviewer marked distinct, or that already have a case, are not suggested again;
+- `updated` after a household gets a new version: re-indexes its keys when what
+  duplicate detection reads of it changed;
+- `double_entry` for every submission applied to a household (D4).
+
+The matching itself (names, keys, score) is pure code in `server.dedup`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import sqlalchemy as sa
+
+from server.db import db
+from server.dedup.fingerprint import answers_fingerprint
+from server.dedup.keys import (
+    PROPERTY_NAMES,
+    Profile,
+    distance_m,
+    exact_keys,
+    index_keys,
+    probe_keys,
+)
+from server.dedup.keys import profile_from as _profile_from
+from server.dedup.score import Score, score
+from server.models import (
+    AnswerFingerprint,
+    CaseStatus,
+    DoubleEntry,
+    DoubleEntryStatus,
+    DuplicateCase,
+    DuplicateKey,
+    DuplicateProfile,
+    FormVersion,
+    Household,
+    HouseholdStatus,
+    Submission,
+)
+from server.models.base import utcnow
+from server.services import audit
+from server.services.forms.places import Place
+
+KEYS = DuplicateKey.__table__
+PROFILES = DuplicateProfile.__table__
+CASES = DuplicateCase.__table__
+HOUSEHOLDS = Household.__table__
+FINGERPRINTS = AnswerFingerprint.__table__
+DOUBLES = DoubleEntry.__table__
+
+#: Household properties duplicate detection reads: a version that sets none skips `updated`.
+WATCHED = frozenset(PROPERTY_NAMES.values())
+#: Submissions of one user this close in time may be double entries (D4).
+DOUBLE_ENTRY_WINDOW = dt.timedelta(days=1)
+#: At most this many candidates are scored for one household (the best keys first).
+MAX_CANDIDATES = 500
+
+
+def scope_of(commune_id: int | None) -> str:
+    """The blocking-key scope of a household: its commune (D1, D2 "same commune")."""
+    return str(commune_id) if commune_id is not None else "-"
+
+
+# -- D1 --------------------------------------------------------------------------------------
+
+
+def _pair(a, b) -> sa.ColumnElement[bool]:
+    """SQL: the case row is about the pair (a, b), in either order."""
+    return sa.or_(
+        sa.and_(CASES.c.first_id == a, CASES.c.second_id == b),
+        sa.and_(CASES.c.first_id == b, CASES.c.second_id == a),
+    )
+
+
+#: Active households under any of the exact `keys`, oldest first, except pairs unlinked.
+_EXACT = (
+    sa.select(KEYS.c.household_id, KEYS.c.key)
+    .join(HOUSEHOLDS, HOUSEHOLDS.c.id == KEYS.c.household_id)
+    .where(
+        KEYS.c.key.in_(sa.bindparam("keys", expanding=True)),
+        KEYS.c.household_id != sa.bindparam("hid"),
+        HOUSEHOLDS.c.status == HouseholdStatus.ACTIVE,
+        ~sa.exists().where(
+            _pair(sa.bindparam("hid"), KEYS.c.household_id),
+            CASES.c.status == CaseStatus.UNLINKED,
+        ),
+    )
+    .order_by(HOUSEHOLDS.c.created_at, HOUSEHOLDS.c.id)
+    .limit(1)
+)
+
+
+def exact_match(
+    household_id: str, properties: dict[str, str], place: Place, submission_id: int | None = None
+) -> str | None:
+    """D1: the id of an existing household in scope that has the same official household
+    code or head's CCCD as this registration, or None. The caller then applies the
+    registration to that household as an update; the automatic link is recorded here."""
+    profile = _profile_from(properties)
+    keys = exact_keys(profile, scope_of(place.commune_id))
+    if not keys or place.commune_id is None:
+        return None
+    found = db.session.connection().execute(_EXACT, {"keys": keys, "hid": household_id}).first()
+    if found is None:
+        return None
+    matched = found.key.split(":", 1)[0]  # code | cccd
+    open_case(
+        household_id,
+        found.household_id,
+        commune_id=place.commune_id,
+        kind="exact",
+        status=CaseStatus.AUTO_LINKED,
+        result=Score(0.0, {matched: 1.0}),
+        submission_id=submission_id,
+        details={"linked_to": found.household_id, "matched": matched},
+    )
+    audit.record(None, "duplicate.auto_link", audit.Ref("households", found.household_id),
+                 registration=household_id, matched=matched)  # fmt: skip
+    return found.household_id
+
+
+def linked_to(household_id: str) -> str | None:
+    """The household a registration of `household_id` (the id its tablet created) was linked
+    to by D1, or None: updates the tablet sends for that id belong there (a redirect)."""
+    return links_of([household_id]).get(household_id)
+
+
+def links_of(household_ids: list[str]) -> dict[str, str]:
+    """`linked_to` for many ids in one query: own id -> the household it was linked to."""
+    if not household_ids:
+        return {}
+    stmt = sa.select(CASES.c.new_id, CASES.c.first_id, CASES.c.second_id).where(
+        CASES.c.new_id.in_(household_ids), CASES.c.status == CaseStatus.AUTO_LINKED
+    )
+    found = {}
+    for row in db.session.connection().execute(stmt):
+        found.setdefault(row.new_id, row.second_id if row.first_id == row.new_id else row.first_id)
+    return found
+
+
+# -- D2 --------------------------------------------------------------------------------------
+
+
+def registered(
+    household_id: str,
+    properties: dict[str, str],
+    label: str | None,
+    place: Place,
+    submission_id: int,
+) -> None:
+    """D2: index a new household's blocking keys and open possible-duplicate cases."""
+    registered_many([(household_id, properties, label, place, submission_id)])
+
+
+#: Members of many registrations: the `member` repeat, read in SQL where the forms put it.
+_MEMBERS = sa.select(
+    Submission.__table__.c.id, Submission.__table__.c.answers["member"].label("member")
+).where(Submission.__table__.c.id.in_(sa.bindparam("sids", expanding=True)))
+_KEYED = sa.select(KEYS.c.key, KEYS.c.household_id).where(
+    KEYS.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+_CASES_OF_MANY = sa.select(CASES.c.first_id, CASES.c.second_id).where(
+    sa.or_(
+        CASES.c.first_id.in_(sa.bindparam("hids", expanding=True)),
+        CASES.c.second_id.in_(sa.bindparam("hids", expanding=True)),
+    )
+)
+
+
+def registered_many(
+    new: list[tuple[str, dict[str, str], str | None, Place, int]],
+) -> None:
+    """`registered` for the households (id, properties, label, place, submission) a batch
+    created, in a few statements for all of them: members read, profiles and keys stored,
+    candidates found through the key table, cases opened. Each household is compared with
+    those registered before it (and earlier in the batch), as one by one."""
+    if not new:
+        return
+    conn = db.session.connection()
+    members = _members_many([sid for *_, sid in new])
+    profiles, keyed, probes = [], [], {}
+    for household_id, properties, label, place, sid in new:
+        profile = _profile_from(properties, label, members.get(sid, []))
+        scope = scope_of(place.commune_id)
+        profiles.append((household_id, profile, place, sid))
+        keyed += [{"key": k, "household_id": household_id} for k in index_keys(profile, scope)]
+        probes[household_id] = probe_keys(profile, scope)
+    conn.execute(sa.insert(PROFILES), [
+        {"household_id": hid, "commune_id": place.commune_id, "profile": profile.to_json()}
+        for hid, profile, place, _ in profiles
+    ])  # fmt: skip
+    if keyed:
+        conn.execute(sa.insert(KEYS), keyed)
+    wanted = sorted({k for keys in probes.values() for k in keys})
+    if not wanted:
+        return
+    sharing: dict[str, set[str]] = {}
+    for key, hid in conn.execute(_KEYED, {"keys": wanted}):
+        sharing.setdefault(key, set()).add(hid)
+    position = {hid: i for i, (hid, *_) in enumerate(new)}
+    found: dict[str, list[str]] = {}
+    for hid, keys in probes.items():
+        ids = set().union(*(sharing.get(k, ()) for k in keys)) if keys else set()
+        later = {o for o in ids if position.get(o, -1) >= position[hid]}  # itself, and later
+        ids -= later
+        if ids:
+            found[hid] = sorted(ids)[:MAX_CANDIDATES]
+    if not found:
+        return
+    known: set[frozenset[str]] = {
+        frozenset(pair) for pair in conn.execute(_CASES_OF_MANY, {"hids": sorted(found)})
+    }
+    others = sorted({o for ids in found.values() for o in ids})
+    stored = {
+        hid: Profile.from_json(data) for hid, data in conn.execute(_PROFILES_OF, {"ids": others})
+    }
+    cases = []
+    for hid, profile, place, sid in profiles:
+        scored = []
+        for other in found.get(hid, ()):
+            pair = frozenset((hid, other))
+            if pair in known or other not in stored:
+                continue
+            result = score(profile, stored[other])
+            if result.is_candidate:
+                scored.append((other, result))
+                known.add(pair)
+        for other, result in sorted(scored, key=lambda p: (-p[1].total, p[0])):
+            cases.append(_case_row(hid, other, place.commune_id, "fuzzy", CaseStatus.OPEN,
+                                   result, sid, None))  # fmt: skip
+    if cases:
+        conn.execute(_insert_ignoring_conflict(conn.dialect.name, CASES, ["first_id", "second_id"]),
+                     cases)  # fmt: skip
+
+
+def _members_many(submission_ids: list[int]) -> dict[int, list[dict]]:
+    """The member answers of these registrations (a repeat `member`), by submission. The
+    shipped forms keep it at the top; a form that puts it in a group is read in full."""
+    conn = db.session.connection()
+    found, deeper = {}, []
+    for sid, member in conn.execute(_MEMBERS, {"sids": submission_ids}):
+        if isinstance(member, list):
+            found[sid] = [m for m in member if isinstance(m, dict)]
+        else:
+            deeper.append(sid)
+    for sid in deeper:
+        found[sid] = _members(sid)
+    return found
+
+
+def recheck(since: dt.datetime) -> int:
+    """Look again for candidates of the households registered since `since`; returns how many
+    cases it opened. Two registrations of one household committed at the same moment by two
+    workers cannot see each other's keys; a periodic recheck (a job, or after an import)
+    finds such pairs. Pairs that have a case are left alone, as in `registered`."""
+    conn = db.session.connection()
+    rows = conn.execute(
+        sa.select(HOUSEHOLDS.c.id, HOUSEHOLDS.c.commune_id, PROFILES.c.profile)
+        .join(PROFILES, PROFILES.c.household_id == HOUSEHOLDS.c.id)
+        .where(HOUSEHOLDS.c.created_at >= since, HOUSEHOLDS.c.status == HouseholdStatus.ACTIVE)
+        .order_by(HOUSEHOLDS.c.created_at, HOUSEHOLDS.c.id)
+    ).all()
+    opened = 0
+    for row in rows:
+        for other_id, result in candidates(row.id, Profile.from_json(row.profile), row.commune_id):
+            if result.is_candidate:
+                open_case(row.id, other_id, commune_id=row.commune_id, kind="fuzzy",
+                          status=CaseStatus.OPEN, result=result)  # fmt: skip
+                opened += 1
+    return opened
+
+
+def updated(household_id: str, properties: dict[str, str], label: str | None) -> None:
+    """Re-index a household's blocking keys after a new version (when what duplicate
+    detection reads of it changed). `properties` are those the version set or all."""
+    updated_many([(household_id, properties, label)])
+
+
+_STORED = (
+    sa.select(HOUSEHOLDS.c.id, HOUSEHOLDS.c.properties, HOUSEHOLDS.c.label, HOUSEHOLDS.c.commune_id)
+    .add_columns(PROFILES.c.profile)
+    .outerjoin(PROFILES, PROFILES.c.household_id == HOUSEHOLDS.c.id)
+    .where(HOUSEHOLDS.c.id.in_(sa.bindparam("hids", expanding=True)))
+)
+
+
+def updated_many(versions: list[tuple[str, dict[str, str], str | None]]) -> None:
+    """`updated` for new versions (household, properties, label) of different households,
+    with one query for all of them and grouped writes."""
+    watched = {hid: (props, label) for hid, props, label in versions if WATCHED & props.keys()}
+    if not watched:
+        return
+    conn = db.session.connection()
+    rows = conn.execute(_STORED, {"hids": sorted(watched)}).all()
+    profiles, fresh = [], []
+    for row in rows:
+        properties, label = watched[row.id]
+        stored = Profile.from_json(row.profile) if row.profile else None
+        current = {**(row.properties or {}), **properties}
+        profile = _profile_from(current, label or row.label)
+        if stored is None:
+            fresh.append((row.id, profile, row.commune_id))
+            continue
+        profile = dataclasses.replace(profile, members=stored.members)
+        if _near(stored.point, profile.point):  # GPS taken at each visit wanders a little
+            profile = dataclasses.replace(profile, point=stored.point)
+        scope = scope_of(row.commune_id)
+        if stored == profile:
+            continue
+        if index_keys(stored, scope) == index_keys(profile, scope):
+            profiles.append(
+                {"hid": row.id, "new_profile": profile.to_json(), "new_commune": row.commune_id}
+            )
+        else:
+            fresh.append((row.id, profile, row.commune_id))
+    if profiles:
+        conn.execute(_SET_PROFILE, profiles)
+    index_many(fresh)
+
+
+_SET_PROFILE = (
+    sa.update(PROFILES)
+    .where(PROFILES.c.household_id == sa.bindparam("hid"))
+    .values(
+        profile=sa.bindparam("new_profile", type_=PROFILES.c.profile.type),
+        commune_id=sa.bindparam("new_commune", type_=PROFILES.c.commune_id.type),
+    )
+)
+
+
+def _near(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Two GPS readings of one house (within 30 m), or both missing."""
+    if a is None or b is None:
+        return a is b
+    return distance_m(a, b) <= 30
+
+
+def index(
+    household_id: str, profile: Profile, commune_id: int | None, *, fresh: bool = False
+) -> None:
+    """Store a household's profile and keys, replacing what was stored for it (`fresh`: a
+    new household, nothing stored yet)."""
+    index_many([(household_id, profile, commune_id)], fresh=fresh)
+
+
+def index_many(profiles: list[tuple[str, Profile, int | None]], *, fresh: bool = False) -> None:
+    """`index` for several (household, profile, commune) in a few statements."""
+    if not profiles:
+        return
+    conn = db.session.connection()
+    if not fresh:
+        ids = sorted({household_id for household_id, _, _ in profiles})
+        conn.execute(sa.delete(KEYS).where(KEYS.c.household_id.in_(ids)))
+        conn.execute(sa.delete(PROFILES).where(PROFILES.c.household_id.in_(ids)))
+    conn.execute(sa.insert(PROFILES), [
+        {"household_id": household_id, "commune_id": commune_id, "profile": profile.to_json()}
+        for household_id, profile, commune_id in profiles
+    ])  # fmt: skip
+    keys = [
+        {"key": key, "household_id": household_id}
+        for household_id, profile, commune_id in profiles
+        for key in index_keys(profile, scope_of(commune_id))
+    ]
+    if keys:
+        conn.execute(sa.insert(KEYS), keys)
+
+
+def index_missing(batch: int = 500) -> int:
+    """Index every household that has no profile yet (a database from before duplicate
+    detection, say), from its properties and its registration's members; returns how many.
+    Idempotent; run it once after upgrading."""
+    done = 0
+    while True:
+        rows = (
+            db.session.connection()
+            .execute(
+                sa.select(
+                    HOUSEHOLDS.c.id,
+                    HOUSEHOLDS.c.properties,
+                    HOUSEHOLDS.c.label,
+                    HOUSEHOLDS.c.commune_id,
+                    HOUSEHOLDS.c.created_submission_id,
+                )
+                .where(~sa.exists().where(PROFILES.c.household_id == HOUSEHOLDS.c.id))
+                .order_by(HOUSEHOLDS.c.id)
+                .limit(batch)
+            )
+            .all()
+        )
+        for row in rows:
+            members = _members(row.created_submission_id)
+            profile = _profile_from(row.properties or {}, row.label, members)
+            index(row.id, profile, row.commune_id, fresh=True)
+        done += len(rows)
+        if len(rows) < batch:
+            return done
+
+
+def unindex(household_id: str) -> None:
+    """Forget a household's keys (it was absorbed by a merge: never a candidate again)."""
+    db.session.connection().execute(sa.delete(KEYS).where(KEYS.c.household_id == household_id))
+
+
+def reindex(household_id: str) -> None:
+    """Index a household again from its stored profile (after a merge is undone)."""
+    row = (
+        db.session.connection()
+        .execute(
+            sa.select(PROFILES.c.profile, PROFILES.c.commune_id).where(
+                PROFILES.c.household_id == household_id
+            )
+        )
+        .first()
+    )
+    if row is not None:
+        index(household_id, Profile.from_json(row.profile), row.commune_id)
+
+
+_SHARING = (
+    sa.select(KEYS.c.household_id)
+    .where(
+        KEYS.c.key.in_(sa.bindparam("keys", expanding=True)),
+        KEYS.c.household_id != sa.bindparam("hid"),
+    )
+    .distinct()
+    .limit(MAX_CANDIDATES)
+)
+_CASES_OF = sa.select(CASES.c.first_id, CASES.c.second_id).where(
+    sa.or_(CASES.c.first_id == sa.bindparam("hid"), CASES.c.second_id == sa.bindparam("hid"))
+)
+_PROFILES_OF = sa.select(PROFILES.c.household_id, PROFILES.c.profile).where(
+    PROFILES.c.household_id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+def candidate_ids(household_id: str, profile: Profile, commune_id: int | None) -> list[str]:
+    """Households sharing a blocking key with `profile` (through the key table only)."""
+    keys = probe_keys(profile, scope_of(commune_id))
+    found = db.session.connection().execute(_SHARING, {"keys": keys, "hid": household_id})
+    return list(found.scalars())
+
+
+def candidates(
+    household_id: str, profile: Profile, commune_id: int | None
+) -> list[tuple[str, Score]]:
+    """Scored candidates of a household, best first, without pairs that already have a case
+    (open, decided, or marked distinct: never suggested again)."""
+    ids = candidate_ids(household_id, profile, commune_id)
+    if not ids:
+        return []
+    conn = db.session.connection()
+    pairs = conn.execute(_CASES_OF, {"hid": household_id})
+    known = {a if b == household_id else b for a, b in pairs}
+    rows = conn.execute(_PROFILES_OF, {"ids": [i for i in ids if i not in known]})
+    scored = [(hid, score(profile, Profile.from_json(data))) for hid, data in rows]
+    return sorted(scored, key=lambda pair: (-pair[1].total, pair[0]))
+
+
+def open_case(
+    new_id: str,
+    other_id: str,
+    *,
+    commune_id: int | None,
+    kind: str,
+    status: CaseStatus,
+    result: Score,
+    submission_id: int | None = None,
+    details: dict | None = None,
+) -> None:
+    """Record a case for the pair, unless the pair has one (one case per pair)."""
+    row = _case_row(new_id, other_id, commune_id, kind, status, result, submission_id, details)
+    conn = db.session.connection()
+    conn.execute(
+        _insert_ignoring_conflict(conn.dialect.name, CASES, ["first_id", "second_id"]), row
+    )
+
+
+def _case_row(new_id, other_id, commune_id, kind, status, result, submission_id, details) -> dict:
+    first, second = sorted((new_id, other_id))
+    return {
+        "first_id": first,
+        "second_id": second,
+        "new_id": new_id,
+        "commune_id": commune_id,
+        "kind": kind,
+        "status": status,
+        "score": result.total,
+        "breakdown": result.breakdown,
+        "submission_id": submission_id,
+        "details": details or {},
+        "created_at": utcnow(),
+    }
+
+
+_INSERTS: dict[tuple[str, str], sa.Insert] = {}
+
+
+def _insert_ignoring_conflict(dialect: str, table: sa.Table, columns: list[str]) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING, built once per dialect and table."""
+    key = (dialect, table.name)
+    if key not in _INSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        _INSERTS[key] = insert(table).on_conflict_do_nothing(index_elements=columns)
+    return _INSERTS[key]
+
+
+def _members(submission_id: int | None) -> list[dict]:
+    """The member answers of a registration (a repeat `member`, in any group)."""
+    if submission_id is None:
+        return []
+    answers = (
+        db.session.connection()
+        .execute(
+            sa.select(Submission.__table__.c.answers).where(
+                Submission.__table__.c.id == submission_id
+            )
+        )
+        .scalar()
+    )
+    return list(_find_repeat(answers or {}, "member"))
+
+
+def _find_repeat(node, name: str):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == name and isinstance(value, list):
+                yield from (v for v in value if isinstance(v, dict))
+            elif isinstance(value, dict):
+                yield from _find_repeat(value, name)
+
+
+def profile_of(household_id: str) -> Profile | None:
+    """The stored profile of a household, or None."""
+    data = (
+        db.session.connection()
+        .execute(sa.select(PROFILES.c.profile).where(PROFILES.c.household_id == household_id))
+        .scalar()
+    )
+    return Profile.from_json(data) if data else None
+
+
+# -- D4 --------------------------------------------------------------------------------------
+
+_FACTS = (  # what D4 reads of a submission whose fingerprint is known
+    sa.select(
+        Submission.__table__.c.id,
+        Submission.__table__.c.root_id,
+        Submission.__table__.c.submitter_id,
+        Submission.__table__.c.device_time,
+        Submission.__table__.c.received_at,
+        Submission.__table__.c.commune_id,
+        FormVersion.__table__.c.form_pk,
+    )
+    .join(
+        FormVersion.__table__, FormVersion.__table__.c.id == Submission.__table__.c.form_version_id
+    )
+    .where(Submission.__table__.c.id.in_(sa.bindparam("sids", expanding=True)))
+)
+_SUBMISSIONS = _FACTS.add_columns(Submission.__table__.c.answers)
+
+
+_SAME_ANSWERS = sa.select(FINGERPRINTS).where(
+    FINGERPRINTS.c.household_id.in_(sa.bindparam("hids", expanding=True)),
+    FINGERPRINTS.c.fingerprint.in_(sa.bindparam("fps", expanding=True)),
+)
+
+
+def double_entry(submission_id: int, household_id: str) -> bool:
+    """D4: flag `submission_id` when the same user sent the same form with the same answers
+    for this household within a day; True when flagged.
+
+    When the other submission is the later one (an earlier visit arriving late), the other
+    one is flagged instead: the later of the two is always the one left out of reports.
+    """
+    return submission_id in double_entries([(submission_id, household_id)])
+
+
+def double_entries(
+    applied: list[tuple[int, str]], fingerprints: dict[int, str] | None = None
+) -> set[int]:
+    """D4 for many applied (submission id, household id) pairs with a few statements (the
+    batch path): their fingerprints are stored, and each one that repeats another of the
+    same user, form and household within a day flags the later of the two. Returns the
+    ids among `applied` that were flagged. `fingerprints`: those already known (the push
+    reads them off the answers before its transaction), by submission id."""
+    if not applied:
+        return set()
+    conn = db.session.connection()
+    household_of = dict(applied)
+    known_fp = fingerprints or {}
+    query = _FACTS if known_fp.keys() >= household_of.keys() else _SUBMISSIONS
+    rows = conn.execute(query, {"sids": list(household_of)}).all()
+    new = [_fingerprint_row(row, household_of[row.id], known_fp.get(row.id)) for row in rows]
+    if not new:
+        return set()
+    conn.execute(_insert_ignoring_conflict(conn.dialect.name, FINGERPRINTS, ["submission_id"]), new)
+    known = conn.execute(
+        _SAME_ANSWERS,
+        {"hids": list({r["household_id"] for r in new}),
+         "fps": list({r["fingerprint"] for r in new})},
+    ).all()  # fmt: skip
+    same: dict[tuple[str, str], list] = {}
+    for other in known:
+        same.setdefault((other.household_id, other.fingerprint), []).append(other)
+    communes = {row.id: row.commune_id for row in rows}
+    flags: dict[int, dict] = {}
+    for mine in new:
+        twin = _earliest_twin(mine, same.get((mine["household_id"], mine["fingerprint"]), ()))
+        if twin is None:
+            continue
+        ours, theirs = (mine["at"], mine["submission_id"]), (twin.at, twin.submission_id)
+        later, original = (ours[1], theirs[1]) if ours > theirs else (theirs[1], ours[1])
+        flags.setdefault(later, {
+            "submission_id": later, "original_id": original,
+            "household_id": mine["household_id"], "commune_id": communes[mine["submission_id"]],
+            "status": DoubleEntryStatus.OPEN, "created_at": utcnow(),
+        })  # fmt: skip
+    if flags:
+        statement = _insert_ignoring_conflict(conn.dialect.name, DOUBLES, ["submission_id"])
+        conn.execute(statement, list(flags.values()))
+    return set(flags) & set(household_of)
+
+
+def _fingerprint_row(row, household_id: str, fingerprint: str | None) -> dict:
+    return {
+        "submission_id": row.id,
+        "household_id": household_id,
+        "root_id": row.root_id,
+        "fingerprint": fingerprint or answers_fingerprint(row.answers or {}),
+        "form_pk": row.form_pk,
+        "submitter_id": row.submitter_id,
+        "at": row.device_time or row.received_at,
+    }
+
+
+def _earliest_twin(mine: dict, known: list):
+    """The earliest other submission with the same answers, form, user and household within
+    the window (an edit shares its predecessor's root and is never a twin)."""
+    twins = [
+        other
+        for other in known
+        if other.submission_id != mine["submission_id"]
+        and other.household_id == mine["household_id"]
+        and other.fingerprint == mine["fingerprint"]
+        and other.form_pk == mine["form_pk"]
+        and other.submitter_id == mine["submitter_id"]
+        and other.root_id != mine["root_id"]
+        and abs(other.at - mine["at"]) <= DOUBLE_ENTRY_WINDOW
+    ]
+    return min(twins, key=lambda t: (t.at, t.submission_id), default=None)
+
+
+def left_out_of_reports() -> sa.Select:
+    """Ids of submissions reports leave out: flagged double entries not dismissed (D4)."""
+    return sa.select(DOUBLES.c.submission_id).where(DOUBLES.c.status != DoubleEntryStatus.DISMISSED)

@@ -1,0 +1,59 @@
+"""A submission a reviewer accepts later takes its household effect then (sync contract R6).
+
+A submission that breaks its form is stored with `has_issues` and changes no
+household. When a reviewer approves it, its entity block is applied exactly
+as ingest would have applied it on arrival: the payload is read again (the
+same reading the rebuild uses, so H8 replays it the same way), then
+`households.apply`, or `households.replace_edit` for an edit (R4).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from server.db import db
+from server.models import HouseholdVersion, PendingHouseholdUpdate, Submission
+from server.services.forms import places
+from server.services.households import rebuild as household_rebuild
+from server.services.households import versions as households
+from server.services.households.versions import HouseholdEffect
+
+
+def already_applied(submission_id: int) -> bool:
+    """Whether the submission made a household version or waits as a held update."""
+    made = sa.select(HouseholdVersion.id).where(HouseholdVersion.submission_id == submission_id)
+    held = sa.select(PendingHouseholdUpdate.id).where(
+        PendingHouseholdUpdate.submission_id == submission_id
+    )
+    return bool(db.session.scalar(sa.select(sa.or_(sa.exists(made), sa.exists(held)))))
+
+
+def apply_accepted(submission: Submission) -> HouseholdEffect | None:
+    """Apply the household effect of a stored submission a reviewer accepted.
+
+    Nothing happens for a superseded version, a form without entities, a
+    submission that already took effect, or a payload that cannot be read
+    again (then None; the reviewer sees the household unchanged).
+    """
+    if submission.superseded or already_applied(submission.id):
+        return None
+    found = household_rebuild.reread(submission.id, submission.form_version_id)
+    if found is None:
+        return None
+    form, parsed, computed = found
+    entity = parsed.entity if form.model.entity is not None else None
+    if entity is None or not entity.id:
+        return None
+    properties = households.properties_of(form, parsed.root, computed)
+    label = households.label_of(form, entity, computed)
+    household = households.current(entity.id, lock=True) if entity.update else None
+    place = places.of_household(household) if household else places.of_answers(form, parsed.root)
+    if submission.deprecated_id:
+        previous = db.session.scalar(
+            sa.select(Submission.id).where(Submission.instance_id == submission.deprecated_id)
+        )
+        if previous is not None:
+            return households.replace_edit(
+                previous, submission.id, entity, properties, label, place
+            )
+    return households.apply(submission.id, entity, properties, label, place, household)

@@ -1,0 +1,106 @@
+"""Households for reviewers: list and filter in scope, history, conflicts and their resolution.
+
+Read and write functions for `server.api.households`; scope comes from
+`server.services.access.scope` (a household is visible when its village or commune
+is in the caller's units), and a resolution is a decision version through
+`households.record_decision` (H3), audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from server.db import db
+from server.models import (
+    Household,
+    HouseholdConflict,
+    HouseholdStatus,
+    HouseholdVersion,
+    User,
+)
+from server.problems import Problem
+from server.services import audit, transactional
+from server.services.access import scope
+from server.services.households import versions as households
+from server.services.paging import Page, keyset_page
+
+
+def visible(user: User) -> sa.Select:
+    """Households in `user`'s scope (every status)."""
+    stmt = sa.select(Household)
+    ids = scope.unit_ids(user)
+    if ids is not None:
+        stmt = stmt.where(sa.or_(Household.village_id.in_(ids), Household.commune_id.in_(ids)))
+    return stmt
+
+
+def list_households(
+    user: User,
+    *,
+    commune: int | None = None,
+    village: int | None = None,
+    status: str | None = None,
+    flagged: bool | None = None,
+    q: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """One page of households in scope, by id; filters combine."""
+    stmt = visible(user)
+    if commune is not None:
+        stmt = stmt.where(Household.commune_id == commune)
+    if village is not None:
+        stmt = stmt.where(Household.village_id == village)
+    if status:
+        stmt = stmt.where(Household.status == HouseholdStatus(status))
+    if flagged is not None:
+        stmt = stmt.where(Household.flagged.is_(flagged))
+    if q:
+        stmt = stmt.where(Household.label.ilike(f"%{q.strip()}%"))
+    return keyset_page(stmt, Household.id, after, limit)
+
+
+def household_for(user: User, household_id: str) -> Household:
+    """A household in scope, or 404.1 (the same answer as for one that does not exist)."""
+    key = households.normalise_id(household_id)
+    found = db.session.scalar(visible(user).where(Household.id == key))
+    if found is None:
+        raise Problem("404.1")
+    return found
+
+
+def versions_of(household: Household) -> list[HouseholdVersion]:
+    return list(
+        db.session.scalars(
+            sa.select(HouseholdVersion)
+            .where(HouseholdVersion.household_id == household.id)
+            .order_by(HouseholdVersion.version)
+        )
+    )
+
+
+def conflicts_of(household: Household, *, open_only: bool = False) -> list[HouseholdConflict]:
+    stmt = sa.select(HouseholdConflict).where(HouseholdConflict.household_id == household.id)
+    if open_only:
+        stmt = stmt.where(HouseholdConflict.resolved_at.is_(None))
+    return list(db.session.scalars(stmt.order_by(HouseholdConflict.id)))
+
+
+@transactional
+def resolve_conflicts(user: User, household_id: str, values: dict[str, str]) -> Household:
+    """A reviewer chooses the value of properties: a decision version (H3) that settles
+    their open conflicts (or corrects a value). Every property named must be one the
+    household has (400.3 otherwise)."""
+    scope.require_role(user, *scope.REVIEWERS)
+    household = household_for(user, household_id)
+    if not values:
+        raise Problem("400.2", field="values")
+    unknown = sorted(set(values) - set(household.properties or {}))
+    if unknown:
+        raise Problem("400.3", field="values", reason=f"unknown property {', '.join(unknown)}")
+    version = households.record_decision(
+        household.id, dict(values), kind="resolve", actor_id=user.id
+    )
+    audit.record(user, "household.resolve", household, version=version, values=dict(values))
+    db.session.expire(household)
+    return household

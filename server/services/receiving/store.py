@@ -1,0 +1,493 @@
+"""The writes of ingest: the guarded submission insert, attachments, and the quarantine.
+
+Split from `server.services.receiving.ingest` (which holds the rules) so each stays
+readable. Everything here runs in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from forms.instance import Submission as ParsedSubmission
+from forms.validation import ValidationResult
+from server import json_codec
+from server.db import db
+from server.models import (
+    Attachment,
+    AuditEvent,
+    Device,
+    QuarantineItem,
+    ReviewState,
+    Submission,
+    SubmissionPayload,
+    User,
+)
+from server.models.base import utcnow
+from server.problems import Problem
+from server.services import audit
+from server.services.forms.loaded import LoadedForm
+from server.services.forms.places import Place
+from server.services.receiving import attachments as files
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+@dataclass
+class IncomingAttachment:
+    """A file that came with a submission (an OpenRosa multipart part)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Delivery:
+    """One delivery of a submission: the bytes as received and who sent them, how, when."""
+
+    user: User
+    device: Device | None
+    payload: bytes
+    content_type: str
+    attachments: tuple[IncomingAttachment, ...] = ()
+    incomplete: bool = False
+    device_time: dt.datetime | None = None
+    clock_offset_ms: float | None = None
+    lang: str = "vi"
+    # Set when a quarantined item is processed again: it is not quarantined twice.
+    requeued: QuarantineItem | None = None
+
+
+class Stale(Exception):
+    """The version an edit replaces was superseded by another edit meanwhile (R4)."""
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    """What ingest needs of a stored submission (new or found): its identity and state."""
+
+    id: int
+    instance_id: str
+    root_id: str
+    review_state: str
+    issues: list[dict] | None
+    received_at: dt.datetime
+    canonical_hash: str
+    superseded: bool = False
+
+
+_SUBMISSIONS = Submission.__table__
+_STORED = sa.select(
+    _SUBMISSIONS.c.id,
+    _SUBMISSIONS.c.instance_id,
+    _SUBMISSIONS.c.root_id,
+    _SUBMISSIONS.c.review_state,
+    _SUBMISSIONS.c.issues,
+    _SUBMISSIONS.c.received_at,
+    _SUBMISSIONS.c.canonical_hash,
+    _SUBMISSIONS.c.superseded,
+).where(_SUBMISSIONS.c.instance_id == sa.bindparam("instance_id"))
+_INSERT = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
+_PAYLOADS = SubmissionPayload.__table__
+_AUDIT = AuditEvent.__table__
+_INSERT_PAYLOAD = sa.insert(_PAYLOADS)
+_SUPERSEDE = (
+    sa.update(_SUBMISSIONS)
+    .where(_SUBMISSIONS.c.id == sa.bindparam("sid"), _SUBMISSIONS.c.superseded.is_(False))
+    .values(superseded=True)
+)
+
+
+def stored_submission(instance_id: str) -> StoredSubmission | None:
+    """The stored submission with this instanceID, or None."""
+    row = db.session.connection().execute(_STORED, {"instance_id": instance_id}).first()
+    if row is None:
+        return None
+    found = row._asdict()
+    found["review_state"] = ReviewState(found["review_state"]).value
+    return StoredSubmission(**found)
+
+
+def insert_submission(
+    d: Delivery,
+    form: LoadedForm,
+    parsed: ParsedSubmission,
+    instance_id: str,
+    digest: str,
+    validation: ValidationResult,
+    place: Place,
+    previous: StoredSubmission | None,
+    answers: dict,
+    audit: dict | None = None,
+) -> StoredSubmission | None:
+    """Store a new submission, or return None when its instanceID is already stored.
+
+    `audit`: the details of the submission's audit row, written with a new
+    record (on PostgreSQL in the same statement); edits do not take it.
+
+    The UNIQUE constraint on instance_id is the guard (R7): the INSERT says
+    ON CONFLICT DO NOTHING, so a concurrent or earlier delivery of the same
+    instance makes it insert nothing, without spoiling the caller's
+    transaction. For an edit, marking the replaced version superseded and
+    inserting run in one SAVEPOINT, the UPDATE conditional on the version
+    still being current, so two edits of one version cannot both win: the
+    loser raises `Stale`.
+
+    Written with Core statements on the session's connection: this runs for
+    every submission, and the ORM's unit of work costs more than the inserts.
+    """
+    root_id = previous.root_id if previous is not None else instance_id
+    now = utcnow()
+    values = submission_values(
+        d, parsed, form, instance_id, root_id, answers, digest, validation, place, now
+    )
+    issues, state = values["issues"], values["review_state"]
+    conn = db.session.connection()
+    payload = {"content_type": d.content_type, "body": d.payload}
+    if previous is None:
+        # ON CONFLICT DO NOTHING: a known instanceID inserts nothing and fails nothing,
+        # so no savepoint is needed (a concurrent delivery makes this wait, then skip).
+        submission_id = _insert_new(conn, values, payload, audit and (d.user, audit))
+        if submission_id is None:
+            return None
+        return StoredSubmission(
+            submission_id, instance_id, root_id, state.value, issues, now, digest
+        )
+    savepoint = conn.begin_nested()  # an edit: superseding and inserting stand or fall together
+    try:
+        if conn.execute(_SUPERSEDE, {"sid": previous.id}).rowcount != 1:
+            savepoint.rollback()
+            raise Stale
+        submission_id = conn.execute(_INSERT, values).scalar_one()
+        conn.execute(_INSERT_PAYLOAD, {"submission_id": submission_id, **payload})
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        if stored_submission(instance_id) is None:
+            raise  # another constraint failed: a bug, not a resend
+        return None
+    return StoredSubmission(submission_id, instance_id, root_id, state.value, issues, now, digest)
+
+
+def review_state(validation: ValidationResult) -> ReviewState:
+    """The review state a new submission starts in (R6: with issues when it breaks its form)."""
+    return ReviewState.RECEIVED if validation.ok else ReviewState.HAS_ISSUES
+
+
+def submission_values(
+    d: Delivery,
+    parsed: ParsedSubmission,
+    form: LoadedForm,
+    instance_id: str,
+    root_id: str,
+    answers: dict,
+    digest: str,
+    validation: ValidationResult,
+    place: Place,
+    now: dt.datetime,
+) -> dict:
+    """The columns of a new submission row: one place for the single and the batch insert."""
+    issues = [issue.to_dict() for issue in validation.issues] or None
+    offset = d.clock_offset_ms
+    return {
+        "instance_id": instance_id,
+        "root_id": root_id,
+        "deprecated_id": parsed.deprecated_id,
+        "instance_name": (parsed.instance_name or "")[:300] or None,
+        "form_version_id": form.version_id,
+        "answers": answers,
+        "canonical_hash": digest,
+        "review_state": review_state(validation),
+        "issues": issues,
+        "superseded": False,
+        "submitter_id": d.user.id,
+        "device_id": d.device.id if d.device is not None else None,
+        "device_time": d.device_time,
+        "received_at": now,
+        "clock_offset_seconds": offset / 1000 if offset is not None else None,
+        "commune_id": place.commune_id,
+        "village_id": place.village_id,
+    }
+
+
+def _insert_new(
+    conn: sa.Connection, values: dict, payload: dict, audit: tuple[User, dict] | None
+) -> int | None:
+    """INSERT a new submission, its payload and (given its actor and details) its audit
+    row; its id, or None when the instanceID is known (and nothing was written).
+
+    On PostgreSQL every row goes in one statement (a data-modifying CTE: one
+    round trip instead of three); elsewhere in one statement each.
+    """
+    if conn.dialect.name == "postgresql":
+        params = {**values, "payload_content_type": payload["content_type"]}
+        params["payload_body"] = payload["body"]
+        if audit is not None:
+            row = audit_row(audit[0], "submission.receive", 0, **audit[1])
+            params |= {f"audit_{k}": v for k, v in row.items() if k != "target_id"}
+        statement = _create_with_payload_pg(tuple(values), audit is not None)
+        return conn.execute(statement, params).scalar()
+    submission_id = conn.execute(create_statement(conn.dialect.name), values).scalar()
+    if submission_id is not None:
+        conn.execute(_INSERT_PAYLOAD, {"submission_id": submission_id, **payload})
+        if audit is not None:
+            write_audit([audit_row(audit[0], "submission.receive", submission_id, **audit[1])])
+    return submission_id
+
+
+#: PostgreSQL statements, by the columns they write (and whether with an audit row).
+_PG: dict = {}
+
+
+def _create_with_payload_pg(columns: tuple[str, ...], audited: bool) -> sa.Select:
+    """WITH s AS (INSERT submission ON CONFLICT DO NOTHING RETURNING id),
+    p AS (INSERT payload SELECT .. FROM s) [, a AS (INSERT audit row SELECT .. FROM s)]
+    SELECT id FROM s."""
+    key = ("single", columns, audited)
+    if key not in _PG:
+        from sqlalchemy.dialects.postgresql import insert
+
+        new = (
+            insert(_SUBMISSIONS)
+            .values({c: sa.bindparam(c, type_=_SUBMISSIONS.c[c].type) for c in columns})
+            .on_conflict_do_nothing(index_elements=["instance_id"])
+            .returning(_SUBMISSIONS.c.id)
+            .cte("new_submission")
+        )
+        payload = _insert_from(new, _PAYLOADS, "payload", {"submission_id": new.c.id})
+        statement = sa.select(new.c.id).add_cte(payload.cte("new_payload"))
+        if audited:
+            target = {"target_id": sa.cast(new.c.id, _AUDIT.c.target_id.type)}
+            audit = _insert_from(new, _AUDIT, "audit", target)
+            statement = statement.add_cte(audit.cte("new_audit"))
+        _PG[key] = statement
+    return _PG[key]
+
+
+def _insert_from(new: sa.CTE, table: sa.Table, prefix: str, given: dict) -> sa.Insert:
+    """INSERT INTO table SELECT <given columns>, <the others as parameters `prefix_name`>
+    FROM new."""
+    others = [c for c in table.c if c.name not in given and not c.primary_key]
+    columns = [*given.values(), *(sa.bindparam(f"{prefix}_{c.name}", type_=c.type) for c in others)]
+    names = [*given, *(c.name for c in others)]
+    return sa.insert(table).from_select(names, sa.select(*columns).select_from(new))
+
+
+def insert_many(rows: list[dict]) -> dict[str, int]:
+    """INSERT new submissions (`submission_values` rows) in one statement, the UNIQUE
+    instanceID guarding each (ON CONFLICT DO NOTHING, R7); instanceID -> id of those
+    inserted. Rows are inserted in the order given (sort them: one lock order).
+
+    On PostgreSQL the rows travel as one JSON document expanded by
+    `jsonb_populate_recordset`: a short statement, prepared once, instead of a
+    multi-row VALUES list whose thousands of parameters the driver would parse
+    again for every batch.
+    """
+    if not rows:
+        return {}
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        document = json_codec.dumps(rows, default=_json_value, own_datetimes=True).decode()
+        result = conn.execute(_create_many_pg(tuple(rows[0])), {"rows": document})
+    else:
+        result = conn.execute(create_statement(conn.dialect.name), rows)
+    return {row.instance_id: row.id for row in result}
+
+
+def _json_value(value):
+    """What PostgreSQL reads back from JSON as the column's value."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} in a submission row")
+
+
+def _create_many_pg(columns: tuple[str, ...]) -> sa.TextClause:
+    key = ("many", columns)
+    if key not in _PG:
+        names = ", ".join(f'"{_SUBMISSIONS.c[c].name}"' for c in columns)
+        # JSON null comes out of the record as SQL NULL: put back the JSON null that
+        # SQLAlchemy's JSON type stores for None, so both insert paths store the same.
+        values = ", ".join(
+            f"COALESCE(\"{c}\", 'null'::jsonb)"
+            if isinstance(_SUBMISSIONS.c[c].type, sa.JSON)
+            else f'"{c}"'
+            for c in columns
+        )
+        table = _SUBMISSIONS.name
+        _PG[key] = sa.text(
+            f"INSERT INTO {table} ({names}) SELECT {values} FROM "
+            f"jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb)) "
+            "ON CONFLICT (instance_id) DO NOTHING RETURNING id, instance_id"
+        ).columns(_SUBMISSIONS.c.id, _SUBMISSIONS.c.instance_id)
+    return _PG[key]
+
+
+_CREATE: dict[str, sa.Insert] = {}
+
+
+def create_statement(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT (instance_id) DO NOTHING RETURNING id, instance_id."""
+    if dialect not in _CREATE:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(_SUBMISSIONS).on_conflict_do_nothing(index_elements=["instance_id"])
+        _CREATE[dialect] = statement.returning(_SUBMISSIONS.c.id, _SUBMISSIONS.c.instance_id)
+    return _CREATE[dialect]
+
+
+def audit_row(actor: User | None, action: str, submission_id: int, **details) -> dict:
+    """The audit row of a submission, as `audit.record` writes it (see `write_audit`)."""
+    return {
+        "actor_id": actor.id if actor is not None else None,
+        "action": action,
+        "target_type": _SUBMISSIONS.name,
+        "target_id": str(submission_id),
+        "details": details,
+        "at": utcnow(),
+    }
+
+
+def write_audit(rows: list[dict]) -> None:
+    """Insert audit rows at once (Core: the ORM's unit of work costs more than the insert)."""
+    if rows:
+        db.session.connection().execute(sa.insert(_AUDIT), rows)
+
+
+def record_audit(actor: User | None, action: str, submission_id: int, **details) -> None:
+    """The audit row of a submission (held as an id here, not as an ORM object)."""
+    write_audit([audit_row(actor, action, submission_id, **details)])
+
+
+def add_attachments(
+    submission_id: int, incoming: tuple[IncomingAttachment, ...], actor: User | None
+) -> int:
+    """Add the attachments submission `submission_id` lacks (multi-POST, R2); returns how many.
+
+    A file whose name is already stored with other bytes is not swapped in:
+    its bytes are kept on disk and the clash is audited for a reviewer.
+    """
+    if not incoming:
+        return 0
+    stmt = sa.select(Attachment).where(Attachment.submission_id == submission_id)
+    have = {a.filename: a for a in db.session.scalars(stmt)}
+    added = 0
+    for part in incoming:
+        name = files.safe_filename(part.filename)
+        kept = files.store(part.data)
+        if name in have:
+            if have[name].sha256 != kept.sha256:
+                record_audit(
+                    actor,
+                    "attachment.clash",
+                    submission_id,
+                    filename=name,
+                    sha256=kept.sha256,
+                    storage_path=kept.storage_path,
+                )
+            continue
+        row = Attachment(
+            submission_id=submission_id,
+            filename=name,
+            content_type=(part.content_type or DEFAULT_CONTENT_TYPE)[:120],
+            size=kept.size,
+            sha256=kept.sha256,
+            storage_path=kept.storage_path,
+        )
+        try:
+            with db.session.begin_nested():  # another POST of the same split may add it too
+                db.session.add(row)
+        except IntegrityError:
+            continue
+        have[name] = row
+        added += 1
+    return added
+
+
+def keep_in_quarantine(
+    d: Delivery,
+    problem: Problem,
+    instance_id: str | None,
+    form_id: str | None,
+    version: str | None,
+    linked: int | None,
+) -> QuarantineItem:
+    """Keep a payload the server could not store as a submission, with the reason.
+
+    The same payload quarantined again for the same reason (Collect retrying)
+    is kept once: its item gains the attachments it lacked.
+    """
+    sha = hashlib.sha256(d.payload).hexdigest()
+    kept = [_kept(a) for a in d.attachments]
+    item = _same_item(instance_id, problem.code, sha)
+    if item is not None:
+        known = {a["filename"] for a in item.details.get("attachments", [])}
+        new = [a for a in kept if a["filename"] not in known]
+        if new:
+            item.details = {**item.details, "attachments": [*item.details["attachments"], *new]}
+        return item
+    item = QuarantineItem(
+        reason_code=problem.code,
+        message=problem.message("en"),
+        content_type=d.content_type,
+        payload=d.payload,
+        instance_id=(instance_id or "")[:100] or None,
+        submission_id=linked,
+        form_id=(form_id or "")[:200] or None,
+        form_version=(version or "")[:100] or None,
+        submitter_id=d.user.id,
+        device_id=d.device.id if d.device is not None else None,
+        details={
+            "sha256": sha,
+            "message_vi": problem.message("vi"),
+            "attachments": kept,
+            "incomplete": d.incomplete,
+            "device_time": d.device_time.isoformat() if d.device_time else None,
+            "clock_offset_ms": d.clock_offset_ms,
+            "lang": d.lang,
+        },
+    )
+    db.session.add(item)
+    audit.record(
+        d.user,
+        "submission.quarantine",
+        item,
+        code=problem.code,
+        instance_id=instance_id,
+        form_id=form_id,
+        version=version,
+    )
+    return item
+
+
+def _kept(part: IncomingAttachment) -> dict:
+    stored = files.store(part.data)
+    return {
+        "filename": files.safe_filename(part.filename),
+        "content_type": (part.content_type or DEFAULT_CONTENT_TYPE)[:120],
+        "size": stored.size,
+        "sha256": stored.sha256,
+        "storage_path": stored.storage_path,
+    }
+
+
+def _same_item(instance_id: str | None, code: str, sha: str) -> QuarantineItem | None:
+    if not instance_id:
+        return None
+    stmt = sa.select(QuarantineItem).where(
+        QuarantineItem.instance_id == instance_id,
+        QuarantineItem.reason_code == code,
+        QuarantineItem.resolved_at.is_(None),
+    )
+    return next((i for i in db.session.scalars(stmt) if i.details.get("sha256") == sha), None)

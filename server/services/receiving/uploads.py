@@ -1,0 +1,313 @@
+"""Resumable attachment uploads (sync contract C3): create, write chunks, ask the offset, finish.
+
+The protocol, for one attachment of a submission the caller sent:
+
+1. `create` names the submission (`instance_id`), the file name, its size and
+   SHA-256. Creating it again returns the same session (and its offset), so a
+   client that lost the answer simply asks again.
+2. `write` appends a chunk at `offset`, which must equal the bytes the server
+   holds: anything else is refused with the server's offset in the details,
+   and the client continues from there. The chunk reaches the disk (fsync)
+   before the offset row is committed, so the row never claims bytes the
+   file lacks; bytes past the offset (a crash between the two) are
+   overwritten by the next write.
+3. The write that brings the offset to the size (or `finish`, for an empty
+   file or a client that lost that answer) checks the SHA-256 of the whole
+   file, keeps it in the attachment store and adds it to the submission (or,
+   for a payload held in quarantine, to the quarantine item). Finishing twice
+   is harmless.
+
+Only the user who created a session (and an administrator) can see it; a
+session of anyone else answers as one that does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from server.db import db
+from server.models import Attachment, Device, QuarantineItem, Submission, User
+from server.models.base import utcnow
+from server.models.uploads import UploadSession
+from server.problems import Problem
+from server.services import audit, transactional
+from server.services.access.scope import is_admin
+from server.services.receiving import attachments
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_SHA256_HEX = frozenset("0123456789abcdef")
+
+
+def max_upload() -> int:
+    return int(current_app.config["UPLOAD_MAX_BYTES"])
+
+
+def max_chunk() -> int:
+    return int(current_app.config["UPLOAD_MAX_CHUNK"])
+
+
+def _part_path(session: UploadSession) -> Path:
+    return attachments.upload_folder() / f"{session.token}.part"
+
+
+def _owned(user: User, instance_id: str) -> tuple[Submission | None, QuarantineItem | None]:
+    """The submission (else quarantine item) `instance_id` that `user` may attach files to."""
+    stmt = sa.select(Submission).where(Submission.instance_id == instance_id)
+    if not is_admin(user):
+        stmt = stmt.where(Submission.submitter_id == user.id)
+    submission = db.session.scalar(stmt)
+    if submission is not None:
+        return submission, None
+    stmt = (
+        sa.select(QuarantineItem)
+        .where(QuarantineItem.instance_id == instance_id)
+        .order_by(QuarantineItem.id.desc())
+        .limit(1)
+    )
+    if not is_admin(user):
+        stmt = stmt.where(QuarantineItem.submitter_id == user.id)
+    return None, db.session.scalar(stmt)
+
+
+def _check_new(instance_id: str, filename: str, size: int, sha256: str) -> None:
+    if not instance_id or len(instance_id) > 100:
+        raise Problem("400.3", field="instance_id", reason="give the submission's instanceID")
+    if size < 0:
+        raise Problem("400.3", field="size", reason="must be 0 or more")
+    if size > max_upload():
+        raise Problem("413.1", limit=max_upload())
+    if len(sha256) != 64 or not set(sha256) <= _SHA256_HEX:
+        raise Problem("400.3", field="sha256", reason="64 lower-case hexadecimal digits")
+    if not filename:
+        raise Problem("400.2", field="filename")
+
+
+@transactional
+def create(
+    user: User,
+    device: Device | None,
+    *,
+    instance_id: str,
+    filename: str,
+    size: int,
+    sha256: str,
+    content_type: str | None = None,
+) -> tuple[UploadSession, bool]:
+    """The upload session of this attachment, created when there is none; (session, created).
+
+    The submission must be on the server and the caller's own (push it first);
+    otherwise Problem 404.1, as for something that does not exist.
+    """
+    sha256 = (sha256 or "").strip().lower()
+    _check_new(instance_id, filename, size, sha256)
+    name = attachments.safe_filename(filename)
+    submission, item = _owned(user, instance_id)
+    if submission is None and item is None:
+        raise Problem("404.1")
+    found = _find(user.id, instance_id, name, sha256)
+    if found is not None:
+        return found, False
+    session = UploadSession(
+        token=secrets.token_urlsafe(32),
+        user_id=user.id,
+        device_id=device.id if device is not None else None,
+        instance_id=instance_id,
+        filename=name,
+        content_type=(content_type or DEFAULT_CONTENT_TYPE)[:120],
+        size=size,
+        sha256=sha256,
+        offset=0,
+    )
+    try:
+        with db.session.begin_nested():  # two requests creating the same session at once
+            db.session.add(session)
+    except sa.exc.IntegrityError:
+        found = _find(user.id, instance_id, name, sha256)
+        if found is None:
+            raise
+        return found, False
+    return session, True
+
+
+def _find(user_id: int, instance_id: str, filename: str, sha256: str) -> UploadSession | None:
+    return db.session.scalar(
+        sa.select(UploadSession).where(
+            UploadSession.user_id == user_id,
+            UploadSession.instance_id == instance_id,
+            UploadSession.filename == filename,
+            UploadSession.sha256 == sha256,
+        )
+    )
+
+
+def get(user: User, token: str, *, for_update: bool = False) -> UploadSession:
+    """The caller's session `token`; Problem 404.1 for anyone else's or an unknown one."""
+    stmt = sa.select(UploadSession).where(UploadSession.token == token)
+    if for_update:
+        _lock_for_write()
+        stmt = stmt.with_for_update()
+    session = db.session.scalar(stmt)
+    if session is None or (session.user_id != user.id and not is_admin(user)):
+        raise Problem("404.1")
+    return session
+
+
+def _lock_for_write() -> None:
+    """SQLite: take the write lock before reading the row (see `sync._write_lock_on_sqlite`)."""
+    connection = db.session.connection()
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.connection.driver_connection.in_transaction
+    ):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@transactional
+def write(user: User, token: str, offset: int, data: bytes) -> UploadSession:
+    """Append `data` at `offset` (which must be the server's offset); returns the session.
+
+    An empty chunk at the current offset changes nothing (a client asking
+    where to continue). A wrong offset is Problem 400.3 with the server's
+    offset in the details.
+    """
+    session = get(user, token, for_update=True)
+    if len(data) > max_chunk():
+        raise Problem("413.1", limit=max_chunk())
+    if offset != session.offset:
+        raise Problem(
+            "400.3",
+            {
+                "offset": session.offset,
+                "size": session.size,
+                "complete": session.completed_at is not None,
+            },
+            field="Upload-Offset",
+            reason=f"the server holds {session.offset} bytes; continue from there",
+        )
+    if not data:
+        return session
+    if session.completed_at is not None or offset + len(data) > session.size:
+        raise Problem(
+            "400.3",
+            {"offset": session.offset, "size": session.size},
+            field="body",
+            reason=f"the file has {session.size} bytes; this chunk goes past its end",
+        )
+    if offset == 0 and len(data) == session.size:
+        _complete(user, session, data)  # the whole file in one chunk: no part file needed
+        return session
+    path = _part_path(session)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "r+b" if path.exists() else "wb") as handle:
+        handle.seek(offset)
+        handle.write(data)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
+    session.offset = offset + len(data)
+    session.updated_at = utcnow()
+    if session.offset == session.size:
+        _complete(user, session)  # the last chunk finishes the upload in the same request
+    return session
+
+
+@transactional
+def finish(user: User, token: str) -> UploadSession:
+    """Verify the whole file and attach it to its submission; returns the completed session.
+
+    A file whose SHA-256 differs from the declared one is discarded and the
+    session starts again at offset 0 (Problem 400.3): the client sends it again.
+    """
+    session = get(user, token, for_update=True)
+    if session.completed_at is not None:
+        return session
+    if session.offset != session.size:
+        raise Problem(
+            "400.3",
+            {"offset": session.offset, "size": session.size},
+            field="offset",
+            reason=f"{session.offset} of {session.size} bytes received; send the rest first",
+        )
+    _complete(user, session)
+    return session
+
+
+def _complete(user: User, session: UploadSession, data: bytes | None = None) -> None:
+    """Check the received file against its SHA-256, keep it and attach it (see `finish`)."""
+    path = _part_path(session)
+    if data is None:
+        data = path.read_bytes()[: session.size] if session.size else b""
+    if hashlib.sha256(data).hexdigest() != session.sha256:
+        session.offset = 0
+        session.updated_at = utcnow()
+        path.unlink(missing_ok=True)
+        db.session.commit()  # the reset must stick: the client starts again from 0
+        raise Problem(
+            "400.3",
+            {"offset": 0, "size": session.size},
+            field="sha256",
+            reason="the bytes received do not match the checksum; send the file again",
+        )
+    kept = attachments.store(data)
+    session.storage_path = kept.storage_path
+    session.completed_at = utcnow()
+    session.updated_at = session.completed_at
+    session.offset = session.size
+    _attach(user, session, kept)
+    db.session.flush()
+    path.unlink(missing_ok=True)
+
+
+def _attach(user: User, session: UploadSession, kept: attachments.StoredFile) -> None:
+    """Add the verified file to its submission (or quarantine item); a clash is audited."""
+    owner = db.session.get(User, session.user_id) or user
+    submission, item = _owned(owner, session.instance_id)
+    if submission is not None:
+        existing = db.session.scalar(
+            sa.select(Attachment).where(
+                Attachment.submission_id == submission.id,
+                Attachment.filename == session.filename,
+            )
+        )
+        if existing is not None:
+            session.attachment_id = existing.id
+            if existing.sha256 != kept.sha256:
+                audit.record(
+                    user,
+                    "attachment.clash",
+                    audit.Ref("submissions", str(submission.id)),
+                    filename=session.filename,
+                    sha256=kept.sha256,
+                    storage_path=kept.storage_path,
+                )
+            return
+        row = Attachment(
+            submission_id=submission.id,
+            filename=session.filename,
+            content_type=session.content_type,
+            size=kept.size,
+            sha256=kept.sha256,
+            storage_path=kept.storage_path,
+        )
+        db.session.add(row)
+        db.session.flush()
+        session.attachment_id = row.id
+    elif item is not None:
+        known = {a.get("filename") for a in item.details.get("attachments", [])}
+        if session.filename not in known:
+            entry = {
+                "filename": session.filename,
+                "content_type": session.content_type,
+                "size": kept.size,
+                "sha256": kept.sha256,
+                "storage_path": kept.storage_path,
+            }
+            details = dict(item.details)
+            details["attachments"] = [*details.get("attachments", []), entry]
+            item.details = details

@@ -1,0 +1,291 @@
+"""Poverty exits: households whose latest assessment took them out of poverty or near-poverty,
+listed for the commune to certify, and the official's decision (certify with the date of the
+commune's decision, or decline with a reason).
+
+An exit is read from the household's versions (H7): each version that set
+`poverty_status` is an assessment (the shipped forms save `poverty_status`
+and `poverty_standard`); the latest one that changed the status from poor or
+near-poor to a better status is the household's exit, when the household
+still has that status. Poor to anything better is "thoát nghèo", near-poor to
+average or above "thoát cận nghèo" (domain.md: reported apart). The decision
+is a `PovertyExit` row, one per household and assessment version, written in
+one transaction with its audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from forms.poverty import load_standards
+from server.db import db
+from server.models import (
+    AdminUnit,
+    ExitDecision,
+    Household,
+    HouseholdStatus,
+    HouseholdVersion,
+    PovertyExit,
+    User,
+)
+from server.services import audit, transactional
+from server.services.households import review as household_review
+from server.services.review import decisions as review_service
+from server.services.review.decisions import ReviewRefused
+
+STATUS = "poverty_status"
+STANDARD = "poverty_standard"
+#: The transition ids of the standards (forms/poverty/standards.json), by the status left.
+TRANSITIONS = {"poor": "escaped_poverty", "near_poor": "escaped_near_poverty"}
+DECISIONS = {"certify": ExitDecision.CERTIFIED, "decline": ExitDecision.DECLINED}
+MAX_REASON = 2000
+
+
+def ranks() -> dict[str, int]:
+    """Statuses from the worst (poor) to the best, as the standards list them."""
+    return {key: n for n, key in enumerate(load_standards().statuses)}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A household version that set the poverty status."""
+
+    version: int
+    at: dt.datetime
+    status: str
+    standard: str | None
+    submission_id: int | None
+
+
+@dataclass
+class Exit:
+    """A household's assessed exit, and the decision taken on it (None: waiting)."""
+
+    household: Household
+    version: int
+    from_status: str
+    to_status: str
+    standard: str | None
+    assessed_at: dt.datetime
+    decision: PovertyExit | None = None
+
+    @property
+    def transition(self) -> str:
+        return TRANSITIONS[self.from_status]
+
+
+def assessments(household_ids: Iterable[str]) -> dict[str, list[Assessment]]:
+    """The assessments of each household, oldest first."""
+    ids = sorted(set(household_ids))
+    if not ids:
+        return {}
+    status = HouseholdVersion.changes[STATUS].as_string()
+    standard = HouseholdVersion.changes[STANDARD].as_string()
+    stmt = (
+        sa.select(
+            HouseholdVersion.household_id,
+            HouseholdVersion.version,
+            HouseholdVersion.created_at,
+            status,
+            standard,
+            HouseholdVersion.submission_id,
+        )
+        .where(HouseholdVersion.household_id.in_(ids), status.is_not(None), status != "")
+        .order_by(HouseholdVersion.household_id, HouseholdVersion.version)
+    )
+    found: dict[str, list[Assessment]] = {}
+    for hid, version, at, value, std, sid in db.session.execute(stmt):
+        earlier = found.setdefault(hid, [])
+        std = std or (earlier[-1].standard if earlier else None)  # a version sets what changed
+        earlier.append(Assessment(version, at, value, std, sid))
+    return found
+
+
+def exit_of(household: Household, history: list[Assessment]) -> Exit | None:
+    """The household's exit: its latest change of status, when it left poor or near-poor for
+    a better status that the household still has."""
+    order = ranks()
+    before, change = None, None
+    for a in history:
+        if before is not None and a.status != before.status:
+            change = (before, a)
+        before = a
+    if change is None:
+        return None
+    old, new = change
+    current = (household.properties or {}).get(STATUS)
+    if old.status not in TRANSITIONS or current != new.status:
+        return None
+    if order.get(new.status, -1) <= order.get(old.status, -1):
+        return None
+    return Exit(household, new.version, old.status, new.status, new.standard, new.at)
+
+
+def _exits(households: list[Household]) -> list[Exit]:
+    history = assessments(h.id for h in households)
+    found = [e for h in households if (e := exit_of(h, history.get(h.id, []))) is not None]
+    if found:
+        keys = {(e.household.id, e.version) for e in found}
+        stmt = sa.select(PovertyExit).where(
+            PovertyExit.household_id.in_(sorted({hid for hid, _ in keys}))
+        )
+        decided = {
+            (d.household_id, d.version): d
+            for d in db.session.scalars(stmt)
+            if (d.household_id, d.version) in keys
+        }
+        for e in found:
+            e.decision = decided.get((e.household.id, e.version))
+    return found
+
+
+def _candidates(user: User, commune: AdminUnit) -> list[Household]:
+    """Active households of the commune (in `user`'s scope) whose status is not the worst."""
+    better = [key for key, n in ranks().items() if n > 0]
+    stmt = household_review.visible(user).where(
+        Household.commune_id == commune.id,
+        Household.status == HouseholdStatus.ACTIVE,
+        Household.properties[STATUS].as_string().in_(better),
+    )
+    return list(db.session.scalars(stmt.order_by(Household.label, Household.id)))
+
+
+def exits(user: User, commune: AdminUnit) -> list[Exit]:
+    """Every assessed exit of the commune's households, decided or not, by label."""
+    return _exits(_candidates(user, commune))
+
+
+def waiting(user: User, commune: AdminUnit) -> list[Exit]:
+    return [e for e in exits(user, commune) if e.decision is None]
+
+
+def count_waiting(user: User, commune: AdminUnit) -> int:
+    return len(waiting(user, commune))
+
+
+def today() -> dt.date:
+    """Today in the server's time zone (where the commune's decisions are dated)."""
+    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def year_start(on: dt.date | None = None) -> dt.date:
+    on = on or today()
+    return dt.date(on.year, 1, 1)
+
+
+def certified_since(commune: AdminUnit, since: dt.date) -> int:
+    """Exits of the commune certified by a decision dated `since` or later."""
+    stmt = sa.select(sa.func.count()).where(
+        PovertyExit.commune_id == commune.id,
+        PovertyExit.decision == ExitDecision.CERTIFIED,
+        PovertyExit.decision_date >= since,
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def decided(user: User, commune: AdminUnit, limit: int = 100) -> list[PovertyExit]:
+    """The commune's latest decisions, newest first."""
+    ids = household_review.visible(user).with_only_columns(Household.id)
+    stmt = (
+        sa.select(PovertyExit)
+        .where(PovertyExit.commune_id == commune.id, PovertyExit.household_id.in_(ids))
+        .order_by(PovertyExit.decided_at.desc(), PovertyExit.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def exit_for(user: User, household_id: str) -> Exit | None:
+    """The household's assessed exit (a household outside `user`'s scope: 404.1)."""
+    household = household_review.household_for(user, household_id)
+    if household.status != HouseholdStatus.ACTIVE:
+        return None
+    found = _exits([household])
+    return found[0] if found else None
+
+
+@transactional
+def decide(
+    user: User,
+    household_id: str,
+    version: int | None,
+    decision: str,
+    decision_date: dt.date | None = None,
+    reason: str = "",
+) -> PovertyExit:
+    """Certify (with the date of the commune's decision) or decline (with the reason) the
+    household's exit assessed at `version`; audited."""
+    review_service.require_reviewer(user)
+    if decision not in DECISIONS:
+        raise ReviewRefused(
+            "Choose certify or decline.", "Hãy chọn công nhận hoặc không công nhận."
+        )
+    found = exit_for(user, household_id)
+    if found is None or found.version != version:
+        raise ReviewRefused(
+            "This household has no assessed exit to decide (a newer assessment may have "
+            "changed it): reload the list of exits.",
+            "Hộ này không có kết quả thoát nghèo nào chờ quyết định (có thể đã có đánh giá mới "
+            "hơn): hãy tải lại danh sách.",
+        )
+    if found.decision is not None:
+        raise ReviewRefused(
+            "This exit was already decided.", "Trường hợp thoát nghèo này đã được quyết định."
+        )
+    reason = (reason or "").strip()
+    if DECISIONS[decision] == ExitDecision.CERTIFIED:
+        _check_date(decision_date, found)
+        reason = reason or None
+    else:
+        decision_date = None
+        if not reason:
+            raise ReviewRefused(
+                "Write the reason for declining: the cadre and the household read it.",
+                "Hãy ghi lý do không công nhận: cán bộ và hộ sẽ đọc lý do này.",
+            )
+        if len(reason) > MAX_REASON:
+            raise ReviewRefused(
+                f"The reason is too long: at most {MAX_REASON} characters.",
+                f"Lý do quá dài: tối đa {MAX_REASON} ký tự.",
+            )
+    row = PovertyExit(
+        household_id=found.household.id,
+        version=found.version,
+        commune_id=found.household.commune_id,
+        from_status=found.from_status,
+        to_status=found.to_status,
+        transition=found.transition,
+        standard=found.standard,
+        assessed_at=found.assessed_at,
+        decision=DECISIONS[decision],
+        decision_date=decision_date,
+        reason=reason,
+        decided_by_id=user.id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        user, f"exit.{decision}", row, household=row.household_id, version=row.version,
+        transition=row.transition, decision_date=decision_date.isoformat() if decision_date
+        else None, reason=reason,
+    )  # fmt: skip
+    return row
+
+
+def _check_date(decision_date: dt.date | None, found: Exit) -> None:
+    if decision_date is None:
+        raise ReviewRefused(
+            "Enter the date of the commune's decision recognising the exit.",
+            "Hãy nhập ngày của quyết định công nhận thoát nghèo của xã.",
+        )
+    assessed = found.assessed_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    if decision_date > today() or decision_date < assessed:
+        raise ReviewRefused(
+            f"The decision date must be between the assessment ({assessed:%d/%m/%Y}) and today.",
+            f"Ngày quyết định phải từ ngày đánh giá ({assessed:%d/%m/%Y}) đến hôm nay.",
+        )

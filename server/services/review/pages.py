@@ -1,0 +1,601 @@
+"""What the review site reads: a commune's dashboard, the review queue, the households list
+and a household's page, within scope.
+
+Read-only; every query starts from `server.services.access.scope` (households from
+`household_review.visible`, duplicate cases from `duplicates.cases`), so an
+official never counts or lists another commune's records.
+
+What waits for review is a list of kinds (`WAITING_KINDS`); each kind is a
+function counting that kind for a commune and the page that lists it. The
+household pages add theirs (conflicts H3, possible duplicates D2, exits to
+certify) with `register_waiting_kind`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload, undefer
+
+from forms.library import REGISTRATION_FORM_ID, VISIT_FORM_ID
+from forms.poverty import load_standards
+from server.db import db
+from server.models import (
+    AdminUnit,
+    DuplicateCase,
+    Form,
+    FormVersion,
+    Household,
+    HouseholdConflict,
+    HouseholdStatus,
+    HouseholdVersion,
+    PendingHouseholdUpdate,
+    QuarantineItem,
+    ReviewState,
+    Role,
+    Submission,
+    UnitLevel,
+    User,
+)
+from server.problems import Problem
+from server.services.access import scope
+from server.services.duplicates import cases as duplicates
+from server.services.households import review as household_review
+from server.services.receiving import quarantine
+from server.services.review import exits
+
+PAGE_SIZE = 25
+
+
+# -- communes ------------------------------------------------------------------------------
+
+
+def communes(user: User) -> list[AdminUnit]:
+    """The communes `user` reviews: in their scope (an official's own commune)."""
+    stmt = sa.select(AdminUnit).where(AdminUnit.level == UnitLevel.COMMUNE)
+    ids = scope.unit_ids(user)
+    if ids is not None:
+        stmt = stmt.where(AdminUnit.id.in_(ids))
+    return list(db.session.scalars(stmt.order_by(AdminUnit.name, AdminUnit.id)))
+
+
+def commune_for(user: User, commune_id: int | None) -> tuple[AdminUnit, list[AdminUnit]]:
+    """The commune asked for (default: the first one), and every commune `user` reviews.
+
+    404.1 when the commune is not one of theirs (the same answer as for none).
+    """
+    found = communes(user)
+    if not found:
+        raise Problem("404.1")
+    if commune_id is None:
+        return found[0], found
+    chosen = next((c for c in found if c.id == commune_id), None)
+    if chosen is None:
+        raise Problem("404.1")
+    return chosen, found
+
+
+def villages(commune: AdminUnit) -> list[AdminUnit]:
+    stmt = sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)
+    return list(db.session.scalars(stmt.order_by(AdminUnit.name, AdminUnit.id)))
+
+
+def cadres(commune: AdminUnit) -> list[User]:
+    """The people who sent submissions in the commune (cadres, mostly), by name."""
+    senders = sa.select(Submission.submitter_id).where(Submission.commune_id == commune.id)
+    stmt = sa.select(User).where(User.id.in_(senders.distinct()))
+    return list(db.session.scalars(stmt.order_by(User.full_name, User.id)))
+
+
+def forms_of(commune: AdminUnit) -> list[Form]:
+    """The forms submissions in the commune were filled with."""
+    used = (
+        sa.select(FormVersion.form_pk)
+        .join(Submission, Submission.form_version_id == FormVersion.id)
+        .where(Submission.commune_id == commune.id)
+    )
+    stmt = sa.select(Form).where(Form.id.in_(used.distinct()))
+    return list(db.session.scalars(stmt.order_by(Form.title)))
+
+
+# -- what waits ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingKind:
+    """One kind of thing waiting for a decision: its key, an English label (translated by the
+    site), the page that lists it (endpoint and arguments) and how to count it."""
+
+    key: str
+    label: str
+    endpoint: str
+    args: Callable[[AdminUnit], dict]
+    count: Callable[[User, AdminUnit], int]
+
+
+def _in_state(state: ReviewState) -> Callable[[User, AdminUnit], int]:
+    def count(user: User, commune: AdminUnit) -> int:
+        stmt = (
+            scope.submissions(user)
+            .where(
+                Submission.commune_id == commune.id,
+                Submission.review_state == state,
+                Submission.superseded.is_(False),
+            )
+            .with_only_columns(sa.func.count())
+            .order_by(None)
+        )
+        return db.session.scalar(stmt) or 0
+
+    return count
+
+
+def quarantine_page(
+    user: User, commune: AdminUnit, state: str = "open", after: int | None = None, limit: int = 50
+) -> tuple[list[QuarantineItem], int | None]:
+    """One page of the commune's quarantine, oldest first, and the `after` of the next page."""
+    page = quarantine.visible(user, state=state, commune=commune, after=after, limit=limit)
+    return page.items, page.next_after
+
+
+def _quarantine(user: User, commune: AdminUnit) -> int:
+    stmt = (
+        quarantine.of_commune(user, commune)
+        .where(QuarantineItem.resolved_at.is_(None))
+        .with_only_columns(sa.func.count())
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def _held_updates(user: User, commune: AdminUnit) -> int:
+    """Household updates held for the three-way merge (H3, H5) in the commune."""
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(PendingHouseholdUpdate)
+        .join(Submission, Submission.id == PendingHouseholdUpdate.submission_id)
+        .where(PendingHouseholdUpdate.resolved_at.is_(None), Submission.commune_id == commune.id)
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def _queue_args(state: str) -> Callable[[AdminUnit], dict]:
+    return lambda commune: {"commune": commune.id, "state": state}
+
+
+WAITING_KINDS: list[WaitingKind] = [
+    WaitingKind(
+        "received", "Submissions received", "web.queue", _queue_args("received"),
+        _in_state(ReviewState.RECEIVED),
+    ),
+    WaitingKind(
+        "has_issues", "Submissions with issues", "web.queue", _queue_args("has_issues"),
+        _in_state(ReviewState.HAS_ISSUES),
+    ),
+    WaitingKind(
+        "returned", "Returned, waiting for the cadre", "web.queue", _queue_args("returned"),
+        _in_state(ReviewState.RETURNED),
+    ),
+    WaitingKind(
+        "quarantine", "Kept in quarantine", "web.quarantine", lambda c: {"commune": c.id},
+        _quarantine,
+    ),
+    WaitingKind(
+        "held_updates", "Household updates held for merging", "web.dashboard",
+        lambda c: {"commune": c.id}, _held_updates,
+    ),
+]  # fmt: skip
+
+
+def _open_duplicates(user: User, commune: AdminUnit) -> int:
+    """Possible duplicate households (D2) of the commune waiting for a reviewer."""
+    stmt = (
+        duplicates.cases(user)
+        .where(DuplicateCase.commune_id == commune.id, DuplicateCase.status == "open")
+        .with_only_columns(sa.func.count())
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def _conflicted_households(user: User, commune: AdminUnit) -> int:
+    """Households of the commune with conflicting edits to resolve (H3)."""
+    stmt = (
+        household_review.visible(user)
+        .where(Household.commune_id == commune.id, Household.open_conflicts > 0)
+        .with_only_columns(sa.func.count())
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def _household_kinds() -> None:
+    """The household pages' kinds: conflicts (H3), possible duplicates (D2), exits to certify."""
+    register_waiting_kind(
+        WaitingKind(
+            "conflicts", "Households with conflicting edits", "web.households",
+            lambda c: {"commune": c.id, "conflicts": "1"}, _conflicted_households,
+        )
+    )  # fmt: skip
+    register_waiting_kind(
+        WaitingKind(
+            "duplicates", "Possible duplicate households", "web.duplicates",
+            lambda c: {"commune": c.id}, _open_duplicates,
+        )
+    )  # fmt: skip
+    register_waiting_kind(
+        WaitingKind(
+            "exits", "Poverty exits to certify", "web.exits", lambda c: {"commune": c.id},
+            exits.count_waiting,
+        )
+    )  # fmt: skip
+
+
+def register_waiting_kind(kind: WaitingKind) -> None:
+    """Add a kind to the dashboard (household conflicts, possible duplicates), once."""
+    if all(k.key != kind.key for k in WAITING_KINDS):
+        WAITING_KINDS.append(kind)
+
+
+# -- the dashboard -------------------------------------------------------------------------
+
+
+@dataclass
+class CadreVisits:
+    user_id: int
+    name: str
+    visits: int = 0
+    registrations: int = 0
+    other: int = 0
+
+
+@dataclass
+class Dashboard:
+    commune: AdminUnit
+    waiting: list[tuple[WaitingKind, int]]
+    poverty: list[tuple[str, dict, int]]  # (status, labels by language, households)
+    households: int
+    month_start: dt.date
+    visits: list[CadreVisits] = field(default_factory=list)
+    exits_certified: int = 0
+    year_start: dt.date | None = None
+
+
+def dashboard(user: User, commune: AdminUnit) -> Dashboard:
+    _household_kinds()
+    waiting = [(kind, kind.count(user, commune)) for kind in WAITING_KINDS]
+    poverty, total = poverty_counts(commune)
+    start = month_start()
+    local = start.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    year = exits.year_start()
+    return Dashboard(
+        commune, waiting, poverty, total, local, visits_by_cadre(commune, start),
+        exits.certified_since(commune, year), year,
+    )  # fmt: skip
+
+
+def poverty_counts(commune: AdminUnit) -> tuple[list[tuple[str, dict, int]], int]:
+    """Active households of the commune by the shipped forms' `poverty_status` property."""
+    status = Household.properties["poverty_status"].as_string()
+    stmt = (
+        sa.select(status, sa.func.count())
+        .where(Household.commune_id == commune.id, Household.status == HouseholdStatus.ACTIVE)
+        .group_by(status)
+    )
+    counts = {key or "": n for key, n in db.session.execute(stmt)}
+    rows = []
+    for key, text in load_standards().statuses.items():
+        rows.append((key, {"vi": text.vi, "en": text.en}, counts.pop(key, 0)))
+    unknown = sum(counts.values())
+    if unknown:
+        rows.append(("", {"vi": "Chưa phân loại", "en": "Not classified"}, unknown))
+    return rows, sum(n for *_, n in rows)
+
+
+def month_start(now: dt.datetime | None = None) -> dt.datetime:
+    """The first instant of this month in the server's time zone, in UTC."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first.astimezone(dt.UTC)
+
+
+def visits_by_cadre(commune: AdminUnit, since: dt.datetime) -> list[CadreVisits]:
+    """Submissions received in the commune since `since`, per sender and kind of form."""
+    stmt = (
+        sa.select(User.id, User.full_name, Form.form_id, sa.func.count())
+        .select_from(Submission)
+        .join(User, User.id == Submission.submitter_id)
+        .join(FormVersion, FormVersion.id == Submission.form_version_id)
+        .join(Form, Form.id == FormVersion.form_pk)
+        .where(
+            Submission.commune_id == commune.id,
+            Submission.received_at >= since,
+            Submission.superseded.is_(False),
+            User.role == Role.CADRE,
+        )
+        .group_by(User.id, User.full_name, Form.form_id)
+    )
+    by_user: dict[int, CadreVisits] = {}
+    for uid, name, form_id, n in db.session.execute(stmt):
+        row = by_user.setdefault(uid, CadreVisits(uid, name))
+        if form_id == VISIT_FORM_ID:
+            row.visits += n
+        elif form_id == REGISTRATION_FORM_ID:
+            row.registrations += n
+        else:
+            row.other += n
+    return sorted(by_user.values(), key=lambda r: (-r.visits, -r.registrations, r.name))
+
+
+# -- the queue -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    state: str | None = None
+    village_id: int | None = None
+    submitter_id: int | None = None
+    form_id: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    page: int = 1
+
+
+@dataclass
+class QueuePage:
+    items: list[Submission]
+    total: int
+    page: int
+    pages: int
+
+
+def queue(user: User, commune: AdminUnit, f: QueueFilter) -> QueuePage:
+    """The current versions of submissions in the commune matching `f`, newest first."""
+    stmt = scope.submissions(user).where(
+        Submission.commune_id == commune.id, Submission.superseded.is_(False)
+    )
+    if f.state:
+        stmt = stmt.where(Submission.review_state == ReviewState(f.state))
+    if f.village_id:
+        stmt = stmt.where(Submission.village_id == f.village_id)
+    if f.submitter_id:
+        stmt = stmt.where(Submission.submitter_id == f.submitter_id)
+    if f.form_id:
+        versions = sa.select(FormVersion.id).join(Form).where(Form.form_id == f.form_id)
+        stmt = stmt.where(Submission.form_version_id.in_(versions))
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    if f.date_from:
+        start = dt.datetime.combine(f.date_from, dt.time(), zone)
+        stmt = stmt.where(Submission.received_at >= start)
+    if f.date_to:
+        end = dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), zone)
+        stmt = stmt.where(Submission.received_at < end)
+    total = db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, f.page), pages)
+    rows = stmt.options(joinedload(Submission.form_version).joinedload(FormVersion.form)).order_by(
+        Submission.received_at.desc(), Submission.id.desc()
+    )
+    items = list(db.session.scalars(rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return QueuePage(items, total, page, pages)
+
+
+def names(ids: set[int | None]) -> dict[int, str]:
+    """Full names of users by id."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()
+    )
+
+
+def unit_names(ids: set[int | None]) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    stmt = sa.select(AdminUnit.id, AdminUnit.name).where(AdminUnit.id.in_(ids))
+    return dict(db.session.execute(stmt).all())
+
+
+# -- households ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdFilter:
+    village_id: int | None = None
+    status: str | None = None  # a HouseholdStatus value
+    poverty: str | None = None  # a poverty status id
+    flagged: bool = False
+    conflicts: bool = False
+    q: str | None = None
+    page: int = 1
+
+
+def households(user: User, commune: AdminUnit, f: HouseholdFilter) -> QueuePage:
+    """The commune's households in `user`'s scope matching `f`, by label."""
+    stmt = household_review.visible(user).where(Household.commune_id == commune.id)
+    if f.village_id:
+        stmt = stmt.where(Household.village_id == f.village_id)
+    if f.status:
+        stmt = stmt.where(Household.status == HouseholdStatus(f.status))
+    if f.poverty:
+        stmt = stmt.where(Household.properties["poverty_status"].as_string() == f.poverty)
+    if f.flagged:
+        stmt = stmt.where(Household.flagged.is_(True))
+    if f.conflicts:
+        stmt = stmt.where(Household.open_conflicts > 0)
+    if f.q and f.q.strip():
+        stmt = stmt.where(Household.label.ilike(f"%{f.q.strip()}%"))
+    total = db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, f.page), pages)
+    rows = stmt.order_by(Household.label, Household.id).limit(PAGE_SIZE)
+    items = list(db.session.scalars(rows.offset((page - 1) * PAGE_SIZE)))
+    return QueuePage(items, total, page, pages)
+
+
+def poverty_statuses() -> list[tuple[str, dict]]:
+    """The standards' status ids with their words by language."""
+    return [(key, {"vi": t.vi, "en": t.en}) for key, t in load_standards().statuses.items()]
+
+
+def poverty_transitions() -> dict[str, dict]:
+    """The standards' transition ids (thoát nghèo, ...) with their words by language."""
+    return {key: {"vi": t.vi, "en": t.en} for key, t in load_standards().transitions.items()}
+
+
+@dataclass
+class VersionRow:
+    """One version of a household for the timeline: what changed, from which value to which."""
+
+    version: HouseholdVersion
+    who: str
+    submission: Submission | None
+    changed: list[tuple[str, str | None, str | None]]  # (property, before, after)
+
+
+@dataclass
+class ConflictChoice:
+    """An open conflict (H3) with what each side sent, for the resolution form."""
+
+    conflict: HouseholdConflict
+    options: list[dict]  # {"value", "submission", "who", "at", "base"}
+
+
+@dataclass
+class HouseholdPage:
+    household: Household
+    versions: list[VersionRow]
+    years: list[tuple[int, object]]  # (year, exits.Assessment): the year's last assessment
+    conflicts: list[ConflictChoice]
+    visits: list[Submission]
+    cadres: list[tuple[str, int, dt.datetime]]  # (name, visits, last received)
+    held: int
+    merged_into: Household | None = None
+    absorbed: list[str] = field(default_factory=list)
+
+
+def household_page(user: User, household_id: str) -> HouseholdPage:
+    """Everything the household page shows, read within `user`'s scope (404.1 outside it)."""
+    household = household_review.household_for(user, household_id)
+    versions = household_review.versions_of(household)
+    absorbed = duplicates.absorbed_ids(household.id)
+    visits = household_visits(household, absorbed, versions)
+    by_id = {s.id: s for s in visits}
+    people = names({s.submitter_id for s in visits} | {v.actor_id for v in versions})
+    rows, values = [], {}
+    for v in versions:
+        changed = [(k, values.get(k), new) for k, new in sorted((v.changes or {}).items())]
+        values.update(v.changes or {})
+        submission = by_id.get(v.submission_id)
+        who = people.get(submission.submitter_id if submission else v.actor_id, "")
+        rows.append(VersionRow(v, who, submission, changed))
+    rows.reverse()  # newest first
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    years: dict[int, object] = {}
+    for a in exits.assessments([household.id]).get(household.id, []):
+        years[a.at.astimezone(zone).year] = a
+    conflicts = [
+        ConflictChoice(c, _options(c, by_id, people))
+        for c in household_review.conflicts_of(household, open_only=True)
+    ]
+    cadres: dict[str, list] = {}
+    for s in visits:
+        name = people.get(s.submitter_id, "")
+        seen = cadres.setdefault(name, [name, 0, s.received_at])
+        seen[1] += 1
+        seen[2] = max(seen[2], s.received_at)
+    merged_into = (
+        db.session.get(Household, household.merged_into_id) if household.merged_into_id else None
+    )
+    return HouseholdPage(
+        household,
+        rows,
+        sorted(years.items(), reverse=True),
+        conflicts,
+        visits,
+        sorted((tuple(c) for c in cadres.values()), key=lambda c: (-c[1], c[0])),
+        household.held_updates,
+        merged_into,
+        [a for a in absorbed if a != household.id],
+    )
+
+
+def _options(conflict: HouseholdConflict, by_id: dict, people: dict) -> list[dict]:
+    options, seen = [], set()
+    for w in conflict.writes or []:
+        value = w.get("value") or ""
+        if value in seen:
+            continue
+        seen.add(value)
+        submission = by_id.get(w.get("submission_id"))
+        options.append(
+            {
+                "value": value,
+                "submission": submission,
+                "who": people.get(submission.submitter_id) if submission else "",
+                "at": submission.received_at if submission else None,
+                "base": False,
+            }
+        )
+    base = conflict.base_value or ""
+    if base not in seen:
+        options.append({"value": base, "submission": None, "who": "", "at": None, "base": True})
+    return options
+
+
+def household_visits(
+    household: Household, ids: list[str], versions: list[HouseholdVersion]
+) -> list[Submission]:
+    """The submissions about the household (and the households merged into it), newest first:
+    those that made its versions, and those naming it that were not applied (R6, held)."""
+    entity = Submission.answers["meta"]["entity"]["@id"].as_string()
+    named = [*ids, *(f"uuid:{i}" for i in ids)]
+    communes = {household.commune_id} if household.commune_id else set()
+    applied = {v.submission_id for v in versions if v.submission_id is not None}
+    stmt = (
+        sa.select(Submission)
+        .options(
+            joinedload(Submission.form_version).joinedload(FormVersion.form),
+            undefer(Submission.answers),
+        )
+        .where(
+            sa.or_(
+                Submission.id.in_(sorted(applied)),
+                sa.and_(Submission.commune_id.in_(communes), entity.in_(named))
+                if communes
+                else sa.false(),
+            )
+        )
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+    )
+    return list(db.session.scalars(stmt).unique())
+
+
+# -- duplicates ------------------------------------------------------------------------------
+
+
+def household_labels(ids) -> dict[str, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    stmt = sa.select(Household.id, Household.label).where(Household.id.in_(sorted(ids)))
+    return {hid: label or hid for hid, label in db.session.execute(stmt)}
+
+
+def created_form_version(household_ids) -> int | None:
+    """The form version of the registration that created the first of these households."""
+    ids = sorted({i for i in household_ids if i})
+    if not ids:
+        return None
+    stmt = (
+        sa.select(Submission.form_version_id)
+        .join(Household, Household.created_submission_id == Submission.id)
+        .where(Household.id.in_(ids))
+        .limit(1)
+    )
+    return db.session.scalar(stmt)
