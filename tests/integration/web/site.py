@@ -142,7 +142,7 @@ MATRIX_TOKEN = "matrix-csrf-token"
 
 
 def matrix_site(app: Flask, out, users_by_role: dict[str, str]) -> dict:
-    """What `tests/integration/test_authorization.py` needs to call the site about Lào Cai:
+    """What `tests/integration/access/test_authorization.py` needs to call the site about Lào Cai:
     a session cookie per role (the revoked role: a deactivated account), the id of Lào
     Cai's commune, and a file attached to its submission (named `out.media`).
 

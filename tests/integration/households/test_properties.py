@@ -19,12 +19,12 @@ from server.services.demo import households as demo_households
 from server.services.households import rebuild as household_rebuild
 from server.services.households import versions as households
 from server.services.receiving import ingest
+from tests.integration.households.test_merge import visit
 from tests.integration.openrosa.world import (
     household,
     registration_form,
     world,  # noqa: F401 - fixture
 )
-from tests.integration.test_households_merge import visit
 
 pytestmark = pytest.mark.usefixtures("world")
 INCOMES = (900_000, 1_600_000, 2_500_000)

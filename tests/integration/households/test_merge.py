@@ -31,7 +31,7 @@ from tests.integration.openrosa.world import (
     visit_form,
     world,  # noqa: F401 - fixture
 )
-from tests.integration.test_ingest import json_item
+from tests.integration.receiving.test_ingest import json_item
 
 pytestmark = pytest.mark.usefixtures("world")
 VN = dt.timezone(dt.timedelta(hours=7))

@@ -283,7 +283,7 @@ def test_h2_visit_on_the_current_version_makes_the_next_version_with_what_change
 
 
 def test_h3_h5_a_stale_update_is_merged_and_one_for_an_unknown_household_waits(send):
-    """The merge itself is proven in tests/integration/test_households_merge.py."""
+    """The merge itself is proven in tests/integration/households/test_merge.py."""
     home = household()
     send(registration_xml(home))
     send(visit_xml(home.id, base_version=1, income=2_000_000))

@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from server.db import db
 from server.models import AuditEvent
 from tests.integration.helpers import bearer
+from tests.integration.households.test_merge import visit
 from tests.integration.openrosa.world import (
     OPENROSA,
     household,
     registration_xml,
     world,  # noqa: F401 - fixture
 )
-from tests.integration.test_households_merge import visit
 
 pytestmark = pytest.mark.usefixtures("world")
 
