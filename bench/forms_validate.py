@@ -44,8 +44,9 @@ from forms.canonical import answers_hash  # noqa: E402
 from forms.instance import answers_to_node, parse_submission, to_answers, to_xml  # noqa: E402
 from forms.load import load_form  # noqa: E402
 from forms.validation import FormValidator, compute, validate  # noqa: E402
+from tests.shared import BENCH_KIT  # noqa: E402
 
-KIT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "openrosa-load"
+KIT = BENCH_KIT  # the ODK Central load kit, from the shared material (GIUPHO_SHARED)
 
 
 def load_kit(kit: Path):

@@ -60,12 +60,9 @@ from tests.integration.live import (  # noqa: E402
     prepare_database,
     process_cpu_seconds,
 )
+from tests.shared import BENCH_KIT  # noqa: E402
 
-KIT = Path(
-    os.environ.get(
-        "GIUPHO_BENCH_KIT", Path(__file__).resolve().parents[2] / "shared/bench/openrosa-load"
-    )
-)
+KIT = BENCH_KIT  # the ODK Central load kit, from the shared material (GIUPHO_SHARED)
 KIT_FORM = KIT / "household_visit.xml"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CENTRAL_OPENROSA = "ODK Central: 104 /s"

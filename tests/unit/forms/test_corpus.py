@@ -6,11 +6,13 @@ from forms.load import load_form
 from forms.xform import parse_xform
 from forms.xlsform import XLSFORM_EXTENSIONS
 from tests.shared import BENCH_KIT as BENCH
-from tests.shared import CORPUS
+from tests.shared import CORPUS, corpus_forms, require
 
-FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix in XLSFORM_EXTENSIONS)
+FORMS = corpus_forms(XLSFORM_EXTENSIONS)
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+@pytest.fixture(scope="module", autouse=True)
+def _corpus_is_there() -> None:
+    require(CORPUS, "The XLSForm corpus")
 
 
 def test_the_corpus_is_there():
@@ -34,6 +36,7 @@ def test_multi_language_corpus_form_reads_each_language():
 
 
 def test_household_visit_loads_the_same_from_xform_and_xlsform():
+    require(BENCH, "The ODK Central load kit")
     from_xml = load_form(BENCH / "household_visit.xml")
     from_xlsx = load_form(BENCH / "household_visit.xlsx")
     assert from_xml.form_id == from_xlsx.form_id == "household_visit"

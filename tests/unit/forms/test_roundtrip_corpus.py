@@ -18,9 +18,9 @@ from forms.load import load_form
 from forms.model import Field, FormModel
 from forms.tree import Node
 from forms.validation import compute, validate
-from tests.shared import CORPUS
+from tests.shared import CORPUS, corpus_forms, require
 
-FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix in (".xls", ".xlsx", ".md"))
+FORMS = corpus_forms((".xls", ".xlsx", ".md"))
 
 TEXTS = ["Nguyễn Thị Hoà", "Lò Văn Minh & con <trai>", "H'Nghia Êban", 'Bản "Phố" 2']
 
@@ -77,9 +77,14 @@ def shape(node: Node):
     return (node.name, node.text, sorted(node.attrs.items()), [shape(c) for c in node.children])
 
 
-@pytest.fixture(scope="module", params=FORMS, ids=[p.name for p in FORMS])
+@pytest.fixture(scope="module", params=FORMS, ids=lambda p: p.name)
 def form(request) -> FormModel:
     return load_form(request.param.read_bytes(), request.param.name)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _corpus_is_there() -> None:
+    require(CORPUS, "The XLSForm corpus")
 
 
 def test_corpus_is_present():

@@ -8,9 +8,9 @@ from defusedxml import ElementTree
 from pyxform.xls2xform import convert
 
 from forms.xpath import SUPPORTED_FUNCTIONS, parse
-from tests.shared import CORPUS
+from tests.shared import CORPUS, corpus_forms, require
 
-FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix in {".xls", ".xlsx", ".md"})
+FORMS = corpus_forms((".xls", ".xlsx", ".md"))
 BIND_ATTRIBUTES = {"relevant", "constraint", "calculate", "required", "readonly"}
 # The entities sheet of this form gives the label as the bare word l1, which XPath reads as a
 # path to a child field that does not exist: exactly what references() is for.
@@ -52,6 +52,11 @@ def _primary(root):
 @pytest.fixture(scope="module", params=FORMS, ids=lambda p: p.name)
 def form(request) -> tuple[str, str]:
     return request.param.name, convert(str(request.param), validate=False).xform
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _corpus_is_there() -> None:
+    require(CORPUS, "The XLSForm corpus")
 
 
 def test_the_corpus_is_there():
