@@ -4,35 +4,42 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+SERVE  := $(VENV)/.installed-serve
+DEV    := $(VENV)/.installed-dev
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?= -n auto
 
 .PHONY: run test bench lint venv clean
 
-$(STAMP): pyproject.toml
+# What serving needs and nothing more: `make run` installs only this.
+$(SERVE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres,serve]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(SERVE)
 
-venv: $(STAMP)
+# The tests, benchmarks and linter add their tools (pytest, Playwright, PostgreSQL's
+# driver, gunicorn, ruff) on top.
+$(DEV): $(SERVE)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,postgres,serve]'
+	touch $(DEV)
+
+venv: $(DEV)
 
 ## make run: create or upgrade the SQLite database, load the shipped forms and demo data, serve
-run: $(STAMP)
+run: $(SERVE)
 	$(BIN)/giupho run --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need and run the whole suite
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make bench: run the benchmarks and print one table
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/run.py
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check forms sync server tests bench
 
