@@ -12,16 +12,16 @@ from server.services import form_models, review_pages
 from server.web import bp
 from server.web.answers import property_choices, property_labels
 from server.web.auth import reviewer_required, signed_in_user
-from server.web.i18n import _, language
+from server.web.i18n import N_, _, language
 from server.web.review import _int_arg
 
 CASE_STATES = [s.value for s in CaseStatus]
 DECISIONS = ("merge", "distinct", "undo")
 #: What each decision did, for the message after it.
 DONE = {
-    "merge": "The two households were merged.",
-    "distinct": "Marked as two different households.",
-    "undo": "The decision was undone.",
+    "merge": N_("The two households were merged."),
+    "distinct": N_("Marked as two different households."),
+    "undo": N_("The decision was undone."),
 }
 
 
