@@ -42,6 +42,7 @@ class Domain:
 
 DOMAINS = (
     Domain("server", "server/translations", "messages", ("vi", "en")),
+    Domain("sync/client", "sync/client/locale", "giupho_sync", ("vi",)),
 )
 CATALOGUES = [(d, lang) for d in DOMAINS for lang in d.languages]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
@@ -126,7 +127,7 @@ def test_the_catalogues_are_package_data():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
     package_data = config["tool"]["setuptools"]["package-data"]
     files = [p for d in DOMAINS for p in (ROOT / d.locale).rglob("*") if p.is_file()]
-    assert len(files) >= 5
+    assert len(files) >= 8
     for path in files:
         package, _, inside = path.relative_to(ROOT).as_posix().partition("/")
         patterns = package_data.get(package, [])
