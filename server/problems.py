@@ -1,253 +1,205 @@
 """The problem catalogue: every error giupho can answer with, numbered like ODK Central's.
 
 A code is `<HTTP status>.<n>`; the number after the dot is stable once
-published, so clients and tests may rely on it. Each entry has an English and
-a Vietnamese message template. Messages are written for the person who will
-read them (a cadre in Collect, a form author, an operator) and say what to do.
+published, so clients and tests may rely on it. Each entry has one English
+message template, its gettext message id: its Vietnamese is in the server's
+catalogue (`server/translations/vi/LC_MESSAGES/messages.po`, see
+`server.i18n`). Messages are written for the person who will read them (a
+cadre in Collect, a form author, an operator) and say what to do.
 
 Raise `Problem("404.2", form_id=..., version=...)` anywhere below the HTTP
 layer; each protocol renders it in its own shape (JSON for the API, the
-OpenRosa XML envelope for Collect, an HTML page for the browser).
+OpenRosa XML envelope for Collect, an HTML page for the browser), in the
+language it names: `message(lang)` reads the catalogue of `lang`, not the
+request's, so it also works outside any request.
+
+A param with words of its own is translated too when it is marked with
+`N_` from this module: `Problem("409.10", what=N_("Duplicate case %(case_id)s"),
+case_id=7, state=N_("merged"), action=N_("merged"))` renders the words in the
+message's language, formatted with the problem's params. Older callers pass
+their own Vietnamese as `<name>_vi` (`reason=..., reason_vi=...`): the
+Vietnamese message uses it in place of `<name>`.
 """
 
 from __future__ import annotations
 
-import string
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from server import i18n
+
+
+class Words(str):
+    """An English message id given as a problem's param: translated with the message."""
+
+
+def N_(msgid: str) -> Words:
+    """Mark `msgid` for `pybabel extract` (a default keyword); as a param of a `Problem`,
+    it is rendered in the message's language."""
+    return Words(msgid)
 
 
 @dataclass(frozen=True)
 class ProblemType:
     code: str
     status: int
-    message: str
-    message_vi: str
+    message: str  # the English template and message id, with %(name)s placeholders
+
+    @property
+    def message_vi(self) -> str:
+        """The Vietnamese template, from the catalogue."""
+        return i18n.gettext(self.message, "vi")
 
 
 _ENTRIES = (
-    ProblemType(
-        "400.1", 400, "The request could not be read: {reason}", "Không đọc được yêu cầu: {reason}"
-    ),
-    ProblemType(
-        "400.2", 400, "The required field '{field}' is missing.", "Thiếu trường bắt buộc '{field}'."
-    ),
-    ProblemType(
-        "400.3",
-        400,
-        "The value of '{field}' is not valid: {reason}",
-        "Giá trị của '{field}' không hợp lệ: {reason}",
-    ),
+    ProblemType("400.1", 400, N_("The request could not be read: %(reason)s")),
+    ProblemType("400.2", 400, N_("The required field '%(field)s' is missing.")),
+    ProblemType("400.3", 400, N_("The value of '%(field)s' is not valid: %(reason)s")),
     ProblemType(
         "400.4",
         400,
-        "The form cannot be used: {count} problem(s) found. Fix them in the file and "
-        "upload it again.",
-        "Không dùng được biểu mẫu: có {count} lỗi. Hãy sửa trong tệp rồi tải lên lại.",
+        N_(
+            "The form cannot be used: %(count)s problem(s) found. Fix them in the file and "
+            "upload it again."
+        ),
     ),
     ProblemType(
         "400.5",
         400,
-        "'{filename}' is not a form file. Upload an XLSForm (.xlsx, .xls, .csv, .md) or "
-        "an XForm (.xml).",
-        "'{filename}' không phải tệp biểu mẫu. Hãy tải lên XLSForm (.xlsx, .xls, .csv, "
-        ".md) hoặc XForm (.xml).",
+        N_(
+            "'%(filename)s' is not a form file. Upload an XLSForm (.xlsx, .xls, .csv, .md) "
+            "or an XForm (.xml)."
+        ),
     ),
-    ProblemType(
-        "400.6",
-        400,
-        "The submission could not be read: {reason}",
-        "Không đọc được bản gửi: {reason}",
-    ),
+    ProblemType("400.6", 400, N_("The submission could not be read: %(reason)s")),
     ProblemType(
         "400.7",
         400,
-        "The submission could not be read: {reason} It was kept for an administrator to "
-        "look at; do not send it again.",
-        "Không đọc được bản gửi: {reason_vi} Dữ liệu đã được giữ lại để quản trị viên xem "
-        "xét, đừng gửi lại.",
+        N_(
+            "The submission could not be read: %(reason)s It was kept for an administrator "
+            "to look at; do not send it again."
+        ),
     ),
     ProblemType(
         "400.8",
         400,
-        "This address speaks OpenRosa 1.0: the request must carry the header "
-        "'X-OpenRosa-Version: 1.0'. Use ODK Collect, Enketo or another OpenRosa client.",
-        "Địa chỉ này dùng giao thức OpenRosa 1.0: yêu cầu phải có tiêu đề "
-        "'X-OpenRosa-Version: 1.0'. Hãy dùng ODK Collect, Enketo hoặc ứng dụng OpenRosa khác.",
+        N_(
+            "This address speaks OpenRosa 1.0: the request must carry the header "
+            "'X-OpenRosa-Version: 1.0'. Use ODK Collect, Enketo or another OpenRosa client."
+        ),
     ),
+    ProblemType("400.9", 400, N_("The submission was refused: %(reason)s")),
     ProblemType(
-        "400.9",
-        400,
-        "The submission was refused: {reason}",
-        "Bản gửi bị từ chối: {reason_vi}",
-    ),
-    ProblemType(
-        "401.1",
-        401,
-        "Sign in required: give your username and password or a device token.",
-        "Cần đăng nhập: hãy nhập tên đăng nhập và mật khẩu hoặc mã thiết bị.",
+        "401.1", 401, N_("Sign in required: give your username and password or a device token.")
     ),
     ProblemType(
         "401.2",
         401,
-        "This device's access has been revoked. Ask your coordinator for a new link.",
-        "Thiết bị này đã bị thu hồi quyền truy cập. Hãy xin điều phối viên đường dẫn mới.",
+        N_("This device's access has been revoked. Ask your coordinator for a new link."),
     ),
-    ProblemType(
-        "403.1",
-        403,
-        "Your account is not allowed to do this.",
-        "Tài khoản của bạn không được phép thực hiện thao tác này.",
-    ),
-    ProblemType(
-        "403.2",
-        403,
-        "{what} is outside your area of work.",
-        "{what} nằm ngoài địa bàn phụ trách của bạn.",
-    ),
+    ProblemType("403.1", 403, N_("Your account is not allowed to do this.")),
+    ProblemType("403.2", 403, N_("%(what)s is outside your area of work.")),
     ProblemType(
         "403.3",
         403,
-        "This record is for {what}, which is outside your area of work. Your data was kept "
-        "for the commune to review; do not send it again.",
-        "Bản ghi này thuộc {what}, nằm ngoài địa bàn phụ trách của bạn. Dữ liệu đã được giữ "
-        "lại để xã xem xét, đừng gửi lại.",
+        N_(
+            "This record is for %(what)s, which is outside your area of work. Your data was "
+            "kept for the commune to review; do not send it again."
+        ),
     ),
     ProblemType(
         "403.4",
         403,
-        "Form '{form_id}' is not available to your account. Your data was kept for review; "
-        "do not send it again.",
-        "Tài khoản của bạn không được dùng biểu mẫu '{form_id}'. Dữ liệu đã được giữ lại để "
-        "xem xét, đừng gửi lại.",
+        N_(
+            "Form '%(form_id)s' is not available to your account. Your data was kept for "
+            "review; do not send it again."
+        ),
     ),
-    ProblemType(
-        "404.1",
-        404,
-        "Nothing was found at this address.",
-        "Không tìm thấy nội dung tại địa chỉ này.",
-    ),
-    ProblemType(
-        "404.2",
-        404,
-        "Form '{form_id}' version '{version}' was not found.",
-        "Không tìm thấy biểu mẫu '{form_id}' phiên bản '{version}'.",
-    ),
-    ProblemType(
-        "404.3", 404, "Form '{form_id}' was not found.", "Không tìm thấy biểu mẫu '{form_id}'."
-    ),
+    ProblemType("404.1", 404, N_("Nothing was found at this address.")),
+    ProblemType("404.2", 404, N_("Form '%(form_id)s' version '%(version)s' was not found.")),
+    ProblemType("404.3", 404, N_("Form '%(form_id)s' was not found.")),
     ProblemType(
         "404.4",
         404,
-        "The record this edit replaces ({deprecated_id}) is not on the server. Your data "
-        "was kept for review; there is no need to send it again.",
-        "Máy chủ không có bản ghi mà bản sửa này thay thế ({deprecated_id}). Dữ liệu đã "
-        "được giữ lại để xem xét, không cần gửi lại.",
+        N_(
+            "The record this edit replaces (%(deprecated_id)s) is not on the server. Your "
+            "data was kept for review; there is no need to send it again."
+        ),
     ),
     ProblemType(
         "404.5",
         404,
-        "The server does not have form '{form_id}' version '{version}'. Your data was "
-        "kept and will be processed when that form version is loaded.",
-        "Máy chủ chưa có biểu mẫu '{form_id}' phiên bản '{version}'. Dữ liệu đã được giữ "
-        "lại và sẽ được xử lý khi phiên bản biểu mẫu này được nạp.",
+        N_(
+            "The server does not have form '%(form_id)s' version '%(version)s'. Your data "
+            "was kept and will be processed when that form version is loaded."
+        ),
     ),
-    ProblemType(
-        "404.6",
-        404,
-        "The admin unit '{unit}' was not found.",
-        "Không tìm thấy đơn vị hành chính '{unit}'.",
-    ),
-    ProblemType(
-        "405.1",
-        405,
-        "This address does not accept the {method} method.",
-        "Địa chỉ này không nhận phương thức {method}.",
-    ),
+    ProblemType("404.6", 404, N_("The admin unit '%(unit)s' was not found.")),
+    ProblemType("405.1", 405, N_("This address does not accept the %(method)s method.")),
     ProblemType(
         "409.1",
         409,
-        "Form '{form_id}' version '{version}' already exists with different content. "
-        "Change the version in the settings sheet and upload again.",
-        "Biểu mẫu '{form_id}' phiên bản '{version}' đã có với nội dung khác. Hãy đổi "
-        "'version' trong trang settings rồi tải lên lại.",
+        N_(
+            "Form '%(form_id)s' version '%(version)s' already exists with different "
+            "content. Change the version in the settings sheet and upload again."
+        ),
     ),
     ProblemType(
         "409.2",
         409,
-        "Form '{form_id}' version '{version}' is {state}: it cannot be {action}.",
-        "Biểu mẫu '{form_id}' phiên bản '{version}' đang ở trạng thái {state_vi}: không "
-        "thể {action_vi}.",
+        N_("Form '%(form_id)s' version '%(version)s' is %(state)s: it cannot be %(action)s."),
     ),
     ProblemType(
         "409.3",
         409,
-        "A different submission with the same ID ({instance_id}) was already received. "
-        "Your data was kept for review; do not send it again.",
-        "Máy chủ đã nhận một bản gửi khác có cùng mã ({instance_id}). Dữ liệu của bạn đã "
-        "được giữ lại để xem xét, đừng gửi lại.",
+        N_(
+            "A different submission with the same ID (%(instance_id)s) was already "
+            "received. Your data was kept for review; do not send it again."
+        ),
     ),
     ProblemType(
         "409.4",
         409,
-        "This edit replaces a version of the record ({deprecated_id}) that was already "
-        "edited. Your data was kept for review.",
-        "Bản sửa này thay thế một phiên bản ({deprecated_id}) đã được sửa trước đó. Dữ "
-        "liệu của bạn đã được giữ lại để xem xét.",
+        N_(
+            "This edit replaces a version of the record (%(deprecated_id)s) that was "
+            "already edited. Your data was kept for review."
+        ),
     ),
-    ProblemType("409.5", 409, "{what} '{name}' already exists.", "{what_vi} '{name}' đã tồn tại."),
+    ProblemType("409.5", 409, N_("%(what)s '%(name)s' already exists.")),
     ProblemType(
         "409.10",
         409,
-        "{what} is {state}, so it cannot be {action}. Reload it to see its current state.",
-        "{what_vi} đang ở trạng thái {state_vi} nên không thể {action_vi}. Hãy tải lại để xem "
-        "trạng thái hiện tại.",
+        N_(
+            "%(what)s is %(state)s, so it cannot be %(action)s. Reload it to see its current state."
+        ),
     ),
-    ProblemType(
-        "413.1",
-        413,
-        "The request is too large: the limit is {limit} bytes.",
-        "Yêu cầu quá lớn: giới hạn là {limit} byte.",
-    ),
+    ProblemType("413.1", 413, N_("The request is too large: the limit is %(limit)s bytes.")),
     ProblemType(
         "413.2",
         413,
-        "A value in the submission is too large: {reason} Your data was kept for review; "
-        "do not send it again.",
-        "Một giá trị trong bản gửi quá lớn: {reason_vi} Dữ liệu đã được giữ lại để xem xét, "
-        "đừng gửi lại.",
+        N_(
+            "A value in the submission is too large: %(reason)s Your data was kept for "
+            "review; do not send it again."
+        ),
     ),
     ProblemType(
         "413.3",
         413,
-        "Too many items in one batch: {count} sent, the limit is {limit}. Send them in "
-        "smaller batches.",
-        "Quá nhiều mục trong một lần gửi: đã gửi {count}, giới hạn là {limit}. Hãy chia "
-        "thành các lần gửi nhỏ hơn.",
+        N_(
+            "Too many items in one batch: %(count)s sent, the limit is %(limit)s. Send them "
+            "in smaller batches."
+        ),
     ),
-    ProblemType(
-        "415.1",
-        415,
-        "Content type '{content_type}' is not accepted here.",
-        "Không chấp nhận kiểu nội dung '{content_type}' tại đây.",
-    ),
-    ProblemType(
-        "429.1",
-        429,
-        "Too many requests. Wait a moment and try again.",
-        "Quá nhiều yêu cầu. Hãy chờ một lát rồi thử lại.",
-    ),
+    ProblemType("415.1", 415, N_("Content type '%(content_type)s' is not accepted here.")),
+    ProblemType("429.1", 429, N_("Too many requests. Wait a moment and try again.")),
     ProblemType(
         "500.1",
         500,
-        "Something went wrong on the server. It was logged; please try again later.",
-        "Máy chủ gặp lỗi. Lỗi đã được ghi lại; hãy thử lại sau.",
+        N_("Something went wrong on the server. It was logged; please try again later."),
     ),
     ProblemType(
-        "503.1",
-        503,
-        "The server cannot reach its database right now. Please try again later.",
-        "Máy chủ tạm thời không kết nối được cơ sở dữ liệu. Hãy thử lại sau.",
+        "503.1", 503, N_("The server cannot reach its database right now. Please try again later.")
     ),
 )
 
@@ -267,10 +219,25 @@ BY_STATUS: dict[int, str] = {
     503: "503.1",
 }
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
 
 def placeholders(template: str) -> set[str]:
-    """The `{names}` a message template needs."""
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    """The `%(names)s` a message template needs."""
+    return set(_PLACEHOLDER.findall(template))
+
+
+def render(template: str, lang: str, params: dict[str, Any]) -> str:
+    """`template` (an English message id) in `lang`, filled with `params`: a param marked
+    with `N_` is translated and filled the same way; in Vietnamese, `<name>_vi` stands in
+    for `<name>`."""
+    values = dict(params)
+    for name, value in params.items():
+        if lang == "vi" and f"{name}_vi" in params:
+            values[name] = params[f"{name}_vi"]
+        elif isinstance(value, Words):
+            values[name] = i18n.gettext(value, lang) % params
+    return i18n.gettext(template, lang) % values
 
 
 class Problem(Exception):
@@ -298,8 +265,7 @@ class Problem(Exception):
 
     def message(self, lang: str = "en") -> str:
         """The message in `lang` ("vi" or "en")."""
-        template = self.type.message_vi if lang == "vi" else self.type.message
-        return template.format(**self.params)
+        return render(self.type.message, lang, self.params)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """The one JSON error shape: code, message, details."""

@@ -6,8 +6,9 @@ are Flask's signed cookies (HttpOnly, SameSite=Lax, Secure when
 `GIUPHO_SECURE_COOKIES`), holding the user id, a fingerprint of the
 password (a new password ends other sessions), the CSRF token and the
 language. Every state-changing request carries the CSRF token
-(`server.web.csrf`). Texts are English message ids translated to
-Vietnamese by `server.web.i18n`; Vietnamese is the default.
+(`server.web.csrf`). Texts are English message ids translated by the
+gettext catalogues in `server/translations` (`server.web.i18n`);
+Vietnamese is the default.
 
 Modules: `auth` (sign in and out, language), `review` (dashboard, queue,
 submission page and decisions), `quarantine`, `households` (list, a
@@ -24,6 +25,7 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 
+from server import i18n as catalogues
 from server.web import i18n
 from server.web.site import bp
 
@@ -47,7 +49,8 @@ class SiteSessions(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """Cookie settings, Flask-Babel (dates and numbers per language, the time zone), the routes."""
+    """Cookie settings, Flask-Babel (the catalogues, dates and numbers per language, the time
+    zone), the routes."""
     app.session_interface = SiteSessions()
     if app.config["SESSION_COOKIE_NAME"] == "session":  # Flask's default: name it for giupho
         app.config["SESSION_COOKIE_NAME"] = "giupho_session"
@@ -56,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=app.config["WEB_SESSION_HOURS"])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(catalogues.TRANSLATIONS))
     Babel(app, locale_selector=i18n.language)
     from server.web import (  # noqa: F401 - they add the routes to bp
         auth,

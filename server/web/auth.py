@@ -77,7 +77,7 @@ def sign_in():
     outcome = signin.sign_in(username, password, request.remote_addr or "")
     if outcome.locked_until is not None:
         until = i18n.format_time(outcome.locked_until)
-        message = _("Too many failed attempts. Try again after {time}.", time=until)
+        message = _("Too many failed attempts. Try again after %(time)s.", time=until)
         return sign_in_page(429, message, username)
     if outcome.user is None:
         return sign_in_page(401, _("Wrong user name or password."), username)

@@ -12,7 +12,7 @@ from server.services.forms import loaded as form_models
 from server.services.review import pages as review_pages
 from server.web.answers import property_choices, property_labels
 from server.web.auth import reviewer_required, signed_in_user
-from server.web.i18n import _, language
+from server.web.i18n import N_, _, language
 from server.web.review import _int_arg
 from server.web.site import bp
 
@@ -20,9 +20,9 @@ CASE_STATES = [s.value for s in CaseStatus]
 DECISIONS = ("merge", "distinct", "undo")
 #: What each decision did, for the message after it.
 DONE = {
-    "merge": "The two households were merged.",
-    "distinct": "Marked as two different households.",
-    "undo": "The decision was undone.",
+    "merge": N_("The two households were merged."),
+    "distinct": N_("Marked as two different households."),
+    "undo": N_("The decision was undone."),
 }
 
 

@@ -9,23 +9,27 @@ from server.services.receiving import quarantine as quarantine_service
 from server.services.review import decisions as review_service
 from server.services.review import pages as review_pages
 from server.web.auth import reviewer_required, signed_in_user
-from server.web.i18n import _, language
+from server.web.i18n import N_, _, language
 from server.web.site import bp
 
 #: What a reviewer does about an item, by the problem code it was kept for.
 ADVICE = {
-    "409.3": "Compare it with the stored submission; if this one is right, correct the stored one.",
-    "404.5": "Load and publish this form version, then process again.",
-    "404.4": "The edit replaces a record the server lacks: wait for the original, then process "
-    "again.",
-    "409.4": "The edit replaces an old version: compare it with the current version and correct "
-    "that.",
-    "403.3": "The sender may not send this: check their area and forms, then process again.",
-    "403.4": "The sender may not send this: check their area and forms, then process again.",
-    "400.7": "The payload cannot be read: ask the cadre to send it again from the tablet.",
-    "413.2": "The payload cannot be read: ask the cadre to send it again from the tablet.",
+    "409.3": N_(
+        "Compare it with the stored submission; if this one is right, correct the stored one."
+    ),
+    "404.5": N_("Load and publish this form version, then process again."),
+    "404.4": N_(
+        "The edit replaces a record the server lacks: wait for the original, then process again."
+    ),
+    "409.4": N_(
+        "The edit replaces an old version: compare it with the current version and correct that."
+    ),
+    "403.3": N_("The sender may not send this: check their area and forms, then process again."),
+    "403.4": N_("The sender may not send this: check their area and forms, then process again."),
+    "400.7": N_("The payload cannot be read: ask the cadre to send it again from the tablet."),
+    "413.2": N_("The payload cannot be read: ask the cadre to send it again from the tablet."),
 }
-DEFAULT_ADVICE = "Read the reason, fix its cause, then process again."
+DEFAULT_ADVICE = N_("Read the reason, fix its cause, then process again.")
 
 
 def advice(code: str) -> str:
@@ -73,8 +77,8 @@ def quarantine_reprocess(item_id: int):
     review_service.require_reviewer(user)
     receipt = quarantine_service.reprocess_for(user, item_id)
     if receipt.stored:
-        flash(_("Stored now as submission {id}.", id=receipt.instance_id), "ok")
+        flash(_("Stored now as submission %(id)s.", id=receipt.instance_id), "ok")
     else:
         message = receipt.problem.message(language()) if receipt.problem else receipt.result
-        flash(_("Still kept: {message}", message=message), "error")
+        flash(_("Still kept: %(message)s", message=message), "error")
     return redirect(url_for("web.quarantine_item", item_id=item_id))

@@ -114,7 +114,7 @@ def decide(instance_id: str):
     except review_service.ReviewRefused as refused:
         flash(refused.message(language()), "error")
     else:
-        flash(_("Decision saved: {state}.", state=_(done.review_state.value)), "ok")
+        flash(_("Decision saved: %(state)s.", state=_(done.review_state.value)), "ok")
     return redirect(url_for("web.submission", instance_id=instance_id))
 
 

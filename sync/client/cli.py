@@ -13,6 +13,7 @@ user and server; `config.json` there names the current one.
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 import json
 import os
 import socket
@@ -28,72 +29,39 @@ from sync.client.engine import Synchronizer, SyncReport
 from sync.client.errors import AuthError, OfflineError, SyncError
 from sync.client.store import Attachment, LocalStore, store_path
 
-MESSAGES = {
-    "vi": {
-        "not_logged_in": "Chưa đăng nhập. Hãy chạy: giupho-sync login ĐỊA_CHỈ_MÁY_CHỦ",
-        "logged_in": "Đã đăng nhập {server} với tài khoản {username} ({full_name}).",
-        "offline": "Không có mạng hoặc máy chủ không trả lời. Dữ liệu vẫn được giữ an toàn "
-        "trên máy; hãy đồng bộ lại khi có mạng.",
-        "auth": "Máy chủ từ chối thông tin đăng nhập: {reason}",
-        "error": "Lỗi: {reason}",
-        "no_forms": "Chưa có biểu mẫu nào. Hãy chạy: giupho-sync pull",
-        "no_form": "Không có biểu mẫu '{form}' trên máy. Hãy chạy: giupho-sync pull",
-        "saved": "Đã lưu vào hộp thư đi ({instance_id}). Sẽ gửi ở lần đồng bộ tới.",
-        "no_households": "Chưa có hộ nào trên máy. Hãy chạy: giupho-sync pull",
-        "pushed": "Đã gửi {pushed} bản: {results}. Đã tải lên {files} ảnh/tệp.",
-        "pulled": "Đã nhận {changes} thay đổi ({pages} trang).{resync}",
-        "resync": " Dữ liệu trên máy khác máy chủ nên đã tải lại toàn bộ.",
-        "clock": "Đồng hồ máy lệch {offset} giây so với máy chủ.",
-        "status": "Máy chủ: {server}\nTài khoản: {username}\nChờ gửi: {pending}\n"
-        "Đã gửi, chờ tải ảnh: {sent}\nẢnh/tệp chờ tải lên: {files}\n"
-        "Cần xem lại (máy chủ giữ lại): {kept}\nĐã gửi xong: {total}\n"
-        "Lần đồng bộ cuối: {last}\nĐộ lệch đồng hồ: {offset}",
-        "kept_item": "  {instance_id} [{state}] {message}",
-        "password": "Mật khẩu",
-        "username": "Tên đăng nhập",
-        "step_push": "Đang gửi",
-        "step_upload": "Đang tải ảnh",
-        "step_pull": "Đang nhận",
-        "never": "chưa",
-    },
-    "en": {
-        "not_logged_in": "Not signed in. Run: giupho-sync login SERVER_URL",
-        "logged_in": "Signed in to {server} as {username} ({full_name}).",
-        "offline": "No network, or the server does not answer. Your data is safe on this "
-        "device; sync again when the network is back.",
-        "auth": "The server refused the credentials: {reason}",
-        "error": "Error: {reason}",
-        "no_forms": "No forms yet. Run: giupho-sync pull",
-        "no_form": "Form '{form}' is not on this device. Run: giupho-sync pull",
-        "saved": "Saved to the outbox ({instance_id}). It will be sent at the next sync.",
-        "no_households": "No households on this device yet. Run: giupho-sync pull",
-        "pushed": "Sent {pushed}: {results}. Uploaded {files} photos/files.",
-        "pulled": "Received {changes} changes ({pages} pages).{resync}",
-        "resync": " The local copy differed from the server, so it was downloaded again.",
-        "clock": "The device clock is {offset} s off the server's.",
-        "status": "Server: {server}\nUser: {username}\nWaiting to send: {pending}\n"
-        "Sent, photos uploading: {sent}\nPhotos/files to upload: {files}\n"
-        "To look at (kept by the server): {kept}\nSent in total: {total}\n"
-        "Last sync: {last}\nClock offset: {offset}",
-        "kept_item": "  {instance_id} [{state}] {message}",
-        "password": "Password",
-        "username": "User name",
-        "step_push": "Sending",
-        "step_upload": "Uploading photos",
-        "step_pull": "Receiving",
-        "never": "never",
-    },
-}
+#: The client's messages are English message ids (`ctx._("...")`); their Vietnamese is in the
+#: gettext catalogue `locale/vi/LC_MESSAGES/giupho_sync.po` (compiled `.mo` beside it), read
+#: with the standard library. The README ("Translations") gives the pybabel commands.
+LOCALE = Path(__file__).parent / "locale"
+DOMAIN = "giupho_sync"
+LANGUAGES = ("vi", "en")
+
+
+def N_(message: str) -> str:
+    """Mark `message` for `pybabel extract`; it is translated where it is shown."""
+    return message
+
+
+def translations(lang: str) -> gettext.NullTranslations:
+    """The catalogue of `lang`; English (no catalogue) shows the message ids themselves."""
+    return gettext.translation(DOMAIN, LOCALE, languages=[lang], fallback=True)
+
+
+#: The label of each step of a sync, for its progress bar.
+STEPS = {"push": N_("Sending"), "upload": N_("Uploading photos"), "pull": N_("Receiving")}
 
 
 class Context:
     def __init__(self, home: Path, lang: str, attempts: int = 8) -> None:
         self.home = home
-        self.lang = lang if lang in MESSAGES else "vi"
+        self.lang = lang if lang in LANGUAGES else "vi"
         self.attempts = attempts
+        self.translations = translations(self.lang)
 
-    def t(self, key: str, **params) -> str:
-        return MESSAGES[self.lang][key].format(**params)
+    def _(self, message: str, **params) -> str:
+        """`message` (an English message id) in the chosen language, `%(params)s` filled in."""
+        text = self.translations.gettext(message)
+        return text % params if params else text
 
     @property
     def config_path(self) -> Path:
@@ -114,14 +82,14 @@ class Context:
     def store(self) -> LocalStore:
         config = self.config()
         if not config.get("server"):
-            raise click.ClickException(self.t("not_logged_in"))
+            raise click.ClickException(self._("Not signed in. Run: giupho-sync login SERVER_URL"))
         return LocalStore(store_path(self.home, config["server"], config["username"]))
 
     def client(self, store: LocalStore) -> SyncClient:
         config = self.config()
         token = store.get_meta("token")
         if not token:
-            raise click.ClickException(self.t("not_logged_in"))
+            raise click.ClickException(self._("Not signed in. Run: giupho-sync login SERVER_URL"))
         retry = RetryPolicy(attempts=self.attempts)
         return SyncClient(config["server"], token=token, lang=self.lang, retry=retry)
 
@@ -131,11 +99,20 @@ class Context:
         try:
             yield
         except OfflineError as exc:
-            raise click.ClickException(self.t("offline") + f"\n({exc.text(self.lang)})") from None
+            offline = self._(
+                "No network, or the server does not answer. Your data is safe on this device; "
+                "sync again when the network is back."
+            )
+            raise click.ClickException(f"{offline}\n({exc.text(self.lang)})") from None
         except AuthError as exc:
-            raise click.ClickException(self.t("auth", reason=exc.text(self.lang))) from None
+            refused = self._(
+                "The server refused the credentials: %(reason)s", reason=exc.text(self.lang)
+            )
+            raise click.ClickException(refused) from None
         except SyncError as exc:
-            raise click.ClickException(self.t("error", reason=exc.text(self.lang))) from None
+            raise click.ClickException(
+                self._("Error: %(reason)s", reason=exc.text(self.lang))
+            ) from None
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -167,8 +144,8 @@ def login(ctx: Context, server: str, username, password, token, device_name) -> 
     """Sign in to SERVER and keep a device token (the password is not stored)."""
     server = server.rstrip("/")
     if token is None:
-        username = username or click.prompt(ctx.t("username"))
-        password = password or click.prompt(ctx.t("password"), hide_input=True)
+        username = username or click.prompt(ctx._("User name"))
+        password = password or click.prompt(ctx._("Password"), hide_input=True)
         with ctx.errors():
             client = SyncClient(server, lang=ctx.lang, retry=RetryPolicy(attempts=ctx.attempts))
             credential = client.register_device(username, password, device_name)
@@ -180,7 +157,14 @@ def login(ctx: Context, server: str, username, password, token, device_name) -> 
     store.set_meta("username", username)
     store.close()
     ctx.save_config({"server": server, "username": username})
-    click.echo(ctx.t("logged_in", server=server, username=username, full_name=full_name))
+    click.echo(
+        ctx._(
+            "Signed in to %(server)s as %(username)s (%(full_name)s).",
+            server=server,
+            username=username,
+            full_name=full_name,
+        )
+    )
 
 
 def _progress(ctx: Context) -> Callable[[str, int, int], None]:
@@ -192,7 +176,7 @@ def _progress(ctx: Context) -> Callable[[str, int, int], None]:
         bar = bars.get(step)
         if bar is None:
             bar = bars[step] = click.progressbar(
-                length=total, label=ctx.t(f"step_{step}"), file=sys.stderr
+                length=total, label=ctx._(STEPS[step]), file=sys.stderr
             )
             bar.__enter__()  # type: ignore[attr-defined]
         bar.length = max(total, 1)  # type: ignore[attr-defined]
@@ -218,12 +202,27 @@ def _run(ctx: Context, action: Callable[[Synchronizer], SyncReport]) -> SyncRepo
 
 def _say_push(ctx: Context, report: SyncReport) -> None:
     results = ", ".join(f"{n} {k}" for k, n in sorted(report.results.items())) or "-"
-    click.echo(ctx.t("pushed", pushed=report.pushed, results=results, files=report.files_uploaded))
+    click.echo(
+        ctx._(
+            "Sent %(pushed)s: %(results)s. Uploaded %(files)s photos/files.",
+            pushed=report.pushed,
+            results=results,
+            files=report.files_uploaded,
+        )
+    )
 
 
 def _say_pull(ctx: Context, report: SyncReport) -> None:
-    resync = ctx.t("resync") if report.resync else ""
-    click.echo(ctx.t("pulled", changes=report.changes, pages=report.pages, resync=resync))
+    pulled = ctx._(
+        "Received %(changes)s changes (%(pages)s pages).",
+        changes=report.changes,
+        pages=report.pages,
+    )
+    if report.resync:
+        pulled += " " + ctx._(
+            "The local copy differed from the server, so it was downloaded again."
+        )
+    click.echo(pulled)
 
 
 @main.command()
@@ -262,7 +261,12 @@ def sync_command(ctx: Context) -> None:
     _say_push(ctx, report)
     _say_pull(ctx, report)
     if report.clock_offset_ms is not None and abs(report.clock_offset_ms) > 60_000:
-        click.echo(ctx.t("clock", offset=round(report.clock_offset_ms / 1000)))
+        click.echo(
+            ctx._(
+                "The device clock is %(offset)s s off the server's.",
+                offset=round(report.clock_offset_ms / 1000),
+            )
+        )
 
 
 @main.command()
@@ -275,7 +279,7 @@ def forms(ctx: Context) -> None:
     finally:
         store.close()
     if not held:
-        click.echo(ctx.t("no_forms"))
+        click.echo(ctx._("No forms yet. Run: giupho-sync pull"))
     for form in held:
         click.echo(f"{form['form_id']}  (v{form['version']})  {form.get('title', '')}")
 
@@ -290,7 +294,7 @@ def households(ctx: Context) -> None:
     finally:
         store.close()
     if not held:
-        click.echo(ctx.t("no_households"))
+        click.echo(ctx._("No households on this device yet. Run: giupho-sync pull"))
     for household in held:
         props = household.get("properties") or {}
         status = props.get("poverty_status", "")
@@ -310,17 +314,20 @@ def status(ctx: Context) -> None:
         kept = [i for i in store.outbox() if i.state not in ("pending", "sent")]
         config = ctx.config()
         offset = store.clock_offset_ms
-        click.echo(ctx.t(
-            "status", server=config.get("server"), username=config.get("username"),
+        click.echo(ctx._(
+            "Server: %(server)s\nUser: %(username)s\nWaiting to send: %(pending)s\n"
+            "Sent, photos uploading: %(sent)s\nPhotos/files to upload: %(files)s\n"
+            "To look at (kept by the server): %(kept)s\nSent in total: %(total)s\n"
+            "Last sync: %(last)s\nClock offset: %(offset)s",
+            server=config.get("server"), username=config.get("username"),
             pending=counts.get("pending", 0), sent=counts.get("sent", 0),
             files=counts.get("files_to_upload", 0), kept=len(kept),
             total=store.get_meta("sent_total", "0"),
-            last=store.get_meta("last_sync") or ctx.t("never"),
+            last=store.get_meta("last_sync") or ctx._("never"),
             offset="-" if offset is None else f"{offset / 1000:+.1f} s",
         ))  # fmt: skip
         for item in kept:
-            click.echo(ctx.t("kept_item", instance_id=item.instance_id, state=item.state,
-                             message=item.message or ""))  # fmt: skip
+            click.echo(f"  {item.instance_id} [{item.state}] {item.message or ''}")
     finally:
         store.close()
 
@@ -337,7 +344,9 @@ def fill(ctx: Context, form_id: str) -> None:
     try:
         found = store.form_xform(form_id)
         if found is None:
-            raise click.ClickException(ctx.t("no_form", form=form_id))
+            raise click.ClickException(
+                ctx._("Form '%(form)s' is not on this device. Run: giupho-sync pull", form=form_id)
+            )
         version, xform = found
         form = load_form(xform, f"{form_id}.xml")
         username = ctx.config().get("username", "")
@@ -373,7 +382,12 @@ def fill(ctx: Context, form_id: str) -> None:
             base=(held or {}).get("server_properties") if held else None,
             edits=filled.properties if held else None,
         )
-        click.echo(ctx.t("saved", instance_id=filled.instance_id))
+        click.echo(
+            ctx._(
+                "Saved to the outbox (%(instance_id)s). It will be sent at the next sync.",
+                instance_id=filled.instance_id,
+            )
+        )
     finally:
         store.close()
 

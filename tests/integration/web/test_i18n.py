@@ -1,39 +1,41 @@
 """The site speaks Vietnamese by default, with correct diacritics, and English on request: every
-text the templates and views pass to `_` has its Vietnamese translation (a missing one would
-show English to an official), and the switch is kept in the session."""
+text the templates and views pass to `_` has its Vietnamese translation in the gettext
+catalogue (a missing one would show English to an official), and the switch is kept in the
+session. `tests/unit/test_catalogues.py` checks that the catalogues hold every text the code
+marks, keep their placeholders and are compiled."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from pathlib import Path
 
+import pytest
+from babel.messages.mofile import read_mo
+
+from server import i18n as catalogues
 from server.web import i18n
 
-WEB = Path(i18n.__file__).parent
-#: `_("...")` or `_('...')` in templates and Python, the message id as written.
-CALL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+DOTTED = re.compile(r"[a-z_]+\.[a-z_]+")
 
 
-def _message_ids() -> set[str]:
-    found = set()
-    for path in [*WEB.glob("templates/*.html"), *WEB.glob("*.py")]:
-        for match in CALL.finditer(path.read_text(encoding="utf-8")):
-            text = match.group(1) if match.group(1) is not None else match.group(2)
-            found.add(text.replace('\\"', '"').replace("\\'", "'"))
-    return found
+def _translated(lang: str) -> dict[str, str]:
+    """The message ids of `lang`'s compiled catalogue (the one that runs), with their text."""
+    path = catalogues.TRANSLATIONS / lang / "LC_MESSAGES" / f"{catalogues.DOMAIN}.mo"
+    with path.open("rb") as f:
+        return {m.id: m.string for m in read_mo(f) if m.id and m.string}
 
 
 def test_every_text_of_the_site_has_its_vietnamese_translation():
+    """Including the texts the pages compute rather than write out: a dashboard kind's label
+    (from `review_pages`), a review state, the quarantine advice, what a decision did."""
     from server.services.review import pages as review_pages
     from server.web.quarantine import ADVICE, DEFAULT_ADVICE
 
     review_pages._household_kinds()  # the kinds added once their tables exist
-    wanted = _message_ids() | {k.label for k in review_pages.WAITING_KINDS}
+    wanted = {k.label for k in review_pages.WAITING_KINDS} | set(i18n.COMPUTED)
     wanted |= set(ADVICE.values()) | {DEFAULT_ADVICE}
     wanted |= {"received", "has_issues", "approved", "returned", "rejected"}
-    missing = sorted(t for t in wanted if t not in i18n.VI)
-    assert missing == []
+    vietnamese = _translated("vi")
+    assert sorted(t for t in wanted if t not in vietnamese) == []
 
 
 def test_every_stored_value_the_household_pages_name_has_both_languages():
@@ -55,15 +57,30 @@ def test_every_stored_value_the_household_pages_name_has_both_languages():
         | {f"flag.{f}" for f in ("conflict", "hold_timeout", "auto_linked", "redirected",
                                  "closed_update")}
     )  # fmt: skip
-    assert sorted(ids - set(i18n.VI)) == [] and sorted(ids - set(i18n.EN)) == []
-    assert sorted(set(i18n.EN) - set(i18n.VI)) == []
-    assert sorted(t for t in DONE.values() if t not in i18n.VI) == []
+    vietnamese, english = _translated("vi"), _translated("en")
+    assert sorted(ids - set(vietnamese)) == [] and sorted(ids - set(english)) == []
+    # every dotted id the catalogue knows (audit actions too) is worded in both languages
+    dotted = {m for m in vietnamese if DOTTED.fullmatch(m)}
+    assert ids <= dotted
+    assert sorted(dotted - set(english)) == [] and sorted(dotted - set(vietnamese)) == []
+    # the English catalogue translates the dotted ids only: the other ids are their English
+    assert sorted(m for m in english if not DOTTED.fullmatch(m)) == []
+    assert sorted(t for t in DONE.values() if t not in vietnamese) == []
 
 
-def test_vietnamese_texts_are_nfc_and_keep_their_placeholders():
-    for english, vietnamese in i18n.VI.items():
-        assert unicodedata.is_normalized("NFC", vietnamese), vietnamese
-        assert set(re.findall(r"{\w+}", english)) == set(re.findall(r"{\w+}", vietnamese))
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("vi", "Đã đăng nhập: Chị Hoa <b>"), ("en", "Signed in as Chị Hoa <b>")],
+)
+def test_views_translate_with_flask_babel_and_named_placeholders(app, lang, expected):
+    with app.test_request_context("/review"):
+        from flask import session
+
+        session[i18n.SESSION_KEY] = lang
+        assert i18n.language() == lang
+        assert i18n._("Signed in as %(name)s", name="Chị Hoa <b>") == expected
+        assert i18n._("case.merged") == {"vi": "đã gộp", "en": "merged"}[lang]
+        assert i18n._("has_issues") == {"vi": "có vấn đề", "en": "has_issues"}[lang]
 
 
 def test_the_site_is_vietnamese_by_default_and_english_on_request(site, browser_of):
