@@ -24,12 +24,19 @@ from babel.support import NullTranslations, Translations
 #: The directory Flask-Babel and `translations` read: `<lang>/LC_MESSAGES/messages.mo`.
 TRANSLATIONS = Path(__file__).parent / "translations"
 DOMAIN = "messages"
+#: The languages giupho speaks, Vietnamese first (the default).
+LANGUAGES = ("vi", "en")
 
 
-def N_(msgid: str) -> str:
+class Words(str):
+    """An English message id marked with `N_`: translated where it is shown, and, given
+    as a param of a problem (`server.problems`), in the language of its message."""
+
+
+def N_(msgid: str) -> Words:
     """Mark `msgid` for `pybabel extract` without translating it here (the text is
     translated where it is shown). `N_` is one of pybabel's default keywords."""
-    return msgid
+    return Words(msgid)
 
 
 @lru_cache(maxsize=8)

@@ -28,16 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import i18n
+from server.i18n import N_, Words
 
-
-class Words(str):
-    """An English message id given as a problem's param: translated with the message."""
-
-
-def N_(msgid: str) -> Words:
-    """Mark `msgid` for `pybabel extract` (a default keyword); as a param of a `Problem`,
-    it is rendered in the message's language."""
-    return Words(msgid)
+__all__ = ["CATALOGUE", "N_", "Problem", "ProblemType", "Words", "placeholders", "render"]
 
 
 @dataclass(frozen=True)
@@ -229,14 +222,16 @@ def placeholders(template: str) -> set[str]:
 
 def render(template: str, lang: str, params: dict[str, Any]) -> str:
     """`template` (an English message id) in `lang`, filled with `params`: a param marked
-    with `N_` is translated and filled the same way; in Vietnamese, `<name>_vi` stands in
-    for `<name>`."""
+    with `N_` is translated and filled the same way, a `Problem` param gives its message in
+    `lang`; in Vietnamese, `<name>_vi` stands in for `<name>`."""
     values = dict(params)
     for name, value in params.items():
         if lang == "vi" and f"{name}_vi" in params:
             values[name] = params[f"{name}_vi"]
         elif isinstance(value, Words):
             values[name] = i18n.gettext(value, lang) % params
+        elif isinstance(value, Problem):  # a problem quoted by another message
+            values[name] = value.message(lang)
     return i18n.gettext(template, lang) % values
 
 

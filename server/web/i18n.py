@@ -25,9 +25,8 @@ from flask import current_app, session
 from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _  # noqa: F401 - the views import `_` from here
 
-from server.i18n import N_
+from server.i18n import LANGUAGES, N_
 
-LANGUAGES = ("vi", "en")
 SESSION_KEY = "lang"
 
 

@@ -42,17 +42,36 @@ def test_a_callers_own_vietnamese_param_still_renders_in_both_languages():
 
 
 def test_a_param_marked_for_translation_is_translated_with_the_message():
+    """The refusal of a duplicate decision names the state and the action in the message's
+    language: "merged" is one English word but two Vietnamese ones (a state, an action)."""
     problem = Problem(
         "409.10",
-        what=N_("Duplicate case %(case_id)s"),  # not in the catalogue: shown as written
+        what=N_("Duplicate case %(case_id)s"),
         case_id=7,
-        state=N_("case.merged"),
-        action=N_("case.merged"),
+        state=N_("duplicate_state.merged"),
+        action=N_("duplicate_action.merge"),
     )
     assert problem.message("en") == (
         "Duplicate case 7 is merged, so it cannot be merged. Reload it to see its current state."
     )
-    assert problem.message("vi").startswith("Duplicate case 7 đang ở trạng thái đã gộp nên ")
+    assert problem.message("vi").startswith(
+        "Trường hợp trùng hộ 7 đang ở trạng thái đã gộp nên không thể gộp."
+    )
+
+
+def test_a_problem_quoted_by_a_message_is_in_its_language():
+    from server.services.review.decisions import ReviewRefused
+
+    refused = ReviewRefused(
+        N_("The correction was not stored: %(problem)s"),
+        problem=Problem("400.3", field="age", reason="not a number"),
+    )
+    assert refused.message("en") == (
+        "The correction was not stored: The value of 'age' is not valid: not a number"
+    )
+    assert refused.message("vi") == (
+        "Không lưu được bản sửa: Giá trị của 'age' không hợp lệ: not a number"
+    )
 
 
 def test_unknown_code_is_a_programming_error():

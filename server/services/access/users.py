@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from server.db import db
 from server.models import AdminUnit, Role, User
-from server.problems import Problem
+from server.problems import N_, Problem
 from server.services import audit, transactional
 from server.services.access import auth
 
@@ -31,7 +31,7 @@ def create_user(
     if not username:
         raise Problem("400.2", field="username")
     if find(username) is not None:
-        raise Problem("409.5", what="User", what_vi="Người dùng", name=username)
+        raise Problem("409.5", what=N_("entity.user"), name=username)
     user = User(
         username=username,
         full_name=full_name.strip(),

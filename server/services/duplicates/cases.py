@@ -41,7 +41,7 @@ from server.models import (
     User,
 )
 from server.models.base import utcnow
-from server.problems import Problem
+from server.problems import N_, Problem
 from server.services import audit, transactional
 from server.services.access import scope
 from server.services.duplicates import detection as dedup
@@ -52,13 +52,14 @@ from server.services.households import versions as households
 from server.services.paging import Page, keyset_page
 
 #: Who decides duplicates and double entries.
-#: What the reviewer reads about each state (the API shows these words).
+#: What the reviewer reads about each state in a refusal (409.10). Dotted ids: "merged" is
+#: one word in English but not in Vietnamese ("đã gộp" as a state, "gộp" as an action).
 STATE_WORDS = {
-    "open": ("open", "đang chờ xem xét"),
-    "auto_linked": ("linked automatically", "đã tự động gộp"),
-    "merged": ("merged", "đã gộp"),
-    "distinct": ("marked as two households", "đã xác định là hai hộ khác nhau"),
-    "unlinked": ("unlinked", "đã tách"),
+    "open": N_("duplicate_state.open"),
+    "auto_linked": N_("duplicate_state.auto_linked"),
+    "merged": N_("duplicate_state.merged"),
+    "distinct": N_("duplicate_state.distinct"),
+    "unlinked": N_("duplicate_state.unlinked"),
 }
 
 
@@ -197,11 +198,10 @@ def _locked_case(case_id: int) -> DuplicateCase:
     return case
 
 
-def _refuse(case: DuplicateCase, action: str, action_vi: str) -> Problem:
-    state, state_vi = STATE_WORDS[case.status.value]
-    what, what_vi = f"Duplicate case {case.id}", f"Trường hợp trùng hộ {case.id}"
-    return Problem("409.10", what=what, what_vi=what_vi, state=state, state_vi=state_vi,
-                   action=action, action_vi=action_vi)  # fmt: skip
+def _refuse(case: DuplicateCase, action: str) -> Problem:
+    what = N_("Duplicate case %(case_id)s")
+    state = STATE_WORDS[case.status.value]
+    return Problem("409.10", what=what, case_id=case.id, state=state, action=action)
 
 
 @transactional
@@ -216,7 +216,7 @@ def merge(
     """
     case = _locked_case(case_id)
     if case.status != CaseStatus.OPEN:
-        raise _refuse(case, "merged", "gộp")
+        raise _refuse(case, N_("duplicate_action.merge"))
     pair = (case.first_id, case.second_id)
     if survivor not in pair:
         raise Problem("400.3", field="survivor", reason=f"must be one of {', '.join(pair)}")
@@ -225,7 +225,7 @@ def merge(
     keep, gone = locked[survivor], locked[absorbed]
     for state in (keep, gone):
         if state is None or state.status != HouseholdStatus.ACTIVE:
-            raise _refuse(case, "merged", "gộp")
+            raise _refuse(case, N_("duplicate_action.merge"))
     chosen = _chosen_values(keep.properties, gone.properties, values or {}, survivor, absorbed)
     before = {k: keep.properties.get(k, "") for k in chosen}
     actor_id = actor.id if actor is not None else None
@@ -274,7 +274,7 @@ def mark_distinct(case_id: int, actor: User | None) -> DuplicateCase:
     """The pair is two households: close the case; the pair is never suggested again (D3)."""
     case = _locked_case(case_id)
     if case.status != CaseStatus.OPEN:
-        raise _refuse(case, "marked as two households", "xác định là hai hộ")
+        raise _refuse(case, N_("duplicate_action.distinct"))
     case.status = CaseStatus.DISTINCT
     _decided(case, actor)
     audit.record(actor, "duplicate.distinct", case, households=[case.first_id, case.second_id])
@@ -295,7 +295,7 @@ def undo(case_id: int, actor: User | None) -> DuplicateCase:
     elif case.status == CaseStatus.AUTO_LINKED:
         _unlink(case, actor)
     else:
-        raise _refuse(case, "undone", "hoàn tác")
+        raise _refuse(case, N_("duplicate_action.undo"))
     if case.status == CaseStatus.OPEN:
         case.decided_by_id, case.decided_at = None, None
     else:
@@ -309,7 +309,7 @@ def _unmerge(case: DuplicateCase, actor: User | None) -> None:
     survivor, absorbed = done.get("survivor"), done.get("absorbed")
     gone = households.current(absorbed, lock=True) if absorbed else None
     if gone is None or gone.status != HouseholdStatus.MERGED or gone.merged_into_id != survivor:
-        raise _refuse(case, "undone", "hoàn tác")
+        raise _refuse(case, N_("duplicate_action.undo"))
     actor_id = actor.id if actor is not None else None
     households.record_decision(
         absorbed, {}, kind="duplicate_unmerge", actor_id=actor_id,
@@ -338,7 +338,7 @@ def _unlink(case: DuplicateCase, actor: User | None) -> None:
     existing = case.second_id if case.first_id == new_id else case.first_id
     link = _linking_version(existing, new_id)
     if link is None or households.current(new_id) is not None:
-        raise _refuse(case, "undone", "hoàn tác")
+        raise _refuse(case, N_("duplicate_action.undo"))
     # The visits its tablet sent for `new_id` while linked were applied to `existing` (D1
     # routing): they move with the registration.
     visits = [r for r in households.routed(new_id, existing) if r.note == "redirected"]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from server.db import db
 from server.models import AdminUnit, UnitLevel, User
-from server.problems import Problem
+from server.problems import N_, Problem
 from server.services import audit, transactional
 from server.services.access import scope
 
@@ -168,7 +168,7 @@ def add_village(
     if not _CODE.match(code):
         raise Problem("400.3", field="code", reason=code)
     if find(f"{commune.path}/{code}") is not None:
-        raise Problem("409.5", what="Village", what_vi="Thôn/bản", name=code)
+        raise Problem("409.5", what=N_("entity.village"), name=code)
     village, _ = _upsert(commune, UnitLevel.VILLAGE, code, name.strip(), kind)
     audit.record(actor, "village.create", village, name=village.name)
     return village

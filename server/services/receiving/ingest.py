@@ -47,7 +47,7 @@ from forms.tree import Node
 from forms.validation import ValidationResult
 from server import json_codec
 from server.models import Device, User
-from server.problems import Problem
+from server.problems import N_, Problem
 from server.services import transactional
 from server.services.forms import loaded as form_models
 from server.services.forms import places
@@ -234,14 +234,14 @@ def read_item(
     """The submission a JSON push item carries (and its form when known), a refusal
     receipt, or why it cannot be read. Writes nothing."""
     if not isinstance(item, Mapping):
-        return Unreadable(_unreadable("a push item must be a JSON object"))
+        return Unreadable(_unreadable(N_("a push item must be a JSON object.")))
     if isinstance(item.get("xml"), str):
         d.payload, d.content_type = item["xml"].encode("utf-8"), XML_TYPE
         read = read_xml(d)
         return read if isinstance(read, Receipt | Unreadable) else (read, None)
     form_id, version, answers = item.get("form_id"), item.get("version"), item.get("answers")
     if not isinstance(form_id, str) or not isinstance(answers, Mapping):
-        return Unreadable(_unreadable("a push item needs 'form_id' and 'answers'"))
+        return Unreadable(_unreadable(N_("a push item needs 'form_id' and 'answers'.")))
     version = None if version is None else str(version)
     instance_id = item.get("instance_id") if isinstance(item.get("instance_id"), str) else None
     form = form_models.receiving(form_id, version)
@@ -498,11 +498,8 @@ def _quarantine(
 
 
 def _unreadable(reason: str) -> Problem:
-    vi = {
-        "a push item must be a JSON object": "mỗi mục gửi phải là một đối tượng JSON",
-        "a push item needs 'form_id' and 'answers'": "mỗi mục gửi cần 'form_id' và 'answers'",
-    }
-    return Problem("400.7", reason=reason + ".", reason_vi=vi.get(reason, reason) + ".")
+    """400.7 for a push item that is not one: `reason` is a message id (marked with `N_`)."""
+    return Problem("400.7", reason=reason)
 
 
 def _json_bytes(item: Any) -> bytes:

@@ -168,7 +168,7 @@ def reprocess_quarantine(item_id: int, actor: User | None = None) -> Receipt:
         try:
             receipt = ingest._receive_item(json.loads(item.payload), d)
         except ValueError as exc:
-            receipt = ingest._quarantine(d, Problem("400.7", reason=str(exc), reason_vi=str(exc)))
+            receipt = ingest._quarantine(d, Problem("400.7", reason=str(exc)))
     else:
         receipt = ingest._receive_xml(d)
     if receipt.stored and item.resolved_at is None:

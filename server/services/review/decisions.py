@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload, undefer
 
 from server.db import db
 from server.models import AuditEvent, FormVersion, ReviewState, Submission, User
-from server.problems import Problem
+from server.problems import N_, Problem, render
 from server.services import audit, transactional
 from server.services.access import scope
 from server.services.forms import loaded as form_models
@@ -59,15 +59,19 @@ CORRECTABLE = frozenset(
 
 
 class ReviewRefused(Exception):
-    """A decision that cannot be taken as asked; the messages say what to do instead."""
+    """A decision that cannot be taken as asked; the message says what to do instead.
 
-    def __init__(self, message: str, message_vi: str) -> None:
-        super().__init__(message)
-        self.message_en = message
-        self.message_vi = message_vi
+    `msgid` is an English message id (marked with `N_`) with `%(name)s` placeholders
+    filled from `params`, rendered in the reader's language as problems are.
+    """
+
+    def __init__(self, msgid: str, **params) -> None:
+        super().__init__(render(msgid, "en", params))
+        self.msgid = msgid
+        self.params = params
 
     def message(self, lang: str) -> str:
-        return self.message_vi if lang == "vi" else self.message_en
+        return render(self.msgid, lang, self.params)
 
 
 def require_reviewer(user: User) -> None:
@@ -128,18 +132,13 @@ def decide(user: User, instance_id: str, decision: str, comment: str = "") -> Su
 def _check(submission: Submission, decision: str, comment: str) -> None:
     if submission.superseded:
         raise ReviewRefused(
-            "This version was replaced by a newer one: open the current version to decide.",
-            "Phiên bản này đã được thay bằng bản mới hơn: hãy mở bản hiện tại để quyết định.",
+            N_("This version was replaced by a newer one: open the current version to decide.")
         )
     if decision == "return" and not comment:
-        raise ReviewRefused(
-            "Write a comment for the cadre: it says what to fix.",
-            "Hãy ghi nhận xét cho cán bộ: nêu rõ cần sửa gì.",
-        )
+        raise ReviewRefused(N_("Write a comment for the cadre: it says what to fix."))
     if len(comment) > MAX_COMMENT:
         raise ReviewRefused(
-            f"The comment is too long: at most {MAX_COMMENT} characters.",
-            f"Nhận xét quá dài: tối đa {MAX_COMMENT} ký tự.",
+            N_("The comment is too long: at most %(limit)s characters."), limit=MAX_COMMENT
         )
 
 
@@ -166,8 +165,7 @@ def correct(user: User, instance_id: str, path: str, value: str, comment: str = 
     field = form.model.field(re.sub(r"\[\d+\]", "", path))
     if field is None or field.kind != "question" or field.datatype not in CORRECTABLE:
         raise ReviewRefused(
-            "This answer cannot be corrected here (unknown, computed or a file).",
-            "Không sửa được câu trả lời này ở đây (không có, được tính tự động, hoặc là tệp).",
+            N_("This answer cannot be corrected here (unknown, computed or a file).")
         )
     answers = _copy(submission.answers or {})
     old = _set(answers, path, value.strip(), form.model.root_name)
@@ -184,8 +182,7 @@ def correct(user: User, instance_id: str, path: str, value: str, comment: str = 
     receipt = ingest.receive_answers(item, user=user)
     if not receipt.stored:
         raise ReviewRefused(
-            f"The correction was not stored: {receipt.problem.message('en')}",
-            f"Không lưu được bản sửa: {receipt.problem.message('vi')}",
+            N_("The correction was not stored: %(problem)s"), problem=receipt.problem
         )
     details = {"path": path, "old": old, "new": value.strip(), "new_instance_id": new_id}
     if comment.strip():
@@ -206,12 +203,12 @@ def _set(answers: dict, path: str, value: str, root_name: str) -> str | None:
     """Set the answer at indexed `path` in the JSON answers; returns the old value."""
     steps = [s for s in path.split("/") if s]
     if not steps or steps[0] != root_name:
-        raise ReviewRefused("Unknown answer path.", "Đường dẫn câu trả lời không hợp lệ.")
+        raise ReviewRefused(N_("Unknown answer path."))
     node = answers
     for i, step in enumerate(steps[1:], start=1):
         match = _STEP.match(step)
         if match is None:
-            raise ReviewRefused("Unknown answer path.", "Đường dẫn câu trả lời không hợp lệ.")
+            raise ReviewRefused(N_("Unknown answer path."))
         name, index = match.group(1), match.group(2)
         last = i == len(steps) - 1
         if last and index is None:
@@ -222,14 +219,14 @@ def _set(answers: dict, path: str, value: str, root_name: str) -> str | None:
         if isinstance(child, list):
             position = int(index or 1) - 1
             if not 0 <= position < len(child):
-                raise ReviewRefused("Unknown answer path.", "Đường dẫn câu trả lời không hợp lệ.")
+                raise ReviewRefused(N_("Unknown answer path."))
             child = child[position]
         elif child is None:
             child = node[name] = {}
         if not isinstance(child, dict):
-            raise ReviewRefused("Unknown answer path.", "Đường dẫn câu trả lời không hợp lệ.")
+            raise ReviewRefused(N_("Unknown answer path."))
         node = child
-    raise ReviewRefused("Unknown answer path.", "Đường dẫn câu trả lời không hợp lệ.")
+    raise ReviewRefused(N_("Unknown answer path."))
 
 
 # -- reading -----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from server.models import (
     PovertyExit,
     User,
 )
+from server.problems import N_
 from server.services import audit, transactional
 from server.services.households import review as household_review
 from server.services.review import decisions as review_service
@@ -222,21 +223,17 @@ def decide(
     household's exit assessed at `version`; audited."""
     review_service.require_reviewer(user)
     if decision not in DECISIONS:
-        raise ReviewRefused(
-            "Choose certify or decline.", "Hãy chọn công nhận hoặc không công nhận."
-        )
+        raise ReviewRefused(N_("Choose certify or decline."))
     found = exit_for(user, household_id)
     if found is None or found.version != version:
         raise ReviewRefused(
-            "This household has no assessed exit to decide (a newer assessment may have "
-            "changed it): reload the list of exits.",
-            "Hộ này không có kết quả thoát nghèo nào chờ quyết định (có thể đã có đánh giá mới "
-            "hơn): hãy tải lại danh sách.",
+            N_(
+                "This household has no assessed exit to decide (a newer assessment may have "
+                "changed it): reload the list of exits."
+            )
         )
     if found.decision is not None:
-        raise ReviewRefused(
-            "This exit was already decided.", "Trường hợp thoát nghèo này đã được quyết định."
-        )
+        raise ReviewRefused(N_("This exit was already decided."))
     reason = (reason or "").strip()
     if DECISIONS[decision] == ExitDecision.CERTIFIED:
         _check_date(decision_date, found)
@@ -245,13 +242,11 @@ def decide(
         decision_date = None
         if not reason:
             raise ReviewRefused(
-                "Write the reason for declining: the cadre and the household read it.",
-                "Hãy ghi lý do không công nhận: cán bộ và hộ sẽ đọc lý do này.",
+                N_("Write the reason for declining: the cadre and the household read it.")
             )
         if len(reason) > MAX_REASON:
             raise ReviewRefused(
-                f"The reason is too long: at most {MAX_REASON} characters.",
-                f"Lý do quá dài: tối đa {MAX_REASON} ký tự.",
+                N_("The reason is too long: at most %(limit)s characters."), limit=MAX_REASON
             )
     row = PovertyExit(
         household_id=found.household.id,
@@ -279,13 +274,10 @@ def decide(
 
 def _check_date(decision_date: dt.date | None, found: Exit) -> None:
     if decision_date is None:
-        raise ReviewRefused(
-            "Enter the date of the commune's decision recognising the exit.",
-            "Hãy nhập ngày của quyết định công nhận thoát nghèo của xã.",
-        )
+        raise ReviewRefused(N_("Enter the date of the commune's decision recognising the exit."))
     assessed = found.assessed_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
     if decision_date > today() or decision_date < assessed:
         raise ReviewRefused(
-            f"The decision date must be between the assessment ({assessed:%d/%m/%Y}) and today.",
-            f"Ngày quyết định phải từ ngày đánh giá ({assessed:%d/%m/%Y}) đến hôm nay.",
+            N_("The decision date must be between the assessment (%(assessed)s) and today."),
+            assessed=f"{assessed:%d/%m/%Y}",
         )

@@ -24,7 +24,9 @@ from sqlalchemy.orm import joinedload, undefer
 
 from forms.library import REGISTRATION_FORM_ID, VISIT_FORM_ID
 from forms.poverty import load_standards
+from server import i18n
 from server.db import db
+from server.i18n import N_
 from server.models import (
     AdminUnit,
     DuplicateCase,
@@ -290,7 +292,8 @@ def poverty_counts(commune: AdminUnit) -> tuple[list[tuple[str, dict, int]], int
         rows.append((key, {"vi": text.vi, "en": text.en}, counts.pop(key, 0)))
     unknown = sum(counts.values())
     if unknown:
-        rows.append(("", {"vi": "Chưa phân loại", "en": "Not classified"}, unknown))
+        unclassified = {lang: i18n.gettext(N_("Not classified"), lang) for lang in i18n.LANGUAGES}
+        rows.append(("", unclassified, unknown))
     return rows, sum(n for *_, n in rows)
 
 
