@@ -1,13 +1,16 @@
 """The forms error catalogue: problems a form author or a submitter can act on.
 
 Every problem has a stable `code` from `CATALOGUE`, an English and a
-Vietnamese message, and where it applies: the XLSForm sheet, row and column,
+Vietnamese message (English message ids, translated by the `giupho_forms` gettext
+catalogue, see `forms.i18n`), and where it applies: the XLSForm sheet, row and column,
 or the field path of the XForm. Messages say what is wrong *and* how to fix it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+
+from forms.i18n import N_, render, vi
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,118 +66,99 @@ class SubmissionError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ProblemKind:
-    """A catalogue entry: message and fix templates (str.format) in English and Vietnamese."""
+    """A catalogue entry: message and fix templates, English message ids with `%(name)s`
+    placeholders; their Vietnamese is in the `giupho_forms` catalogue (`forms.i18n`)."""
 
     message: str
-    message_vi: str
     fix: str = ""
-    fix_vi: str = ""
+    #: Parameters shown in Vietnamese from their `<name>_vi` value (see `forms.i18n.render`).
+    localized: tuple[str, ...] = ()
+
+    @property
+    def message_vi(self) -> str:
+        return vi(self.message)
+
+    @property
+    def fix_vi(self) -> str:
+        return vi(self.fix) if self.fix else ""
 
 
 # Form problems found when a form is loaded. Codes are stable: the API, the CLI and
 # the upload page show them, and form authors search for them.
 CATALOGUE: dict[str, ProblemKind] = {
     "xlsform.unreadable": ProblemKind(
-        "The file could not be read as an XLSForm: {detail}",
-        "Không đọc được tệp dưới dạng XLSForm: {detail}",
-        "Save the form as .xlsx (or .xls, .csv, .md) with a 'survey' sheet and try again.",
-        "Lưu biểu mẫu dạng .xlsx (hoặc .xls, .csv, .md) có trang 'survey' rồi thử lại.",
+        N_("The file could not be read as an XLSForm: %(detail)s"),
+        N_("Save the form as .xlsx (or .xls, .csv, .md) with a 'survey' sheet and try again."),
     ),
     "xlsform.invalid": ProblemKind(
-        "{detail}",
-        "Biểu mẫu XLSForm không hợp lệ: {detail}",
-        "Correct the cell pyxform names and upload the form again.",
-        "Sửa ô mà pyxform chỉ ra rồi tải biểu mẫu lên lại.",
+        # TRANSLATORS: pyxform's own (English) message, introduced in Vietnamese.
+        N_("%(detail)s"),
+        N_("Correct the cell pyxform names and upload the form again."),
     ),
     "xform.too_large": ProblemKind(
-        "The XForm is {size} bytes; the limit is {limit} bytes.",
-        "XForm có {size} byte, vượt giới hạn {limit} byte.",
-        "Move large choice lists to a CSV attachment (select_one_from_file).",
-        "Chuyển danh sách lựa chọn lớn sang tệp CSV đính kèm (select_one_from_file).",
+        N_("The XForm is %(size)s bytes; the limit is %(limit)s bytes."),
+        N_("Move large choice lists to a CSV attachment (select_one_from_file)."),
     ),
     "xform.unreadable": ProblemKind(
-        "The XForm is not well-formed XML: {detail}",
-        "XForm không phải XML hợp lệ: {detail}",
-        "Export the XForm again from your form tool, or upload the XLSForm instead.",
-        "Xuất lại XForm từ công cụ soạn biểu mẫu, hoặc tải lên tệp XLSForm.",
+        N_("The XForm is not well-formed XML: %(detail)s"),
+        N_("Export the XForm again from your form tool, or upload the XLSForm instead."),
     ),
     "xform.forbidden": ProblemKind(
-        "The XForm contains {what}, which giupho does not accept.",
-        "XForm chứa {what}, giupho không chấp nhận.",
-        "Remove the DOCTYPE and entity declarations: ODK forms never need them.",
-        "Xoá khai báo DOCTYPE và entity: biểu mẫu ODK không cần chúng.",
+        N_("The XForm contains %(what)s, which giupho does not accept."),
+        N_("Remove the DOCTYPE and entity declarations: ODK forms never need them."),
     ),
     "xform.structure": ProblemKind(
-        "The XForm is missing {what}.",
-        "XForm thiếu {what}.",
-        "Check that the form has h:head/model with a primary instance whose root has an id.",
-        "Kiểm tra biểu mẫu có h:head/model với instance chính và phần tử gốc có thuộc tính id.",
+        N_("The XForm is missing %(what)s."),
+        N_("Check that the form has h:head/model with a primary instance whose root has an id."),
     ),
     "expr.syntax": ProblemKind(
-        "The expression {expr!r} cannot be read at character {position}: {detail}",
-        "Không đọc được biểu thức {expr!r} tại ký tự {position}: {detail_vi}",
-        "Check brackets, quotes and operators near {near!r}.",
-        "Kiểm tra dấu ngoặc, dấu nháy và toán tử gần {near!r}.",
+        N_("The expression %(expr)r cannot be read at character %(position)s: %(detail)s"),
+        N_("Check brackets, quotes and operators near %(near)r."),
+        localized=("detail",),
     ),
     "expr.unknown_reference": ProblemKind(
-        "The expression {expr!r} refers to {ref}, which is not a field of this form.",
-        "Biểu thức {expr!r} tham chiếu tới {ref}, không phải trường nào của biểu mẫu.",
-        "Rename the reference to an existing field, e.g. {suggestion}.",
-        "Đổi tham chiếu thành một trường có trong biểu mẫu, ví dụ {suggestion}.",
+        N_("The expression %(expr)r refers to %(ref)s, which is not a field of this form."),
+        N_("Rename the reference to an existing field, e.g. %(suggestion)s."),
     ),
     "expr.unsupported_function": ProblemKind(
-        "The expression {expr!r} calls {function}(), which giupho cannot evaluate.",
-        "Biểu thức {expr!r} gọi hàm {function}(), giupho không tính được hàm này.",
-        "Replace {function}() with a function of the ODK XForms spec{hint}.",
-        "Thay {function}() bằng một hàm trong đặc tả ODK XForms{hint_vi}.",
+        N_("The expression %(expr)r calls %(function)s(), which giupho cannot evaluate."),
+        N_("Replace %(function)s() with a function of the ODK XForms spec%(hint)s."),
+        localized=("hint",),
     ),
     "expr.bad_regex": ProblemKind(
-        "The expression {expr!r} uses a regular expression that does not compile: {detail}.",
-        "Biểu thức {expr!r} dùng một biểu thức chính quy không hợp lệ: {detail}.",
-        "Correct the pattern in regex(), e.g. '^[0-9]{{10}}$' for ten digits.",
-        "Sửa mẫu trong regex(), ví dụ '^[0-9]{{10}}$' cho mười chữ số.",
+        N_("The expression %(expr)r uses a regular expression that does not compile: %(detail)s."),
+        N_("Correct the pattern in regex(), e.g. '^[0-9]{10}$' for ten digits."),
     ),
     "expr.cycle": ProblemKind(
-        "The calculations depend on each other in a cycle: {cycle}.",
-        "Các phép tính phụ thuộc vòng tròn vào nhau: {cycle}.",
-        "Break the cycle: one of these calculations must not use the others.",
-        "Phá vòng lặp: một trong các phép tính này không được dùng các phép tính còn lại.",
+        N_("The calculations depend on each other in a cycle: %(cycle)s."),
+        N_("Break the cycle: one of these calculations must not use the others."),
     ),
     "field.duplicate": ProblemKind(
-        "The primary instance has two nodes at {field}.",
-        "Instance chính có hai nút cùng đường dẫn {field}.",
-        "Rename one of them, or declare the node as a repeat in the body.",
-        "Đổi tên một nút, hoặc khai báo nút đó là nhóm lặp (repeat) trong phần body.",
+        N_("The primary instance has two nodes at %(field)s."),
+        N_("Rename one of them, or declare the node as a repeat in the body."),
     ),
     "bind.duplicate": ProblemKind(
-        "Two binds target {field}.",
-        "Có hai bind cùng trỏ tới {field}.",
-        "Merge the two <bind> elements into one.",
-        "Gộp hai phần tử <bind> thành một.",
+        N_("Two binds target %(field)s."),
+        N_("Merge the two <bind> elements into one."),
     ),
     "bind.unknown_node": ProblemKind(
-        "A {element} targets {field}, which is not in the primary instance.",
-        "Một {element} trỏ tới {field}, không có trong instance chính.",
-        "Add the node to the primary instance or correct the path.",
-        "Thêm nút vào instance chính hoặc sửa đường dẫn.",
+        N_("A %(element)s targets %(field)s, which is not in the primary instance."),
+        N_("Add the node to the primary instance or correct the path."),
     ),
     "entities.version": ProblemKind(
-        "The form uses entities spec version {version}; giupho understands up to {supported}.",
-        "Biểu mẫu dùng đặc tả entities phiên bản {version}; giupho chỉ hỗ trợ tới {supported}.",
-        "Convert the form with a pyxform release that emits entities {supported} or older.",
-        "Chuyển đổi biểu mẫu bằng bản pyxform sinh entities {supported} hoặc cũ hơn.",
+        N_(
+            "The form uses entities spec version %(version)s; giupho understands up to "
+            "%(supported)s."
+        ),
+        N_("Convert the form with a pyxform release that emits entities %(supported)s or older."),
     ),
     "entities.declaration": ProblemKind(
-        "The entity declaration at {field} is incomplete: {detail}",
-        "Khai báo thực thể tại {field} chưa đầy đủ: {detail}",
-        "Give the entities sheet a list_name and a label (or entity_id for updates).",
-        "Điền list_name và label (hoặc entity_id khi cập nhật) trong trang entities.",
+        N_("The entity declaration at %(field)s is incomplete: %(detail)s"),
+        N_("Give the entities sheet a list_name and a label (or entity_id for updates)."),
     ),
     "language.unknown": ProblemKind(
-        "The language {language!r} is not one of the form's languages ({languages}).",
-        "Ngôn ngữ {language!r} không có trong biểu mẫu ({languages}).",
-        "Choose one of the form's languages, e.g. {suggestion!r}.",
-        "Chọn một ngôn ngữ của biểu mẫu, ví dụ {suggestion!r}.",
+        N_("The language %(language)r is not one of the form's languages (%(languages)s)."),
+        N_("Choose one of the form's languages, e.g. %(suggestion)r."),
     ),
 }
 
@@ -188,17 +172,20 @@ def form_problem(
     field: str | None = None,
     **params: object,
 ) -> FormProblem:
-    """A `FormProblem` for catalogue `code`, its templates filled with `params`."""
+    """A `FormProblem` for catalogue `code`, its templates filled with `params` (and, in
+    Vietnamese, `detail_vi` for `detail` where the entry says so: see `ProblemKind.localized`)."""
     kind = CATALOGUE[code]
     values = {"sheet": sheet, "row": row, "column": column, "field": field, **params}
+    message, message_vi = render(kind.message, values, kind.localized)
+    fix, fix_vi = render(kind.fix, values, kind.localized) if kind.fix else ("", "")
     return FormProblem(
         code=code,
-        message=kind.message.format(**values),
-        message_vi=kind.message_vi.format(**values),
+        message=message,
+        message_vi=message_vi,
         sheet=sheet,
         row=row,
         column=column,
         field=field,
-        fix=kind.fix.format(**values),
-        fix_vi=kind.fix_vi.format(**values),
+        fix=fix,
+        fix_vi=fix_vi,
     )

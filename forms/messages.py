@@ -2,12 +2,15 @@
 
 Two small catalogues keyed by a stable code. Field officers read these (in
 Collect's error dialog, on the review site), so each says what is wrong and,
-where there is something to do, what to do. Placeholders are filled with
-`str.format_map`; a placeholder without a value is left visible rather than
-raising, so a message never hides the problem it reports.
+where there is something to do, what to do. The texts are English message ids
+with `%(name)s` placeholders; their Vietnamese is in the `giupho_forms` gettext
+catalogue (`forms.i18n`). A placeholder without a value is left visible (as
+`{name}`) rather than raising, so a message never hides the problem it reports.
 """
 
 from __future__ import annotations
+
+from forms.i18n import N_, render
 
 # Severity of each validation issue code: errors mark a submission `has_issues`
 # (sync-contract R6); warnings and infos are shown but change nothing.
@@ -25,146 +28,67 @@ ISSUE_SEVERITY: dict[str, str] = {
     "not_relevant": "info",
 }
 
-ISSUES: dict[str, tuple[str, str]] = {
-    "required": (
-        "This question requires an answer.",
-        "Câu hỏi này bắt buộc phải trả lời.",
+ISSUES: dict[str, str] = {
+    "required": N_("This question requires an answer."),
+    "constraint": N_("The answer does not meet the rule of this question (%(rule)s)."),
+    "type_int": N_("'%(value)s' is not a whole number between -2,147,483,648 and 2,147,483,647."),
+    "type_decimal": N_("'%(value)s' is not a number."),
+    "type_date": N_("'%(value)s' is not a date (expected YYYY-MM-DD)."),
+    "type_time": N_("'%(value)s' is not a time (expected HH:MM:SS, optionally with a time zone)."),
+    "type_dateTime": N_("'%(value)s' is not a date and time (expected YYYY-MM-DDTHH:MM:SS)."),
+    "type_geopoint": N_(
+        "'%(value)s' is not a location: expected 'latitude longitude [altitude [accuracy]]' with "
+        "latitude between -90 and 90 and longitude between -180 and 180."
     ),
-    "constraint": (
-        "The answer does not meet the rule of this question ({rule}).",
-        "Câu trả lời không đáp ứng điều kiện của câu hỏi này ({rule}).",
+    "type_geotrace": N_(
+        "'%(value)s' is not a line: expected points 'latitude longitude' separated by ';'."
     ),
-    "type_int": (
-        "'{value}' is not a whole number between -2,147,483,648 and 2,147,483,647.",
-        "'{value}' không phải là số nguyên trong khoảng -2.147.483.648 đến 2.147.483.647.",
+    "type_boolean": N_("'%(value)s' is not true or false."),
+    "choice": N_("'%(value)s' is not one of the choices of this question."),
+    "choice_filtered": N_("'%(value)s' is not among the choices offered for the earlier answers."),
+    "choice_single": N_("Only one choice is allowed here, but '%(value)s' has several."),
+    "repeat_count": N_(
+        "The form expects %(expected)s entries here but the submission has %(actual)s."
     ),
-    "type_decimal": (
-        "'{value}' is not a number.",
-        "'{value}' không phải là một số.",
+    "not_relevant": N_("This question does not apply to this household; its answer is ignored."),
+    "unknown_field": N_("'%(name)s' is not part of this form version; its value is ignored."),
+    "calculation_error": N_("The form could not compute this value: %(detail)s"),
+    "expression_error": N_("The form's rule for this question could not be evaluated: %(detail)s"),
+    "entity_invalid": N_("The household record block (meta/entity) is invalid: %(detail)s"),
+    "form_mismatch_root": N_(
+        "The submission's root element is '%(value)s' but form '%(form_id)s' expects "
+        "'%(expected)s': it was not filled in with this form."
     ),
-    "type_date": (
-        "'{value}' is not a date (expected YYYY-MM-DD).",
-        "'{value}' không phải là ngày hợp lệ (định dạng YYYY-MM-DD).",
-    ),
-    "type_time": (
-        "'{value}' is not a time (expected HH:MM:SS, optionally with a time zone).",
-        "'{value}' không phải là giờ hợp lệ (định dạng HH:MM:SS, có thể kèm múi giờ).",
-    ),
-    "type_dateTime": (
-        "'{value}' is not a date and time (expected YYYY-MM-DDTHH:MM:SS).",
-        "'{value}' không phải là ngày giờ hợp lệ (định dạng YYYY-MM-DDTHH:MM:SS).",
-    ),
-    "type_geopoint": (
-        "'{value}' is not a location: expected 'latitude longitude [altitude [accuracy]]'"
-        " with latitude between -90 and 90 and longitude between -180 and 180.",
-        "'{value}' không phải là vị trí hợp lệ: cần 'vĩ độ kinh độ [độ cao [độ chính xác]]',"
-        " vĩ độ từ -90 đến 90 và kinh độ từ -180 đến 180.",
-    ),
-    "type_geotrace": (
-        "'{value}' is not a line: expected points 'latitude longitude' separated by ';'.",
-        "'{value}' không phải là đường hợp lệ: cần các điểm 'vĩ độ kinh độ' cách nhau bởi ';'.",
-    ),
-    "type_boolean": (
-        "'{value}' is not true or false.",
-        "'{value}' không phải là đúng hoặc sai (true/false).",
-    ),
-    "choice": (
-        "'{value}' is not one of the choices of this question.",
-        "'{value}' không thuộc các lựa chọn của câu hỏi này.",
-    ),
-    "choice_filtered": (
-        "'{value}' is not among the choices offered for the earlier answers.",
-        "'{value}' không nằm trong các lựa chọn được phép theo các câu trả lời trước.",
-    ),
-    "choice_single": (
-        "Only one choice is allowed here, but '{value}' has several.",
-        "Câu hỏi này chỉ được chọn một, nhưng '{value}' có nhiều lựa chọn.",
-    ),
-    "repeat_count": (
-        "The form expects {expected} entries here but the submission has {actual}.",
-        "Biểu mẫu cần {expected} mục ở đây nhưng bản gửi có {actual} mục.",
-    ),
-    "not_relevant": (
-        "This question does not apply to this household; its answer is ignored.",
-        "Câu hỏi này không áp dụng cho hộ này; câu trả lời được bỏ qua.",
-    ),
-    "unknown_field": (
-        "'{name}' is not part of this form version; its value is ignored.",
-        "'{name}' không có trong phiên bản biểu mẫu này; giá trị được bỏ qua.",
-    ),
-    "calculation_error": (
-        "The form could not compute this value: {detail}",
-        "Biểu mẫu không tính được giá trị này: {detail}",
-    ),
-    "expression_error": (
-        "The form's rule for this question could not be evaluated: {detail}",
-        "Không đánh giá được điều kiện của câu hỏi này trong biểu mẫu: {detail}",
-    ),
-    "entity_invalid": (
-        "The household record block (meta/entity) is invalid: {detail}",
-        "Khối thông tin hộ (meta/entity) không hợp lệ: {detail}",
-    ),
-    "form_mismatch_root": (
-        "The submission's root element is '{value}' but form '{form_id}' expects '{expected}':"
-        " it was not filled in with this form.",
-        "Phần tử gốc của bản gửi là '{value}' nhưng biểu mẫu '{form_id}' cần '{expected}':"
-        " bản gửi này không được điền bằng biểu mẫu này.",
-    ),
-    "form_mismatch_id": (
-        "The submission is for form '{value}', not '{form_id}'.",
-        "Bản gửi thuộc biểu mẫu '{value}', không phải '{form_id}'.",
-    ),
+    "form_mismatch_id": N_("The submission is for form '%(value)s', not '%(form_id)s'."),
 }
 
-SUBMISSIONS: dict[str, tuple[str, str]] = {
-    "submission_too_large": (
-        "The submission is larger than {limit_mb} MB. Send photos as attachments, not inside"
-        " the form.",
-        "Bản gửi lớn hơn {limit_mb} MB. Hãy gửi ảnh dưới dạng tệp đính kèm, không đặt trong"
-        " biểu mẫu.",
+SUBMISSIONS: dict[str, str] = {
+    "submission_too_large": N_(
+        "The submission is larger than %(limit_mb)s MB. Send photos as attachments, not inside the "
+        "form."
     ),
-    "submission_empty": (
-        "The submission is empty. Send the form again from the app.",
-        "Bản gửi trống. Hãy gửi lại biểu mẫu từ ứng dụng.",
+    "submission_empty": N_("The submission is empty. Send the form again from the app."),
+    "xml_malformed": N_(
+        "The submission is not valid XML (%(detail)s). Send the form again from the app."
     ),
-    "xml_malformed": (
-        "The submission is not valid XML ({detail}). Send the form again from the app.",
-        "Bản gửi không phải XML hợp lệ ({detail}). Hãy gửi lại biểu mẫu từ ứng dụng.",
+    "xml_doctype_forbidden": N_(
+        "The submission contains a document type declaration (DOCTYPE) or entities, which are not "
+        "accepted."
     ),
-    "xml_doctype_forbidden": (
-        "The submission contains a document type declaration (DOCTYPE) or entities,"
-        " which are not accepted.",
-        "Bản gửi chứa khai báo kiểu tài liệu (DOCTYPE) hoặc thực thể (entity),"
-        " điều này không được chấp nhận.",
-    ),
-    "xml_too_deep": (
-        "The submission nests elements more than {limit} levels deep.",
-        "Bản gửi lồng các phần tử sâu hơn {limit} cấp.",
-    ),
-    "field_too_large": (
-        "The answer '{field}' is larger than {limit_kb} KB.",
-        "Câu trả lời '{field}' lớn hơn {limit_kb} KB.",
-    ),
-    "answers_invalid": (
-        "The answers are not in the expected shape: {detail}",
-        "Dữ liệu trả lời không đúng cấu trúc: {detail}",
-    ),
+    "xml_too_deep": N_("The submission nests elements more than %(limit)s levels deep."),
+    "field_too_large": N_("The answer '%(field)s' is larger than %(limit_kb)s KB."),
+    "answers_invalid": N_("The answers are not in the expected shape: %(detail)s"),
 }
 
 
-class _Keep(dict):
-    """format_map mapping that leaves unknown placeholders as written."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _format(pair: tuple[str, str], params: dict) -> tuple[str, str]:
-    values = _Keep(params)
+def _format(message: str, params: dict) -> tuple[str, str]:
     if "limit" in params:
-        values.setdefault("limit_mb", f"{params['limit'] / (1024 * 1024):g}")
-        values.setdefault("limit_kb", f"{params['limit'] // 1024}")
-    return pair[0].format_map(values), pair[1].format_map(values)
+        params = {
+            "limit_mb": f"{params['limit'] / (1024 * 1024):g}",
+            "limit_kb": f"{params['limit'] // 1024}",
+            **params,
+        }
+    return render(message, params)
 
 
 def issue_code(key: str) -> str:

@@ -30,6 +30,7 @@ from sync.client.errors import (
     RequestError,
     ServerError,
 )
+from sync.client.i18n import N_, both
 
 API = "/api/v1"
 USER_AGENT = "giupho-sync/1"
@@ -161,16 +162,16 @@ class SyncClient:
         status = response.status_code
         if status == 429 or status >= 500:
             error = ServerError(
-                f"The server answered {status}. Try again later.",
-                f"Máy chủ trả lời {status}. Hãy thử lại sau.",
+                *both(N_("The server answered %(status)s. Try again later."), status=status),
                 status=status,
             )
             raise _Retry(error, _retry_after(response.headers.get("Retry-After"), self.clock))
         if status in (401, 403):
             problem = _problem(content)
+            sign_in = both(N_("Sign in again: giupho-sync login SERVER"))
             raise AuthError(
-                problem.get("message") or "Sign in again: giupho-sync login SERVER",
-                problem.get("message") or "Hãy đăng nhập lại: giupho-sync login MÁY_CHỦ",
+                problem.get("message") or sign_in[0],
+                problem.get("message") or sign_in[1],
                 status=status,
             )
         if status >= 400 or status < 200 or status >= 300:
@@ -183,10 +184,7 @@ class SyncClient:
             except ValueError:
                 # A body cut short by the network: the request may be sent again (idempotent).
                 raise _Retry(
-                    OfflineError(
-                        "The answer was cut off by the network.",
-                        "Câu trả lời bị mạng cắt ngang.",
-                    )
+                    OfflineError(*both(N_("The answer was cut off by the network.")))
                 ) from None
         return response
 
@@ -208,8 +206,7 @@ class SyncClient:
             return schema.load(data)
         except Exception as exc:  # marshmallow.ValidationError, or not a dict at all
             raise ProtocolError(
-                f"Unexpected answer from the server: {exc}",
-                f"Máy chủ trả lời không đúng giao thức: {exc}",
+                *both(N_("Unexpected answer from the server: %(error)s"), error=exc)
             ) from None
 
     # -- the API -----------------------------------------------------------------------------
@@ -239,8 +236,11 @@ class SyncClient:
         response = self._load(protocol.PushResponseSchema(), data)
         if len(response.results) != len(items):
             raise ProtocolError(
-                f"{len(items)} items sent, {len(response.results)} results received",
-                f"Đã gửi {len(items)} mục nhưng nhận {len(response.results)} kết quả",
+                *both(
+                    N_("%(sent)s items sent, %(received)s results received"),
+                    sent=len(items),
+                    received=len(response.results),
+                )
             )
         return response
 
@@ -286,14 +286,8 @@ class SyncClient:
 
 def _offline(exc: Exception) -> OfflineError:
     if isinstance(exc, requests.Timeout):
-        return OfflineError(
-            "The server did not answer in time (slow or no network).",
-            "Máy chủ không trả lời kịp (mạng chậm hoặc mất mạng).",
-        )
-    return OfflineError(
-        "Cannot reach the server: check the network and try again.",
-        "Không kết nối được máy chủ: hãy kiểm tra mạng rồi thử lại.",
-    )
+        return OfflineError(*both(N_("The server did not answer in time (slow or no network).")))
+    return OfflineError(*both(N_("Cannot reach the server: check the network and try again.")))
 
 
 def _problem(content: bytes) -> dict:

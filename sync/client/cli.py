@@ -13,7 +13,6 @@ user and server; `config.json` there names the current one.
 from __future__ import annotations
 
 import datetime as dt
-import gettext
 import json
 import os
 import socket
@@ -27,25 +26,11 @@ import click
 from sync.client.api import RetryPolicy, SyncClient
 from sync.client.engine import Synchronizer, SyncReport
 from sync.client.errors import AuthError, OfflineError, SyncError
+from sync.client.i18n import LANGUAGES, N_, translations
 from sync.client.store import Attachment, LocalStore, store_path
 
 #: The client's messages are English message ids (`ctx._("...")`); their Vietnamese is in the
-#: gettext catalogue `locale/vi/LC_MESSAGES/giupho_sync.po` (compiled `.mo` beside it), read
-#: with the standard library. The README ("Translations") gives the pybabel commands.
-LOCALE = Path(__file__).parent / "locale"
-DOMAIN = "giupho_sync"
-LANGUAGES = ("vi", "en")
-
-
-def N_(message: str) -> str:
-    """Mark `message` for `pybabel extract`; it is translated where it is shown."""
-    return message
-
-
-def translations(lang: str) -> gettext.NullTranslations:
-    """The catalogue of `lang`; English (no catalogue) shows the message ids themselves."""
-    return gettext.translation(DOMAIN, LOCALE, languages=[lang], fallback=True)
-
+#: gettext catalogue `giupho_sync` (see `sync.client.i18n`).
 
 #: The label of each step of a sync, for its progress bar.
 STEPS = {"push": N_("Sending"), "upload": N_("Uploading photos"), "pull": N_("Receiving")}

@@ -26,36 +26,23 @@ from forms.model import Field, FormModel
 from forms.tree import Node
 from forms.validation import compute, validate
 from forms.xpath import Env, XPathError
+from sync.client.i18n import LANGUAGES, N_, translations
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
 
-TEXTS = {
-    "vi": {
-        "choose": "Chọn số (hoặc gõ giá trị)",
-        "choose_many": "Chọn các số, cách nhau bằng dấu cách",
-        "add_repeat": "Thêm một mục «{label}»? (c/k)",
-        "yes": ("c", "có", "y", "yes"),
-        "no_choice": "Không có lựa chọn nào phù hợp với câu trả lời trước.",
-        "invalid_choice": "Lựa chọn không hợp lệ: {value}",
-        "required": "(bắt buộc)",
-        "saved": "Đã lưu",
-        "file": "Đường dẫn tệp (để trống nếu không có)",
-        "no_file": "Không tìm thấy tệp: {path}",
-    },
-    "en": {
-        "choose": "Choose a number (or type the value)",
-        "choose_many": "Choose numbers separated by spaces",
-        "add_repeat": "Add a «{label}»? (y/n)",
-        "yes": ("y", "yes", "c", "có"),
-        "no_choice": "No option fits the previous answers.",
-        "invalid_choice": "Not a valid choice: {value}",
-        "required": "(required)",
-        "saved": "Saved",
-        "file": "Path of the file (empty for none)",
-        "no_file": "File not found: {path}",
-    },
-}
+#: What the questionnaire says itself (the questions are the form's, in its own languages):
+#: English message ids, their Vietnamese in the `giupho_sync` catalogue (`sync.client.i18n`).
+CHOOSE = N_("Choose a number (or type the value)")
+CHOOSE_MANY = N_("Choose numbers separated by spaces")
+# TRANSLATORS: a yes/no question; c, có, y and yes all answer yes (YES below).
+ADD_REPEAT = N_("Add a «%(label)s»? (y/n)")
+NO_CHOICE = N_("No option fits the previous answers.")
+INVALID_CHOICE = N_("Not a valid choice: %(value)s")
+FILE = N_("Path of the file (empty for none)")
+NO_FILE = N_("File not found: %(path)s")
+#: Answers to ADD_REPEAT that mean yes, whatever the language.
+YES = frozenset(("c", "có", "y", "yes"))
 
 _WIDGETS = ("input", "select1", "select", "range", "rank", "trigger")
 
@@ -99,8 +86,8 @@ class Questionnaire:
         self.form = form
         self.ask_raw = ask
         self.say = say
-        self.lang = lang if lang in TEXTS else "vi"
-        self.text = TEXTS[self.lang]
+        self.lang = lang if lang in LANGUAGES else "vi"
+        self.translations = translations(self.lang)
         self.form_lang = form_language(form, self.lang)
         self.households = {str(h["id"]): h for h in households}
         self.username = username
@@ -112,6 +99,11 @@ class Questionnaire:
         self.files: dict[str, str] = {}  # answer -> path on this computer
         self._version = 0  # bumped on every change of the answers
         self._cache: tuple[Node, int, Node] | None = None
+
+    def _(self, message: str, **params) -> str:
+        """`message` (an English message id) in the chosen language, `%(params)s` filled in."""
+        text = self.translations.gettext(message)
+        return text % params if params else text
 
     # -- the walk -----------------------------------------------------------------------------
 
@@ -174,8 +166,8 @@ class Questionnaire:
                 if done >= count:
                     return
             else:
-                answer = self.ask_raw(self.text["add_repeat"].format(label=label) + " ")
-                if answer.strip().lower() not in self.text["yes"]:
+                answer = self.ask_raw(self._(ADD_REPEAT, label=label) + " ")
+                if answer.strip().lower() not in YES:
                     return
             instance = template.copy()
             _insert_after_siblings(parent, instance, self._template_position(repeat, parent))
@@ -217,7 +209,7 @@ class Questionnaire:
             return
         options = self._options(question, node) if question.choices is not None else None
         if options is not None and not options:
-            self.say(f"{label}\n  {self.text['no_choice']}")
+            self.say(f"{label}\n  {self._(NO_CHOICE)}")
         while True:
             self.say(f"\n{label}" + (f"\n  ({hint})" if hint else ""))
             if options:
@@ -248,18 +240,18 @@ class Questionnaire:
             return "", None
         path = os.path.expanduser(raw)
         if not os.path.isfile(path):
-            return "", self.text["no_file"].format(path=raw)
+            return "", self._(NO_FILE, path=raw)
         name = os.path.basename(path)
         self.files[name] = path
         return name, None
 
     def _prompt(self, question: Field, options) -> str:
         if question.control == "upload":
-            return f"{self.text['file']}: "
+            return f"{self._(FILE)}: "
         if question.datatype == "select_multiple":
-            return f"{self.text['choose_many']}: "
+            return f"{self._(CHOOSE_MANY)}: "
         if options:
-            return f"{self.text['choose']}: "
+            return f"{self._(CHOOSE)}: "
         return f"[{question.datatype}] > "
 
     def _parse(self, question: Field, options, raw: str) -> tuple[str, str | None]:
@@ -274,7 +266,7 @@ class Questionnaire:
             elif token in values:
                 picked.append(token)
             else:
-                return "", self.text["invalid_choice"].format(value=token)
+                return "", self._(INVALID_CHOICE, value=token)
         return " ".join(picked), None
 
     def _problems(self, node: Node) -> list[str]:

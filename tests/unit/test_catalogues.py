@@ -43,9 +43,10 @@ class Domain:
 DOMAINS = (
     Domain("server", "server/translations", "messages", ("vi", "en")),
     Domain("sync/client", "sync/client/locale", "giupho_sync", ("vi",)),
+    Domain("forms", "forms/locale", "giupho_forms", ("vi",)),
 )
 CATALOGUES = [(d, lang) for d in DOMAINS for lang in d.languages]
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdr]|%[sdr]")  # %(expr)r: a quoted expression
 
 
 def _ids(d: Domain, lang: str) -> str:

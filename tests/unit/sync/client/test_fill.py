@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import functools
 
+import pytest
+
 from forms.library import VISIT_XLSX
 from forms.load import load_form
 from forms.validation import validate
-from sync.client.fill import Questionnaire
+from sync.client.fill import ADD_REPEAT, Questionnaire
 
 HOUSEHOLD = {
     "id": "5e0e0b2c-0000-4000-8000-000000000001",
@@ -69,3 +71,27 @@ def test_questions_are_asked_in_english_with_english_messages():
     assert "Choose the household" in shown and "Chọn hộ" not in shown
     assert filled.properties["hh_size"] == "4"
     assert "integer" in shown.lower() or "number" in shown.lower()
+
+
+#: What the questionnaire says itself (giupho_sync message ids), with a wrong choice and a
+#: photo that is not there on the way.
+OWN_TEXTS = {
+    "vi": ["Chọn số (hoặc gõ giá trị): ", "Lựa chọn không hợp lệ: 99",
+           "Đường dẫn tệp (để trống nếu không có): ", "Không tìm thấy tệp: /nowhere/a.jpg",
+           "Thêm một mục «Thành viên»? (c/k)"],
+    "en": ["Choose a number (or type the value): ", "Not a valid choice: 99",
+           "Path of the file (empty for none): ", "File not found: /nowhere/a.jpg",
+           "Add a «Thành viên»? (y/n)"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "other"), [("vi", "en"), ("en", "vi")])
+def test_the_questionnaires_own_texts_come_from_the_catalogue_in_either_language(lang, other):
+    """Vietnamese from the giupho_sync catalogue, English as written; the questions
+    themselves are the form's, in the form's languages."""
+    answers = ["99", *VISIT[:4], "/nowhere/a.jpg", *VISIT[4:]]
+    _filled, shown = _fill(answers + [""] * 10, lang=lang)
+    questionnaire = Questionnaire(visit_form(), ask=input, say=print, lang=lang)
+    shown += "\n" + questionnaire._(ADD_REPEAT, label="Thành viên")
+    assert [text for text in OWN_TEXTS[lang] if text not in shown] == []
+    assert [text for text in OWN_TEXTS[other] if text in shown] == []
