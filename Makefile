@@ -10,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test bench lint venv clean
+.PHONY: run test bench lint venv clean catalogues
 
 # What serving needs and nothing more: `make run` installs only this.
 $(SERVE): pyproject.toml
@@ -38,6 +38,23 @@ test: $(DEV)
 ## make bench: run the benchmarks and print one table
 bench: $(DEV)
 	$(BIN)/python bench/run.py
+
+## make catalogues: bring every gettext catalogue up to date with the code and compile it
+## (run it after changing a text in the code; translate the new entries; run it again)
+PYBABEL := $(BIN)/pybabel
+EXTRACT := extract -F babel.cfg --add-location=file --sort-output -c TRANSLATORS: \
+           --copyright-holder=giupho
+# $(call catalogue,project,domain,locale folder,package folder)
+define catalogue
+	$(PYBABEL) $(EXTRACT) --project=$(1) -o $(3)/$(2).pot $(4)
+	$(PYBABEL) update --ignore-obsolete -D $(2) -i $(3)/$(2).pot -d $(3)
+	$(PYBABEL) compile -D $(2) -d $(3)
+endef
+
+catalogues: $(DEV)
+	$(call catalogue,giupho,messages,server/translations,server)
+	$(call catalogue,giupho-sync,giupho_sync,sync/client/locale,sync/client)
+	$(call catalogue,giupho-forms,giupho_forms,forms/locale,forms)
 
 lint: $(DEV)
 	$(BIN)/ruff check .
