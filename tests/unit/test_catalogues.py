@@ -3,7 +3,7 @@ template and every language's catalogue hold, each Vietnamese text is there and 
 placeholders, and each committed `.mo` is the compilation of its `.po` (they ship as package
 data, so neither `pip install -e .` nor a wheel compiles anything).
 
-The commands that bring them up to date are in the README ("Translations")."""
+`make catalogues` brings them up to date (README, "Translations")."""
 
 from __future__ import annotations
 
@@ -76,11 +76,11 @@ def _msgids(catalogue: Catalog) -> set[str]:
 @pytest.mark.parametrize("d", DOMAINS, ids=lambda d: d.domain)
 def test_the_template_holds_what_the_code_marks_for_translation(d):
     """Fails when a `_("...")` (or `N_`) was added, changed or removed without running
-    `pybabel extract`: the README says how."""
+    `make catalogues`."""
     extracted, template = _extracted(d), _msgids(_read(d.pot))
     assert extracted, "expected the extractor to find the marked texts"
-    assert sorted(extracted - template) == [], "not in the .pot: run pybabel extract"
-    assert sorted(template - extracted) == [], "no longer in the code: run pybabel extract"
+    assert sorted(extracted - template) == [], "not in the .pot: run make catalogues"
+    assert sorted(template - extracted) == [], "no longer in the code: run make catalogues"
 
 
 @pytest.mark.parametrize(("d", "lang"), CATALOGUES, ids=[_ids(*c) for c in CATALOGUES])
@@ -119,8 +119,8 @@ def test_each_compiled_catalogue_is_its_po_compiled(d, lang):
     compiled = io.BytesIO()
     write_mo(compiled, _read(d.po(lang), lang))
     committed = d.po(lang).with_suffix(".mo")
-    assert committed.is_file(), f"{committed} is missing: run pybabel compile"
-    assert committed.read_bytes() == compiled.getvalue(), f"{committed}: run pybabel compile"
+    assert committed.is_file(), f"{committed} is missing: run make catalogues"
+    assert committed.read_bytes() == compiled.getvalue(), f"{committed}: run make catalogues"
 
 
 def test_the_catalogues_are_package_data():
