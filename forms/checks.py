@@ -15,6 +15,7 @@ import graphlib
 from dataclasses import replace
 
 from forms.errors import FormProblem, form_problem
+from forms.i18n import N_, render
 from forms.model import FormModel
 from forms.xform import ExprSite, XFormReading, syntax_params
 from forms.xlsform import SourceMap
@@ -156,8 +157,10 @@ def _function_problems(site: ExprSite, where: dict, text: str) -> list[FormProbl
     problems = []
     for name in sorted(site.expr.functions() - set(SUPPORTED_FUNCTIONS)):
         close = difflib.get_close_matches(name, SUPPORTED_FUNCTIONS, n=1, cutoff=0.6)
-        hint = f", e.g. {close[0]}()" if close else ""
-        hint_vi = f", ví dụ {close[0]}()" if close else ""
+        hint = hint_vi = ""
+        if close:  # the suggestion ends the message: ", e.g. count()"
+            example, example_vi = render(N_("e.g. %(function)s()"), {"function": close[0]})
+            hint, hint_vi = f", {example}", f", {example_vi}"
         problems.append(
             form_problem(
                 "expr.unsupported_function",

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from forms.errors import FormError, FormProblem
+from forms.i18n import N_, render, vi
 from forms.load import load_form
 from forms.model import Field, FormModel
 
@@ -35,11 +36,15 @@ def check(file: Path, default_language: str | None) -> None:
     try:
         model = load_form(file, default_language=default_language)
     except FormError as err:
-        click.echo(f"{file.name}: {len(err.problems)} problem(s) / {len(err.problems)} lỗi")
+        count, count_vi = render(N_("%(count)s problem(s)"), {"count": len(err.problems)})
+        click.echo(f"{file.name}: {count} / {count_vi}")
         for problem in err.problems:
             click.echo(format_problem(problem))
         raise SystemExit(1) from None
     click.echo(summary(model))
+
+
+_FIX = N_("Fix:")
 
 
 def format_problem(problem: FormProblem) -> str:
@@ -50,9 +55,9 @@ def format_problem(problem: FormProblem) -> str:
     if problem.message_vi:
         lines.append(f"    {problem.message_vi}")
     if problem.fix:
-        lines.append(f"    Fix: {problem.fix}")
+        lines.append(f"    {_FIX} {problem.fix}")
     if problem.fix_vi:
-        lines.append(f"    Cách sửa: {problem.fix_vi}")
+        lines.append(f"    {vi(_FIX)} {problem.fix_vi}")
     return "\n".join(lines)
 
 
@@ -157,12 +162,12 @@ def _fail(as_json: bool, code: str, lines: list[str]) -> None:
 def _validation_report(result, lang: str) -> str:
     """Issues one per line (severity, path, code, message), then the computed values."""
     n = Counter(i.severity for i in result.issues)
-    if lang == "vi":
-        head = f"{n['error']} lỗi, {n['warning']} cảnh báo, {n['info']} ghi chú"
-        computed_head = "Giá trị tính toán:"
-    else:
-        head = f"{n['error']} error(s), {n['warning']} warning(s), {n['info']} note(s)"
-        computed_head = "Computed values:"
+    in_lang = 1 if lang == "vi" else 0  # render() gives (English, Vietnamese)
+    head = render(
+        N_("%(errors)s error(s), %(warnings)s warning(s), %(notes)s note(s)"),
+        {"errors": n["error"], "warnings": n["warning"], "notes": n["info"]},
+    )[in_lang]
+    computed_head = render(N_("Computed values:"), {})[in_lang]
     lines = [head]
     for issue in result.issues:
         message = issue.message_vi if lang == "vi" else issue.message

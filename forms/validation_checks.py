@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, time
 
+from forms.i18n import N_, render
 from forms.messages import ISSUE_SEVERITY, issue_message
 from forms.model import FormModel, Text
 from forms.tree import Attr, Node
@@ -282,7 +283,7 @@ def check_entities(form: FormModel, run: Run) -> None:
     for decl in form.entities:
         for node in run.instances.get(decl.path, ()):
             if id(node) in run.virtual:
-                details = [("the meta/entity element is missing", "thiếu phần tử meta/entity")]
+                details = [render(N_("the meta/entity element is missing"), {})]
             else:
                 details = _entity_details(decl.dataset, node.attrs)
             for detail_en, detail_vi in details:
@@ -292,24 +293,24 @@ def check_entities(form: FormModel, run: Run) -> None:
 
 
 def _entity_details(dataset: str, attrs: dict[str, str]) -> list[tuple[str, str]]:
+    """What is wrong with an entity block, each detail as (English, Vietnamese)."""
     details = []
     given = attrs.get("dataset", "")
     if given and dataset and given != dataset:
-        details.append((f"dataset is '{given}' but the form saves to '{dataset}'",
-                        f"dataset là '{given}' nhưng biểu mẫu lưu vào '{dataset}'"))  # fmt: skip
+        details.append(render(N_("dataset is '%(given)s' but the form saves to '%(dataset)s'"),
+                              {"given": given, "dataset": dataset}))  # fmt: skip
     creates = attrs.get("create", "").strip().lower() in ("1", "true")
     updates = attrs.get("update", "").strip().lower() in ("1", "true")
     raw_id = attrs.get("id", "").strip()
     entity_id = raw_id[5:] if raw_id.startswith("uuid:") else raw_id
     if (creates or updates) and not _is_uuid(entity_id):
-        details.append((f"the entity id '{raw_id}' is not a UUID",
-                        f"mã định danh '{raw_id}' không phải là UUID"))  # fmt: skip
+        details.append(render(N_("the entity id '%(id)s' is not a UUID"), {"id": raw_id}))
     for name in ("baseVersion", "trunkVersion"):
         value = attrs.get(name, "").strip()
         required = updates and name == "baseVersion"
         if (value or required) and not value.isdigit():
-            details.append((f"{name} '{value}' is not a whole number",
-                            f"{name} '{value}' không phải là số nguyên"))  # fmt: skip
+            details.append(render(N_("%(name)s '%(value)s' is not a whole number"),
+                                  {"name": name, "value": value}))  # fmt: skip
     return details
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from forms.i18n import N_, render, vi
 from forms.poverty.standards import (
     AREAS,
     IncompleteStandardError,
@@ -47,11 +48,34 @@ class Classification:
     deprived: frozenset[str] = field(default_factory=frozenset)
 
 
+_VND = N_("%(amount)s VND")
+#: The areas as the reason sentences name them: their ids in English, translated in Vietnamese.
+_AREA_NAMES = {"rural": N_("rural"), "urban": N_("urban")}
+#: The sentence of each income reason code.
+_INCOME_REASONS = {
+    "income_at_or_below_poverty_line": N_(
+        "Income %(income)s per person per month is at or below the %(area)s poverty line "
+        "of %(line)s."
+    ),
+    "income_above_poverty_line": N_(
+        "Income %(income)s per person per month is above the %(area)s poverty line of %(line)s."
+    ),
+    "income_at_or_below_average_line": N_(
+        "Income %(income)s per person per month is at or below the %(area)s average living "
+        "standard line of %(line)s."
+    ),
+    "income_above_average_line": N_(
+        "Income %(income)s per person per month is above the %(area)s average living standard "
+        "line of %(line)s."
+    ),
+}
+
+
 def vnd(amount: int, lang: str = "en") -> str:
     """Money as each language writes it: 1,500,000 VND / 1.500.000 đồng."""
     if lang == "vi":
-        return f"{amount:,}".replace(",", ".") + " đồng"
-    return f"{amount:,} VND"
+        return vi(_VND) % {"amount": f"{amount:,}".replace(",", ".")}
+    return _VND % {"amount": f"{amount:,}"}
 
 
 def _count(standard: Standard, deprivations: Iterable[str] | int) -> tuple[int, frozenset[str]]:
@@ -61,76 +85,85 @@ def _count(standard: Standard, deprivations: Iterable[str] | int) -> tuple[int, 
         raise AssessmentError("deprivations must be a set of indicator ids or a count")
     if isinstance(deprivations, int):
         if not 0 <= deprivations <= total:
-            raise AssessmentError(
-                f"deprivation count {deprivations} is outside 0..{total}",
-                f"số chỉ số thiếu hụt {deprivations} nằm ngoài khoảng 0..{total}",
+            raise AssessmentError.of(
+                N_("deprivation count %(count)s is outside 0..%(total)s"),
+                count=deprivations,
+                total=total,
             )
         return deprivations, frozenset()
     ids = frozenset(deprivations)
     unknown = sorted(ids - set(standard.indicator_ids()))
     if unknown:
-        raise AssessmentError(
-            f"unknown indicator(s) for {standard.id}: {', '.join(unknown)}",
-            f"chỉ số không có trong chuẩn {standard.id}: {', '.join(unknown)}",
+        raise AssessmentError.of(
+            N_("unknown indicator(s) for %(standard)s: %(indicators)s"),
+            standard=standard.id,
+            indicators=", ".join(unknown),
         )
     return len(ids), ids
 
 
 def _check_inputs(income_per_person: int, area: str) -> None:
     if area not in AREAS:
-        raise AssessmentError(
-            f"area must be one of {', '.join(AREAS)}, not {area!r}",
-            f"khu vực phải là một trong {', '.join(AREAS)}, không phải {area!r}",
+        raise AssessmentError.of(
+            N_("area must be one of %(areas)s, not %(area)r"), areas=", ".join(AREAS), area=area
         )
     if isinstance(income_per_person, bool) or not isinstance(income_per_person, int):
-        raise AssessmentError("income per person must be a whole number of VND",
-                              "thu nhập bình quân phải là số đồng nguyên")
+        raise AssessmentError.of(N_("income per person must be a whole number of VND"))
     if income_per_person < 0:
-        raise AssessmentError("income per person cannot be negative",
-                              "thu nhập bình quân không được âm")
+        raise AssessmentError.of(N_("income per person cannot be negative"))
 
 
 def _require_complete(standard: Standard) -> None:
     if standard.complete:
         return
-    gaps_en = "; ".join(g.reason.en for g in standard.incomplete) or "marked provisional"
-    gaps_vi = "; ".join(g.reason.vi for g in standard.incomplete) or "đang là chuẩn tạm thời"
-    raise IncompleteStandardError(
-        f"The poverty standard {standard.id} ({standard.legal_basis}) is provisional and cannot "
-        f"classify households until an administrator completes it: {gaps_en}.",
-        f"Chuẩn nghèo {standard.id} ({standard.legal_basis}) đang là chuẩn tạm thời, chưa thể "
-        f"dùng để phân loại hộ cho đến khi quản trị viên bổ sung đầy đủ: {gaps_vi}.",
+    # The reasons a standard is incomplete are data (bilingual in the standards file).
+    if standard.incomplete:
+        gaps = "; ".join(g.reason.en for g in standard.incomplete)
+        gaps_vi = "; ".join(g.reason.vi for g in standard.incomplete)
+    else:
+        gaps, gaps_vi = render(N_("marked provisional"), {})
+    raise IncompleteStandardError.of(
+        N_(
+            "The poverty standard %(standard)s (%(legal_basis)s) is provisional and cannot "
+            "classify households until an administrator completes it: %(gaps)s."
+        ),
+        ("gaps",),
+        standard=standard.id,
+        legal_basis=standard.legal_basis,
+        gaps=gaps,
+        gaps_vi=gaps_vi,
     )
 
 
-def _income_reason(code: str, income: int, line: int, area: str, at_or_below: bool) -> Reason:
-    area_vi = {"rural": "nông thôn", "urban": "thành thị"}[area]
-    band, band_vi = (
-        ("poverty line", "chuẩn nghèo") if code.endswith("poverty_line")
-        else ("average living standard line", "chuẩn mức sống trung bình")
-    )
-    cmp_en = "at or below" if at_or_below else "above"
-    cmp_vi = "không vượt" if at_or_below else "cao hơn"
+def _income_reason(code: str, income: int, line: int, area: str) -> Reason:
+    """The income step of the decision; `code` says which line and which side of it."""
     return Reason(
         code,
-        f"Income {vnd(income)} per person per month is {cmp_en} the {area} {band} of {vnd(line)}.",
-        f"Thu nhập bình quân {vnd(income, 'vi')}/người/tháng {cmp_vi} {band_vi} khu vực "
-        f"{area_vi} ({vnd(line, 'vi')}).",
+        *render(
+            _INCOME_REASONS[code],
+            {
+                "income": vnd(income),
+                "income_vi": vnd(income, "vi"),
+                "line": vnd(line),
+                "line_vi": vnd(line, "vi"),
+                "area": _AREA_NAMES[area],
+                "area_vi": vi(_AREA_NAMES[area]),
+            },
+            ("income", "line", "area"),
+        ),
     )
 
 
 def _deprivation_reason(count: int, threshold: int, total: int) -> Reason:
     if count >= threshold:
-        return Reason(
-            "deprivations_at_or_above_threshold",
-            f"{count} of {total} deprivations: at or above the threshold of {threshold}.",
-            f"Thiếu hụt {count}/{total} chỉ số: từ {threshold} chỉ số trở lên.",
+        code = "deprivations_at_or_above_threshold"
+        message = N_(
+            "%(count)s of %(total)s deprivations: at or above the threshold of %(threshold)s."
         )
-    return Reason(
-        "deprivations_below_threshold",
-        f"{count} of {total} deprivations: below the threshold of {threshold}.",
-        f"Thiếu hụt {count}/{total} chỉ số: dưới {threshold} chỉ số.",
-    )
+    else:
+        code = "deprivations_below_threshold"
+        message = N_("%(count)s of %(total)s deprivations: below the threshold of %(threshold)s.")
+    return Reason(code, *render(message, {"count": count, "total": total, "threshold": threshold}))
 
 
 def classify_under(
@@ -147,22 +180,22 @@ def classify_under(
     if income_per_person <= poor_line and count >= standard.deprivation_threshold:
         status = "poor"
         reasons = (_income_reason("income_at_or_below_poverty_line", income_per_person,
-                                  poor_line, area, True), dep)
+                                  poor_line, area), dep)
     elif income_per_person <= near_line:
         status = "near_poor"
         reasons = (_income_reason("income_at_or_below_poverty_line", income_per_person,
-                                  near_line, area, True), dep)
+                                  near_line, area), dep)
     elif income_per_person <= average_line:
         status = "average"
         reasons = (
-            _income_reason("income_above_poverty_line", income_per_person, near_line, area, False),
+            _income_reason("income_above_poverty_line", income_per_person, near_line, area),
             _income_reason("income_at_or_below_average_line", income_per_person,
-                           average_line, area, True),
+                           average_line, area),
         )
     else:
         status = "above"
         reasons = (_income_reason("income_above_average_line", income_per_person,
-                                  average_line, area, False),)
+                                  average_line, area),)
     return Classification(status, count, standard.id, reasons, deprived)
 
 
@@ -201,9 +234,8 @@ def classify_household(
     try:
         amount = int(income)
     except ValueError:
-        raise AssessmentError(
-            f"income_per_person {income!r} is not a whole number of VND",
-            f"thu nhập bình quân {income!r} không phải là số đồng nguyên",
+        raise AssessmentError.of(
+            N_("income_per_person %(income)r is not a whole number of VND"), income=income
         ) from None
     standard = (standards or load_standards()).standard_for(on)
     deprived = {i for i in standard.indicator_ids() if properties.get(i) == "1"}

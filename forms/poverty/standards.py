@@ -21,6 +21,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from forms.i18n import N_, render
+
 DEFAULT_PATH = Path(__file__).with_name("standards.json")
 AREAS = ("rural", "urban")
 BANDS = ("poor", "near_poor", "average")
@@ -33,6 +35,12 @@ class StandardsError(ValueError):
         self.message = message
         self.message_vi = message_vi or message
         super().__init__(message)
+
+    @classmethod
+    def of(cls, message: str, localized: tuple[str, ...] = (), **params):
+        """The error of the message id `message`: its Vietnamese comes from the `giupho_forms`
+        catalogue (`%(name)s` placeholders from `params`, see `forms.i18n.render`)."""
+        return cls(*render(message, params, localized))
 
 
 class IncompleteStandardError(StandardsError):
@@ -99,9 +107,11 @@ class Standard:
         """The inclusive upper income bound of `band` ("poor", "near_poor", "average") in `area`."""
         value = self.income_lines[area][band]
         if value is None:
-            raise IncompleteStandardError(
-                f"Standard {self.id} has no {band} income line for {area} areas.",
-                f"Chuẩn {self.id} chưa có mức thu nhập '{band}' cho khu vực {area}.",
+            raise IncompleteStandardError.of(
+                N_("Standard %(standard)s has no %(band)s income line for %(area)s areas."),
+                standard=self.id,
+                band=band,
+                area=area,
             )
         return value
 
@@ -125,28 +135,32 @@ class StandardSet:
         for standard in self.standards:
             if standard.covers(on):
                 return standard
-        raise NoStandardError(
-            f"No poverty standard covers {on.isoformat()}.",
-            f"Không có chuẩn nghèo nào áp dụng cho ngày {on.isoformat()}.",
-        )
+        raise NoStandardError.of(N_("No poverty standard covers %(date)s."), date=on.isoformat())
 
     def get(self, standard_id: str) -> Standard:
         for standard in self.standards:
             if standard.id == standard_id:
                 return standard
-        raise StandardsError(
-            f"Unknown poverty standard '{standard_id}'.",
-            f"Không có chuẩn nghèo '{standard_id}'.",
+        raise StandardsError.of(
+            N_("Unknown poverty standard '%(standard)s'."), standard=standard_id
         )
 
 
-def _fail(message: str, message_vi: str) -> StandardsError:
-    return StandardsError(f"standards data: {message}", f"dữ liệu chuẩn nghèo: {message_vi}")
+def _fail(message: str, english_detail: str = "", **params) -> StandardsError:
+    """A problem of the standards file, from the message id `message`. `english_detail` is
+    appended to the English text only (a raw value the Vietnamese text leaves out)."""
+    problem, problem_vi = render(message, params)
+    return StandardsError.of(
+        N_("standards data: %(problem)s"),
+        ("problem",),
+        problem=problem + english_detail,
+        problem_vi=problem_vi,
+    )
 
 
 def _label(raw: Mapping[str, Any], where: str) -> Label:
     if not raw.get("vi") or not raw.get("en"):
-        raise _fail(f"{where} needs both 'vi' and 'en' text", f"{where} cần cả 'vi' và 'en'")
+        raise _fail(N_("%(where)s needs both 'vi' and 'en' text"), where=where)
     return Label(vi=raw["vi"], en=raw["en"])
 
 
@@ -154,7 +168,7 @@ def _labels(rows: list[Mapping[str, Any]], where: str) -> dict[str, Label]:
     out: dict[str, Label] = {}
     for row in rows:
         if row["id"] in out:
-            raise _fail(f"duplicate {where} id '{row['id']}'", f"trùng mã {where} '{row['id']}'")
+            raise _fail(N_("duplicate %(where)s id '%(id)s'"), where=where, id=row["id"])
         out[row["id"]] = _label(row, f"{where} '{row['id']}'")
     return out
 
@@ -167,13 +181,17 @@ def _indicators(raw: Mapping[str, Any], dimensions: Mapping[str, Label]) -> tupl
         iid = row["id"]
         if iid in seen:
             raise _fail(
-                f"{raw['id']}: duplicate indicator '{iid}'", f"{raw['id']}: trùng chỉ số '{iid}'"
+                N_("%(standard)s: duplicate indicator '%(indicator)s'"),
+                standard=raw["id"],
+                indicator=iid,
             )
         seen.add(iid)
         if row.get("dimension") not in dimensions:
             raise _fail(
-                f"{raw['id']}: indicator '{iid}' has no known dimension ({row.get('dimension')!r})",
-                f"{raw['id']}: chỉ số '{iid}' không thuộc chiều thiếu hụt nào đã khai báo",
+                N_("%(standard)s: indicator '%(indicator)s' has no known dimension"),
+                f" ({row.get('dimension')!r})",
+                standard=raw["id"],
+                indicator=iid,
             )
         when = row.get("deprived_when")
         out.append(
@@ -194,16 +212,21 @@ def _income_lines(raw: Mapping[str, Any]) -> dict[str, dict[str, int | None]]:
         bands = raw["income_lines"].get(area)
         if bands is None or set(bands) != set(BANDS):
             raise _fail(
-                f"{raw['id']}: income_lines.{area} needs exactly {', '.join(BANDS)}",
-                f"{raw['id']}: income_lines.{area} phải có đúng {', '.join(BANDS)}",
+                N_("%(standard)s: income_lines.%(area)s needs exactly %(bands)s"),
+                standard=raw["id"],
+                area=area,
+                bands=", ".join(BANDS),
             )
         known = [bands[b] for b in BANDS if bands[b] is not None]
         if any(not isinstance(v, int) or v < 0 for v in known) or known != sorted(known):
             raise _fail(
-                f"{raw['id']}: income lines for {area} must be whole VND, ordered "
-                f"poor <= near_poor <= average (got {bands})",
-                f"{raw['id']}: chuẩn thu nhập khu vực {area} phải là số đồng nguyên, theo thứ tự "
-                f"nghèo <= cận nghèo <= trung bình",
+                N_(
+                    "%(standard)s: income lines for %(area)s must be whole VND, ordered "
+                    "poor <= near_poor <= average"
+                ),
+                f" (got {bands})",
+                standard=raw["id"],
+                area=area,
             )
         lines[area] = {b: bands[b] for b in BANDS}
     return lines
@@ -228,22 +251,24 @@ def _standard(raw: Mapping[str, Any]) -> Standard:
         indicators=_indicators(raw, dimensions),
     )
     if standard.effective_from > standard.effective_to:
-        raise _fail(
-            f"{standard.id}: period ends before it starts",
-            f"{standard.id}: kỳ kết thúc trước khi bắt đầu",
-        )
+        raise _fail(N_("%(standard)s: period ends before it starts"), standard=standard.id)
     if not 1 <= standard.deprivation_threshold <= len(standard.indicators):
         raise _fail(
-            f"{standard.id}: deprivation_threshold must be between 1 and the number of indicators",
-            f"{standard.id}: ngưỡng thiếu hụt phải từ 1 đến số chỉ số",
+            N_(
+                "%(standard)s: deprivation_threshold must be between 1 and the number of indicators"
+            ),
+            standard=standard.id,
         )
     missing = [f"{a}.{b}" for a in AREAS for b in BANDS if standard.income_lines[a][b] is None]
     if missing and not standard.incomplete:
         # A null line is only acceptable when the file says why the standard is incomplete.
         raise _fail(
-            f"{standard.id}: income lines {', '.join(missing)} are missing but the standard "
-            "lists nothing under 'incomplete'",
-            f"{standard.id}: thiếu chuẩn thu nhập {', '.join(missing)} mà không ghi lý do",
+            N_(
+                "%(standard)s: income lines %(missing)s are missing but the standard "
+                "lists nothing under 'incomplete'"
+            ),
+            standard=standard.id,
+            missing=", ".join(missing),
         )
     return standard
 
@@ -253,8 +278,9 @@ def _check_periods(standards: list[Standard]) -> None:
     for earlier, later in pairwise(ordered):
         if later.effective_from <= earlier.effective_to:
             raise _fail(
-                f"periods of {earlier.id} and {later.id} overlap",
-                f"thời gian áp dụng của {earlier.id} và {later.id} chồng lên nhau",
+                N_("periods of %(earlier)s and %(later)s overlap"),
+                earlier=earlier.id,
+                later=later.id,
             )
 
 
@@ -269,12 +295,12 @@ def parse_standards(data: Mapping[str, Any]) -> StandardSet:
             areas=_labels(data["areas"], "area"),
         )
     except (KeyError, TypeError) as exc:
-        raise _fail(f"missing or malformed entry: {exc}", f"thiếu hoặc sai mục: {exc}") from exc
+        raise _fail(N_("missing or malformed entry: %(error)s"), error=exc) from exc
     ids = [s.id for s in standards]
     if len(set(ids)) != len(ids):
-        raise _fail("duplicate standard id", "trùng mã chuẩn nghèo")
+        raise _fail(N_("duplicate standard id"))
     if set(result.areas) != set(AREAS):
-        raise _fail(f"areas must be exactly {AREAS}", f"khu vực phải đúng là {AREAS}")
+        raise _fail(N_("areas must be exactly %(areas)s"), areas=str(AREAS))
     _check_periods(standards)
     return result
 

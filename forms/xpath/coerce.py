@@ -10,7 +10,8 @@ the closure) and an `if()` (whose closure keeps its `branches`), so that
 
 from __future__ import annotations
 
-from forms.xpath.errors import XPathEvalError
+from forms.i18n import N_
+from forms.xpath.errors import XPathEvalError, eval_error
 from forms.xpath.registry import Closure, Compiled
 from forms.xpath.values import (
     NAN,
@@ -137,8 +138,8 @@ def as_nodes(compiled: Compiled, what: str) -> Closure:
 
 
 def not_nodes(what: str, value) -> XPathEvalError:
-    shown = to_string(value)
-    return XPathEvalError(
-        f"{what} needs a field or path (a node-set), not the value '{shown}'",
-        f"{what} cần một trường hoặc đường dẫn (tập nút), không phải giá trị '{shown}'",
+    return eval_error(
+        N_("%(what)s needs a field or path (a node-set), not the value '%(value)s'"),
+        what=what,
+        value=to_string(value),
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 import operator
 
+from forms.i18n import N_
+
 # Importing the function modules registers their implementations.
 from forms.xpath import ast, fn_dates, fn_geo, fn_nodes, fn_numbers, fn_odk, fn_strings  # noqa: F401
 from forms.xpath.coerce import as_bool, as_num, as_str, constant, not_nodes
-from forms.xpath.errors import XPathEvalError
+from forms.xpath.errors import eval_error
 from forms.xpath.nodes import document_order
 from forms.xpath.paths import compile_filter, compile_path
 from forms.xpath.registry import IMPLEMENTATIONS, Compiled
@@ -217,9 +219,8 @@ def _call(node: ast.Call) -> Compiled:
         name = node.name
 
         def unknown(n, c):
-            raise XPathEvalError(
-                f"Unknown function {name}(): ODK clients cannot evaluate it",
-                f"Hàm {name}() không tồn tại: ứng dụng ODK không thể tính được",
+            raise eval_error(
+                N_("Unknown function %(name)s(): ODK clients cannot evaluate it"), name=name
             )
 
         return unknown, "any"

@@ -2,10 +2,15 @@
 
 Both carry an English `message` and a Vietnamese `message_vi`, because form
 authors read syntax errors when they upload a form and officers read
-evaluation errors when a submission is checked.
+evaluation errors when a submission is checked. They are built from English message
+ids (`syntax_error`, `eval_error`) whose Vietnamese is in the `giupho_forms` catalogue;
+errors are rare, so the translation is looked up when one is raised, never while an
+expression is evaluated.
 """
 
 from __future__ import annotations
+
+from forms.i18n import render
 
 
 class XPathError(Exception):
@@ -37,3 +42,18 @@ class XPathSyntaxError(XPathError):
 
 class XPathEvalError(XPathError):
     """The expression is valid but cannot be evaluated (unknown function, wrong type, bad regex)."""
+
+
+def syntax_error(
+    message: str, position: int, localized: tuple[str, ...] = (), **params
+) -> XPathSyntaxError:
+    """An XPathSyntaxError from the message id `message` (`%(name)s` placeholders filled from
+    `params`; see `forms.i18n.render` for `localized`)."""
+    en, vi = render(message, params, localized)
+    return XPathSyntaxError(en, position, vi)
+
+
+def eval_error(message: str, localized: tuple[str, ...] = (), **params) -> XPathEvalError:
+    """An XPathEvalError from the message id `message`, as `syntax_error` builds one."""
+    en, vi = render(message, params, localized)
+    return XPathEvalError(en, vi)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import math
 
-from forms.xpath.errors import XPathEvalError
+from forms.i18n import N_
+from forms.xpath.errors import eval_error
 from forms.xpath.nodes import string_value
 from forms.xpath.registry import function
 from forms.xpath.values import to_string
@@ -28,9 +29,10 @@ def _point(text: str, function_name: str) -> tuple[float, float]:
     except (IndexError, ValueError):
         lat = lon = math.nan
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise XPathEvalError(
-            f"{function_name}() received '{text}', which is not a GPS point",
-            f"{function_name}() nhận '{text}', không phải là tọa độ GPS",
+        raise eval_error(
+            N_("%(function)s() received '%(text)s', which is not a GPS point"),
+            function=function_name,
+            text=text,
         )
     return lat, lon
 

@@ -12,10 +12,11 @@ import string
 import uuid as uuid_module
 from functools import lru_cache
 
+from forms.i18n import N_
 from forms.xpath import ast
 from forms.xpath.analysis import select_path
 from forms.xpath.coerce import as_bool, as_str
-from forms.xpath.errors import XPathEvalError, XPathSyntaxError
+from forms.xpath.errors import XPathEvalError, XPathSyntaxError, eval_error
 from forms.xpath.nodes import string_value
 from forms.xpath.registry import builder, function
 from forms.xpath.values import to_boolean, to_number, to_string
@@ -65,9 +66,8 @@ def _pattern(text: str) -> re.Pattern:
         # ASCII classes: \d and \w mean [0-9] and [A-Za-z0-9_] in Java and JavaScript too.
         return re.compile(text, re.ASCII)
     except re.error as exc:
-        raise XPathEvalError(
-            f"Invalid regular expression '{text}': {exc}",
-            f"Biểu thức chính quy '{text}' không hợp lệ: {exc}",
+        raise eval_error(
+            N_("Invalid regular expression '%(pattern)s': %(error)s"), pattern=text, error=exc
         ) from None
 
 
@@ -175,10 +175,7 @@ def fn_weighted_checklist(n, c, low, high, *pairs):
     """Sum of the weights of true factors, within [low, high] (no -1 convention here)."""
     flags, weights = _flags(pairs[0::2]), _weights(pairs[1::2], c.tz)
     if len(flags) != len(weights):
-        raise XPathEvalError(
-            "weighted-checklist() needs as many weights as values",
-            "weighted-checklist() cần số trọng số bằng số giá trị",
-        )
+        raise eval_error(N_("weighted-checklist() needs as many weights as values"))
     total = sum(w for f, w in zip(flags, weights, strict=True) if f)
     return to_number(low, c.tz) <= total <= to_number(high, c.tz)
 
@@ -196,9 +193,9 @@ def build_choice_name(call, args):
         try:
             path = select_path(text, _path_of(c.current))
         except XPathSyntaxError as exc:
-            raise XPathEvalError(
-                f"jr:choice-name() needs the path of a select question, not '{text}'",
-                f"jr:choice-name() cần đường dẫn của câu hỏi lựa chọn, không phải '{text}'",
+            raise eval_error(
+                N_("jr:choice-name() needs the path of a select question, not '%(path)s'"),
+                path=text,
             ) from exc
         return lookup(value(n, c), path)
 

@@ -13,8 +13,9 @@ import hashlib
 import math
 import re
 
+from forms.i18n import N_
 from forms.xpath.coerce import as_str
-from forms.xpath.errors import XPathEvalError
+from forms.xpath.errors import eval_error
 from forms.xpath.nodes import string_value
 from forms.xpath.registry import builder, function
 from forms.xpath.values import to_number, to_string
@@ -156,11 +157,12 @@ def fn_digest(n, c, text, algorithm, encoding="base64"):
     """digest(src, 'SHA-256', 'hex'): names as JavaRosa's DigestAlgorithm.from accepts them."""
     name = _DIGESTS.get(to_string(algorithm).upper().replace("-", ""))
     if name is None:
-        raise XPathEvalError(
-            f"digest() does not know the algorithm '{to_string(algorithm)}' (use MD5, SHA-1, "
-            "SHA-256, SHA-384 or SHA-512)",
-            f"digest() không hỗ trợ thuật toán '{to_string(algorithm)}' (dùng MD5, SHA-1, "
-            "SHA-256, SHA-384 hoặc SHA-512)",
+        raise eval_error(
+            N_(
+                "digest() does not know the algorithm '%(algorithm)s' (use MD5, SHA-1, "
+                "SHA-256, SHA-384 or SHA-512)"
+            ),
+            algorithm=to_string(algorithm),
         )
     raw = hashlib.new(name, to_string(text).encode("utf-8")).digest()
     form = to_string(encoding).lower()
@@ -168,10 +170,8 @@ def fn_digest(n, c, text, algorithm, encoding="base64"):
         return raw.hex()
     if form == "base64":
         return base64.b64encode(raw).decode("ascii")
-    raise XPathEvalError(
-        f"digest() encoding must be 'base64' or 'hex', not '{form}'",
-        f"Mã hóa của digest() phải là 'base64' hoặc 'hex', không phải '{form}'",
-    )
+    raise eval_error(N_("digest() encoding must be 'base64' or 'hex', not '%(encoding)s'"),
+                     encoding=form)  # fmt: skip
 
 
 @function("base64-decode")

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from forms.xpath.errors import XPathSyntaxError
+from forms.i18n import N_
+from forms.xpath.errors import XPathSyntaxError, syntax_error
 
 # NCName per XML Namespaces: a letter or '_' first, then letters, digits, '.', '-', '_',
 # combining marks. Python's \w covers letters and digits of every script.
@@ -85,19 +86,14 @@ def _classify(kind: str, text: str, pos: int, source: str, after: int, seen: lis
 def _bad_character(source: str, pos: int) -> XPathSyntaxError:
     char = source[pos]
     if char in "'\"":
-        return XPathSyntaxError(
-            f"The text starting with {char} is never closed; add a matching {char}",
+        return syntax_error(
+            N_("The text starting with %(quote)s is never closed; add a matching %(quote)s"),
             pos,
-            f"Chuỗi bắt đầu bằng {char} chưa được đóng; hãy thêm {char} tương ứng",
+            quote=char,
         )
     if char in "{}":  # "${name}" reaches us when an XLSForm reference was not converted
-        return XPathSyntaxError(
-            "'${...}' references must be converted to paths (upload the XLSForm, not raw text)",
+        return syntax_error(
+            N_("'${...}' references must be converted to paths (upload the XLSForm, not raw text)"),
             pos,
-            "Tham chiếu '${...}' phải được chuyển thành đường dẫn (hãy tải lên tệp XLSForm)",
         )
-    return XPathSyntaxError(
-        f"Unexpected character {char!r}",
-        pos,
-        f"Ký tự không hợp lệ {char!r}",
-    )
+    return syntax_error(N_("Unexpected character %(char)r"), pos, char=char)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 
+from forms.i18n import N_, render
 from forms.xpath import ast
-from forms.xpath.errors import XPathSyntaxError
+from forms.xpath.errors import XPathSyntaxError, syntax_error
 from forms.xpath.lexer import Token, tokenize
 from forms.xpath.signatures import arity_problem
 
@@ -45,9 +46,7 @@ def parse_ast(source: str) -> ast.Expression:
     try:
         return _Parser(source).parse()
     except RecursionError:
-        raise XPathSyntaxError(
-            "The expression is nested too deeply", 0, "Biểu thức lồng nhau quá sâu"
-        ) from None
+        raise syntax_error(N_("The expression is nested too deeply"), 0) from None
 
 
 class _Parser:
@@ -65,14 +64,12 @@ class _Parser:
 
     def parse(self) -> ast.Expression:
         if self.peek().kind == "eof":
-            raise XPathSyntaxError("The expression is empty", 0, "Biểu thức trống")
+            raise syntax_error(N_("The expression is empty"), 0)
         expr = self.binary(0)
         tok = self.peek()
         if tok.kind != "eof":
             raise _unexpected(
-                tok,
-                "an operator (and, or, =, +, ...) or the end of the expression",
-                "một toán tử (and, or, =, +, ...) hoặc kết thúc biểu thức",
+                tok, N_("an operator (and, or, =, +, ...) or the end of the expression")
             )
         return expr
 
@@ -129,20 +126,18 @@ class _Parser:
         tok = self.take()
         if tok.kind in (".", ".."):
             if self.peek().kind == "[":
-                raise XPathSyntaxError(
-                    f"'{tok.value}' cannot have a [condition]; write self::node()[...] instead",
+                raise syntax_error(
+                    N_("'%(step)s' cannot have a [condition]; write self::node()[...] instead"),
                     self.peek().pos,
-                    f"'{tok.value}' không thể có [điều kiện]; hãy viết self::node()[...]",
+                    step=tok.value,
                 )
             return ast.SELF if tok.kind == "." else ast.PARENT
         if tok.kind == "@":
             axis, test = "attribute", self.node_test()
         elif tok.kind == "axis":
             if tok.value not in AXES:
-                raise XPathSyntaxError(
-                    f"Unknown or unsupported axis '{tok.value}::'",
-                    tok.pos,
-                    f"Trục '{tok.value}::' không tồn tại hoặc không được hỗ trợ",
+                raise syntax_error(
+                    N_("Unknown or unsupported axis '%(axis)s::'"), tok.pos, axis=tok.value
                 )
             self.take()  # '::', guaranteed by the lexer
             axis, test = tok.value, self.node_test()
@@ -150,7 +145,7 @@ class _Parser:
             self.i -= 1
             axis, test = "child", self.node_test()
         else:
-            raise _unexpected(tok, "a field name or path step", "tên trường hoặc bước đường dẫn")
+            raise _unexpected(tok, N_("a field name or path step"))
         return ast.Step(axis, test, self.predicates())
 
     def node_test(self) -> str:
@@ -159,25 +154,23 @@ class _Parser:
             return tok.value
         if tok.kind == "nodetype":
             if tok.value not in ("node", "text"):
-                raise XPathSyntaxError(
-                    f"{tok.value}() nodes do not exist in form data",
+                raise syntax_error(
+                    N_("%(node_type)s() nodes do not exist in form data"),
                     tok.pos,
-                    f"Nút {tok.value}() không có trong dữ liệu biểu mẫu",
+                    node_type=tok.value,
                 )
             self.take()  # '(' guaranteed by the lexer
             self.expect(")", self.tokens[self.i - 1])
             return tok.value + "()"
-        raise _unexpected(tok, "a name, * or node()", "một tên, * hoặc node()")
+        raise _unexpected(tok, N_("a name, * or node()"))
 
     def predicates(self) -> tuple[ast.Expression, ...]:
         preds = []
         while self.peek().kind == "[":
             opener = self.take()
             if self.peek().kind == "]":
-                raise XPathSyntaxError(
-                    "Empty condition []: put an expression between the brackets",
-                    opener.pos,
-                    "Điều kiện [] trống: hãy viết biểu thức giữa hai dấu ngoặc",
+                raise syntax_error(
+                    N_("Empty condition []: put an expression between the brackets"), opener.pos
                 )
             preds.append(self.binary(0))
             self.expect("]", opener)
@@ -193,29 +186,21 @@ class _Parser:
         if tok.kind == "num":
             value = float(tok.value)
             if math.isinf(value):
-                raise XPathSyntaxError("The number is too large", tok.pos, "Số quá lớn")
+                raise syntax_error(N_("The number is too large"), tok.pos)
             return ast.Number(value)
         if tok.kind == "str":
             return ast.Literal(tok.value)
         if tok.kind == "(":
             if self.peek().kind == ")":
-                raise XPathSyntaxError(
-                    "Empty parentheses (): put an expression inside",
-                    tok.pos,
-                    "Cặp ngoặc () trống: hãy viết biểu thức bên trong",
-                )
+                raise syntax_error(N_("Empty parentheses (): put an expression inside"), tok.pos)
             inner = self.binary(0)
             self.expect(")", tok)
             return inner
         if tok.kind == "fn":
             return self.call(tok)
         if tok.kind == "$":
-            raise XPathSyntaxError(
-                "Variables ($name) are not part of ODK XPath",
-                tok.pos,
-                "Biến ($tên) không có trong ODK XPath",
-            )
-        raise _unexpected(tok, "a value, path or function call", "một giá trị, đường dẫn hoặc hàm")
+            raise syntax_error(N_("Variables ($name) are not part of ODK XPath"), tok.pos)
+        raise _unexpected(tok, N_("a value, path or function call"))
 
     def call(self, name: Token) -> ast.Call:
         opener = self.take()  # '(' guaranteed by the lexer
@@ -237,39 +222,52 @@ class _Parser:
             return self.take()
         what = what or opener.value
         at = opener.pos + 1
+        params = {"closing": kind, "opening": what, "at": at}
         if tok.kind == "eof":
-            raise XPathSyntaxError(
-                f"Missing '{kind}' to close '{what}' opened at character {at}",
+            raise syntax_error(
+                N_("Missing '%(closing)s' to close '%(opening)s' opened at character %(at)s"),
                 tok.pos,
-                f"Thiếu '{kind}' để đóng '{what}' mở ở ký tự {at}",
+                **params,
             )
-        in_call = kind == ")" and what.endswith("(") and what != "("
-        want_en = f"'{kind}' to close '{what}' opened at character {at}"
-        want_vi = f"'{kind}' để đóng '{what}' mở ở ký tự {at}"
-        if in_call:  # between arguments a comma is just as likely to be missing
-            want_en, want_vi = f"',' or {want_en}", f"',' hoặc {want_vi}"
-        raise _unexpected(tok, want_en, want_vi)
+        want = render(N_("'%(closing)s' to close '%(opening)s' opened at character %(at)s"), params)
+        if kind == ")" and what.endswith("(") and what != "(":
+            # in a call, between arguments a comma is just as likely to be missing
+            want = render(N_("',' or %(expected)s"), _pair("expected", want), ("expected",))
+        raise _unexpected(tok, want)
 
 
-def _describe(tok: Token, vi: bool = False) -> str:
+def _describe(tok: Token) -> tuple[str, str]:
+    """(English, Vietnamese) of the token found where another was expected."""
     if tok.kind == "str":
-        return f"{'chuỗi' if vi else 'text'} '{tok.value}'"
+        return render(N_("text '%(value)s'"), {"value": tok.value})
     if tok.kind == "num":
-        return f"{'số' if vi else 'number'} {tok.value}"
+        return render(N_("number %(value)s"), {"value": tok.value})
     if tok.kind == "fn":
-        return f"{'hàm' if vi else 'function'} {tok.value}("
-    return f"'{tok.value}'"
+        return render(N_("function %(value)s("), {"value": tok.value})
+    quoted = f"'{tok.value}'"
+    return quoted, quoted
 
 
-def _unexpected(tok: Token, expected_en: str, expected_vi: str) -> XPathSyntaxError:
+def _pair(name: str, texts: tuple[str, str]) -> dict[str, str]:
+    """The parameters `name` and `name_vi` of an (English, Vietnamese) detail."""
+    return {name: texts[0], f"{name}_vi": texts[1]}
+
+
+def _unexpected(tok: Token, expected: str | tuple[str, str]) -> XPathSyntaxError:
+    """`expected` is a message id, or its (English, Vietnamese) already rendered."""
+    if isinstance(expected, str):
+        expected = render(expected, {})
     if tok.kind == "eof":
-        return XPathSyntaxError(
-            f"The expression ends too early: expected {expected_en}",
+        return syntax_error(
+            N_("The expression ends too early: expected %(expected)s"),
             tok.pos,
-            f"Biểu thức kết thúc quá sớm: cần {expected_vi}",
+            ("expected",),
+            **_pair("expected", expected),
         )
-    return XPathSyntaxError(
-        f"Unexpected {_describe(tok)}: expected {expected_en}",
+    return syntax_error(
+        N_("Unexpected %(token)s: expected %(expected)s"),
         tok.pos,
-        f"Không mong đợi {_describe(tok, vi=True)}: cần {expected_vi}",
+        ("token", "expected"),
+        **_pair("token", _describe(tok)),
+        **_pair("expected", expected),
     )

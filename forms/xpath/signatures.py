@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from forms.i18n import N_, render, vi
+
 
 class Signature(NamedTuple):
     min_args: int
@@ -133,16 +135,18 @@ def arity_problem(name: str, count: int) -> tuple[str, str] | None:
         fits = count % 2 == 0
     if fits:
         return None
+    # Only reached for a call that does not fit: translating here costs nothing at run time.
     if high is None:
-        want_en, want_vi = f"at least {low}", f"ít nhất {low}"
+        want_en, want_vi = render(N_("at least %(low)s"), {"low": low})
     elif low == high:
-        want_en, want_vi = str(low), str(low)
+        want_en = want_vi = str(low)
     else:
-        want_en, want_vi = f"{low} to {high}", f"từ {low} đến {high}"
+        want_en, want_vi = render(N_("%(low)s to %(high)s"), {"low": low, "high": high})
     if sig.parity:
-        want_en += f" ({sig.parity} count)"
-        want_vi += " (số lẻ)" if sig.parity == "odd" else " (số chẵn)"
-    return (
-        f"Function {name}() takes {want_en} arguments, not {count}",
-        f"Hàm {name}() cần {want_vi} tham số, không phải {count}",
+        parity = N_("(odd count)") if sig.parity == "odd" else N_("(even count)")
+        want_en, want_vi = f"{want_en} {parity}", f"{want_vi} {vi(parity)}"
+    return render(
+        N_("Function %(name)s() takes %(wanted)s arguments, not %(count)s"),
+        {"name": name, "count": count, "wanted": want_en, "wanted_vi": want_vi},
+        ("wanted",),
     )
