@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from server import i18n
+from server.i18n import N_
+
 XFORMS_LIST = "http://openrosa.org/xforms/xformsList"
 MANIFEST = "http://openrosa.org/xforms/xformsManifest"
 RESPONSE = "http://openrosa.org/http/response"
@@ -104,22 +107,14 @@ def response(message: str, nature: str) -> bytes:
 
 # Messages for a stored submission (errors come from the problem catalogue).
 SUCCESS = {
-    "accepted": (
-        "Submission received. Thank you.",
-        "Máy chủ đã nhận bản gửi. Cảm ơn bạn!",
+    "accepted": N_("Submission received. Thank you."),
+    "invalid": N_(
+        "Submission received, but %(count)s answer(s) need checking: the commune will review it."
     ),
-    "invalid": (
-        "Submission received, but {count} answer(s) need checking: the commune will review it.",
-        "Máy chủ đã nhận bản gửi, nhưng có {count} câu trả lời cần kiểm tra: xã sẽ xem lại.",
-    ),
-    "duplicate": (
-        "The server already has this submission; there is no need to send it again.",
-        "Máy chủ đã có bản gửi này; không cần gửi lại.",
-    ),
+    "duplicate": N_("The server already has this submission; there is no need to send it again."),
 }
 
 
 def success_message(result: str, lang: str, count: int = 0) -> str:
     """The officer's message for a stored submission, in `lang` (vi or en)."""
-    en, vi = SUCCESS[result]
-    return (vi if lang == "vi" else en).format(count=count)
+    return i18n.gettext(SUCCESS[result], lang) % {"count": count}

@@ -45,7 +45,7 @@ from forms.instance import Submission as ParsedSubmission
 from forms.instance import from_answers, parse_submission, to_answers
 from forms.tree import Node
 from forms.validation import ValidationResult
-from server import json_codec
+from server import i18n, json_codec
 from server.models import Device, User
 from server.problems import N_, Problem
 from server.services import transactional
@@ -272,10 +272,10 @@ def _fill_meta(root: Node, item: Mapping[str, Any]) -> None:
             meta.append(Node(tag, given.strip()))
         elif node.text.strip() != given.strip():
             values = f"{given!r}, meta/{tag} {node.text.strip()!r}"
+            message = N_("'%(key)s' differs from meta/%(tag)s in the answers: %(values)s.")
+            params = {"key": key, "tag": tag, "values": values}
             raise SubmissionError(
-                "ids_differ",
-                f"'{key}' differs from meta/{tag} in the answers: {values}.",
-                f"'{key}' khác meta/{tag} trong câu trả lời: {values}.",
+                "ids_differ", message % params, i18n.gettext(message, "vi") % params
             )
 
 

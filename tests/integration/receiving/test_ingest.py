@@ -396,6 +396,15 @@ def test_json_items_that_cannot_be_read_are_quarantined(ctx):
 
     assert [(r.result, r.status) for r in receipts] == [("quarantined", 400)] * 3
     assert "meta/instanceID" in receipts[2].problem.message("en")
+    # Each says why in the cadre's language (the server's catalogue), and that it was kept.
+    said = [(r.problem.message("en"), r.problem.message("vi")) for r in receipts]
+    assert "a push item must be a JSON object." in said[0][0]
+    assert "mỗi mục gửi phải là một đối tượng JSON." in said[0][1]
+    assert "a push item needs 'form_id' and 'answers'." in said[1][0]
+    assert "mỗi mục gửi cần 'form_id' và 'answers'." in said[1][1]
+    assert "'instance_id' differs from meta/instanceID in the answers" in said[2][0]
+    assert "'instance_id' khác meta/instanceID trong câu trả lời" in said[2][1]
+    assert all("do not send it again" in en and "đừng gửi lại" in vi for en, vi in said)
     assert count(QuarantineItem) == 3
 
 
