@@ -150,22 +150,11 @@ def get(user: User, token: str, *, for_update: bool = False) -> UploadSession:
     """The caller's session `token`; Problem 404.1 for anyone else's or an unknown one."""
     stmt = sa.select(UploadSession).where(UploadSession.token == token)
     if for_update:
-        _lock_for_write()
         stmt = stmt.with_for_update()
     session = db.session.scalar(stmt)
     if session is None or (session.user_id != user.id and not is_admin(user)):
         raise Problem("404.1")
     return session
-
-
-def _lock_for_write() -> None:
-    """SQLite: take the write lock before reading the row (see `sync._write_lock_on_sqlite`)."""
-    connection = db.session.connection()
-    if (
-        connection.dialect.name == "sqlite"
-        and not connection.connection.driver_connection.in_transaction
-    ):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @transactional

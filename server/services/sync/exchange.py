@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sqlite3
 import time
 
 import sqlalchemy as sa
@@ -80,9 +79,7 @@ def push(
 @transactional
 def _push_once(items: list, read: list | None, user: User, device: Device | None, lang: str):
     if db.session.connection().dialect.name == "postgresql":
-        _lock_records(items)
-    else:
-        _write_lock_on_sqlite()
+        _lock_records(items)  # on SQLite, `transactional` took the write lock already
     receipts = _receive_grouped(read, user, device, lang)
     if receipts is None:  # something failed in the grouped path: item by item, each alone
         receipts = [_receive(item, user, device, lang) for item in items]
@@ -129,37 +126,6 @@ def _lock_key(name: str) -> int:
     """A signed 64-bit advisory lock key for `name` (a collision only serialises more)."""
     digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-def _write_lock_on_sqlite() -> None:
-    """Take SQLite's write lock before the batch reads anything, waiting for it as long as
-    `SQLITE_WRITE_WAIT_S` allows.
-
-    A SQLite transaction that has read and then writes after another
-    connection committed fails at once with "database is locked" (its
-    snapshot is stale; the busy timeout cannot help). `BEGIN IMMEDIATE`
-    takes the lock first, waiting for it under the busy timeout. Several
-    workers pushing big batches can keep a writer waiting longer than that,
-    and SQLite's waiting is not first come, first served: as nothing is done
-    yet, the BEGIN is simply tried again until the wait is over, so a busy
-    server makes a push slower, not refused.
-    """
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    raw = connection.connection.driver_connection
-    if raw.in_transaction:
-        return
-    deadline = time.monotonic() + current_app.config["SQLITE_WRITE_WAIT_S"]
-    while True:
-        try:
-            raw.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or an extended BUSY
-            if not busy or time.monotonic() > deadline:
-                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
-            time.sleep(random.uniform(0.001, 0.01))
 
 
 def _receive_grouped(read: list | None, user: User, device: Device | None, lang: str):
