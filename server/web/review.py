@@ -78,6 +78,11 @@ def queue():
 @bp.get("/review/submissions/<instance_id>")
 @reviewer_required
 def submission(instance_id: str):
+    return _submission_page(instance_id)
+
+
+def _submission_page(instance_id: str, correction: dict | None = None, status: int = 200):
+    """A submission's page; `correction` is a refused correction to show again, as typed."""
     user = signed_in_user()
     found = review_service.submission_for(user, instance_id)
     form = form_models.loaded(found.form_version_id)
@@ -100,7 +105,8 @@ def submission(instance_id: str):
         people=review_pages.names({found.submitter_id} | {e.actor_id for e in events}),
         places=review_pages.unit_names({found.village_id, found.commune_id}),
         decisions=list(review_service.DECISIONS),
-    )
+        correction=correction,
+    ), status
 
 
 @bp.post("/review/submissions/<instance_id>/decision")
@@ -109,7 +115,11 @@ def decide(instance_id: str):
     decision = request.form.get("decision", "")
     try:
         done = review_service.decide(
-            signed_in_user(), instance_id, decision, request.form.get("comment", "")
+            signed_in_user(),
+            instance_id,
+            decision,
+            request.form.get("comment", ""),
+            seen=request.form.get("seen") or None,
         )
     except review_service.ReviewRefused as refused:
         flash(refused.message(language()), "error")
@@ -130,6 +140,11 @@ def correct(instance_id: str):
             form.get("value", ""),
             form.get("comment", ""),
         )
+    except review_service.CorrectionRefused as refused:
+        # Nothing was saved: the page again, with what the reviewer typed and why it failed.
+        flash(refused.message(language()), "error")
+        kept = {k: form.get(k, "") for k in ("path", "value", "comment")}
+        return _submission_page(instance_id, {**kept, "issues": refused.issues}, 422)
     except review_service.ReviewRefused as refused:
         flash(refused.message(language()), "error")
         return redirect(url_for("web.submission", instance_id=instance_id))

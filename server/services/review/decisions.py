@@ -74,14 +74,32 @@ class ReviewRefused(Exception):
         return render(self.msgid, lang, self.params)
 
 
+class CorrectionRefused(ReviewRefused):
+    """A correction the form refuses: `issues` are the validation issues it made (dicts with
+    `path`, `message` and `message_vi`), the same ingest finds in a submission."""
+
+    def __init__(self, issues: list[dict]) -> None:
+        self.issues = issues
+        super().__init__(
+            N_("The correction was not saved: %(issues)s"),
+            issues="; ".join(i["message"] for i in issues),
+            issues_vi="; ".join(i["message_vi"] for i in issues),
+        )
+
+
 def require_reviewer(user: User) -> None:
     """Raise 403.1 unless `user` reviews (commune official, coordinator, admin): not cadres."""
     scope.require_role(user, *scope.REVIEWERS)
 
 
-def submission_for(user: User, instance_id: str) -> Submission:
+def submission_for(user: User, instance_id: str, *, lock: bool = False) -> Submission:
     """The submission `instance_id` for a reviewer, or 404.1 when it is outside their scope
-    (the same answer as for one that does not exist)."""
+    (the same answer as for one that does not exist).
+
+    `lock` (for a decision) locks its row until the transaction ends, read afresh after
+    any wait, so two decisions on one submission run one after the other (on SQLite the
+    transaction holds the write lock already: `services.write_lock_on_sqlite`).
+    """
     require_reviewer(user)
     stmt = (
         scope.submissions(user)
@@ -92,6 +110,8 @@ def submission_for(user: User, instance_id: str) -> Submission:
             joinedload(Submission.form_version).joinedload(FormVersion.form),
         )
     )
+    if lock:
+        stmt = stmt.with_for_update(of=Submission).execution_options(populate_existing=True)
     found = db.session.scalar(stmt)
     if found is None:
         raise Problem("404.1")
@@ -99,21 +119,37 @@ def submission_for(user: User, instance_id: str) -> Submission:
 
 
 @transactional
-def decide(user: User, instance_id: str, decision: str, comment: str = "") -> Submission:
+def decide(
+    user: User, instance_id: str, decision: str, comment: str = "", seen: str | None = None
+) -> Submission:
     """Take `decision` (a key of DECISIONS) on the current version of a submission.
 
     A return needs a comment: it is what the cadre reads on the tablet.
-    Taking the decision the submission already has changes nothing.
+    The submission's row is locked first, so concurrent decisions run one after
+    the other (issue 13, finding 9). `seen` is the state the reviewer saw when
+    deciding (the page sends it): taking the decision the submission already has
+    changes nothing and succeeds (a double click, or two reviewers agreeing), and a
+    submission that another reviewer moved to another state meanwhile is refused,
+    so nobody overrides a decision they have not seen. Without `seen`, a return
+    taken again records the new comment.
     """
     if decision not in DECISIONS:
         raise Problem("400.3", field="decision", reason=decision)
-    submission = submission_for(user, instance_id)
+    submission = submission_for(user, instance_id, lock=True)
     comment = (comment or "").strip()
     _check(submission, decision, comment)
     state = DECISIONS[decision]
     before = submission.review_state
-    if before == state and decision != "return":
+    if before == state and (decision != "return" or (seen and seen != before.value)):
         return submission
+    if seen and seen != before.value:
+        raise ReviewRefused(
+            N_(
+                "Another reviewer decided this submission meanwhile (now: %(state)s). "
+                "Read it again, then decide."
+            ),
+            state=N_(before.value),
+        )
     submission.review_state = state
     details = {"from": before.value, "to": state.value}
     if comment:
@@ -184,11 +220,28 @@ def correct(user: User, instance_id: str, path: str, value: str, comment: str = 
         raise ReviewRefused(
             N_("The correction was not stored: %(problem)s"), problem=receipt.problem
         )
+    made = _errors_made(submission.issues or [], receipt.issues, path)
+    if made:  # raised inside the transaction: the new version is rolled back, nothing saved
+        raise CorrectionRefused(made)
     details = {"path": path, "old": old, "new": value.strip(), "new_instance_id": new_id}
     if comment.strip():
         details["comment"] = comment.strip()
     audit.record(user, CORRECT_ACTION, submission, **details)
     return Correction(new_id, receipt)
+
+
+def _errors_made(before: list[dict], after: list[dict], path: str) -> list[dict]:
+    """The errors ingest's validation (constraints, required, types, relevance, choice
+    lists) found in the corrected version at the corrected answer, or anywhere the
+    version before had none: those the correction made. Errors the submission already
+    had elsewhere do not stop correcting one answer at a time."""
+    known = {(i.get("path"), i.get("code")) for i in before if i.get("severity") == "error"}
+    return [
+        i
+        for i in after
+        if i.get("severity") == "error"
+        and (i.get("path") == path or (i.get("path"), i.get("code")) not in known)
+    ]
 
 
 def _copy(value):

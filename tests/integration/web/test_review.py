@@ -232,3 +232,72 @@ def test_r6_a_submission_with_issues_changes_its_household_once_approved(app, si
         assert household is not None and household.version == 1  # applied once, not twice
         assert household.properties["phone"] == "12345"
         assert _submission(app, instance_id(broken)).review_state == ReviewState.APPROVED
+
+
+def _approvals(app, iid: str) -> int:
+    with app.app_context():
+        sid = str(_submission(app, iid).id)
+        return (
+            db.session.query(AuditEvent)
+            .filter_by(target_type="submissions", target_id=sid, action="submission.approve")
+            .count()
+        )
+
+
+def test_a_correction_breaking_a_constraint_is_refused_with_the_issue_and_the_input_kept(
+    app, site, browser_of
+):
+    """Issue 13, finding 9: a correction is validated like a submission (the form's
+    constraint here); refused with the field's issue in the reviewer's language, the typed
+    value still on the page, nothing saved."""
+    browser = browser_of("official_a")
+    url = f"/review/submissions/{site.a[1]}"
+    browser.get(url)
+    refused = browser.post(
+        f"{url}/correction",
+        {"path": "/data/head/phone", "value": "12345", "comment": "số mới"},
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert page.count("Số điện thoại gồm 10 hoặc 11 chữ số, bắt đầu bằng 0.") >= 2  # flash, field
+    assert 'value="12345"' in page and 'value="số mới"' in page  # what the reviewer typed
+    assert '<details class="correct" open>' in page
+    old = _submission(app, site.a[1])
+    assert not old.superseded and old.review_state == ReviewState.RECEIVED
+    with app.app_context():
+        assert db.session.query(Submission).filter_by(root_id=old.root_id).count() == 1
+        household = db.session.get(Household, site.households_a[1])
+        assert household.properties["phone"] == "0912345678" and household.version == 1
+        assert db.session.query(AuditEvent).filter_by(action="submission.correct").count() == 0
+
+    # A valid correction of the same answer is still saved.
+    made = browser.post(f"{url}/correction", {"path": "/data/head/phone", "value": "0987654321"})
+    assert made.status_code == 302
+    with app.app_context():
+        household = db.session.get(Household, site.households_a[1])
+        assert household.properties["phone"] == "0987654321" and household.version == 2
+
+
+def test_a_decision_taken_twice_is_one_history_entry_and_a_stale_one_is_refused(
+    app, site, browser_of
+):
+    """Issue 13, finding 9: a double click on "Approve" (both posts saw "received") approves
+    once; a reviewer who saw "received" while another rejected meanwhile is told, not obeyed."""
+    browser = browser_of("official_a")
+    url = f"/review/submissions/{site.a[0]}"
+    browser.get(url)
+    for _ in range(2):
+        browser.post(f"{url}/decision", {"decision": "approve", "seen": "received"})
+        assert "Đã lưu quyết định" in browser.followed
+    assert _approvals(app, site.a[0]) == 1
+    browser.post(f"{url}/decision", {"decision": "return", "seen": "approved", "comment": "x"})
+    browser.post(f"{url}/decision", {"decision": "return", "seen": "approved", "comment": "x"})
+    assert _submission(app, site.a[0]).review_state == ReviewState.RETURNED
+    with app.app_context():
+        sid = str(_submission(app, site.a[0]).id)
+        returns = db.session.query(AuditEvent).filter_by(target_id=sid, action="submission.return")
+        assert returns.count() == 1
+
+    browser.post(f"{url}/decision", {"decision": "reject", "seen": "approved"})
+    assert "Người duyệt khác đã quyết định" in browser.followed
+    assert _submission(app, site.a[0]).review_state == ReviewState.RETURNED
