@@ -330,3 +330,14 @@ def live_postgres(tmp_path_factory) -> Iterator[Live]:
             yield Live(server, world)
     finally:
         drop_postgres_schema(schema)
+
+
+@pytest.fixture(scope="module")
+def live_sqlite(tmp_path_factory) -> Iterator[Live]:
+    """gunicorn on a fresh SQLite file, as `make run` serves one (several threads at once):
+    two processes of eight threads each, for one test module."""
+    instance = tmp_path_factory.mktemp("live-sqlite")
+    url = f"sqlite:///{instance / 'giupho.db'}"
+    world = prepare_database(url, instance)
+    with LiveServer(url, instance, workers=2, worker_class="gthread", threads=8) as server:
+        yield Live(server, world)

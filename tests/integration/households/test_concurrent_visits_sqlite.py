@@ -21,7 +21,7 @@ import requests
 from forms.instance import to_xml
 from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import household_id, instance_id, registration, visit
-from tests.integration.live import FormPlaces, LiveServer, prepare_database
+from tests.integration.live import FormPlaces, live_sqlite  # noqa: F401  (fixture)
 from tests.integration.test_concurrency import _count
 
 pytestmark = [pytest.mark.slow]
@@ -31,20 +31,11 @@ ROUNDS = 6
 TIMEOUT = 60
 
 
-@pytest.fixture(scope="module")
-def live_sqlite(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("live-sqlite")
-    url = f"sqlite:///{instance / 'giupho.db'}"
-    world = prepare_database(url, instance)
-    with LiveServer(url, instance, workers=2, worker_class="gthread", threads=8) as server:
-        yield server, world
-
-
-def test_concurrent_visits_to_one_household_over_both_protocols_on_sqlite(live_sqlite):
+def test_concurrent_visits_to_one_household_over_both_protocols_on_sqlite(live_sqlite):  # noqa: F811
     """Issue 13, finding 8: eight clients visit one household at once, half over OpenRosa,
     half over the JSON push, round after round: every answer a success, each visit stored
     once, the household's history complete."""
-    server, world = live_sqlite
+    server, world = live_sqlite.server, live_sqlite.world
     token = world.tokens["cadre_a"]
     home = registration(village=FormPlaces.answer(FormPlaces.village_a1))
     hid = household_id(home)
