@@ -48,6 +48,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import requests  # noqa: E402
 
+from forms.errors import SubmissionError  # noqa: E402
 from forms.instance import parse_submission, to_answers  # noqa: E402
 from forms.load import load_form  # noqa: E402
 from forms.validation import validate  # noqa: E402
@@ -412,9 +413,31 @@ def row(name: str, measured: float | None, unit: str, target: str, reference: st
     return dict(name=name, measured=measured, unit=unit, target=target, reference=reference)
 
 
+def element_bomb_refusal_ms() -> float:
+    """CPU ms to refuse an 8 MB submission of 2 million empty elements (issue 13, finding 4):
+    the streaming count stops at the limit before any tree is built."""
+    bomb = b'<data id="giupho_household_registration">' + b"<a/>" * 2_000_000 + b"</data>"
+    started = time.process_time()
+    try:
+        parse_submission(bomb)
+    except SubmissionError as exc:
+        assert exc.code == "too_many_elements", exc.code
+    else:
+        raise AssertionError("the element bomb was parsed")
+    return (time.process_time() - started) * 1000
+
+
 def run(backends: tuple[str, ...] = ("sqlite", "postgres"), n: int = 2000) -> list[dict]:
     """Rows for `bench/run.py`: both protocols on every available backend."""
-    rows = []
+    rows = [
+        row(
+            "refusing a 2-million-element submission (8 MB)",
+            element_bomb_refusal_ms(),
+            "ms CPU",
+            "cheap",
+            "before the limit: 30 s of a worker, then 500",
+        )
+    ]
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix=f"giupho-bench-{backend}-") as tmp:
             result = bench_backend(backend, n, Path(tmp))

@@ -28,6 +28,9 @@ from forms.tree import Node
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
+#: Elements a submission may hold: far above the biggest real form's instance (a few
+#: thousand with long rosters), far below a 2-million-element bomb.
+MAX_ELEMENTS = 50_000
 MAX_FIELD_BYTES = 1024 * 1024
 
 # Safe settings: nothing outside the body is ever read, no entity is expanded,
@@ -122,18 +125,21 @@ def parse_submission(
     max_bytes: int = MAX_BYTES,
     max_depth: int = MAX_DEPTH,
     max_field_bytes: int = MAX_FIELD_BYTES,
+    max_elements: int = MAX_ELEMENTS,
 ) -> Submission:
     """Parse submission XML safely into a `Submission`.
 
     Raises `SubmissionError` with status 413 for a body or a single value over
     the limits, and 400 for anything that is not a plain XML document
-    (malformed, DOCTYPE, entities, too deep).
+    (malformed, DOCTYPE, entities). Element count and depth are counted in a
+    streaming pass before the document is built (413 `too_many_elements` /
+    `xml_too_deep`), so a bomb of millions of empty elements costs little.
     """
     if len(data) > max_bytes:
         raise _error("submission_too_large", status=413, limit=max_bytes)
     if not data or data.isspace():
         raise _error("submission_empty")
-    _refuse_doctype(data)
+    _refuse_doctype(data, max_elements, max_depth)
     try:
         element = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -148,44 +154,64 @@ def parse_submission(
     return Submission.from_root(root, data, namespace, entity_nodes)
 
 
-class _RootReached(Exception):
-    """Raised by the prolog check once the root element starts: the prolog is clean."""
-
-
 class _DoctypeFound(Exception):
-    """Raised by the prolog check on a DOCTYPE or an entity declaration."""
+    """Raised by the streaming check on a DOCTYPE or an entity declaration."""
 
 
-def _stop_at_root(*_args) -> None:
-    raise _RootReached
+class _Shape:
+    """Counts elements and depth as expat streams the document; raises past the limits."""
+
+    __slots__ = ("count", "depth", "max_depth", "max_elements", "rooted")
+
+    def __init__(self, max_elements: int, max_depth: int) -> None:
+        self.count = self.depth = 0
+        self.max_elements, self.max_depth = max_elements, max_depth
+        self.rooted = False
+
+    def start(self, *_args) -> None:
+        self.rooted = True
+        self.count += 1
+        self.depth += 1
+        if self.count > self.max_elements:
+            raise _error("too_many_elements", status=413, limit=self.max_elements)
+        if self.depth > self.max_depth:
+            raise _error("xml_too_deep", status=413, limit=self.max_depth)
+
+    def end(self, *_args) -> None:
+        self.depth -= 1
 
 
 def _doctype_found(*_args) -> None:
     raise _DoctypeFound
 
 
-def _refuse_doctype(data: bytes) -> None:
-    """Refuse a DOCTYPE before libxml2 sees it.
+def _refuse_doctype(data: bytes, max_elements: int = MAX_ELEMENTS, max_depth: int = MAX_DEPTH):
+    """Refuse a DOCTYPE, too many elements or too deep a nesting before libxml2 builds a tree.
 
     lxml's safe options stop general entities and network access, but libxml2
     still reads a DTD's internal subset, including *parameter* entities that
-    point at local files. A document type can only appear before the root
-    element, so expat (the engine defusedxml uses) reads just the prolog here
-    and stops at the root's start tag: a few microseconds for any body.
+    point at local files. expat (the engine defusedxml uses) streams the body
+    here with no tree and no entity expansion: a document type (only possible
+    before the root) is refused, and elements and depth are counted, stopping
+    at the first one past a limit (issue 13, finding 4). Whether the rest of the
+    body is well-formed is left to lxml.
     """
     parser = pyexpat.ParserCreate()
+    shape = _Shape(max_elements, max_depth)
     parser.StartDoctypeDeclHandler = _doctype_found
     parser.EntityDeclHandler = _doctype_found
-    parser.StartElementHandler = _stop_at_root
+    parser.StartElementHandler = shape.start
+    parser.EndElementHandler = shape.end
     try:
         parser.Parse(data, True)
-    except _RootReached:
-        return
     except _DoctypeFound:
         raise _error("xml_doctype_forbidden") from None
     except pyexpat.ExpatError as exc:
-        raise _error("xml_malformed", detail=str(exc)) from None
-    raise _error("xml_malformed", detail="no root element")
+        if not shape.rooted:
+            raise _error("xml_malformed", detail=str(exc)) from None
+        return  # past the prolog: lxml reads the rest and says what is wrong
+    if not shape.rooted:
+        raise _error("xml_malformed", detail="no root element")
 
 
 def _convert(element, limits: tuple[int, int], entities: list[Node]) -> Node:

@@ -75,6 +75,7 @@ SUBMISSIONS: dict[str, str] = {
         "The submission contains a document type declaration (DOCTYPE) or entities, which are not "
         "accepted."
     ),
+    "too_many_elements": N_("The submission has more than %(limit)s elements."),
     "xml_too_deep": N_("The submission nests elements more than %(limit)s levels deep."),
     "field_too_large": N_("The answer '%(field)s' is larger than %(limit_kb)s KB."),
     "answers_invalid": N_("The answers are not in the expected shape: %(detail)s"),

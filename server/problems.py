@@ -84,6 +84,48 @@ _ENTRIES = (
     ),
     ProblemType("400.9", 400, N_("The submission was refused: %(reason)s")),
     ProblemType(
+        "400.10",
+        400,
+        N_(
+            "%(field)s is too long: %(length)s characters, at most %(limit)s. The submission "
+            "was kept for an administrator to look at; do not send it again, and tell your "
+            "supervisor which tablet or app made it."
+        ),
+    ),
+    ProblemType(
+        "400.11",
+        400,
+        N_(
+            "%(field)s contains a control character (such as NUL) that cannot be stored. The "
+            "submission was kept for an administrator to look at; do not send it again."
+        ),
+    ),
+    ProblemType(
+        "400.12",
+        400,
+        N_(
+            "%(field)s is outside %(low)s to %(high)s: set the tablet's date and time "
+            "correctly. The submission was kept for an administrator to look at; do not send "
+            "it again."
+        ),
+    ),
+    ProblemType(
+        "400.13",
+        400,
+        N_(
+            "%(field)s holds a number outside %(low)s to %(high)s. The submission was kept for "
+            "an administrator to look at; do not send it again."
+        ),
+    ),
+    ProblemType(
+        "400.14",
+        400,
+        N_(
+            "The server could not process this submission. It was kept for an administrator "
+            "to look at, and the fault was logged; do not send it again."
+        ),
+    ),
+    ProblemType(
         "401.1", 401, N_("Sign in required: give your username and password or a device token.")
     ),
     ProblemType(
@@ -168,6 +210,22 @@ _ENTRIES = (
         ),
     ),
     ProblemType("413.1", 413, N_("The request is too large: the limit is %(limit)s bytes.")),
+    ProblemType(
+        "413.4",
+        413,
+        N_(
+            "The submission has too many elements: the limit is %(limit)s. It was refused; "
+            "split the data over several submissions."
+        ),
+    ),
+    ProblemType(
+        "413.5",
+        413,
+        N_(
+            "The submission nests its elements too deeply: the limit is %(limit)s levels. "
+            "It was refused."
+        ),
+    ),
     ProblemType(
         "413.2",
         413,

@@ -63,6 +63,22 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "GIUPHO_MAX_SUBMISSION_ELEMENTS",
+        "MAX_SUBMISSION_ELEMENTS",
+        50_000,
+        "Most XML elements one submission may hold, counted while streaming before any "
+        "other work (413.4); the biggest real form's instance holds a few thousand.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_MAX_SUBMISSION_DEPTH",
+        "MAX_SUBMISSION_DEPTH",
+        64,
+        "Deepest nesting of elements (or of JSON objects and lists in a push item's "
+        "answers) a submission may have (413.5).",
+        int,
+    ),
+    Setting(
         "GIUPHO_MAX_FORM_BYTES",
         "MAX_FORM_BYTES",
         10 * MiB,

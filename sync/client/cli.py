@@ -313,6 +313,12 @@ def status(ctx: Context) -> None:
         ))  # fmt: skip
         for item in kept:
             click.echo(f"  {item.instance_id} [{item.state}] {item.message or ''}")
+        if kept:
+            click.echo(ctx._(
+                "These are not sent again. Do what each message says; for one the server "
+                "kept for an administrator, tell your supervisor its id and do not enter "
+                "it again unless they ask you to."
+            ))  # fmt: skip
     finally:
         store.close()
 

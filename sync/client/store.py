@@ -263,7 +263,8 @@ class LocalStore:
         """The server's receipts for a batch, in one transaction (C2).
 
         accepted/duplicate: `sent` (the row leaves once its files are up);
-        conflict/invalid/quarantined/refused: kept with the reason; error: stays pending.
+        conflict/invalid/quarantined/refused: kept with the reason; error: stays pending,
+        unless its status is a final 4xx (kept as refused).
         """
         stamp = now_text()
         with self.transaction(durable=False):
@@ -271,7 +272,10 @@ class LocalStore:
                 if result.result in ("accepted", "duplicate"):
                     state = SENT
                 elif result.result == "error":
-                    state = PENDING
+                    # A server fault (5xx) or a limit (408, 429) passes: send it again. Any
+                    # other status is final: kept with its message, not retried forever.
+                    final = 400 <= (result.status or 500) < 500 and result.status not in (408, 429)
+                    state = "refused" if final else PENDING
                 else:
                     state = result.result
                 receipt = {"result": result.result, "status": result.status,

@@ -32,6 +32,7 @@ new submission, its payload and its audit row are one statement).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ from server.services.forms import loaded as form_models
 from server.services.forms import places
 from server.services.forms.loaded import LoadedForm
 from server.services.households import versions as households
+from server.services.receiving import bounds
 from server.services.receiving import store as ingest_store
 from server.services.receiving.store import (
     Delivery,
@@ -71,6 +73,9 @@ JSON_TYPE = "application/json"
 #: Parse errors that only an attack produces (no ODK client writes a DOCTYPE): refused
 #: and not kept, so nobody opens the payload later.
 HOSTILE = frozenset({"xml_doctype_forbidden"})
+#: Element count and depth past the limits (`MAX_SUBMISSION_ELEMENTS`, `_DEPTH`): refused
+#: and not kept, like an oversized body (issue 13, finding 4).
+SHAPE_LIMITS = {"too_many_elements": "413.4", "xml_too_deep": "413.5"}
 #: UUIDv5 namespace of instance IDs derived from content (submissions that carry none).
 DERIVED_ID_NAMESPACE = uuid.UUID("0b8f3c0e-5d2a-4f7e-9d61-6a1c2e4b7f90")
 
@@ -161,6 +166,31 @@ def receive_answers(
     return _receive_item(item, delivery_of_item(item, user, device, lang))
 
 
+def keep_unprocessable(
+    item: Any, *, user: User, device: Device | None = None, lang: str = "vi"
+) -> Receipt:
+    """Keep a push item that failed for a reason that is not transient (a server fault, a
+    value nothing checked) in quarantine, as received, with a final answer (400.14).
+
+    The last resort of issue 13, finding 1: nothing a cadre sent is lost or stuck in a
+    retry loop. The caller runs it in its own SAVEPOINT, after the failed one.
+    """
+    is_map = isinstance(item, Mapping)
+    d = Delivery(user, device, _json_bytes(item), JSON_TYPE, lang=lang)
+    instance_id = item.get("instance_id") if is_map else None
+    form_id = item.get("form_id") if is_map else None
+    version = item.get("version") if is_map else None
+    return _quarantine(
+        d,
+        Problem("400.14"),
+        instance_id=instance_id if isinstance(instance_id, str) else None,
+        form_ref=(
+            form_id if isinstance(form_id, str) else None,
+            None if version is None else str(version),
+        ),
+    )
+
+
 def delivery_of_item(item: Any, user: User, device: Device | None, lang: str) -> Delivery:
     """The delivery of one JSON push item: its bytes as they will be kept, its device clock."""
     is_map = isinstance(item, Mapping)
@@ -208,14 +238,38 @@ def read_xml(d: Delivery) -> ParsedSubmission | Receipt | Unreadable:
     limit = current_app.config["MAX_SUBMISSION_BYTES"]
     if len(d.payload) + sum(len(a.data) for a in d.attachments) > limit:
         return Receipt("refused", 413, problem=Problem("413.1", limit=limit))
+    config = current_app.config
     try:
-        return parse_submission(d.payload, max_bytes=limit)
+        parsed = parse_submission(
+            d.payload,
+            max_bytes=limit,
+            max_elements=config["MAX_SUBMISSION_ELEMENTS"],
+            max_depth=config["MAX_SUBMISSION_DEPTH"],
+        )
     except SubmissionError as exc:
         if exc.code in HOSTILE:
             problem = Problem("400.9", reason=exc.message, reason_vi=exc.message_vi)
             return Receipt("refused", 400, problem=problem)
+        if exc.code in SHAPE_LIMITS:  # refused in the streaming count, before any work
+            problem = Problem(SHAPE_LIMITS[exc.code], limit=_shape_limit(exc.code))
+            return Receipt("refused", problem.status, problem=problem)
         code = "413.2" if exc.status == 413 else "400.7"
         return Unreadable(Problem(code, reason=exc.message, reason_vi=exc.message_vi))
+    return _bounded(parsed)
+
+
+def _shape_limit(code: str) -> int:
+    key = "MAX_SUBMISSION_ELEMENTS" if code == "too_many_elements" else "MAX_SUBMISSION_DEPTH"
+    return current_app.config[key]
+
+
+def _bounded(parsed: ParsedSubmission) -> ParsedSubmission | Unreadable:
+    """The parsed submission, or why its identity cannot be stored (`bounds`: 400.10-400.13)."""
+    problem = bounds.parsed_problem(parsed)
+    if problem is None:
+        return parsed
+    parsed.root.release()
+    return Unreadable(problem, parsed.instance_id, (parsed.form_id, parsed.version))
 
 
 def _receive_item(item: Any, d: Delivery) -> Receipt:
@@ -235,15 +289,24 @@ def read_item(
     receipt, or why it cannot be read. Writes nothing."""
     if not isinstance(item, Mapping):
         return Unreadable(_unreadable(N_("a push item must be a JSON object.")))
-    if isinstance(item.get("xml"), str):
-        d.payload, d.content_type = item["xml"].encode("utf-8"), XML_TYPE
-        read = read_xml(d)
-        return read if isinstance(read, Receipt | Unreadable) else (read, None)
     form_id, version, answers = item.get("form_id"), item.get("version"), item.get("answers")
-    if not isinstance(form_id, str) or not isinstance(answers, Mapping):
-        return Unreadable(_unreadable(N_("a push item needs 'form_id' and 'answers'.")))
     version = None if version is None else str(version)
     instance_id = item.get("instance_id") if isinstance(item.get("instance_id"), str) else None
+    problem = bounds.item_problem(item)  # before any work: kept as received, a final answer
+    if problem is not None and problem.status == 413:
+        return Receipt("refused", 413, instance_id, problem=problem)
+    if problem is not None:
+        form_ref = (form_id if isinstance(form_id, str) else None, version)
+        return Unreadable(problem, instance_id, form_ref)
+    if isinstance(item.get("xml"), str):
+        try:
+            d.payload, d.content_type = item["xml"].encode("utf-8"), XML_TYPE
+        except UnicodeEncodeError:  # a lone surrogate: kept as the JSON it came in
+            return Unreadable(Problem("400.11", field="xml"), instance_id)
+        read = read_xml(d)
+        return read if isinstance(read, Receipt | Unreadable) else (read, None)
+    if not isinstance(form_id, str) or not isinstance(answers, Mapping):
+        return Unreadable(_unreadable(N_("a push item needs 'form_id' and 'answers'.")))
     form = form_models.receiving(form_id, version)
     if form is None:
         problem = Problem("404.5", form_id=form_id, version=version or "")
@@ -254,7 +317,8 @@ def read_item(
     except SubmissionError as exc:
         problem = Problem("400.7", reason=exc.message, reason_vi=exc.message_vi)
         return Unreadable(problem, instance_id, (form_id, version))
-    return ParsedSubmission.from_root(root, raw=d.payload), form
+    read = _bounded(ParsedSubmission.from_root(root, raw=d.payload))
+    return read if isinstance(read, Unreadable) else (read, form)
 
 
 def _fill_meta(root: Node, item: Mapping[str, Any]) -> None:
@@ -516,10 +580,18 @@ def _time(value: dt.datetime | str | None) -> dt.datetime | None:
             return None
     if not isinstance(value, dt.datetime):
         return None
-    return value.astimezone(dt.UTC) if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    try:
+        utc = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00:00+14:00: see `bounds`
+        return None
+    return utc if bounds.EARLIEST <= utc <= bounds.LATEST else None
 
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float: see `bounds`
+        return None
+    return number if math.isfinite(number) else None

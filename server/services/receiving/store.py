@@ -34,6 +34,7 @@ from server.services import audit
 from server.services.forms.loaded import LoadedForm
 from server.services.forms.places import Place
 from server.services.receiving import attachments as files
+from server.services.receiving import bounds
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
@@ -430,6 +431,11 @@ def keep_in_quarantine(
     """
     sha = hashlib.sha256(d.payload).hexdigest()
     kept = [_kept(a) for a in d.attachments]
+    # The columns keep what they can of the ids (issue 13: an id too long or holding a NUL
+    # is why it is here); the payload keeps them whole, as received.
+    instance_id = bounds.storable(instance_id, bounds.column_length(QuarantineItem.instance_id))
+    form_id = bounds.storable(form_id, bounds.column_length(QuarantineItem.form_id))
+    version = bounds.storable(version, bounds.column_length(QuarantineItem.form_version))
     item = _same_item(instance_id, problem.code, sha)
     if item is not None:
         known = {a["filename"] for a in item.details.get("attachments", [])}
@@ -442,10 +448,10 @@ def keep_in_quarantine(
         message=problem.message("en"),
         content_type=d.content_type,
         payload=d.payload,
-        instance_id=(instance_id or "")[:100] or None,
+        instance_id=instance_id,
         submission_id=linked,
-        form_id=(form_id or "")[:200] or None,
-        form_version=(version or "")[:100] or None,
+        form_id=form_id,
+        form_version=version,
         submitter_id=d.user.id,
         device_id=d.device.id if d.device is not None else None,
         details={

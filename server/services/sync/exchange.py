@@ -147,7 +147,13 @@ def _receive_grouped(read: list | None, user: User, device: Device | None, lang:
 
 
 def _receive(item, user: User, device: Device | None, lang: str) -> Receipt | None:
-    """One item in its own SAVEPOINT; None when it failed and nothing of it was kept."""
+    """One item in its own SAVEPOINT; None when it failed for a transient reason (the
+    client sends it again).
+
+    An item that fails for any other reason is kept in quarantine as received, in a
+    SAVEPOINT of its own, and answered with a final status (400.14): it must not stay on
+    the tablet forever (issue 13, finding 1). The traceback is logged for the operator.
+    """
     try:
         with db.session.begin_nested():
             return ingest.receive_answers(item, user=user, device=device, lang=lang)
@@ -155,10 +161,26 @@ def _receive(item, user: User, device: Device | None, lang: str) -> Receipt | No
         if getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES:
             raise _RunAgain from exc
         current_app.logger.exception("push item failed (user %s)", user.username)
-        return None
+        if _transient(exc):
+            return None
     except Exception:  # a server fault on one item must not cost the rest of the batch
         current_app.logger.exception("push item failed (user %s)", user.username)
+    try:
+        with db.session.begin_nested():
+            return ingest.keep_unprocessable(item, user=user, device=device, lang=lang)
+    except Exception:
+        current_app.logger.exception("push item not kept either (user %s)", user.username)
         return None
+
+
+def _transient(exc: sa.exc.DBAPIError) -> bool:
+    """Whether a database error may pass on its own (a lost connection, a locked SQLite
+    database, a serialization failure): the item stays retryable then."""
+    if exc.connection_invalidated or isinstance(
+        exc, sa.exc.OperationalError | sa.exc.InterfaceError
+    ):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
 def _result(receipt: Receipt | None, lang: str) -> protocol.PushResult:

@@ -203,6 +203,9 @@ def test_a_bad_item_among_good_ones_does_not_spoil_the_batch(push, app):
 
 
 def test_a_server_fault_on_one_item_rolls_back_that_item_only(push, app, monkeypatch):
+    """A fault that is not transient on one item rolls back that item only; the item is
+    kept in quarantine as received with a final 400.14 (issue 13, finding 1), never left
+    to be retried forever."""
     items = [register_item(), register_item(), register_item()]
     real = sync_service.ingest.accepted
 
@@ -218,11 +221,17 @@ def test_a_server_fault_on_one_item_rolls_back_that_item_only(push, app, monkeyp
 
     assert [(r["result"], r["status"]) for r in got] == [
         ("accepted", 201),
-        ("error", 500),
+        ("quarantined", 400),
         ("accepted", 201),
     ]
     with app.app_context():
         kept = set(db.session.scalars(sa.select(Submission.instance_id)))
+        quarantined = db.session.scalars(sa.select(QuarantineItem)).one()
+        assert (quarantined.reason_code, quarantined.instance_id) == (
+            "400.14",
+            items[1]["instance_id"],
+        )
+        assert json.loads(quarantined.payload) == items[1]  # as received
     assert kept == {items[0]["instance_id"], items[2]["instance_id"]}
 
 

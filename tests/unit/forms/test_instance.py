@@ -200,8 +200,17 @@ def test_deep_nesting_is_refused():
     body = b"<data>" + b"<g>" * 100 + b"</g>" * 100 + b"</data>"
     with pytest.raises(SubmissionError) as err:
         parse_submission(body)
-    assert (err.value.status, err.value.code) == (400, "xml_too_deep")
+    assert (err.value.status, err.value.code) == (413, "xml_too_deep")
     assert parse_submission(body, max_depth=200).root.name == "data"
+
+
+def test_too_many_elements_are_refused_before_the_tree_is_built():
+    """issue 13, finding 4: the element count is bounded in the streaming pass."""
+    body = b"<data>" + b"<a/>" * 1000 + b"</data>"
+    with pytest.raises(SubmissionError) as err:
+        parse_submission(body, max_elements=500)
+    assert (err.value.status, err.value.code) == (413, "too_many_elements")
+    assert len(parse_submission(body, max_elements=1001).root.children) == 1000
 
 
 # -- writing XML -------------------------------------------------------------------------

@@ -158,3 +158,21 @@ def test_one_store_file_per_user_and_server(tmp_path):
     b = store_path(tmp_path, "http://127.0.0.1:5000", "cadre_b")
     c = store_path(tmp_path, "https://giupho.example.vn/app", "cadre_a")
     assert len({a, b, c}) == 3 and all(p.parent == tmp_path for p in (a, b, c))
+
+
+def test_c2_an_error_with_a_final_status_leaves_the_pending_items(store):
+    """issue 13, finding 1: an "error" answered with a final 4xx is kept (refused) with the
+    server's message, not sent again forever; a server fault (5xx) or a limit (429) stays
+    pending for a retry."""
+    items = [_item(n) for n in range(3)]
+    for item in items:
+        store.save(item)
+    results = [
+        protocol.PushResult(items[0]["instance_id"], "error", 400, "400.14", "Do not send it"),
+        protocol.PushResult(items[1]["instance_id"], "error", 500, "500.1", "Try later"),
+        protocol.PushResult(items[2]["instance_id"], "error", 429, "429.1", "Slow down"),
+    ]
+    store.apply_results(store.pending(), results)
+    left = {i.instance_id: i.state for i in store.outbox()}
+    assert left[items[0]["instance_id"]] == "refused"
+    assert [i.instance_id for i in store.pending()] == [i["instance_id"] for i in items[1:]]
