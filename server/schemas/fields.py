@@ -5,8 +5,8 @@ Integers are ASCII digits within a 64-bit signed column (Python's `int` and
 fails in the database). Text has no control characters (PostgreSQL refuses
 NUL) and a length. The API's query schemas use `Int64`; the site reads its
 filters with `ascii_int` (a bad filter is ignored, as a person would expect);
-`check_query` refuses control characters and overlong values in any query
-parameter of any route, before a view runs (issue 13, finding 3).
+`check_request_query` refuses control characters and overlong values in any
+query parameter or path value of any route, before a view runs (issue 13, finding 3).
 """
 
 from __future__ import annotations
@@ -77,10 +77,15 @@ class Int64(fields.Integer):
 
 
 def check_request_query() -> None:
-    """`check_query` on the current request: the app runs it before every view."""
+    """`check_query` on the current request, and the same for the values in its path (a
+    form id, an instance id): the app runs it before every view."""
     from flask import request
 
     check_query(request.args)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and (fault := text_fault(value)):
+            code = "400.15" if fault == "control" else "400.16"
+            raise Problem(code, parameter=name, limit=MAX_PARAM_CHARS)
 
 
 class BoundedInt(IntegerConverter):
