@@ -20,8 +20,9 @@ from server.problems import Problem
 
 #: The largest integer a column holds (BIGINT); nothing larger reaches the database.
 MAX_INT = 2**63 - 1
-#: The longest value one query parameter or header may carry.
-MAX_PARAM_CHARS = 1000
+#: The longest value one query parameter or path value may carry (gunicorn refuses request
+#: lines over 4094 bytes anyway; OpenRosa integrity checks list many ids in one `id`).
+MAX_PARAM_CHARS = 4000
 
 _DIGITS = re.compile(r"-?[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
