@@ -24,12 +24,18 @@ _PATTERNS = (
     # Header values that carry credentials, as "Name: value" or in a dict's repr.
     (
         re.compile(
-            r"((?:proxy-)?authorization|cookie|set-cookie)(['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+",
+            r"((?:proxy-)?authorization|cookie|set-cookie)(['\"]?\s*[:=]\s*)"
+            r"('[^']*'|\"[^\"]*\"|[^\r\n]+)",
             re.IGNORECASE,
         ),
         r"\1\2" + MASK,
     ),
-    (re.compile(r"\b(Bearer|Basic|Digest)\s+[^\s'\",]+", re.IGNORECASE), r"\1 " + MASK),
+    # A credential after its scheme (a token has digits or symbols; "Basic authentication"
+    # stays as it is).
+    (
+        re.compile(r"\b((?i:bearer|basic))\s+(?=[^\s'\",;]*[0-9A-Z=+/_.-])[^\s'\",;]+"),
+        r"\1 " + MASK,
+    ),
     # Secrets in a query string or a form body.
     (
         re.compile(
