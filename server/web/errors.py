@@ -46,17 +46,17 @@ def wants_page() -> bool:
 
 def _page(status: int, message: str, title: str | None = None):
     from server.web import csrf, i18n  # the site's template globals, also outside its routes
-    from server.web.auth import signed_in_user
 
     titles = {403: _("Not allowed"), 404: _("Not found"), 503: _("Database unavailable")}
     title = title or titles.get(status, _("Something went wrong"))
     context = {**i18n.template_globals(), **csrf.template_globals()}
+    if request.blueprint != "web":  # outside the site's routes: no signed-in header
+        context["web_user"] = lambda: None
     body = render_template(
         "error.html",
         title=title,
         message=message,
         status=status,
-        web_user=signed_in_user,
         **context,
     )
     return body, status
