@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import Flask
 
-from server import db, errors, settings, web
+from server import db, errors, logs, settings, web
 from server.api import bp as api_bp
 from server.openrosa import bp as openrosa_bp
+from server.schemas import fields
 
 
 def create_app(
@@ -31,7 +32,10 @@ def create_app(
     configure(app, test_config)
     app.json.ensure_ascii = False  # Vietnamese text as UTF-8, not \u escapes.
     app.logger.setLevel(app.config["LOG_LEVEL"])
+    logs.install(app)  # before anything logs: no secret in any log line
 
+    app.url_map.converters["int"] = fields.BoundedInt  # before any route is added
+    app.before_request(fields.check_request_query)
     db.init_app(app)
     errors.init_app(app)
     app.register_blueprint(api_bp)

@@ -34,6 +34,16 @@ def problem_from_http(exc: HTTPException) -> Problem:
     return Problem(code, **params)
 
 
+#: The key in `app.extensions` of the site's error pages (`server.web.errors`), which
+#: answer errors outside any blueprint (an unknown address) when a browser asks.
+PAGES = "giupho.error_pages"
+
+
+def _pages():
+    pages = current_app.extensions.get(PAGES)
+    return pages if pages is not None and pages.wants_page() else None
+
+
 def problem_response(problem: Problem, status: int | None = None):
     """A JSON response in the one error shape, with the problem's HTTP status."""
     response = jsonify(problem.to_dict(negotiate_language()))
@@ -43,6 +53,8 @@ def problem_response(problem: Problem, status: int | None = None):
 
 
 def _on_problem(exc: Problem):
+    if pages := _pages():
+        return pages.on_problem(exc)
     response = problem_response(exc)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="giupho"'  # RFC 6750 wants one
@@ -50,6 +62,8 @@ def _on_problem(exc: Problem):
 
 
 def _on_http_error(exc: HTTPException):
+    if pages := _pages():
+        return pages.on_http_error(exc)
     response = problem_response(problem_from_http(exc), exc.code)
     if exc.code == 405 and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -58,6 +72,8 @@ def _on_http_error(exc: HTTPException):
 
 def _on_database_unavailable(exc: sa.exc.OperationalError):
     # Lost connection, locked SQLite file, missing schema: the client should retry later.
+    if pages := _pages():
+        return pages.on_database_unavailable(exc)
     current_app.logger.exception("database unavailable on %s %s", request.method, request.path)
     response = problem_response(Problem("503.1"))
     response.headers["Retry-After"] = "30"
@@ -66,6 +82,8 @@ def _on_database_unavailable(exc: sa.exc.OperationalError):
 
 def _on_unexpected(exc: Exception):
     # The trace goes to the server log only; the client gets a catalogue problem.
+    if pages := _pages():
+        return pages.on_unexpected(exc)
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return problem_response(Problem("500.1"))
 

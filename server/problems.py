@@ -126,6 +126,22 @@ _ENTRIES = (
         ),
     ),
     ProblemType(
+        "400.15",
+        400,
+        N_(
+            "The parameter '%(parameter)s' holds a control character (such as NUL). "
+            "Send it as plain text."
+        ),
+    ),
+    ProblemType(
+        "400.16",
+        400,
+        N_(
+            "The parameter '%(parameter)s' is longer than %(limit)s characters. "
+            "Send a shorter value."
+        ),
+    ),
+    ProblemType(
         "401.1", 401, N_("Sign in required: give your username and password or a device token.")
     ),
     ProblemType(

@@ -456,7 +456,10 @@ class DeviceRequestSchema(_Message):
 
     name = fields.String(
         load_default="giupho-sync",
-        validate=validate.Length(min=1, max=120),
+        validate=[
+            validate.Length(min=1, max=120),
+            validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="remove control characters"),
+        ],
         metadata={"example": "Tablet 7"},
     )
 

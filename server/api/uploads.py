@@ -17,6 +17,7 @@ from flask import Blueprint, g, request
 from server.api import params
 from server.api.auth import current_user, login_required
 from server.problems import Problem
+from server.schemas.fields import ascii_int
 from server.services.access import auth
 from server.services.receiving import uploads as service
 from sync import protocol
@@ -75,14 +76,14 @@ def write_chunk(upload_id: str):
     A wrong offset answers 400 with the server's `offset` in `details`:
     continue from there. Chunks are limited in size (413).
     """
-    raw_offset = request.headers.get(OFFSET_HEADER, "")
-    if not raw_offset.isdigit():
+    offset = ascii_int(request.headers.get(OFFSET_HEADER))
+    if offset is None:
         raise Problem("400.3", field=OFFSET_HEADER, reason="give the byte offset of this chunk")
     length = request.content_length
     if length is not None and length > service.max_chunk():
         raise Problem("413.1", limit=service.max_chunk())
     data = request.get_data(cache=False)
-    session = service.write(current_user(), upload_id, int(raw_offset), data)
+    session = service.write(current_user(), upload_id, offset, data)
     body, headers = _state(session)
     return body, 200, headers
 

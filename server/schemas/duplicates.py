@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.models import CaseStatus, DoubleEntryStatus
+from server.schemas.fields import Int64
 
 CASE_STATES = [s.value for s in CaseStatus]
 ENTRY_STATES = [s.value for s in DoubleEntryStatus]
@@ -67,8 +68,8 @@ class CasePageSchema(Schema):
 class CaseQuerySchema(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf([*CASE_STATES, "all"]))
     commune = fields.String(metadata={"description": 'Commune path, e.g. "11/03325".'})
-    after = fields.Integer(validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    after = Int64()
+    limit = Int64(load_default=50, minimum=1, maximum=200)
 
 
 class DecisionSchema(Schema):
@@ -102,8 +103,8 @@ class DoubleEntryPageSchema(Schema):
 
 class DoubleEntryQuerySchema(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf([*ENTRY_STATES, "all"]))
-    after = fields.Integer(validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    after = Int64()
+    limit = Int64(load_default=50, minimum=1, maximum=200)
 
 
 class DoubleEntryDecisionSchema(Schema):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.models import HouseholdStatus
+from server.schemas.fields import Int64
 
 STATES = [s.value for s in HouseholdStatus]
 
@@ -85,7 +86,7 @@ class HouseholdQuerySchema(Schema):
     flagged = fields.Boolean()
     q = fields.String(metadata={"description": "Part of the label (head's name, birth year)."})
     after = fields.String()
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Int64(load_default=50, minimum=1, maximum=200)
 
 
 class ResolutionSchema(Schema):

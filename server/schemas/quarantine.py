@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.schemas.fields import Int64
+
 
 class KeptAttachmentSchema(Schema):
     filename = fields.String()
@@ -61,8 +63,8 @@ class QuarantineQuerySchema(Schema):
     state = fields.String(load_default="open", validate=validate.OneOf(["open", "resolved", "all"]))
     reason = fields.String()
     form_id = fields.String()
-    after = fields.Integer(validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    after = Int64()
+    limit = Int64(load_default=50, minimum=1, maximum=200)
 
 
 class ReprocessSchema(Schema):

@@ -25,8 +25,9 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 
+from server import errors as server_errors
 from server import i18n as catalogues
-from server.web import i18n
+from server.web import errors, i18n
 from server.web.site import bp
 
 #: Paths of the machine protocols: every request carries its own credentials (a device
@@ -71,3 +72,4 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(bp)
+    app.extensions[server_errors.PAGES] = errors  # browsers get pages for unrouted errors too

@@ -6,7 +6,7 @@ views in `auth` use it as well).
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, session
+from flask import current_app, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
 from server.errors import problem_from_http
@@ -29,10 +29,37 @@ def sign_in_page(status: int = 200, message: str | None = None, username: str = 
     return body, status
 
 
-def _page(status: int, message: str):
-    titles = {403: _("Not allowed"), 404: _("Not found")}
-    title = titles.get(status, _("Something went wrong"))
-    return render_template("error.html", title=title, message=message, status=status), status
+#: Paths of the machine protocols (JSON API, OpenRosa): their errors keep their own shapes.
+MACHINE_PATHS = ("/api/", "/key/", "/formList", "/forms/", "/datasets/", "/submission")
+
+#: Seconds a client is told to wait before trying again while the database is down.
+RETRY_AFTER = "30"
+
+
+def wants_page() -> bool:
+    """Whether an error outside the site's routes goes to a person: a browser (it names
+    text/html in Accept) asking for an address outside the machine protocols."""
+    if request.path.startswith(MACHINE_PATHS):
+        return False
+    return any(value == "text/html" for value, _quality in request.accept_mimetypes)
+
+
+def _page(status: int, message: str, title: str | None = None):
+    from server.web import csrf, i18n  # the site's template globals, also outside its routes
+
+    titles = {403: _("Not allowed"), 404: _("Not found"), 503: _("Database unavailable")}
+    title = title or titles.get(status, _("Something went wrong"))
+    context = {**i18n.template_globals(), **csrf.template_globals()}
+    if request.blueprint != "web":  # outside the site's routes: no signed-in header
+        context["web_user"] = lambda: None
+    body = render_template(
+        "error.html",
+        title=title,
+        message=message,
+        status=status,
+        **context,
+    )
+    return body, status
 
 
 def on_problem(exc: Problem):
@@ -48,6 +75,14 @@ def on_http_error(exc: HTTPException):
         )
         return _page(400, message)
     return _page(exc.code or 500, problem_from_http(exc).message(language()))
+
+
+def on_database_unavailable(exc: Exception):
+    """503, saying the database cannot be reached: the page asks nothing of the database."""
+    current_app.logger.exception("database unavailable on %s %s", request.method, request.path)
+    g.web_user = None  # the header would ask the database who is signed in
+    body, status = _page(503, Problem("503.1").message(language()))
+    return body, status, {"Retry-After": RETRY_AFTER}
 
 
 def on_unexpected(exc: Exception):

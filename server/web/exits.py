@@ -7,6 +7,7 @@ import datetime as dt
 
 from flask import flash, redirect, render_template, request, url_for
 
+from server.schemas.fields import ascii_int
 from server.services.review import exits as exit_service
 from server.services.review import pages as review_pages
 from server.services.review.decisions import ReviewRefused
@@ -57,7 +58,7 @@ def decide_exit(household_id: str):
         done = exit_service.decide(
             user,
             household_id,
-            int(version) if version.isdigit() else None,
+            ascii_int(version),
             decision,
             _date(form.get("decision_date", "")),
             form.get("reason", ""),

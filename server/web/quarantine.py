@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
+from server.schemas.fields import ascii_int
 from server.services.receiving import quarantine as quarantine_service
 from server.services.review import decisions as review_service
 from server.services.review import pages as review_pages
@@ -41,15 +42,11 @@ def advice(code: str) -> str:
 def quarantine():
     user = signed_in_user()
     commune_id = request.args.get("commune", "")
-    commune, communes = review_pages.commune_for(
-        user, int(commune_id) if commune_id.isdigit() else None
-    )
+    commune, communes = review_pages.commune_for(user, ascii_int(commune_id))
     state = request.args.get("state", "open")
     state = state if state in ("open", "resolved", "all") else "open"
     after = request.args.get("after", "")
-    found, next_after = review_pages.quarantine_page(
-        user, commune, state, int(after) if after.isdigit() else None
-    )
+    found, next_after = review_pages.quarantine_page(user, commune, state, ascii_int(after))
     items = quarantine_service.describe_all(found, language())
     return render_template(
         "quarantine.html",

@@ -9,6 +9,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from server.models import ReviewState
 from server.problems import Problem
+from server.schemas.fields import ascii_int
 from server.services.forms import loaded as form_models
 from server.services.receiving import attachments as files
 from server.services.review import decisions as review_service
@@ -22,8 +23,7 @@ STATES = [s.value for s in ReviewState]
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    return ascii_int(request.args.get(name))
 
 
 def _date_arg(name: str) -> dt.date | None:

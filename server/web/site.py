@@ -6,6 +6,7 @@ import it from here and the package imports them, with no circle between them.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
@@ -44,4 +45,5 @@ bp.context_processor(i18n.template_globals)
 bp.context_processor(csrf.template_globals)
 bp.register_error_handler(Problem, errors.on_problem)
 bp.register_error_handler(HTTPException, errors.on_http_error)
+bp.register_error_handler(sa.exc.OperationalError, errors.on_database_unavailable)
 bp.register_error_handler(Exception, errors.on_unexpected)
