@@ -192,7 +192,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GIUPHO_SIGNIN_MAX_FAILURES",
         "SIGNIN_MAX_FAILURES",
         5,
-        "Review site: failed sign-ins (per user name and address) that lock the name out.",
+        "Failed sign-ins (per user name and address; site, API Basic, OpenRosa Basic and "
+        "Digest together) that lock the name out on all of them.",
         int,
     ),
     Setting(
