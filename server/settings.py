@@ -185,7 +185,14 @@ SETTINGS: tuple[Setting, ...] = (
         "GIUPHO_SESSION_HOURS",
         "WEB_SESSION_HOURS",
         12,
-        "Review site: hours a sign-in lasts.",
+        "Review site: hours a sign-in lasts at most, however active (absolute lifetime).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_SESSION_IDLE_MINUTES",
+        "WEB_SESSION_IDLE_MINUTES",
+        120,
+        "Review site: minutes without a request after which a sign-in ends.",
         int,
     ),
     Setting(

@@ -16,7 +16,7 @@ from flask import Flask
 from forms.instance import to_xml
 from server.db import db
 from server.models import Role, Submission
-from server.services.access import signin, users
+from server.services.access import sessions, signin, users
 from server.services.programme import units as admin_units
 from server.services.receiving import ingest
 from server.services.receiving.ingest import IncomingAttachment
@@ -76,7 +76,11 @@ def session_cookie(app: Flask, username: str | None, token: str = "t0ken") -> st
     with app.app_context():
         if username is not None:
             user = users.find(username)
-            data |= {"uid": user.id, "fp": signin.session_fingerprint(user)}
+            data |= {
+                "uid": user.id,
+                "fp": signin.session_fingerprint(user),
+                "sid": sessions.open_session(user),
+            }
         db.session.remove()
     with app.test_request_context():
         return app.session_interface.get_signing_serializer(app).dumps(data)
