@@ -408,8 +408,8 @@ def _resolution_body(role: str, out: Outside, probe_id: str) -> dict:
 SITE: dict = {}
 
 
-def _site(data: dict | None = None, *, commune: bool = False):
-    parts = matrix_request(data, commune=commune)
+def _site(data: dict | None = None, *, commune: bool = False, sign_out: bool = False):
+    parts = matrix_request(data, commune=commune, sign_out=sign_out)
     return lambda role, out, probe_id: parts(role, out, probe_id, SITE)
 
 
@@ -418,7 +418,7 @@ REQUEST_PARTS = {
     ("web.static", "GET"): _site(),
     ("web.sign_in", "GET"): _site(),
     ("web.sign_in", "POST"): _site({"username": "nobody", "password": "wrong"}),
-    ("web.sign_out", "POST"): _site({}),
+    ("web.sign_out", "POST"): _site({}, sign_out=True),
     ("web.set_language", "POST"): _site({"lang": "en"}),
     ("web.dashboard", "GET"): _site(commune=True),
     ("web.queue", "GET"): _site(commune=True),

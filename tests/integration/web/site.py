@@ -165,18 +165,30 @@ def matrix_site(app: Flask, out, users_by_role: dict[str, str]) -> dict:
         role: (name, session_cookie(app, username, MATRIX_TOKEN))
         for role, username in roles.items()
     }
+    # Signing out ends the server-side session: the sign-out probes get sessions of their own
+    # so that the other probes' sessions live on.
+    sign_out_cookies = {
+        role: (name, session_cookie(app, username, MATRIX_TOKEN))
+        for role, username in roles.items()
+    }
     commune = admin_units.find(out.world.places.other_commune)
-    return {"cookies": cookies, "commune": str(commune.id), "token": MATRIX_TOKEN}
+    return {
+        "cookies": cookies,
+        "sign_out_cookies": sign_out_cookies,
+        "commune": str(commune.id),
+        "token": MATRIX_TOKEN,
+    }
 
 
-def matrix_request(data: dict | None = None, *, commune: bool = False):
+def matrix_request(data: dict | None = None, *, commune: bool = False, sign_out: bool = False):
     """The REQUEST_PARTS function of a site route in the authorisation matrix: the role's
     session cookie (`session_cookie`: (name, value), which the matrix's `send` puts in the
     client's cookie jar), the CSRF token with `data` for a form, Lào Cai's commune when the
     page takes one; redirects are followed as a browser does."""
 
     def parts(role: str, out, probe_id: str, site: dict) -> dict:
-        kwargs = {"session_cookie": site["cookies"][role], "follow_redirects": True}
+        cookies = site["sign_out_cookies" if sign_out else "cookies"]
+        kwargs = {"session_cookie": cookies[role], "follow_redirects": True}
         if commune:
             kwargs["query_string"] = {"commune": site["commune"]}
         if data is not None:
