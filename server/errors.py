@@ -49,6 +49,8 @@ def problem_response(problem: Problem, status: int | None = None):
     response = jsonify(problem.to_dict(negotiate_language()))
     response.status_code = status or problem.status
     response.headers["Content-Language"] = negotiate_language()
+    if problem.retry_after is not None:
+        response.headers["Retry-After"] = str(problem.retry_after)
     return response
 
 

@@ -261,6 +261,14 @@ _ENTRIES = (
     ProblemType("415.1", 415, N_("Content type '%(content_type)s' is not accepted here.")),
     ProblemType("429.1", 429, N_("Too many requests. Wait a moment and try again.")),
     ProblemType(
+        "429.2",
+        429,
+        N_(
+            "Too many failed sign-ins for this user name. Try again after %(time)s, or ask "
+            "your coordinator to check your password."
+        ),
+    ),
+    ProblemType(
         "500.1",
         500,
         N_("Something went wrong on the server. It was logged; please try again later."),
@@ -315,6 +323,9 @@ class Problem(Exception):
     `details` is machine-readable context (a list of form problems, the
     conflicting ids) and is sent to the client as is: never put secrets in it.
     """
+
+    #: Seconds the client should wait (sent as the Retry-After header), when known.
+    retry_after: int | None = None
 
     def __init__(self, code: str, details: Any = None, **params: Any) -> None:
         if code not in CATALOGUE:

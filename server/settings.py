@@ -201,14 +201,22 @@ SETTINGS: tuple[Setting, ...] = (
         "GIUPHO_SESSION_HOURS",
         "WEB_SESSION_HOURS",
         12,
-        "Review site: hours a sign-in lasts.",
+        "Review site: hours a sign-in lasts at most, however active (absolute lifetime).",
+        int,
+    ),
+    Setting(
+        "GIUPHO_SESSION_IDLE_MINUTES",
+        "WEB_SESSION_IDLE_MINUTES",
+        120,
+        "Review site: minutes without a request after which a sign-in ends.",
         int,
     ),
     Setting(
         "GIUPHO_SIGNIN_MAX_FAILURES",
         "SIGNIN_MAX_FAILURES",
         5,
-        "Review site: failed sign-ins (per user name and address) that lock the name out.",
+        "Failed sign-ins (per user name and address; site, API Basic, OpenRosa Basic and "
+        "Digest together) that lock the name out on all of them.",
         int,
     ),
     Setting(

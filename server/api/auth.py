@@ -14,7 +14,7 @@ from flask import g, request
 
 from server.models import Device, Role, User
 from server.problems import Problem
-from server.services.access import auth, scope
+from server.services.access import auth, scope, signin
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class Principal:
 
 
 def authenticate() -> Principal:
-    """The caller of this request; Problem 401.1 (none or invalid) or 401.2 (revoked device)."""
+    """The caller of this request; Problem 401.1 (none or invalid), 401.2 (revoked device) or
+    429.2 (the user name is locked out after failed sign-ins: the site's lock-out)."""
     credentials = request.authorization
     if credentials is None:
         raise Problem("401.1")
@@ -34,7 +35,9 @@ def authenticate() -> Principal:
         device = auth.authenticate_token(credentials.token)
         return Principal(device.user, device)
     if credentials.type == "basic" and credentials.username:
-        user = auth.authenticate_password(credentials.username, credentials.password or "")
+        user = signin.check_password(
+            credentials.username, credentials.password or "", request.remote_addr or ""
+        )
         if user is not None:
             return Principal(user)
     raise Problem("401.1")

@@ -20,7 +20,7 @@ from server.models.households import (
     HouseholdVersion,
     PendingHouseholdUpdate,
 )
-from server.models.people import Device, Role, User, user_scope
+from server.models.people import Device, Role, User, WebSession, user_scope
 from server.models.places import AdminUnit, Agency, UnitLevel, agency_units
 from server.models.submissions import (
     Attachment,
@@ -65,6 +65,7 @@ __all__ = [
     "UnitLevel",
     "UploadSession",
     "User",
+    "WebSession",
     "agency_units",
     "user_scope",
 ]

@@ -69,3 +69,23 @@ class Device(Base):
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="devices")
+
+
+class WebSession(Base):
+    """A review-site sign-in, kept on the server so that signing out ends it everywhere the
+    cookie was copied (issue 13, finding 6).
+
+    The cookie stays Flask's signed cookie (language, CSRF token, the page asked for) and
+    carries a random session id; only its SHA-256 is stored here. A project table rather than
+    Flask-Session: that library moves the whole session server-side and creates its table at
+    start-up outside the Alembic migrations, while the site needs only a revocable sign-in.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    user: Mapped[User] = relationship()

@@ -28,7 +28,7 @@ from werkzeug.datastructures import Authorization
 
 from server.api.auth import Principal
 from server.problems import Problem
-from server.services.access import auth
+from server.services.access import auth, signin
 
 NONCE_LIFETIME = 3600  # seconds; an expired nonce gets a fresh challenge marked stale
 
@@ -40,7 +40,9 @@ def authenticate(token: str | None) -> Principal:
         return Principal(device.user, device)
     credentials = request.authorization
     if credentials is not None and credentials.type == "basic" and basic_allowed():
-        user = auth.authenticate_password(credentials.username or "", credentials.password or "")
+        user = signin.check_password(
+            credentials.username or "", credentials.password or "", request.remote_addr or ""
+        )
         if user is not None:
             return Principal(user)
     if credentials is not None and credentials.type == "digest" and digest_enabled():
@@ -96,8 +98,13 @@ def _digest_user(credentials: Authorization):
         return None
     if uri.split("?")[0] != request.path:
         return None
+    # The site's lock-out covers Digest too: a wrong response is a failed sign-in, and while
+    # the name is locked even the right one gets 429 (issue 13, finding 5).
+    address = request.remote_addr or ""
+    signin.check_not_locked(username, address)
     user = auth.digest_user(username)
     if user is None:
+        _digest_failed(username, address)
         return None
     ha2 = _md5(f"{request.method}:{uri}")
     qop = p.get("qop")
@@ -107,7 +114,17 @@ def _digest_user(credentials: Authorization):
         expected = _md5(f"{user.digest_ha1}:{nonce}:{ha2}")
     else:
         return None
-    return user if hmac.compare_digest(expected, answer.lower()) else None
+    if not hmac.compare_digest(expected, answer.lower()):
+        _digest_failed(username, address)
+        return None
+    signin.record_success(user, username, address, always=False)
+    return user
+
+
+def _digest_failed(username: str, address: str) -> None:
+    until = signin.record_failure(username, address)
+    if until is not None:
+        raise signin.locked_problem(until)
 
 
 def challenge(response: Response) -> Response:

@@ -52,6 +52,8 @@ def error_response(problem: Problem, status: int | None = None) -> Response:
     """A problem as the OpenRosa error envelope, in the officer's language."""
     body = render.response(problem.message(negotiate_language()), "error")
     response = xml_response(body, status or problem.status)
+    if problem.retry_after is not None:
+        response.headers["Retry-After"] = str(problem.retry_after)
     if response.status_code == 401 and not (request.view_args or {}).get("token"):
         challenge(response)
     return response

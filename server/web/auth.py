@@ -10,7 +10,7 @@ from flask import g, redirect, request, session, url_for
 
 from server.db import db
 from server.models import User
-from server.services.access import signin
+from server.services.access import sessions, signin
 from server.services.review import decisions as review_service
 from server.web import csrf, i18n
 from server.web.errors import NEXT_KEY, sign_in_page
@@ -19,10 +19,12 @@ from server.web.site import bp
 
 USER_KEY = "uid"
 FINGERPRINT_KEY = "fp"
+SESSION_ID_KEY = "sid"  # the server-side session (`server.services.access.sessions`)
 
 
 def signed_in_user() -> User | None:
-    """The user of this session: active, and with the password the session was opened with."""
+    """The user of this session: active, with the password the session was opened with, and
+    a server-side session that has not ended (signed out, idle, too old)."""
     if "web_user" in g:
         return g.web_user
     user = None
@@ -33,6 +35,7 @@ def signed_in_user() -> User | None:
             found is not None
             and found.active
             and session.get(FINGERPRINT_KEY) == signin.session_fingerprint(found)
+            and sessions.is_open(found, session.get(SESSION_ID_KEY))
         ):
             user = found
     g.web_user = user
@@ -87,6 +90,7 @@ def sign_in():
     session.permanent = True
     session[USER_KEY] = outcome.user.id
     session[FINGERPRINT_KEY] = signin.session_fingerprint(outcome.user)
+    session[SESSION_ID_KEY] = sessions.open_session(outcome.user)
     if language:
         session[i18n.SESSION_KEY] = language
     csrf.renew()
@@ -96,6 +100,7 @@ def sign_in():
 @bp.post("/signout")
 def sign_out():
     language = session.get(i18n.SESSION_KEY)
+    sessions.close_session(session.get(SESSION_ID_KEY))  # ends every copy of the cookie
     session.clear()
     if language:
         session[i18n.SESSION_KEY] = language

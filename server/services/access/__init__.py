@@ -3,6 +3,7 @@
 - `auth`: passwords (argon2) and device tokens
 - `scope`: which units, forms, submissions and households a user may read and
   write (P1's scope for tablets, every list's bound for reviewers)
-- `signin`: the site's password sign-in and its lock-out
+- `sessions`: the review site's sign-ins, kept server-side so sign-out ends them
+- `signin`: password sign-in and the lock-out shared by every way of signing in
 - `users`: creating and finding users
 """

@@ -24,6 +24,7 @@ from server.models import Device, User
 from server.models.base import utcnow
 from server.problems import Problem
 from server.services import audit, transactional
+from server.services.access import sessions
 
 #: The HTTP Digest realm. It is part of every stored HA1, so it never changes.
 DIGEST_REALM = "giupho"
@@ -71,6 +72,7 @@ def set_password(user: User, password: str, actor: User | None = None) -> None:
     """Give `user` a new password."""
     user.password_hash = hash_password(password)
     user.digest_ha1 = digest_ha1(user.username, password)
+    sessions.close_all(user)  # every open sign-in ends with the old password
     audit.record(actor, "user.password", user)
 
 

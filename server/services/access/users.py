@@ -10,7 +10,7 @@ from server.db import db
 from server.models import AdminUnit, Role, User
 from server.problems import N_, Problem
 from server.services import audit, transactional
-from server.services.access import auth
+from server.services.access import auth, sessions
 
 
 def find(username: str) -> User | None:
@@ -63,4 +63,5 @@ def set_scope(user: User, units: Iterable[AdminUnit], actor: User | None = None)
 def deactivate(user: User, actor: User | None = None) -> None:
     """Stop `user` from signing in; their records and history stay."""
     user.active = False
+    sessions.close_all(user)
     audit.record(actor, "user.deactivate", user)

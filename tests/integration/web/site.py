@@ -16,7 +16,7 @@ from flask import Flask
 from forms.instance import to_xml
 from server.db import db
 from server.models import Role, Submission
-from server.services.access import signin, users
+from server.services.access import sessions, signin, users
 from server.services.programme import units as admin_units
 from server.services.receiving import ingest
 from server.services.receiving.ingest import IncomingAttachment
@@ -76,7 +76,11 @@ def session_cookie(app: Flask, username: str | None, token: str = "t0ken") -> st
     with app.app_context():
         if username is not None:
             user = users.find(username)
-            data |= {"uid": user.id, "fp": signin.session_fingerprint(user)}
+            data |= {
+                "uid": user.id,
+                "fp": signin.session_fingerprint(user),
+                "sid": sessions.open_session(user),
+            }
         db.session.remove()
     with app.test_request_context():
         return app.session_interface.get_signing_serializer(app).dumps(data)
@@ -161,18 +165,30 @@ def matrix_site(app: Flask, out, users_by_role: dict[str, str]) -> dict:
         role: (name, session_cookie(app, username, MATRIX_TOKEN))
         for role, username in roles.items()
     }
+    # Signing out ends the server-side session: the sign-out probes get sessions of their own
+    # so that the other probes' sessions live on.
+    sign_out_cookies = {
+        role: (name, session_cookie(app, username, MATRIX_TOKEN))
+        for role, username in roles.items()
+    }
     commune = admin_units.find(out.world.places.other_commune)
-    return {"cookies": cookies, "commune": str(commune.id), "token": MATRIX_TOKEN}
+    return {
+        "cookies": cookies,
+        "sign_out_cookies": sign_out_cookies,
+        "commune": str(commune.id),
+        "token": MATRIX_TOKEN,
+    }
 
 
-def matrix_request(data: dict | None = None, *, commune: bool = False):
+def matrix_request(data: dict | None = None, *, commune: bool = False, sign_out: bool = False):
     """The REQUEST_PARTS function of a site route in the authorisation matrix: the role's
     session cookie (`session_cookie`: (name, value), which the matrix's `send` puts in the
     client's cookie jar), the CSRF token with `data` for a form, Lào Cai's commune when the
     page takes one; redirects are followed as a browser does."""
 
     def parts(role: str, out, probe_id: str, site: dict) -> dict:
-        kwargs = {"session_cookie": site["cookies"][role], "follow_redirects": True}
+        cookies = site["sign_out_cookies" if sign_out else "cookies"]
+        kwargs = {"session_cookie": cookies[role], "follow_redirects": True}
         if commune:
             kwargs["query_string"] = {"commune": site["commune"]}
         if data is not None:

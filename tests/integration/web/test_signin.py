@@ -4,6 +4,12 @@ password changes or the account is deactivated."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import sqlalchemy as sa
+
+from server.db import db
+from server.models import WebSession
 from server.services.access import auth, users
 from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import PASSWORD
@@ -101,3 +107,33 @@ def test_after_sign_in_the_official_returns_to_the_page_asked_for_never_another_
     browser.post("/signout")
     away = browser.post("/signin", form | {"next": "https://evil.example/review"})
     assert away.headers["Location"] == "/review"
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_after_it(app, site, browser_of):
+    """Issue 13, finding 6: a session cookie copied before sign-out still opened /review."""
+    browser = browser_of("official_a")
+    copy = SiteClient(app)
+    cookie = browser.client.get_cookie("giupho_session")
+    copy.client.set_cookie("giupho_session", cookie.value)
+    assert copy.get("/review").status_code == 200  # the copy works while the session lives
+    assert browser.post("/signout").status_code == 302
+    refused = copy.get("/review")
+    assert refused.status_code == 401 and 'name="password"' in refused.get_data(as_text=True)
+
+
+def test_a_session_ends_after_idle_time_and_after_its_lifetime(app, site, browser_of):
+    """Issue 13, finding 6: server-side sessions expire when idle and at an absolute age."""
+    idle, old = browser_of("official_a"), browser_of("coordinator")
+    with app.app_context():
+        rows = {row.user.username: row for row in db.session.scalars(sa.select(WebSession))}
+        ended = {rows["official_a"].id_hash, rows["coordinator"].id_hash}
+        rows["official_a"].seen_at -= dt.timedelta(minutes=app.config["WEB_SESSION_IDLE_MINUTES"])
+        rows["coordinator"].created_at -= dt.timedelta(hours=app.config["WEB_SESSION_HOURS"])
+        db.session.commit()
+    assert idle.get("/review").status_code == 401
+    assert old.get("/review").status_code == 401
+    fresh = browser_of("official_a")  # signing in again works, and cleans the ended rows up
+    assert fresh.get("/review").status_code == 200
+    with app.app_context():
+        left = set(db.session.scalars(sa.select(WebSession.id_hash)))
+    assert left and not left & ended
