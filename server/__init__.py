@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import db, errors, logs, settings, web
 from server.api import bp as api_bp
@@ -41,6 +42,9 @@ def create_app(
     app.register_blueprint(api_bp)
     app.register_blueprint(openrosa_bp)
     web.init_app(app)  # the review site, with Flask-Babel
+    hops = app.config["PROXY_HOPS"]
+    if hops:  # behind reverse proxies: the client's address and scheme from their headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

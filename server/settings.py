@@ -198,6 +198,17 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting(
+        "GIUPHO_PROXY_HOPS",
+        "PROXY_HOPS",
+        0,
+        "Reverse proxies in front of the server (nginx, Caddy...) whose X-Forwarded-For, "
+        "-Proto and -Host headers are trusted: the client's address (sign-in lock-out, "
+        "audit) and HTTPS (Basic, links) are read from that many hops. 0: none are trusted "
+        "(serving directly). Set it to the number of proxies, never more: a client could "
+        "then claim any address.",
+        int,
+    ),
+    Setting(
         "GIUPHO_SESSION_HOURS",
         "WEB_SESSION_HOURS",
         12,
