@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import db, errors, logs, settings, web
+from server import db, errors, limits, logs, settings, web
 from server.api import bp as api_bp
 from server.openrosa import bp as openrosa_bp
 from server.schemas import fields
@@ -39,6 +39,7 @@ def create_app(
     app.before_request(fields.check_request_query)
     db.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)  # before the blueprints' views are called
     app.register_blueprint(api_bp)
     app.register_blueprint(openrosa_bp)
     web.init_app(app)  # the review site, with Flask-Babel

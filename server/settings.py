@@ -198,6 +198,24 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting(
+        "GIUPHO_RATE_LIMIT_SENDING",
+        "RATE_LIMIT_SENDING",
+        "1200/minute",
+        "Requests one sender (device token, or user name) may make to the sending routes "
+        "(OpenRosa submissions, sync pushes, upload chunks), in the `limits` notation; more "
+        "get 429 with Retry-After and are sent again by the client. Empty: no limit.",
+        str,
+    ),
+    Setting(
+        "GIUPHO_RATE_LIMIT_STORAGE",
+        "RATE_LIMIT_STORAGE",
+        "memory://",
+        "Where rate-limit counts are kept: memory:// counts in each worker process (enough "
+        "for one process, as `make run`); redis://host:6379 counts once for every worker, "
+        "which a deployment with several workers should set.",
+        str,
+    ),
+    Setting(
         "GIUPHO_PROXY_HOPS",
         "PROXY_HOPS",
         0,

@@ -18,6 +18,7 @@ from server import json_codec
 from server.api import params
 from server.api.auth import current_user, login_required
 from server.errors import negotiate_language
+from server.limits import sending_limit
 from server.problems import Problem
 from server.services.sync import exchange as sync
 from sync import protocol
@@ -90,6 +91,7 @@ def _now() -> dt.datetime:
 
 
 @bp.post("/push")
+@sending_limit
 @login_required()
 def push():
     """Send finished forms: one result per item, in the order sent.

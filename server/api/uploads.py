@@ -16,6 +16,7 @@ from flask import Blueprint, g, request
 
 from server.api import params
 from server.api.auth import current_user, login_required
+from server.limits import sending_limit
 from server.problems import Problem
 from server.schemas.fields import ascii_int
 from server.services.access import auth
@@ -69,6 +70,7 @@ def upload_state(upload_id: str):
 
 
 @bp.patch("/<upload_id>")
+@sending_limit
 @login_required()
 def write_chunk(upload_id: str):
     """Send the next chunk: the body's bytes go at `Upload-Offset`, which must be the offset held.

@@ -11,6 +11,7 @@ from flask import Response, current_app, request, url_for
 from werkzeug.http import parse_date
 
 from server.errors import negotiate_language
+from server.limits import sending_limit
 from server.models.base import utcnow
 from server.openrosa import render
 from server.openrosa.auth import authenticate
@@ -121,6 +122,7 @@ def integrity(token: str | None, dataset: str):
 
 
 @routes("/submission", methods=["HEAD", "POST"])
+@sending_limit
 def submission(token: str | None):
     """HEAD: 204 (Collect preflight). POST: a multipart submission, or one part of a split one."""
     principal = authenticate(token)
