@@ -17,6 +17,7 @@ households that share one of its keys (sync contract D2: blocking, never a scan)
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -159,6 +160,23 @@ class Profile:
         )
 
 
+#: The longest key the index holds (`DuplicateKey.key`, a tests/unit check keeps them equal).
+KEY_CHARS = 120
+
+
+def _fitted(keys: list[str]) -> list[str]:
+    """`keys` without repeats, each within KEY_CHARS: a longer one keeps its head and ends in
+    a digest of the whole, so equal keys stay equal and different ones stay apart (a name
+    or code of any length must not stop a household from being stored)."""
+    fitted = []
+    for key in keys:
+        if len(key) > KEY_CHARS:
+            digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10)
+            key = f"{key[: KEY_CHARS - 21]}#{digest.hexdigest()}"
+        fitted.append(key)
+    return list(dict.fromkeys(fitted))
+
+
 def exact_keys(profile: Profile, scope: str) -> list[str]:
     """The D1 keys: official household code and head's CCCD, within `scope` (the commune)."""
     found = []
@@ -166,7 +184,7 @@ def exact_keys(profile: Profile, scope: str) -> list[str]:
         found.append(f"code:{scope}:{profile.household_code}")
     if len(profile.cccd) == 12:
         found.append(f"cccd:{scope}:{profile.cccd}")
-    return found
+    return _fitted(found)
 
 
 def index_keys(profile: Profile, scope: str) -> list[str]:
@@ -185,7 +203,7 @@ def index_keys(profile: Profile, scope: str) -> list[str]:
         found.append(f"phone:{profile.phone}")
     if profile.point:
         found.append(gps_key(gps_cell(profile.point)))
-    return list(dict.fromkeys(found))
+    return _fitted(found)
 
 
 def probe_keys(profile: Profile, scope: str) -> list[str]:
@@ -200,7 +218,7 @@ def probe_keys(profile: Profile, scope: str) -> list[str]:
     if profile.point:
         lat, lon = gps_cell(profile.point)
         found += [gps_key((lat + i, lon + j)) for i in (-1, 0, 1) for j in (-1, 0, 1)]
-    return list(dict.fromkeys(found))
+    return _fitted(found)
 
 
 #: The household properties (`save_to` names of the shipped forms) a profile reads.

@@ -193,3 +193,12 @@ def test_a_record_outside_the_cadre_s_area_is_kept_and_answered_403(client, worl
     response = post(client, world, registration_xml(household(village="03316_01")))
     assert response.status_code == 403 and "ngoài địa bàn" in message(response.data)[1]
     assert count(app, QuarantineItem) == 1 and count(app, Submission) == 0
+
+
+def test_a_head_name_longer_than_a_duplicate_key_is_stored(client, world, app):
+    """Issue 13 (found by the OpenRosa fuzz on PostgreSQL): a registration whose head's name
+    made a duplicate-detection key longer than its column answered 500; it is stored."""
+    name = "Lò Văn " + "Minh" * 40
+    first = post(client, world, registration_xml(household(head_name=name)))
+    assert first.status_code == 201, first.data
+    assert count(app, Submission) == 1

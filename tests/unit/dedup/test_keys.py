@@ -124,3 +124,21 @@ def test_d2_keys_do_not_depend_on_unicode_normal_form(name):
 def test_d2_phone_normalisation_is_idempotent(typed):
     once = keys.phone(typed)
     assert keys.phone(once) == once
+
+
+def test_keys_fit_the_index_column_and_stay_exact():
+    """Issue 13 (found by the OpenRosa fuzz): a head's name or household code longer than the
+    key column stopped the household from being stored on PostgreSQL (500). Keys now fit,
+    and a long key still finds the same household, not a different one."""
+    from server.models import DuplicateKey
+
+    assert DuplicateKey.__table__.c.key.type.length == keys.KEY_CHARS
+    long_name = "Lò Văn " + "Minh" * 60
+    profile = Profile(name=long_name, birth_year=1980, household_code="H" * 200, phone="0" * 150)
+    other = Profile(name=long_name + "h", birth_year=1980, household_code="H" * 201)
+    stored = keys.index_keys(profile, "c1")
+    assert stored and all(len(k) <= keys.KEY_CHARS for k in stored)
+    assert all(len(k) <= keys.KEY_CHARS for k in keys.probe_keys(profile, "c1"))
+    assert set(keys.probe_keys(profile, "c1")) >= set(stored)
+    assert set(keys.exact_keys(profile, "c1")) <= set(stored)
+    assert not set(keys.exact_keys(other, "c1")) & set(stored)
