@@ -21,7 +21,15 @@ from server.models.households import (
     PendingHouseholdUpdate,
 )
 from server.models.people import Device, Role, User, WebSession, user_scope
-from server.models.places import AdminUnit, Agency, UnitLevel, agency_units
+from server.models.places import AdminUnit, UnitLevel
+from server.models.programme import (
+    Agency,
+    AgencyAssignment,
+    AgencyKind,
+    AgencyLevel,
+    Pair,
+    UnitCategory,
+)
 from server.models.submissions import (
     Attachment,
     QuarantineItem,
@@ -34,6 +42,9 @@ from server.models.uploads import UploadSession
 __all__ = [
     "AdminUnit",
     "Agency",
+    "AgencyAssignment",
+    "AgencyKind",
+    "AgencyLevel",
     "AnswerFingerprint",
     "Attachment",
     "AuditEvent",
@@ -55,6 +66,7 @@ __all__ = [
     "HouseholdConflict",
     "HouseholdStatus",
     "HouseholdVersion",
+    "Pair",
     "PendingHouseholdUpdate",
     "PovertyExit",
     "QuarantineItem",
@@ -62,10 +74,10 @@ __all__ = [
     "Role",
     "Submission",
     "SubmissionPayload",
+    "UnitCategory",
     "UnitLevel",
     "UploadSession",
     "User",
     "WebSession",
-    "agency_units",
     "user_scope",
 ]

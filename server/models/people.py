@@ -13,9 +13,19 @@ from server.models.places import AdminUnit
 
 
 class Role(enum.StrEnum):
+    """What a user may do; where is their scope (`user_scope`): the units assigned to them.
+
+    * cadre: collects in their villages and for the households paired with them;
+    * commune official: reviews their commune(s);
+    * coordinator: manages users, agencies, pairs and forms in their province or district;
+    * agency lead: reads and pairs inside the units their agency is assigned to;
+    * admin: everything, everywhere.
+    """
+
     CADRE = "cadre"
     COMMUNE_OFFICIAL = "commune_official"
     COORDINATOR = "coordinator"
+    AGENCY_LEAD = "agency_lead"
     ADMIN = "admin"
 
 

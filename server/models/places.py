@@ -1,4 +1,4 @@
-"""Administrative units and the agencies assigned to them.
+"""Administrative units: province, optional (pre-2025) district, commune, village.
 
 Units form one tree: province, an optional (pre-2025) district, commune, and
 village. Official units keep their government code; villages have no national
@@ -47,24 +47,3 @@ class AdminUnit(Base):
 
     def __repr__(self) -> str:
         return f"<AdminUnit {self.level} {self.path} {self.name!r}>"
-
-
-agency_units = sa.Table(
-    "agency_units",
-    Base.metadata,
-    sa.Column("agency_id", sa.ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("unit_id", sa.ForeignKey("admin_units.id", ondelete="CASCADE"), primary_key=True),
-)
-
-
-class Agency(Base):
-    """A government body (cơ quan, đơn vị) assigned to help difficult communes and villages."""
-
-    __tablename__ = "agencies"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    units: Mapped[list[AdminUnit]] = relationship(secondary=agency_units)
