@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("forms", "sync", "server")
 #: The modules at the top of server/services: what every domain shares.
-SHARED_SERVICES = {"__init__", "audit", "memory", "paging", "system", "txcache"}
+SHARED_SERVICES = {"__init__", "audit", "memory", "paging", "sheets", "system", "txcache"}
 #: Where a circle is allowed: the XPath engine's evaluator and its function library.
 CIRCLE_ALLOWED = "forms.xpath."
 
