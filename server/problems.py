@@ -240,6 +240,14 @@ _ENTRIES = (
             "not those of %(name)s."
         ),
     ),
+    ProblemType(
+        "403.16",
+        403,
+        N_(
+            "The file lists %(count)s row(s) you may not import (roles or places outside "
+            "what you manage); nothing was imported. Remove or fix those rows."
+        ),
+    ),
     ProblemType("404.1", 404, N_("Nothing was found at this address.")),
     ProblemType("404.2", 404, N_("Form '%(form_id)s' version '%(version)s' was not found.")),
     ProblemType("404.3", 404, N_("Form '%(form_id)s' was not found.")),
