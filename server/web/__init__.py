@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(catalogues.TRANSLATIONS))
     Babel(app, locale_selector=i18n.language)
     from server.web import (  # noqa: F401 - they add the routes to bp
+        admin,
         auth,
         duplicates,
         exits,
