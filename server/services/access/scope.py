@@ -6,7 +6,9 @@ everything below those units. Roles set what they may do inside it:
 * admin: everything, everywhere;
 * coordinator: their province or district: manage forms and users there;
 * commune official: their commune(s): review what was collected there;
-* cadre: their villages: collect, and read what they collected.
+* agency lead: the units their agency is currently assigned to (`agency_unit_ids`);
+* cadre: their villages: collect, and read what they collected; and the households
+  paired with them or with their team or organisation (`paired_household_ids`).
 
 Every query that lists data for a user goes through a function here, so a
 missing filter is a bug in one place, not in every view. Functions return
@@ -16,15 +18,24 @@ recursive CTEs are anonymous, so several can share one statement).
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import aliased
 
 from server.db import db
 from server.models import (
     AdminUnit,
+    Agency,
+    AgencyAssignment,
+    AgencyKind,
     Form,
     FormState,
     FormVersion,
+    Household,
+    Pair,
     QuarantineItem,
     Role,
     Submission,
@@ -40,8 +51,72 @@ def is_admin(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def today() -> dt.date:
+    """Today in the server's time zone: what "current" means for pairs and assignments."""
+    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _current(starts_on, ends_on, on: dt.date) -> sa.ColumnElement[bool]:
+    """SQL: the half-open period [starts_on, ends_on) holds `on`."""
+    return sa.and_(starts_on <= on, sa.or_(ends_on.is_(None), ends_on > on))
+
+
 def _assigned(user: User) -> sa.Select:
-    return sa.select(user_scope.c.unit_id).where(user_scope.c.user_id == user.id)
+    """The units a user works in: assigned to them, and for an agency lead, their agency's."""
+    stmt = sa.select(user_scope.c.unit_id).where(user_scope.c.user_id == user.id)
+    if user.role == Role.AGENCY_LEAD:
+        return sa.union(stmt, agency_unit_ids(user)).subquery().select()
+    return stmt
+
+
+# -- the programme's structure: agencies and pairs --------------------------------------
+
+#: Agencies whose members help households as one (a pair names the agency, not a person).
+HELPER_KINDS = (AgencyKind.TEAM, AgencyKind.ORGANISATION)
+
+
+def led_agency_ids(user: User) -> sa.Select:
+    """Ids of the agencies `user` leads: named their lead, or theirs when they are an agency
+    lead, and the agencies below those (child teams)."""
+    roots = sa.select(Agency.id).where(Agency.lead_id == user.id)
+    if user.role == Role.AGENCY_LEAD and user.agency_id is not None:
+        roots = sa.union(roots, sa.select(sa.literal(user.agency_id))).subquery().select()
+    tree = sa.select(Agency.id).where(Agency.id.in_(roots)).cte(recursive=True)
+    child = aliased(Agency)
+    tree = tree.union(sa.select(child.id).where(child.parent_id == tree.c.id))
+    return sa.select(tree.c.id)
+
+
+def agency_unit_ids(user: User, on: dt.date | None = None) -> sa.Select:
+    """Ids of the units the agencies `user` leads are assigned to on `on` (today)."""
+    on = on or today()
+    return sa.select(AgencyAssignment.unit_id).where(
+        AgencyAssignment.agency_id.in_(led_agency_ids(user)),
+        _current(AgencyAssignment.starts_on, AgencyAssignment.ends_on, on),
+    )
+
+
+def helper_agency_id(user: User) -> sa.ScalarSelect | None:
+    """The team or organisation `user` helps households as (via `User.agency_id`), as SQL."""
+    if user.agency_id is None:
+        return None
+    return (
+        sa.select(Agency.id)
+        .where(Agency.id == user.agency_id, Agency.kind.in_(HELPER_KINDS))
+        .scalar_subquery()
+    )
+
+
+def paired_household_ids(user: User, on: dt.date | None = None) -> sa.Select:
+    """Ids of the households paired with `user` on `on` (today): pairs naming them, or the
+    team or organisation they belong to. Periods are half-open (an end today no longer counts).
+    """
+    on = on or today()
+    helper = Pair.helper_user_id == user.id
+    team = helper_agency_id(user)
+    if team is not None:
+        helper = sa.or_(helper, Pair.helper_agency_id == team)
+    return sa.select(Pair.household_id).where(helper, _current(Pair.starts_on, Pair.ends_on, on))
 
 
 def _descendants(roots: sa.Select) -> sa.Select:
@@ -124,6 +199,19 @@ def form_versions(user: User) -> sa.Select:
     if user.role not in FORM_MANAGERS:
         stmt = stmt.where(FormVersion.state != FormState.DRAFT)
     return stmt
+
+
+def households(user: User) -> sa.ColumnElement[bool]:
+    """SQL: a household is `user`'s business: in their units (village or commune), or paired
+    with them or their team (sync contract P1: assigned households and their villages)."""
+    ids = unit_ids(user)
+    if ids is None:
+        return sa.true()
+    return sa.or_(
+        Household.village_id.in_(ids),
+        Household.commune_id.in_(ids),
+        Household.id.in_(paired_household_ids(user)),
+    )
 
 
 def submissions(user: User) -> sa.Select:
