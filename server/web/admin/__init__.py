@@ -20,7 +20,16 @@ from server.web.site import bp as site_bp
 
 bp = Blueprint("admin", __name__)
 
-from server.web.admin import access, audit, forms  # noqa: E402,F401 - they add the routes to bp
+from server.web.admin import (  # noqa: E402,F401 - they add the routes to bp
+    access,
+    agencies,
+    audit,
+    devices,
+    forms,
+    pairs,
+    units,
+    users,
+)
 
 site_bp.context_processor(access.template_globals)  # the header links every page
 site_bp.add_app_template_filter(access.field_label, "field_label")

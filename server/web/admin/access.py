@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, request, url_for
 
+from server.db import db
 from server.i18n import N_
-from server.models import Role, User
+from server.models import AdminUnit, Role, User
+from server.problems import Problem
+from server.schemas.fields import ascii_int
 from server.services import audit as audit_service
 from server.services.access import scope
 from server.web.auth import signed_in_user
 from server.web.errors import sign_in_page
-from server.web.i18n import _
+from server.web.i18n import _, language
 
 #: The roles that have administration pages; what each may do there is the services' call.
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.AGENCY_LEAD, Role.COMMUNE_OFFICIAL})
@@ -88,3 +94,115 @@ def field_label(key: str) -> str:
     without a translation shows its own name."""
     text = _(key)
     return text.split(".", 1)[1] if text == key and "." in key else text
+
+
+# -- parsing the pages' forms ------------------------------------------------------------------
+
+
+def back_on_problem(view: Callable) -> Callable:
+    """Decorate an action: a problem the person can fix (400, 409: a missing name, a code
+    taken, an overlapping period) goes back to the page they came from with its message;
+    refusals (403, 404) get the error page as everywhere on the site."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except Problem as exc:
+            if exc.status not in (400, 409):
+                raise
+            db.session.rollback()
+            flash(exc.message(language()), "error")
+            return redirect(back())
+
+    return wrapper
+
+
+def back() -> str:
+    """The page an action came from: its `next` field, else the referring page of this site."""
+    target = request.form.get("next") or ""
+    if not target and request.referrer:
+        parts = urlsplit(request.referrer)
+        if parts.netloc == request.host:
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/") or target.startswith("//"):
+        return url_for("web.admin.index")
+    return target
+
+
+def form_date(name: str) -> dt.date | None:
+    """The date in field `name` (YYYY-MM-DD, as date inputs send it); None when empty;
+    Problem 400.3 when it is not a date."""
+    text = request.form.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Problem("400.3", field=name, reason=text[:40]) from None
+
+
+def form_int(name: str) -> int | None:
+    """The whole number in field `name`; None when empty; Problem 400.3 otherwise."""
+    text = request.form.get(name, "").strip()
+    if not text:
+        return None
+    value = ascii_int(text, maximum=32767)
+    if value is None:
+        raise Problem("400.3", field=name, reason=text[:40])
+    return value
+
+
+def form_unit(name: str = "unit") -> AdminUnit | None:
+    """The admin unit whose id field `name` holds (the services check it is in scope)."""
+    unit_id = ascii_int(request.form.get(name, ""))
+    if unit_id is None:
+        return None
+    unit = db.session.get(AdminUnit, unit_id)
+    if unit is None:
+        raise Problem("404.6", unit=str(unit_id))
+    return unit
+
+
+def form_units(name: str = "units", refs: str = "unit_refs") -> list[AdminUnit | str]:
+    """The units chosen in the multiple choice `name` and those written in `refs` (paths or
+    commune codes separated by ';' or ','), for `users.resolve_units`."""
+    chosen: list[AdminUnit | str] = []
+    for value in request.form.getlist(name):
+        unit_id = ascii_int(value)
+        unit = db.session.get(AdminUnit, unit_id) if unit_id is not None else None
+        if unit is None:
+            raise Problem("400.21", unit=value[:40])
+        chosen.append(unit)
+    text = request.form.get(refs, "").replace(",", ";")
+    chosen += [part.strip() for part in text.split(";") if part.strip()]
+    return chosen
+
+
+def upload_file(name: str = "file") -> tuple[bytes, str]:
+    """The bytes and name of the uploaded file `name`; Problem 400.2 when none was chosen."""
+    upload = request.files.get(name)
+    if upload is None or not upload.filename:
+        raise Problem("400.2", field=name)
+    return upload.read(), upload.filename
+
+
+def unit_choices(user: User) -> list[AdminUnit]:
+    """The units `user` works in, by path (every unit for an admin), for the pages' choices."""
+    ids = scope.unit_ids(user)
+    stmt = sa.select(AdminUnit).order_by(AdminUnit.path).limit(MAX_CHOICES)
+    if ids is not None:
+        stmt = stmt.where(AdminUnit.id.in_(ids))
+    return list(db.session.scalars(stmt))
+
+
+#: The most units a choice lists (a province with its villages fits; the rest by code).
+MAX_CHOICES = 3000
+
+
+def import_errors(report) -> list[dict]:
+    """The errors of an `ImportReport`, each with its row, column and text in the page's
+    language."""
+    return [
+        {"row": e.row, "column": e.column, "message": e.text(language())} for e in report.errors
+    ]
