@@ -9,11 +9,14 @@ from __future__ import annotations
 from flask import Blueprint
 
 from server.api import (
+    agencies,
+    assignments,
     duplicates,
     forms,
     health,
     households,
     openapi,
+    pairs,
     quarantine,
     sync,
     units,
@@ -25,5 +28,6 @@ children = (health.bp, forms.bp, units.bp, sync.bp, quarantine.bp, openapi.bp)
 children += (uploads.bp, uploads.devices_bp)  # resumable uploads (C3), device login
 children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
+children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)
 for child in children:
     bp.register_blueprint(child)

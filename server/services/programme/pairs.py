@@ -403,10 +403,17 @@ def find_household(actor: User | None, text: str) -> Household:
 
 
 def find_helper(text: str) -> Helper:
-    """The helper `text` names: a username, else an agency code; Problem 404.24."""
+    """The helper `text` names: a username, else an agency code ("user:" or "agency:" before
+    it says which); Problem 404.24."""
     from server.services.access import users
 
     text = text.strip()
+    kind, _, name = text.partition(":")
+    if kind in ("user", "agency") and name:  # "agency:HPN" when a username is also a code
+        found = users.find(name.lower()) if kind == "user" else agencies.find(name)
+        if found is None:
+            raise Problem("404.24", helper=text)
+        return found
     user = users.find(text.lower()) if text else None
     if user is not None:
         return user

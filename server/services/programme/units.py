@@ -17,7 +17,7 @@ Mường Thanh took communes of Thành phố Điện Biên Phủ and of Huyện 
 and 29 old provinces were merged into others (Phú Yên is now in Đắk Lắk). So
 `import_province(code, districts=True)` imports the legacy tree as it was,
 province -> district -> commune, with the legacy codes (Phú Yên is 54, Tây Hòa
-district 564), the layout the programme's 2021-2025 plans were written in.
+district 562), the layout the programme's 2021-2025 plans were written in.
 One province is kept in one layout: importing it in the other is refused
 (409.35) rather than mixing two communes lists under one province.
 """
