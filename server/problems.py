@@ -142,6 +142,40 @@ _ENTRIES = (
         ),
     ),
     ProblemType(
+        "400.20",
+        400,
+        N_("'%(role)s' is not a role. Use one of: %(roles)s."),
+    ),
+    ProblemType(
+        "400.21",
+        400,
+        N_(
+            "There is no admin unit '%(unit)s'. Give its path (such as 11/03325) or its "
+            "commune code, as the unit list shows it."
+        ),
+    ),
+    ProblemType(
+        "400.22",
+        400,
+        N_("There is no agency with the code '%(agency)s'. Check the code in the agency list."),
+    ),
+    ProblemType(
+        "400.23",
+        400,
+        N_(
+            "The file has %(count)s error(s) and nothing was imported. Fix the rows listed "
+            "and send the whole file again."
+        ),
+    ),
+    ProblemType(
+        "400.24",
+        400,
+        N_(
+            "'%(name)s' cannot be a user name: use lower-case letters a-z, digits, '.', '_' "
+            "or '-' (at most 80), starting with a letter or digit."
+        ),
+    ),
+    ProblemType(
         "400.30",
         400,
         N_(
@@ -207,6 +241,53 @@ _ENTRIES = (
         ),
     ),
     ProblemType(
+        "403.10",
+        403,
+        N_("Only an administrator or a coordinator can manage users. Ask your coordinator."),
+    ),
+    ProblemType(
+        "403.11",
+        403,
+        N_("Only an administrator can give the role %(role)s or manage its users."),
+    ),
+    ProblemType(
+        "403.12",
+        403,
+        N_(
+            "%(name)s also works in %(units)s, outside your area of work: ask an "
+            "administrator or that area's coordinator."
+        ),
+    ),
+    ProblemType(
+        "403.13",
+        403,
+        N_(
+            "Give %(name)s at least one commune or village inside your area of work, or "
+            "nobody but an administrator could manage them."
+        ),
+    ),
+    ProblemType(
+        "403.14",
+        403,
+        N_("The agency %(agency)s belongs outside your area of work."),
+    ),
+    ProblemType(
+        "403.15",
+        403,
+        N_(
+            "A commune official manages only the devices of the cadres of their commune, "
+            "not those of %(name)s."
+        ),
+    ),
+    ProblemType(
+        "403.16",
+        403,
+        N_(
+            "The file lists %(count)s row(s) you may not import (roles or places outside "
+            "what you manage); nothing was imported. Remove or fix those rows."
+        ),
+    ),
+    ProblemType(
         "403.20",
         403,
         N_("Only an administrator can import a province's official units."),
@@ -247,6 +328,8 @@ _ENTRIES = (
         ),
     ),
     ProblemType("404.6", 404, N_("The admin unit '%(unit)s' was not found.")),
+    ProblemType("404.10", 404, N_("There is no user '%(name)s' you can see.")),
+    ProblemType("404.11", 404, N_("There is no device %(device)s you can see.")),
     ProblemType("404.20", 404, N_("No agency has the code or number '%(agency)s'.")),
     ProblemType("404.21", 404, N_("Agency assignment %(assignment)s was not found.")),
     ProblemType("404.22", 404, N_("Pair %(pair)s was not found.")),
@@ -328,6 +411,21 @@ _ENTRIES = (
         N_(
             "%(what)s is %(state)s, so it cannot be %(action)s. Reload it to see its current state."
         ),
+    ),
+    ProblemType(
+        "409.20",
+        409,
+        N_("You cannot deactivate your own account: ask another administrator."),
+    ),
+    ProblemType(
+        "409.21",
+        409,
+        N_("You cannot change your own role: ask another administrator."),
+    ),
+    ProblemType(
+        "409.22",
+        409,
+        N_("%(name)s is deactivated: activate the account before enrolling a device."),
     ),
     ProblemType("413.1", 413, N_("The request is too large: the limit is %(limit)s bytes.")),
     ProblemType(

@@ -11,6 +11,7 @@ from flask import Blueprint
 from server.api import (
     agencies,
     assignments,
+    devices,
     duplicates,
     forms,
     health,
@@ -21,11 +22,13 @@ from server.api import (
     sync,
     units,
     uploads,
+    users,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 children = (health.bp, forms.bp, units.bp, sync.bp, quarantine.bp, openapi.bp)
-children += (uploads.bp, uploads.devices_bp)  # resumable uploads (C3), device login
+children += (uploads.bp, devices.bp)  # resumable uploads (C3), device login and revoke
+children += (users.bp,)  # users administration, device enrolment
 children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
 children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)

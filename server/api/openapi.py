@@ -25,6 +25,7 @@ from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, Healt
 from server.schemas import duplicates as dup
 from server.schemas import households as hh
 from server.schemas import programme as pg
+from server.schemas import users as us
 from sync import protocol
 
 bp = Blueprint("openapi", __name__)
@@ -68,6 +69,23 @@ _UPLOAD = {
             "properties": {
                 "file": {"type": "string", "format": "binary"},
                 "unit": {"type": "string", "description": 'Admin unit path, e.g. "11/03325".'},
+            },
+        }
+    }
+}
+
+_USERS_FILE = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "XLSX or CSV: username, full_name, role, units (';'), "
+                    "agency, password.",
+                }
             },
         }
     }
@@ -236,6 +254,27 @@ OPERATIONS: dict[str, Operation] = {
     "api.uploads.finish_upload": Operation(
         "uploads", protocol.UploadStateSchema, errors=(400, 404)
     ),
+    "api.users.list_users": Operation(
+        "users", us.UserPageSchema, query=us.UserQuerySchema, errors=(400, 404)
+    ),
+    "api.users.create_user": Operation(
+        "users", us.UserSchema, 201, body=us.UserCreateSchema, errors=(400, 403, 409)
+    ),
+    "api.users.show_user": Operation("users", us.UserSchema, errors=(404,)),
+    "api.users.update_user": Operation(
+        "users", us.UserSchema, body=us.UserUpdateSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.users.deactivate_user": Operation("users", us.UserSchema, errors=(403, 404, 409)),
+    "api.users.activate_user": Operation("users", us.UserSchema, errors=(403, 404)),
+    "api.users.reset_password": Operation("users", us.PasswordResetSchema, errors=(403, 404)),
+    "api.users.import_users": Operation(
+        "users", us.ImportResultSchema, 201, content=_USERS_FILE, errors=(400, 403, 413)
+    ),
+    "api.users.list_user_devices": Operation("devices", us.DeviceListSchema, errors=(404,)),
+    "api.users.enrol_device": Operation(
+        "devices", us.EnrolmentSchema, 201, body=us.EnrolRequestSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.devices.revoke_device": Operation("devices", us.DeviceSchema, errors=(403, 404)),
     "api.devices.register_device": Operation(
         "auth",
         protocol.DeviceCredentialSchema,
