@@ -207,14 +207,6 @@ _ENTRIES = (
         N_("The dates %(starts_on)s to %(ends_on)s are outside the phase %(phase)s."),
     ),
     ProblemType(
-        "400.35",
-        400,
-        N_(
-            "%(count)s row(s) of the file cannot be imported, so nothing was imported. Fix the "
-            "rows listed in the details and send the whole file again."
-        ),
-    ),
-    ProblemType(
         "401.1", 401, N_("Sign in required: give your username and password or a device token.")
     ),
     ProblemType(

@@ -120,6 +120,7 @@ def reassign_pair(pair_id: int):
 @login_required()
 def import_pairs():
     """Pairs from an XLSX or CSV file (multipart field `file`; columns household, helper,
-    priority, capacity_note, starts_on): all or nothing, 400.35 with every row's error."""
+    priority, capacity_note, starts_on): all or nothing (400.23, or 403.16 for households
+    outside the caller's area, every row's error listed)."""
     data, filename = lookups.uploaded_file()
     return lookups.import_answer(pairs.import_pairs(data, filename, actor=current_user()))

@@ -9,6 +9,7 @@ from server.errors import negotiate_language
 from server.models import AdminUnit
 from server.problems import Problem
 from server.schemas.programme import ImportReportSchema
+from server.services.access.users import ProblemRowError
 from server.services.programme import agencies
 from server.services.programme import units as admin_units
 from server.services.sheets import ImportReport
@@ -40,13 +41,15 @@ def uploaded_file() -> tuple[bytes, str]:
 
 
 def import_answer(report: ImportReport):
-    """200 with the counts, or Problem 400.35 with every row error in the details."""
+    """201 (200 when nothing was new) with the counts; else, as for users, Problem 403.16 when
+    rows name places outside the caller's area, 400.23 otherwise, every row error listed in
+    `details.errors`."""
     if report.errors:
         lang = negotiate_language()
-        raise Problem(
-            "400.35",
-            details=[error.as_dict(lang) for error in report.errors],
-            count=len({error.row for error in report.errors}),
-        )
+        details = {"errors": [error.as_dict(lang) for error in report.errors]}
+        refused = [e for e in report.errors if isinstance(e, ProblemRowError)]
+        if refused:  # not allowed, whatever the other rows say: a refusal, not a typo
+            raise Problem("403.16", details=details, count=len(refused))
+        raise Problem("400.23", details=details, count=len(report.errors))
     counts = {"created": len(report.created), "updated": len(report.updated), "errors": []}
     return ImportReportSchema().dump(counts), 201 if report.created else 200

@@ -66,6 +66,7 @@ def add_village(unit_id: int):
 @login_required()
 def import_villages():
     """Villages from an XLSX or CSV file (multipart field `file`; columns commune, code, name,
-    kind): all or nothing, 400.35 with every row's error; re-sending renames."""
+    kind): all or nothing (400.23, or 403.16 for communes outside the caller's area, every
+    row's error listed); re-sending renames."""
     data, filename = lookups.uploaded_file()
     return lookups.import_answer(admin_units.import_villages(data, filename, current_user()))

@@ -168,8 +168,17 @@ def test_a_pairs_file_with_a_bad_row_creates_nothing_and_lists_the_rows(client, 
         data={"file": (io.BytesIO(sheet), "pairs.csv")},
         content_type="multipart/form-data",
     )
-    assert answer.status_code == 400 and answer.json["code"] == "400.35"
-    assert [(d["row"], d["column"]) for d in answer.json["details"]] == [(3, "household")]
+    # A household of another commune is a refusal (403.16), not a typo.
+    assert answer.status_code == 403 and answer.json["code"] == "403.16"
+    assert [(d["row"], d["column"]) for d in answer.json["details"]["errors"]] == [(3, "household")]
+    assert "Bản Một" in answer.json["details"]["errors"][0]["message"]
+    typo = client.post(
+        "/api/v1/pairs/import",
+        headers=basic("official.a"),
+        data={"file": (io.BytesIO(b"household,helper\nMP-001,nobody\n"), "p.csv")},
+        content_type="multipart/form-data",
+    )
+    assert typo.status_code == 400 and typo.json["code"] == "400.23"
     assert _count(client.application, Pair) == 0
     good = client.post(
         "/api/v1/pairs/import",
