@@ -272,6 +272,14 @@ _ENTRIES = (
         ),
     ),
     ProblemType(
+        "403.16",
+        403,
+        N_(
+            "The file lists %(count)s row(s) you may not import (roles or places outside "
+            "what you manage); nothing was imported. Remove or fix those rows."
+        ),
+    ),
+    ProblemType(
         "403.20",
         403,
         N_("Only an administrator can import a province's official units."),

@@ -9,21 +9,28 @@ from __future__ import annotations
 from flask import Blueprint
 
 from server.api import (
+    agencies,
+    assignments,
+    devices,
     duplicates,
     forms,
     health,
     households,
     openapi,
+    pairs,
     quarantine,
     sync,
     units,
     uploads,
+    users,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 children = (health.bp, forms.bp, units.bp, sync.bp, quarantine.bp, openapi.bp)
-children += (uploads.bp, uploads.devices_bp)  # resumable uploads (C3), device login
+children += (uploads.bp, devices.bp)  # resumable uploads (C3), device login and revoke
+children += (users.bp,)  # users administration, device enrolment
 children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
+children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)
 for child in children:
     bp.register_blueprint(child)

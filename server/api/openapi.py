@@ -24,6 +24,8 @@ from server.models import FormState
 from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, HealthSchema, quarantine
 from server.schemas import duplicates as dup
 from server.schemas import households as hh
+from server.schemas import programme as pg
+from server.schemas import users as us
 from sync import protocol
 
 bp = Blueprint("openapi", __name__)
@@ -72,12 +74,45 @@ _UPLOAD = {
     }
 }
 
+_USERS_FILE = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "XLSX or CSV: username, full_name, role, units (';'), "
+                    "agency, password.",
+                }
+            },
+        }
+    }
+}
+
 _CHUNK = {
     "application/offset+octet-stream": {
         "schema": {
             "type": "string",
             "format": "binary",
             "description": "The bytes of the file from the `Upload-Offset` request header on.",
+        }
+    }
+}
+
+_SHEET = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "An XLSX or CSV file; its first row names the columns.",
+                }
+            },
         }
     }
 }
@@ -93,6 +128,64 @@ OPERATIONS: dict[str, Operation] = {
     "api.forms.close_form": Operation("forms", FormVersionSchema, errors=(403, 404, 409)),
     "api.forms.list_forms": Operation("forms", FormListSchema, query=FormListQuerySchema),
     "api.units.list_units": Operation("units", UnitListSchema),
+    "api.units.import_units": Operation(
+        "units",
+        pg.ProvinceImportResultSchema,
+        201,
+        body=pg.ProvinceImportSchema,
+        errors=(400, 403, 404, 409),
+    ),
+    "api.units.add_village": Operation(
+        "units", AdminUnitSchema, 201, body=pg.VillageCreateSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.units.import_villages": Operation(
+        "units", pg.ImportReportSchema, 201, content=_SHEET, errors=(400, 403)
+    ),
+    "api.agencies.list_agencies": Operation(
+        "agencies", pg.AgencyPageSchema, query=pg.PageQuerySchema, errors=(400,)
+    ),
+    "api.agencies.create_agency": Operation(
+        "agencies",
+        pg.AgencySchema,
+        201,
+        body=pg.AgencyCreateSchema,
+        errors=(400, 403, 404, 409),
+    ),
+    "api.agencies.show_agency": Operation("agencies", pg.AgencySchema, errors=(404,)),
+    "api.agencies.update_agency": Operation(
+        "agencies", pg.AgencySchema, body=pg.AgencyUpdateSchema, errors=(400, 403, 404)
+    ),
+    "api.assignments.list_assignments": Operation(
+        "assignments",
+        pg.AssignmentPageSchema,
+        query=pg.AssignmentQuerySchema,
+        errors=(400, 404),
+    ),
+    "api.assignments.create_assignment": Operation(
+        "assignments",
+        pg.AssignmentSchema,
+        201,
+        body=pg.AssignmentCreateSchema,
+        errors=(400, 403, 404, 409),
+    ),
+    "api.assignments.end_assignment": Operation(
+        "assignments", pg.AssignmentSchema, body=pg.EndSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.pairs.list_pairs": Operation(
+        "pairs", pg.PairPageSchema, query=pg.PairQuerySchema, errors=(400, 404)
+    ),
+    "api.pairs.create_pair": Operation(
+        "pairs", pg.PairSchema, 201, body=pg.PairCreateSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.pairs.end_pair": Operation(
+        "pairs", pg.PairSchema, body=pg.EndSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.pairs.reassign_pair": Operation(
+        "pairs", pg.PairSchema, 201, body=pg.ReassignSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.pairs.import_pairs": Operation(
+        "pairs", pg.ImportReportSchema, 201, content=_SHEET, errors=(400, 403)
+    ),
     "api.sync.push": Operation(
         "sync",
         protocol.PushResponseSchema,
@@ -161,6 +254,27 @@ OPERATIONS: dict[str, Operation] = {
     "api.uploads.finish_upload": Operation(
         "uploads", protocol.UploadStateSchema, errors=(400, 404)
     ),
+    "api.users.list_users": Operation(
+        "users", us.UserPageSchema, query=us.UserQuerySchema, errors=(400, 404)
+    ),
+    "api.users.create_user": Operation(
+        "users", us.UserSchema, 201, body=us.UserCreateSchema, errors=(400, 403, 409)
+    ),
+    "api.users.show_user": Operation("users", us.UserSchema, errors=(404,)),
+    "api.users.update_user": Operation(
+        "users", us.UserSchema, body=us.UserUpdateSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.users.deactivate_user": Operation("users", us.UserSchema, errors=(403, 404, 409)),
+    "api.users.activate_user": Operation("users", us.UserSchema, errors=(403, 404)),
+    "api.users.reset_password": Operation("users", us.PasswordResetSchema, errors=(403, 404)),
+    "api.users.import_users": Operation(
+        "users", us.ImportResultSchema, 201, content=_USERS_FILE, errors=(400, 403, 413)
+    ),
+    "api.users.list_user_devices": Operation("devices", us.DeviceListSchema, errors=(404,)),
+    "api.users.enrol_device": Operation(
+        "devices", us.EnrolmentSchema, 201, body=us.EnrolRequestSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.devices.revoke_device": Operation("devices", us.DeviceSchema, errors=(403, 404)),
     "api.devices.register_device": Operation(
         "auth",
         protocol.DeviceCredentialSchema,

@@ -1,10 +1,9 @@
-"""Resumable attachment uploads (C3) and device login for the sync client.
+"""Resumable attachment uploads (C3).
 
     POST  /api/v1/uploads                 UploadCreate -> UploadState (201 new, 200 found again)
     GET   /api/v1/uploads/<id>            -> UploadState, header Upload-Offset (HEAD too)
     PATCH /api/v1/uploads/<id>            chunk bytes at header Upload-Offset -> UploadState
     POST  /api/v1/uploads/<id>/finish     verify SHA-256, attach -> UploadState
-    POST  /api/v1/devices                 DeviceRequest (password login) -> DeviceCredential
 
 Views parse and render; `server.services.receiving.uploads` decides who may touch a
 session and owns the transactions.
@@ -19,13 +18,10 @@ from server.api.auth import current_user, login_required
 from server.limits import sending_limit
 from server.problems import Problem
 from server.schemas.fields import ascii_int
-from server.services.access import auth
 from server.services.receiving import uploads as service
 from sync import protocol
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
-devices_bp = Blueprint("devices", __name__, url_prefix="/devices")
-
 OFFSET_HEADER = "Upload-Offset"
 
 
@@ -100,25 +96,3 @@ def finish_upload(upload_id: str):
     """
     data, headers = _state(service.finish(current_user(), upload_id))
     return data, 200, headers
-
-
-@devices_bp.post("")
-@login_required()
-def register_device():
-    """Register this client as a device of the signed-in user; the token is shown only once.
-
-    Sign in with your user name and password (Basic); keep the token and send
-    it as `Authorization: Bearer <token>` from then on. A coordinator can
-    revoke it without touching your password.
-    """
-    body = _json_body(protocol.DeviceRequestSchema())
-    user = current_user()
-    _device, token = auth.register_device(user, body["name"], actor=user)
-    credential = protocol.DeviceCredential(
-        token=token,
-        username=user.username,
-        full_name=user.full_name,
-        role=user.role.value,
-        device=body["name"],
-    )
-    return protocol.DeviceCredentialSchema().dump(credential), 201

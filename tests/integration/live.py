@@ -82,6 +82,7 @@ PEOPLE = (
     ("official_a", Role.COMMUNE_OFFICIAL, ("commune_a",)),
     ("cadre_a", Role.CADRE, ("village_a1", "village_a2")),
     ("cadre_b", Role.CADRE, ("village_b1",)),
+    ("lead_a", Role.AGENCY_LEAD, ("commune_a",)),
     ("coordinator_other", Role.COORDINATOR, ("other_province",)),
     ("cadre_other", Role.CADRE, ("other_village",)),
 )

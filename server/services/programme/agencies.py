@@ -127,11 +127,11 @@ def create_agency(
         lead_id=lead.id if lead else None,
     )
     db.session.add(agency)
-    audit.record(actor, "agency.create", agency, **_shown(agency))
+    audit.record(actor, "agency.create", agency, **described(agency))
     return agency
 
 
-def _shown(agency: Agency) -> dict[str, Any]:
+def described(agency: Agency) -> dict[str, Any]:
     """The audited fields of `agency`, as plain values."""
     return {
         "code": agency.code,
@@ -165,7 +165,7 @@ def update_agency(agency: Agency, *, actor: User | None, **changes: Any) -> Agen
     if unknown:
         raise Problem("400.3", field=sorted(unknown)[0], reason="cannot be changed")
     require_manager(actor, agency.home_unit)
-    before = _shown(agency)
+    before = described(agency)
     if "name" in changes:
         name = (changes["name"] or "").strip()
         if not name:
@@ -186,7 +186,7 @@ def update_agency(agency: Agency, *, actor: User | None, **changes: Any) -> Agen
         agency.lead_id = changes["lead"].id if changes["lead"] is not None else None
     if "active" in changes:
         agency.active = bool(changes["active"])
-    after = _shown(agency)
+    after = described(agency)
     changed = {k for k in after if after[k] != before[k]}
     if changed:
         audit.record(

@@ -32,6 +32,7 @@ from server.models.programme import Agency, AgencyKind, Pair
 from server.problems import N_, Problem
 from server.services import audit, transactional
 from server.services.access import scope
+from server.services.access.users import ProblemRowError
 from server.services.programme import agencies, today
 from server.services.sheets import ImportReport, RowError, read_rows, require
 
@@ -403,10 +404,17 @@ def find_household(actor: User | None, text: str) -> Household:
 
 
 def find_helper(text: str) -> Helper:
-    """The helper `text` names: a username, else an agency code; Problem 404.24."""
+    """The helper `text` names: a username, else an agency code ("user:" or "agency:" before
+    it says which); Problem 404.24."""
     from server.services.access import users
 
     text = text.strip()
+    kind, _, name = text.partition(":")
+    if kind in ("user", "agency") and name:  # "agency:HPN" when a username is also a code
+        found = users.find(name.lower()) if kind == "user" else agencies.find(name)
+        if found is None:
+            raise Problem("404.24", helper=text)
+        return found
     user = users.find(text.lower()) if text else None
     if user is not None:
         return user
@@ -494,6 +502,11 @@ def import_pairs(data: bytes, filename: str, actor: User | None = None) -> Impor
         if len(errors) > before:
             continue
         households = find_households(actor, household_text)
+        elsewhere = find_households(None, household_text) if not households else []
+        if len(elsewhere) == 1:  # there, but outside the actor's area: a refusal
+            refusal = Problem("403.2", what=_place_name(elsewhere[0]))
+            errors.append(ProblemRowError(row.number, "household", "", problem=refusal))
+            continue
         if len(households) != 1:
             message = (
                 N_("No household in your area of work has the id or code '%(value)s'.")
@@ -533,7 +546,10 @@ def import_pairs(data: bytes, filename: str, actor: User | None = None) -> Impor
             _check(household, helper, starts_on, actor)
         except Problem as problem:
             column = "helper" if problem.code in ("400.32", "403.21") else "household"
-            errors.append(RowError(row.number, column, problem.type.message, problem.params))
+            if problem.status == 403:
+                errors.append(ProblemRowError(row.number, column, "", problem=problem))
+            else:
+                errors.append(RowError(row.number, column, problem.type.message, problem.params))
             continue
         planned.append((household, helper, priority, _value(row, "capacity_note"), starts_on))
     if errors:

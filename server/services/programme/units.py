@@ -17,7 +17,7 @@ Mường Thanh took communes of Thành phố Điện Biên Phủ and of Huyện 
 and 29 old provinces were merged into others (Phú Yên is now in Đắk Lắk). So
 `import_province(code, districts=True)` imports the legacy tree as it was,
 province -> district -> commune, with the legacy codes (Phú Yên is 54, Tây Hòa
-district 564), the layout the programme's 2021-2025 plans were written in.
+district 562), the layout the programme's 2021-2025 plans were written in.
 One province is kept in one layout: importing it in the other is refused
 (409.35) rather than mixing two communes lists under one province.
 """
@@ -35,6 +35,7 @@ from server.models import AdminUnit, Role, UnitLevel, User
 from server.problems import N_, Problem
 from server.services import audit, transactional
 from server.services.access import scope
+from server.services.access.users import ProblemRowError
 from server.services.sheets import ImportReport, RowError, read_rows, require
 
 _CODE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
@@ -437,14 +438,8 @@ def import_villages(data: bytes, filename: str, actor: User | None = None) -> Im
             and actor is not None
             and not db.session.scalar(scope.in_scope(actor, communes[0]))
         ):
-            errors.append(
-                RowError(
-                    row.number,
-                    "commune",
-                    N_("%(commune)s is outside your area of work."),
-                    {"commune": communes[0].name},
-                )
-            )
+            refusal = Problem("403.2", what=communes[0].name)
+            errors.append(ProblemRowError(row.number, "commune", "", problem=refusal))
         if len(errors) > before:
             continue
         commune = communes[0]

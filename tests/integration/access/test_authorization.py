@@ -32,9 +32,10 @@ import sqlalchemy as sa
 from forms.instance import to_xml
 from server import create_app
 from server.db import db
-from server.models import DoubleEntry, DuplicateCase, FormMedia, Role, User
-from server.services.access import users
+from server.models import DoubleEntry, DuplicateCase, FormMedia, Household, Role, User
+from server.services.access import auth, users
 from server.services.forms import publishing as form_service
+from server.services.programme import agencies, pairs
 from server.services.programme import units as admin_units
 from server.services.receiving import ingest, uploads
 from tests.conftest import empty_tables
@@ -52,9 +53,10 @@ from tests.integration.helpers import PASSWORD, basic, bearer
 from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
 from tests.integration.web.site import matrix_request, matrix_site
 
-ROLES = ("anonymous", "revoked", "cadre", "commune_official", "coordinator", "admin")
-USERS = {"cadre": "cadre_a", "commune_official": "official_a", "coordinator": "coordinator",
-         "admin": "admin"}  # fmt: skip
+ROLES = ("anonymous", "revoked", "cadre", "commune_official", "agency_lead", "coordinator",
+         "admin")  # fmt: skip
+USERS = {"cadre": "cadre_a", "commune_official": "official_a", "agency_lead": "lead_a",
+         "coordinator": "coordinator", "admin": "admin"}  # fmt: skip
 GLOBAL = {"admin"}  # roles whose scope is everywhere: nothing is outside it
 
 # What an endpoint is, for a caller asking about another province:
@@ -85,6 +87,32 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.uploads.write_chunk", "PATCH"): TARGET,
     ("api.uploads.finish_upload", "POST"): TARGET,
     ("api.devices.register_device", "POST"): SIGNED_IN,
+    ("api.devices.revoke_device", "POST"): TARGET,
+    ("api.users.list_users", "GET"): LISTING,
+    ("api.users.create_user", "POST"): TARGET,
+    ("api.users.show_user", "GET"): TARGET,
+    ("api.users.update_user", "PATCH"): TARGET,
+    ("api.users.deactivate_user", "POST"): TARGET,
+    ("api.users.activate_user", "POST"): TARGET,
+    ("api.users.reset_password", "POST"): TARGET,
+    ("api.users.import_users", "POST"): TARGET,
+    ("api.users.list_user_devices", "GET"): TARGET,
+    ("api.users.enrol_device", "POST"): TARGET,
+    ("api.units.import_units", "POST"): TARGET,
+    ("api.units.add_village", "POST"): TARGET,
+    ("api.units.import_villages", "POST"): TARGET,
+    ("api.agencies.list_agencies", "GET"): LISTING,
+    ("api.agencies.create_agency", "POST"): TARGET,
+    ("api.agencies.show_agency", "GET"): TARGET,
+    ("api.agencies.update_agency", "PATCH"): TARGET,
+    ("api.assignments.list_assignments", "GET"): LISTING,
+    ("api.assignments.create_assignment", "POST"): TARGET,
+    ("api.assignments.end_assignment", "POST"): TARGET,
+    ("api.pairs.list_pairs", "GET"): LISTING,
+    ("api.pairs.create_pair", "POST"): TARGET,
+    ("api.pairs.end_pair", "POST"): TARGET,
+    ("api.pairs.reassign_pair", "POST"): TARGET,
+    ("api.pairs.import_pairs", "POST"): TARGET,
     ("api.quarantine.list_items", "GET"): LISTING,
     ("api.quarantine.show_item", "GET"): TARGET,
     ("api.quarantine.reprocess_item", "POST"): TARGET,
@@ -184,6 +212,14 @@ class Outside:
     media: str = "so-do-ban.png"
     markers: list[str] = field(default_factory=list)  # its data: never in anyone else's answer
     places: list[str] = field(default_factory=lambda: ["Lào Cai", "Bắc Hà"])  # not in listings
+    spare_id: int = 0  # a Lào Cai cadre the users routes act on (shown, edited, enrolled)
+    spare_b_id: int = 0  # another, deactivated and activated again
+    device_id: int = 0  # a device of the spare cadre, to revoke
+    commune_id: int = 0  # Xã Bắc Hà, where villages are added
+    agency_id: int = 0  # Lào Cai's agency (its name says "Lào Cai": never in a listing)
+    assignment_id: int = 0  # its assignment to Bắc Hà, to end
+    pair_id: int = 0  # cadre_other helps the household: the pair to end
+    team_pair_id: int = 0  # a Lào Cai team helps it too: the pair to reassign
 
 
 def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
@@ -228,7 +264,29 @@ def _make_outside(world: World) -> Outside:
     out.upload_id = _upload_photo(out.submission_id)
     out.case_id, out.double_entry_id = _duplicates_of(out)
     out.markers = [out.form_title, out.head_name, out.submission_id]
+    village = admin_units.find(world.places.other_village)
+    spare = users.create_user("lao_cai_spare", "Vàng Seo Phủ", Role.CADRE, PASSWORD, [village])
+    spare_b = users.create_user("lao_cai_spare_b", "Giàng A Lử", Role.CADRE, None, [village])
+    out.spare_id, out.spare_b_id = spare.id, spare_b.id
+    out.device_id = auth.register_device(spare, "Máy cũ")[0].id
+    _programme_of(out)
     return out
+
+
+def _programme_of(out: Outside) -> None:
+    """Lào Cai's agency with its teams, assigned to Bắc Hà, and two pairs of its household."""
+    province = admin_units.find(out.world.places.other_province)
+    commune = admin_units.find(out.world.places.other_commune)
+    agency = agencies.create_agency("LC-SNN", "Sở Nông nghiệp Lào Cai", home_unit=province)
+    teams = {code: agencies.create_agency(code, f"Tổ công tác {code}", kind="team",
+                                          parent=agency, home_unit=province)
+             for code in ("LC-T1", "LC-T2", "LC-T3", "LC-T4")}  # fmt: skip
+    assignment = agencies.assign(agency, commune, "poor", phase="2026-2030")
+    household = db.session.get(Household, out.household_id)
+    ended = pairs.pair(household, users.find("cadre_other"))
+    reassigned = pairs.pair(household, teams["LC-T1"])
+    out.commune_id, out.agency_id, out.assignment_id = commune.id, agency.id, assignment.id
+    out.pair_id, out.team_pair_id = ended.id, reassigned.id
 
 
 def _duplicates_of(out: Outside) -> tuple[int, int]:
@@ -398,6 +456,50 @@ def _device_body(role: str, out: Outside, probe_id: str) -> dict:
     return {"json": {"name": "Máy tính bảng"}, "headers": _bearer(role, out)}
 
 
+def _new_user_body(role: str, out: Outside, probe_id: str) -> dict:
+    """A new cadre working in Lào Cai."""
+    user = {"username": f"lc-{uuid.uuid4().hex[:12]}", "full_name": "Thào A Chứ", "role": "cadre",
+            "units": [out.world.places.other_village]}  # fmt: skip
+    return {"json": user}
+
+
+def _users_file_body(role: str, out: Outside, probe_id: str) -> dict:
+    """A spreadsheet (CSV) of one new cadre working in Lào Cai."""
+    row = f"lc-{uuid.uuid4().hex[:12]},Thào A Chứ,cán bộ,{out.world.places.other_village}"
+    data = f"username,full_name,role,units\n{row}\n".encode()
+    return {"data": {"file": (io.BytesIO(data), "users.csv")},
+            "content_type": "multipart/form-data"}  # fmt: skip
+
+
+def _sheet(text: str) -> dict:
+    return {"data": {"file": (io.BytesIO(text.encode()), "sheet.csv")},
+            "content_type": "multipart/form-data"}  # fmt: skip
+
+
+def _new_agency_body(role: str, out: Outside, probe_id: str) -> dict:
+    """A new agency at home in Lào Cai."""
+    code = f"LC-{uuid.uuid4().hex[:8]}"
+    return {"json": {"code": code, "name": "Hội Phụ nữ", "home_unit": "15"}}
+
+
+PROGRAMME_PARTS = {
+    ("api.units.import_units", "POST"): lambda *_: {
+        "json": {"province": "15", "communes": ["02839"]}},
+    ("api.units.add_village", "POST"): lambda *_: {"json": {"name": "Bản Mới", "kind": "Bản"}},
+    ("api.units.import_villages", "POST"): lambda *_: _sheet("commune,name\n15/02839,Bản Nhập\n"),
+    ("api.agencies.create_agency", "POST"): _new_agency_body,
+    ("api.agencies.update_agency", "PATCH"): lambda *_: {
+        "json": {"name": "Sở Nông nghiệp Lào Cai"}},
+    ("api.assignments.create_assignment", "POST"): lambda *_: {
+        "json": {"agency": "LC-SNN", "unit": "15/02839", "phase": "2031-2035"}},
+    ("api.pairs.create_pair", "POST"): lambda role, out, probe_id: {
+        "json": {"household": out.household_id, "helper": "LC-T3"}},
+    ("api.pairs.reassign_pair", "POST"): lambda *_: {"json": {"helper": "LC-T2"}},
+    ("api.pairs.import_pairs", "POST"): lambda role, out, probe_id: _sheet(
+        f"household,helper\n{out.household_id},LC-T4\n"),
+}  # fmt: skip
+
+
 #: What a request carries besides its URL, by (endpoint, method).
 def _resolution_body(role: str, out: Outside, probe_id: str) -> dict:
     """A reviewer's choice for a property of Lào Cai's household."""
@@ -440,6 +542,10 @@ REQUEST_PARTS = {
     ("api.uploads.create_upload", "POST"): _upload_create_body,
     ("api.uploads.write_chunk", "PATCH"): _chunk_body,
     ("api.devices.register_device", "POST"): _device_body,
+    ("api.users.create_user", "POST"): _new_user_body,
+    ("api.users.update_user", "PATCH"): lambda *_: {"json": {"full_name": "Vàng Seo Phủ"}},
+    ("api.users.import_users", "POST"): _users_file_body,
+    ("api.users.enrol_device", "POST"): lambda *_: {"json": {"name": "Máy tính bảng mới"}},
     ("openrosa.integrity", "GET"): _integrity_query,
     ("api.sync.digest", "POST"): _digest_body,
     ("api.sync.push", "POST"): _push_body,
@@ -469,13 +575,19 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
     form_id = out.registration_id if changes_state else out.form_id
     version = registration_form().version if changes_state else out.version
     filename = "robots.txt" if endpoint == "static" else out.media
+    # (De)activation acts on a cadre of its own: the other user routes keep theirs active.
+    user_id = out.spare_b_id if "activate" in endpoint else out.spare_id
     values = {"token": token or "", "form_id": form_id, "version": version,
               "filename": filename, "dataset": "households",
               "item_id": str(out.quarantine_id), "upload_id": out.upload_id,
               "household_id": out.household_id, "case_id": str(out.case_id),
               "entry_id": str(out.double_entry_id),
-              "instance_id": out.submission_id}  # fmt: skip
-    parts = REQUEST_PARTS.get((endpoint, method))
+              "instance_id": out.submission_id, "device_id": str(out.device_id),
+              "user_id": str(user_id)}  # fmt: skip
+    pair_id = out.team_pair_id if "reassign" in endpoint else out.pair_id
+    values |= {"unit_id": str(out.commune_id), "agency_id": str(out.agency_id),
+               "assignment_id": str(out.assignment_id), "pair_id": str(pair_id)}  # fmt: skip
+    parts = REQUEST_PARTS.get((endpoint, method)) or PROGRAMME_PARTS.get((endpoint, method))
     kwargs = {"headers": headers} | (parts(role, out, probe_id) if parts else {})
     return Call(method, _path(rule, values), kwargs)
 

@@ -79,24 +79,30 @@ def test_ending_keeps_the_row_and_only_current_ones_are_listed_as_current(world)
 
 def test_coordinators_manage_agencies_and_assignments_only_inside_their_province(world):
     other_province = admin_units.find("12")
-    _refused("403.2", agencies.create_agency, "X", "X", home_unit=other_province,
-             actor=world.coordinator)  # fmt: skip
+    _refused(
+        "403.2", agencies.create_agency, "X", "X", home_unit=other_province, actor=world.coordinator
+    )
     _refused("403.1", agencies.create_agency, "C", "Central", actor=world.coordinator)
     mine = agencies.create_agency(
-        "HPN", "Hội Phụ nữ", kind=AgencyKind.ORGANISATION,
-        home_unit=admin_units.find("11"), actor=world.coordinator,
-    )  # fmt: skip
+        "HPN",
+        "Hội Phụ nữ",
+        kind=AgencyKind.ORGANISATION,
+        home_unit=admin_units.find("11"),
+        actor=world.coordinator,
+    )
     _refused("403.2", agencies.update_agency, mine, actor=world.outsider, name="Đổi")
     _refused("403.2", agencies.assign, mine, admin_units.find("12/03390"), actor=world.coordinator)
     for who in (world.official_a, world.cadre, world.lead):
-        _refused("403.1", agencies.create_agency, "Y", "Y", home_unit=admin_units.find("11"),
-                 actor=who)  # fmt: skip
+        _refused(
+            "403.1", agencies.create_agency, "Y", "Y", home_unit=admin_units.find("11"), actor=who
+        )
         _refused("403.1", agencies.assign, mine, admin_units.find("11/03325"), actor=who)
 
 
 def test_an_edit_is_audited_with_what_changed_before_and_after(world):
-    agencies.update_agency(world.agency, actor=world.coordinator, name="Sở Y tế Điện Biên",
-                           kind="agency")  # fmt: skip
+    agencies.update_agency(
+        world.agency, actor=world.coordinator, name="Sở Y tế Điện Biên", kind="agency"
+    )
     [event] = [e for e in audit.events_for(world.agency) if e.action == "agency.update"][-1:]
     assert event.details == {"before": {"name": "Sở Y tế"}, "after": {"name": "Sở Y tế Điện Biên"}}
     assert event.actor_id == world.coordinator.id

@@ -35,12 +35,19 @@ def _pairs() -> int:
 
 
 def test_a_cadre_or_a_team_is_paired_with_priority_and_capacity_note(world):
-    first = pairs.pair(world.household_a, world.cadre_b, priority=1,
-                       capacity_note="Có đất, thiếu vốn", actor=world.official_a)  # fmt: skip
+    first = pairs.pair(
+        world.household_a,
+        world.cadre_b,
+        priority=1,
+        capacity_note="Có đất, thiếu vốn",
+        actor=world.official_a,
+    )
     team = pairs.pair(world.household_a, world.team, priority=2, actor=world.coordinator)
     assert (first.helper_user_id, first.priority, first.capacity_note) == (
-        world.cadre_b.id, 1, "Có đất, thiếu vốn",
-    )  # fmt: skip
+        world.cadre_b.id,
+        1,
+        "Có đất, thiếu vốn",
+    )
     assert team.helper_agency_id == world.team.id and team.ends_on is None
     # The helper's tablet learns of it at its next sync.
     keys = db.session.scalars(sa.select(Change.entity_id).where(Change.kind == "pair")).all()
@@ -88,8 +95,9 @@ def test_a_merged_household_names_the_one_to_pair_instead(world):
 
 def test_reassignment_ends_the_old_pair_the_day_the_new_starts_and_keeps_history(world):
     start = dt.date(2024, 3, 1)
-    old = pairs.pair(world.household_a, world.cadre, priority=3, capacity_note="Chăm chỉ",
-                     starts_on=start)  # fmt: skip
+    old = pairs.pair(
+        world.household_a, world.cadre, priority=3, capacity_note="Chăm chỉ", starts_on=start
+    )
     new = pairs.reassign(old, world.cadre_b, actor=world.official_a, reason="Chuyển công tác")
     assert old.ends_on == new.starts_on == pairs.today() and old.replaced_by_id == new.id
     assert (new.priority, new.capacity_note, old.end_reason) == (3, "Chăm chỉ", "Chuyển công tác")
@@ -102,8 +110,10 @@ def test_reassignment_ends_the_old_pair_the_day_the_new_starts_and_keeps_history
     assert [e.action for e in audit.events_for(old)] == ["pair.create", "pair.reassign"]
     # Both helpers' tablets are told: one gains the household, the other drops it.
     keys = set(db.session.scalars(sa.select(Change.entity_id).where(Change.kind == "pair")))
-    assert {f"u{world.cadre.id}:{world.household_a.id}",
-            f"u{world.cadre_b.id}:{world.household_a.id}"} <= keys  # fmt: skip
+    assert {
+        f"u{world.cadre.id}:{world.household_a.id}",
+        f"u{world.cadre_b.id}:{world.household_a.id}",
+    } <= keys
     ended = pairs.end_pair(new, reason="Thoát nghèo", actor=world.coordinator)
     assert ended.ends_on == pairs.today()
     assert db.session.scalars(pairs.listed(world.admin, world.household_a)).all() == []
@@ -136,8 +146,10 @@ def test_import_pairs_by_household_code_or_id_and_username_or_agency_code(world)
     assert report.ok and len(report.created) == 2
     first, second = report.created
     assert (first.household_id, first.helper_user_id, first.starts_on) == (
-        world.household_a.id, world.cadre.id, dt.date(2025, 1, 15),
-    )  # fmt: skip
+        world.household_a.id,
+        world.cadre.id,
+        dt.date(2025, 1, 15),
+    )
     assert (second.helper_agency_id, second.priority) == (world.team.id, 2)
 
 
@@ -154,9 +166,13 @@ def test_import_with_bad_rows_creates_nothing_and_says_what_is_wrong_row_by_row(
     )
     report = pairs.import_pairs(bad, "pairs.csv", actor=world.official_a)
     assert [(e.row, e.column) for e in report.errors] == [
-        (3, "household"), (4, "household"), (5, "helper"), (6, "priority"), (7, "household"),
+        (3, "household"),
+        (4, "household"),
+        (5, "helper"),
+        (6, "priority"),
+        (7, "household"),
         (8, "helper"),
-    ]  # fmt: skip
+    ]
     assert "KHONG-CO" in report.errors[1].text("vi")
     assert "Sở Y tế" in report.errors[5].text("vi")
     assert _pairs() == 0
