@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from server.db import db
 from server.i18n import N_
@@ -18,6 +18,7 @@ from server.problems import Problem
 from server.schemas.fields import ascii_int
 from server.services import audit as audit_service
 from server.services.access import scope
+from server.services.access.users import ProblemRowError
 from server.web.auth import signed_in_user
 from server.web.errors import sign_in_page
 from server.web.i18n import _, language
@@ -200,9 +201,20 @@ def unit_choices(user: User) -> list[AdminUnit]:
 MAX_CHOICES = 3000
 
 
-def import_errors(report) -> list[dict]:
-    """The errors of an `ImportReport`, each with its row, column and text in the page's
-    language."""
-    return [
+def import_page(report, title: str, again: str, created: list, updated: list = ()):
+    """The page answering an import: what it created and updated, or each row's error with
+    403 when a row names what the importer may not manage (a refusal, as the API's 403.16)
+    and 400 for mistakes; with any error nothing was imported."""
+    errors = [
         {"row": e.row, "column": e.column, "message": e.text(language())} for e in report.errors
     ]
+    refused = any(isinstance(e, ProblemRowError) for e in report.errors)
+    page = render_template(
+        "admin/import.html",
+        errors=errors,
+        created=created,
+        updated=list(updated),
+        title=title,
+        again=again,
+    )
+    return page, (403 if refused else 400) if errors else 200

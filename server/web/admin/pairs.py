@@ -20,7 +20,7 @@ from server.web.admin.access import (
     form_date,
     form_int,
     history,
-    import_errors,
+    import_page,
     upload_file,
 )
 from server.web.auth import signed_in_user
@@ -161,11 +161,5 @@ def reassign_pair(pair_id: int):
 def import_pairs():
     data, filename = upload_file()
     report = pair_service.import_pairs(data, filename, signed_in_user())
-    return render_template(
-        "admin/import.html",
-        report=report,
-        errors=import_errors(report),
-        created=[(str(p.id), url_for("web.admin.pair", pair_id=p.id)) for p in report.created],
-        title=_("Import pairs"),
-        again=url_for("web.admin.pairs"),
-    ), (200 if report.ok else 400)
+    created = [(str(p.id), url_for("web.admin.pair", pair_id=p.id)) for p in report.created]
+    return import_page(report, _("Import pairs"), url_for("web.admin.pairs"), created)

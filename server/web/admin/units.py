@@ -18,7 +18,7 @@ from server.web.admin.access import (
     back_on_problem,
     form_unit,
     history,
-    import_errors,
+    import_page,
     upload_file,
 )
 from server.web.auth import signed_in_user
@@ -124,14 +124,14 @@ def add_village():
     return redirect(url_for("web.admin.unit", unit_id=commune.id))
 
 
-@bp.post("/units/<int:unit_id>/rename")
+@bp.post("/villages/<int:village_id>/rename")
 @admin_required
 @back_on_problem
-def rename_village(unit_id: int):
+def rename_village(village_id: int):
     user = signed_in_user()
-    village = db.session.scalar(scope.units(user).where(AdminUnit.id == unit_id))
+    village = db.session.scalar(scope.units(user).where(AdminUnit.id == village_id))
     if village is None:
-        raise Problem("404.6", unit=str(unit_id))
+        raise Problem("404.6", unit=str(village_id))
     unit_service.rename_village(
         village,
         request.form.get("name", ""),
@@ -148,12 +148,6 @@ def rename_village(unit_id: int):
 def import_villages():
     data, filename = upload_file()
     report = unit_service.import_villages(data, filename, signed_in_user())
-    return render_template(
-        "admin/import.html",
-        report=report,
-        errors=import_errors(report),
-        created=[(v.name, url_for("web.admin.unit", unit_id=v.id)) for v in report.created],
-        updated=[(v.name, url_for("web.admin.unit", unit_id=v.id)) for v in report.updated],
-        title=_("Import villages"),
-        again=url_for("web.admin.units"),
-    ), (200 if report.ok else 400)
+    created = [(v.name, url_for("web.admin.unit", unit_id=v.id)) for v in report.created]
+    updated = [(v.name, url_for("web.admin.unit", unit_id=v.id)) for v in report.updated]
+    return import_page(report, _("Import villages"), url_for("web.admin.units"), created, updated)

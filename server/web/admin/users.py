@@ -18,7 +18,7 @@ from server.web.admin.access import (
     back_on_problem,
     form_units,
     history,
-    import_errors,
+    import_page,
     unit_choices,
     upload_file,
 )
@@ -166,11 +166,5 @@ def import_users():
     actor = signed_in_user()
     data, filename = upload_file()
     report = user_service.import_users(data, filename, actor)
-    return render_template(
-        "admin/import.html",
-        report=report,
-        errors=import_errors(report),
-        created=[(u.username, url_for("web.admin.user", user_id=u.id)) for u in report.created],
-        title=_("Import users"),
-        again=url_for("web.admin.users"),
-    ), (200 if report.ok else 400)
+    created = [(u.username, url_for("web.admin.user", user_id=u.id)) for u in report.created]
+    return import_page(report, _("Import users"), url_for("web.admin.users"), created)

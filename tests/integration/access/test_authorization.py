@@ -51,7 +51,7 @@ from tests.integration.contract.submissions import (
 from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import PASSWORD, basic, bearer
 from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
-from tests.integration.web.site import matrix_request, matrix_site
+from tests.integration.web.site import matrix_form, matrix_request, matrix_site
 
 ROLES = ("anonymous", "revoked", "cadre", "commune_official", "agency_lead", "coordinator",
          "admin")  # fmt: skip
@@ -66,6 +66,9 @@ LISTING = "listing"  # signed in; answers with the caller's own scope only
 TARGET = "target"  # the URL or body names another province's resource: refused
 ITEM_TARGET = "item target"  # a batch: answered 200, each item about another province refused
 PROBE = "probe"  # asks about another province's record: answered as for one that does not exist
+# An administration page listing the caller's own scope: cadres are refused (403), the other
+# signed-in roles answered with their own scope only.
+ADMIN_LISTING = "admin listing"
 
 ACCESS: dict[tuple[str, str], str] = {
     ("api.health.health", "GET"): PUBLIC,
@@ -156,6 +159,44 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.decide_duplicate", "POST"): TARGET,
     ("web.exits", "GET"): TARGET,
     ("web.decide_exit", "POST"): TARGET,
+    # The administration pages (/admin): lists for the administrative roles, and every page
+    # or action about a record of Lào Cai refused (for the admin it succeeds).
+    ("web.admin.index", "GET"): ADMIN_LISTING,
+    ("web.admin.audit_log", "GET"): ADMIN_LISTING,
+    ("web.admin.forms", "GET"): ADMIN_LISTING,
+    ("web.admin.upload_form", "POST"): TARGET,
+    ("web.admin.form", "GET"): TARGET,
+    ("web.admin.publish_form", "POST"): TARGET,
+    ("web.admin.close_form", "POST"): TARGET,
+    ("web.admin.users", "GET"): ADMIN_LISTING,
+    ("web.admin.create_user", "POST"): TARGET,
+    ("web.admin.user", "GET"): TARGET,
+    ("web.admin.edit_user", "POST"): TARGET,
+    ("web.admin.set_user_active", "POST"): TARGET,
+    ("web.admin.reset_password", "POST"): TARGET,
+    ("web.admin.import_users", "POST"): TARGET,
+    ("web.admin.devices", "GET"): ADMIN_LISTING,
+    ("web.admin.device", "GET"): TARGET,
+    ("web.admin.enrol_device", "POST"): TARGET,
+    ("web.admin.revoke_device", "POST"): TARGET,
+    ("web.admin.units", "GET"): ADMIN_LISTING,
+    ("web.admin.unit", "GET"): TARGET,
+    ("web.admin.import_province", "POST"): TARGET,
+    ("web.admin.add_village", "POST"): TARGET,
+    ("web.admin.rename_village", "POST"): TARGET,
+    ("web.admin.import_villages", "POST"): TARGET,
+    ("web.admin.agencies", "GET"): ADMIN_LISTING,
+    ("web.admin.create_agency", "POST"): TARGET,
+    ("web.admin.agency", "GET"): TARGET,
+    ("web.admin.edit_agency", "POST"): TARGET,
+    ("web.admin.assign_agency", "POST"): TARGET,
+    ("web.admin.end_assignment", "POST"): TARGET,
+    ("web.admin.pairs", "GET"): ADMIN_LISTING,
+    ("web.admin.create_pair", "POST"): TARGET,
+    ("web.admin.pair", "GET"): TARGET,
+    ("web.admin.end_pair", "POST"): TARGET,
+    ("web.admin.reassign_pair", "POST"): TARGET,
+    ("web.admin.import_pairs", "POST"): TARGET,
 }
 
 REFUSED = {401, 403, 404}
@@ -220,6 +261,8 @@ class Outside:
     assignment_id: int = 0  # its assignment to Bắc Hà, to end
     pair_id: int = 0  # cadre_other helps the household: the pair to end
     team_pair_id: int = 0  # a Lào Cai team helps it too: the pair to reassign
+    province_id: int = 0  # Lào Cai, where the administration pages add forms and agencies
+    village_id: int = 0  # its village, renamed to the name it has
 
 
 def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
@@ -287,6 +330,8 @@ def _programme_of(out: Outside) -> None:
     reassigned = pairs.pair(household, teams["LC-T1"])
     out.commune_id, out.agency_id, out.assignment_id = commune.id, agency.id, assignment.id
     out.pair_id, out.team_pair_id = ended.id, reassigned.id
+    out.province_id = province.id
+    out.village_id = admin_units.find(out.world.places.other_village).id
 
 
 def _duplicates_of(out: Outside) -> tuple[int, int]:
@@ -515,6 +560,63 @@ def _site(data: dict | None = None, *, commune: bool = False, sign_out: bool = F
     return lambda role, out, probe_id: parts(role, out, probe_id, SITE)
 
 
+def _admin(make):
+    """An administration page's form about Lào Cai, made afresh for each call by `make(out)`."""
+    parts = matrix_form(make)
+    return lambda role, out, probe_id: parts(role, out, probe_id, SITE)
+
+
+def _file(text: str, name: str = "rows.csv") -> tuple:
+    return (io.BytesIO(text.encode("utf-8")), name)
+
+
+def _new_name() -> str:
+    return f"lc.{uuid.uuid4().hex[:8]}"
+
+
+ADMIN_PARTS = {
+    ("web.admin.upload_form", "POST"): _admin(lambda out: {
+        "file": _upload_body("", out, "")["data"]["file"], "unit": str(out.province_id)}),
+    ("web.admin.publish_form", "POST"): _admin(lambda out: {}),
+    ("web.admin.close_form", "POST"): _admin(lambda out: {}),
+    ("web.admin.create_user", "POST"): _admin(lambda out: {
+        "username": _new_name(), "full_name": "Hầu A Lềnh", "role": "cadre",
+        "unit_refs": out.world.places.other_village}),
+    ("web.admin.edit_user", "POST"): _admin(lambda out: {
+        "full_name": "Vàng Seo Phủ", "role": "cadre",
+        "unit_refs": out.world.places.other_village}),
+    ("web.admin.set_user_active", "POST"): _admin(lambda out: {"active": "1"}),
+    ("web.admin.reset_password", "POST"): _admin(lambda out: {}),
+    ("web.admin.import_users", "POST"): _admin(lambda out: {"file": _file(
+        f"username,full_name,role,units\n{_new_name()},Lý A Sử,cadre,"
+        f"{out.world.places.other_village}\n")}),
+    ("web.admin.enrol_device", "POST"): _admin(lambda out: {"name": "Máy tính bảng"}),
+    ("web.admin.revoke_device", "POST"): _admin(lambda out: {}),
+    ("web.admin.import_province", "POST"): _admin(lambda out: {
+        "province": "15", "communes": "02839"}),
+    ("web.admin.add_village", "POST"): _admin(lambda out: {
+        "commune": str(out.commune_id), "name": "Bản Trang Mới"}),
+    ("web.admin.rename_village", "POST"): _admin(lambda out: {"name": "Bản 1"}),
+    ("web.admin.import_villages", "POST"): _admin(lambda out: {
+        "file": _file("commune,name\n15/02839,Bản Nhập Trang\n")}),
+    ("web.admin.create_agency", "POST"): _admin(lambda out: {
+        "code": f"LC-{uuid.uuid4().hex[:8]}", "name": "Hội Nông dân", "kind": "organisation",
+        "level": "province", "home_unit": str(out.province_id)}),
+    ("web.admin.edit_agency", "POST"): _admin(lambda out: {
+        "name": "Sở Nông nghiệp Lào Cai", "kind": "agency", "level": "province",
+        "home_unit": str(out.province_id), "active": "1"}),
+    ("web.admin.assign_agency", "POST"): _admin(lambda out: {
+        "unit": str(out.commune_id), "category": "poor", "phase": "2036-2040"}),
+    ("web.admin.end_assignment", "POST"): _admin(lambda out: {}),
+    ("web.admin.create_pair", "POST"): _admin(lambda out: {
+        "household": out.household_id, "helper": "LC-T3"}),
+    ("web.admin.end_pair", "POST"): _admin(lambda out: {"reason": "Thoát nghèo"}),
+    ("web.admin.reassign_pair", "POST"): _admin(lambda out: {"helper": "LC-T2"}),
+    ("web.admin.import_pairs", "POST"): _admin(lambda out: {
+        "file": _file(f"household,helper\n{out.household_id},LC-T4\n")}),
+}  # fmt: skip
+
+
 REQUEST_PARTS = {
     ("web.home", "GET"): _site(),
     ("web.static", "GET"): _site(),
@@ -586,8 +688,15 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
               "user_id": str(user_id)}  # fmt: skip
     pair_id = out.team_pair_id if "reassign" in endpoint else out.pair_id
     values |= {"unit_id": str(out.commune_id), "agency_id": str(out.agency_id),
-               "assignment_id": str(out.assignment_id), "pair_id": str(pair_id)}  # fmt: skip
-    parts = REQUEST_PARTS.get((endpoint, method)) or PROGRAMME_PARTS.get((endpoint, method))
+               "assignment_id": str(out.assignment_id), "pair_id": str(pair_id),
+               "village_id": str(out.village_id)}  # fmt: skip
+    parts = (
+        REQUEST_PARTS.get((endpoint, method))
+        or PROGRAMME_PARTS.get((endpoint, method))
+        or ADMIN_PARTS.get((endpoint, method))
+    )
+    if parts is None and endpoint.startswith("web.admin."):
+        parts = _site()  # pages: the role's session
     kwargs = {"headers": headers} | (parts(role, out, probe_id) if parts else {})
     return Call(method, _path(rule, values), kwargs)
 
@@ -609,7 +718,7 @@ def _leaks(body: str, out: Outside, kind: str) -> list[str]:
     Official unit names are public; a listing must still not include the
     other province's units, but a refusal may name the unit the caller asked for.
     """
-    markers = out.markers + (out.places if kind == LISTING else [])
+    markers = out.markers + (out.places if kind in (LISTING, ADMIN_LISTING) else [])
     return [marker for marker in markers if marker in body]
 
 
@@ -639,7 +748,9 @@ def test_no_role_reaches_another_provinces_data(shared, outside, endpoint, metho
             assert status < 500, where
         elif not signed_in:
             assert status == 401, where
-        elif kind in (SIGNED_IN, LISTING) or role in GLOBAL:
+        elif kind == ADMIN_LISTING and role == "cadre":
+            assert status == 403, where
+        elif kind in (SIGNED_IN, LISTING, ADMIN_LISTING) or role in GLOBAL:
             assert 200 <= status < 300, where
             if kind == ITEM_TARGET:
                 assert [r["status"] for r in response.get_json()["results"]] == [201], where

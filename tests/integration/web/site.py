@@ -271,3 +271,13 @@ def populate_full_site() -> Site:
     site = populate_site()
     add_household_cases(site)
     return site
+
+
+def matrix_form(make, **options):
+    """`matrix_request` for a form made afresh for every call by `make(out)` (files are read
+    once, names must be new): the REQUEST_PARTS of the administration pages."""
+
+    def parts(role: str, out, probe_id: str, site: dict) -> dict:
+        return matrix_request(make(out), **options)(role, out, probe_id, site)
+
+    return parts

@@ -135,9 +135,9 @@ def test_villages_are_added_renamed_and_imported_within_the_commune(site, browse
     village = re.search(r'data-unit="11/03325/03">\s*<td>03</td>', official.followed)
     assert village
     page = official.followed
-    village_id = re.search(r"/admin/units/(\d+)/rename", page.split("11/03325/03")[1]).group(1)
+    village_id = re.search(r"/admin/villages/(\d+)/rename", page.split("11/03325/03")[1]).group(1)
     assert (
-        official.post(f"/admin/units/{village_id}/rename", {"name": "Bản Mới Đổi"}).status_code
+        official.post(f"/admin/villages/{village_id}/rename", {"name": "Bản Mới Đổi"}).status_code
         == 302
     )
     assert (
