@@ -92,7 +92,7 @@ def test_importing_users_reports_each_bad_row_and_creates_nothing(app, browser_o
     ).encode()
     data = {"file": (io.BytesIO(sheet), "can_bo.csv")}
     response = coordinator.post("/admin/users/import", data, content_type="multipart/form-data")
-    assert response.status_code == 400
+    assert response.status_code == 403  # a row outside the coordinator's area: a refusal
     assert re.findall(r'<tr data-row="(\d+)">', text(response)) == ["3", "4"]
     with app.app_context():
         assert db.session.query(User).filter_by(username="lo.van.mot").first() is None
