@@ -14,13 +14,7 @@ page), `forms`, `users`, `devices`, `units`, `agencies`, `pairs`, `audit`.
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-from server.web.site import bp as site_bp
-
-bp = Blueprint("admin", __name__)
-
-from server.web.admin import (  # noqa: E402,F401 - they add the routes to bp
+from server.web.admin import (  # noqa: F401 - they add the routes to bp
     access,
     agencies,
     audit,
@@ -30,6 +24,8 @@ from server.web.admin import (  # noqa: E402,F401 - they add the routes to bp
     units,
     users,
 )
+from server.web.admin.blueprint import bp
+from server.web.site import bp as site_bp
 
 site_bp.context_processor(access.template_globals)  # the header links every page
 site_bp.add_app_template_filter(access.field_label, "field_label")

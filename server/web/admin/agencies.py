@@ -17,7 +17,6 @@ from server.models.programme import (
 from server.problems import Problem
 from server.services.access import users as user_service
 from server.services.programme import agencies as agency_service
-from server.web.admin import bp
 from server.web.admin.access import (
     admin_required,
     back_on_problem,
@@ -26,6 +25,7 @@ from server.web.admin.access import (
     history,
     unit_choices,
 )
+from server.web.admin.blueprint import bp
 from server.web.auth import signed_in_user
 from server.web.i18n import _
 

@@ -8,8 +8,8 @@ from server.models import AuditEvent
 from server.schemas.fields import ascii_int
 from server.services import audit as audit_service
 from server.services.paging import keyset_page
-from server.web.admin import bp
 from server.web.admin.access import admin_required
+from server.web.admin.blueprint import bp
 from server.web.auth import signed_in_user
 
 PAGE_SIZE = 50

@@ -11,8 +11,8 @@ from server.schemas.fields import ascii_int
 from server.services.access import devices as device_service
 from server.services.access import users as user_service
 from server.services.paging import keyset_page
-from server.web.admin import bp
 from server.web.admin.access import admin_required, back_on_problem, history
+from server.web.admin.blueprint import bp
 from server.web.auth import signed_in_user
 from server.web.i18n import _
 

@@ -11,8 +11,8 @@ from server.problems import Problem
 from server.schemas.fields import ascii_int
 from server.services.access import scope
 from server.services.forms import publishing
-from server.web.admin import bp
 from server.web.admin.access import admin_required, history
+from server.web.admin.blueprint import bp
 from server.web.auth import signed_in_user
 from server.web.i18n import _, language
 

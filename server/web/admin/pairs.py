@@ -13,7 +13,6 @@ from server.problems import Problem
 from server.schemas.fields import ascii_int
 from server.services.paging import keyset_page
 from server.services.programme import pairs as pair_service
-from server.web.admin import bp
 from server.web.admin.access import (
     admin_required,
     back_on_problem,
@@ -23,6 +22,7 @@ from server.web.admin.access import (
     import_page,
     upload_file,
 )
+from server.web.admin.blueprint import bp
 from server.web.auth import signed_in_user
 from server.web.i18n import _
 

@@ -12,7 +12,6 @@ from server.problems import Problem
 from server.services.access import scope
 from server.services.programme import agencies as agency_service
 from server.services.programme import units as unit_service
-from server.web.admin import bp
 from server.web.admin.access import (
     admin_required,
     back_on_problem,
@@ -21,6 +20,7 @@ from server.web.admin.access import (
     import_page,
     upload_file,
 )
+from server.web.admin.blueprint import bp
 from server.web.auth import signed_in_user
 from server.web.i18n import _
 

@@ -12,7 +12,6 @@ from server.services.access import devices as device_service
 from server.services.access import users as user_service
 from server.services.paging import keyset_page
 from server.services.programme import agencies as agency_service
-from server.web.admin import bp
 from server.web.admin.access import (
     admin_required,
     back_on_problem,
@@ -22,6 +21,7 @@ from server.web.admin.access import (
     unit_choices,
     upload_file,
 )
+from server.web.admin.blueprint import bp
 from server.web.admin.devices import NOT_STORED
 from server.web.auth import signed_in_user
 from server.web.i18n import _
