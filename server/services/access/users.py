@@ -382,7 +382,7 @@ def reset_password(user: User, actor: User | None = None) -> str:
 
 
 def listed(
-    actor: User,
+    actor: User | None,
     q: str | None = None,
     role: Role | None = None,
     unit: AdminUnit | None = None,
@@ -390,10 +390,11 @@ def listed(
 ) -> sa.Select:
     """The users `actor` may see, as SQL to page: an admin everyone; a coordinator the users
     with a unit in their scope; a commune official the cadres with a unit in their commune(s);
-    an agency lead the members of their agency; everyone themselves. Filtered by text in the
-    user name or full name, role, unit (at or below it) and active flag."""
+    an agency lead the members of their agency; everyone themselves; the system (None)
+    everyone. Filtered by text in the user name or full name, role, unit (at or below it) and
+    active flag."""
     stmt = sa.select(User)
-    if actor.role != Role.ADMIN:
+    if actor is not None and actor.role != Role.ADMIN:
         visible = sa.false()
         if actor.role in (Role.COORDINATOR, Role.COMMUNE_OFFICIAL):
             in_units = sa.select(user_scope.c.user_id).where(
@@ -422,7 +423,7 @@ def listed(
     return stmt
 
 
-def visible_user(actor: User, user_id: int) -> User:
+def visible_user(actor: User | None, user_id: int) -> User:
     """The user `user_id` if `actor` may see them; Problem 404.10 otherwise (a user outside
     one's scope is answered as one that does not exist)."""
     user = db.session.scalar(listed(actor).where(User.id == user_id))

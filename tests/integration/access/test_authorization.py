@@ -2,8 +2,8 @@
 
 Every rule of `app.url_map` (JSON API, OpenRosa with a key in the URL and
 with Basic, later the web site) and each of its methods is called by every
-role (cadre, commune official, coordinator, admin, anonymous, a revoked
-device or deactivated account) about resources of ANOTHER province (Lào
+role (cadre, commune official, agency lead, coordinator, admin, anonymous,
+a revoked device or deactivated account) about resources of ANOTHER province (Lào
 Cai: its forms, a household, a submission, a media file). `ACCESS` states
 what each endpoint is; a new endpoint that `ACCESS` does not classify fails
 `test_every_endpoint_is_classified`, so nobody can add a route without
