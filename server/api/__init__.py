@@ -15,6 +15,7 @@ from server.api import (
     households,
     openapi,
     quarantine,
+    submissions,
     sync,
     units,
     uploads,
@@ -25,5 +26,6 @@ children = (health.bp, forms.bp, units.bp, sync.bp, quarantine.bp, openapi.bp)
 children += (uploads.bp, uploads.devices_bp)  # resumable uploads (C3), device login
 children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
+children += (submissions.bp,)  # the review queue
 for child in children:
     bp.register_blueprint(child)

@@ -24,6 +24,7 @@ from server.models import FormState
 from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, HealthSchema, quarantine
 from server.schemas import duplicates as dup
 from server.schemas import households as hh
+from server.schemas import submissions as subs
 from sync import protocol
 
 bp = Blueprint("openapi", __name__)
@@ -121,6 +122,12 @@ OPERATIONS: dict[str, Operation] = {
     "api.sync.download_form": Operation("sync", errors=(404,), produces="text/xml"),
     "api.sync.download_media": Operation(
         "sync", errors=(404,), produces="application/octet-stream"
+    ),
+    "api.submissions.list_submissions": Operation(
+        "submissions",
+        subs.SubmissionPageSchema,
+        query=subs.SubmissionQuerySchema,
+        errors=(400, 404),
     ),
     "api.households.list_households": Operation(
         "households", hh.HouseholdPageSchema, query=hh.HouseholdQuerySchema, errors=(400, 404)
