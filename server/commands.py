@@ -220,7 +220,5 @@ COMMANDS = (run, db_group, seed_command, households_group, duplicates_group)
 
 def register(group: click.Group) -> None:
     """Add the server commands to `group` (the `giupho` console script's top-level group)."""
-    from server.access_commands import COMMANDS as ACCESS_COMMANDS  # it imports `with_app`
-
-    for command in COMMANDS + ACCESS_COMMANDS:
+    for command in COMMANDS:
         group.add_command(command)

@@ -300,6 +300,15 @@ _ENTRIES = (
             "in the communes and villages their agency is assigned to."
         ),
     ),
+    ProblemType(
+        "403.30",
+        403,
+        N_(
+            "This record is for %(what)s (code %(codes)s), a place the server does not know. "
+            "Choose a village of your area, or ask your coordinator to add this place. Your "
+            "data was kept for review; do not send it again."
+        ),
+    ),
     ProblemType("404.1", 404, N_("Nothing was found at this address.")),
     ProblemType("404.2", 404, N_("Form '%(form_id)s' version '%(version)s' was not found.")),
     ProblemType("404.3", 404, N_("Form '%(form_id)s' was not found.")),

@@ -19,6 +19,7 @@ from server.api import (
     openapi,
     pairs,
     quarantine,
+    submissions,
     sync,
     units,
     uploads,
@@ -32,5 +33,6 @@ children += (users.bp,)  # users administration, device enrolment
 children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
 children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)
+children += (submissions.bp,)  # the review queue
 for child in children:
     bp.register_blueprint(child)

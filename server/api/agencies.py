@@ -22,6 +22,7 @@ from server.services.access import users
 from server.services.paging import keyset_page
 from server.services.programme import agencies
 
+# Ids are INTEGER columns: a larger one is answered 404 by the route (schemas.programme.MAX_ID).
 bp = Blueprint("agencies", __name__)
 
 
@@ -68,14 +69,14 @@ def create_agency():
     return dump(agency), 201
 
 
-@bp.get("/agencies/<int:agency_id>")
+@bp.get("/agencies/<int(max=2147483647):agency_id>")
 @login_required()
 def show_agency(agency_id: int):
     """One agency the caller may see; 404.20 otherwise."""
     return dump(agencies.visible(current_user(), agency_id))
 
 
-@bp.patch("/agencies/<int:agency_id>")
+@bp.patch("/agencies/<int(max=2147483647):agency_id>")
 @login_required()
 def update_agency(agency_id: int):
     """Change an agency's name, kind, level, parent, home unit, lead or active flag

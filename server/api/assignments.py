@@ -24,6 +24,7 @@ from server.schemas.programme import (
 from server.services.paging import keyset_page
 from server.services.programme import agencies, today
 
+# Ids are INTEGER columns: a larger one is answered 404 by the route (schemas.programme.MAX_ID).
 bp = Blueprint("assignments", __name__)
 
 
@@ -82,7 +83,7 @@ def create_assignment():
     return AssignmentSchema().dump(shown(made)), 201
 
 
-@bp.post("/assignments/<int:assignment_id>/end")
+@bp.post("/assignments/<int(max=2147483647):assignment_id>/end")
 @login_required()
 def end_assignment(assignment_id: int):
     """End an assignment on `on` (today by default); the row stays as history."""

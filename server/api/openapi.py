@@ -25,6 +25,7 @@ from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, Healt
 from server.schemas import duplicates as dup
 from server.schemas import households as hh
 from server.schemas import programme as pg
+from server.schemas import submissions as subs
 from server.schemas import users as us
 from sync import protocol
 
@@ -214,6 +215,12 @@ OPERATIONS: dict[str, Operation] = {
     "api.sync.download_form": Operation("sync", errors=(404,), produces="text/xml"),
     "api.sync.download_media": Operation(
         "sync", errors=(404,), produces="application/octet-stream"
+    ),
+    "api.submissions.list_submissions": Operation(
+        "submissions",
+        subs.SubmissionPageSchema,
+        query=subs.SubmissionQuerySchema,
+        errors=(400, 404),
     ),
     "api.households.list_households": Operation(
         "households", hh.HouseholdPageSchema, query=hh.HouseholdQuerySchema, errors=(400, 404)

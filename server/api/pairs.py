@@ -25,6 +25,7 @@ from server.schemas.programme import (
 from server.services.paging import keyset_page
 from server.services.programme import pairs, today
 
+# Ids are INTEGER columns: a larger one is answered 404 by the route (schemas.programme.MAX_ID).
 bp = Blueprint("pairs", __name__)
 
 
@@ -91,7 +92,7 @@ def create_pair():
     return PairSchema().dump(shown(made)), 201
 
 
-@bp.post("/pairs/<int:pair_id>/end")
+@bp.post("/pairs/<int(max=2147483647):pair_id>/end")
 @login_required()
 def end_pair(pair_id: int):
     """End a pair on `on` (today by default), with a `reason`; the row stays as history."""
@@ -103,7 +104,7 @@ def end_pair(pair_id: int):
     return PairSchema().dump(shown(ended))
 
 
-@bp.post("/pairs/<int:pair_id>/reassign")
+@bp.post("/pairs/<int(max=2147483647):pair_id>/reassign")
 @login_required()
 def reassign_pair(pair_id: int):
     """Give a pair's household to another helper from today (201 with the new pair): the old

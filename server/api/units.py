@@ -19,6 +19,7 @@ from server.schemas.programme import (
 )
 from server.services.programme import units as admin_units
 
+# Ids are INTEGER columns: a larger one is answered 404 by the route (schemas.programme.MAX_ID).
 bp = Blueprint("units", __name__)
 
 
@@ -47,7 +48,7 @@ def import_units():
     return ProvinceImportResultSchema().dump(shown), 201 if result.created else 200
 
 
-@bp.post("/units/<int:unit_id>/villages")
+@bp.post("/units/<int(max=2147483647):unit_id>/villages")
 @login_required()
 def add_village(unit_id: int):
     """Add a village (thôn, bản...) to a commune of the caller's area (201); without `code`

@@ -23,8 +23,13 @@ LEVELS = [v.value for v in AgencyLevel]
 CATEGORIES = [c.value for c in UnitCategory]
 
 
+#: The largest id of the programme's tables (INTEGER columns); the routes' `<int(max=...)>`
+#: answer 404 past it, so no value out of a column's range reaches the database.
+MAX_ID = 2**31 - 1
+
+
 class PageQuerySchema(Schema):
-    after = Int64(metadata={"description": "The `next_after` of the previous page."})
+    after = Int64(maximum=MAX_ID, metadata={"description": "The previous page's `next_after`."})
     limit = Int64(minimum=1, maximum=200, load_default=50)
 
 

@@ -8,6 +8,8 @@ from server.models import Role
 from server.schemas.fields import NO_CONTROL, Int64
 
 ROLES = [r.value for r in Role]
+#: The largest user id (an INTEGER column on PostgreSQL).
+MAX_ID = 2**31 - 1
 _TEXT = [validate.Length(min=1, max=200), NO_CONTROL]
 
 
@@ -41,7 +43,7 @@ class UserQuerySchema(Schema):
         metadata={"description": 'Users working at or below this unit path, e.g. "11/03325".'}
     )
     active = fields.Boolean()
-    after = Int64(minimum=0)
+    after = Int64(minimum=0, maximum=MAX_ID)
     limit = Int64(load_default=50, minimum=1, maximum=200)
 
 

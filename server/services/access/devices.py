@@ -149,7 +149,9 @@ def listed(actor: User | None, user: User | None = None) -> sa.Select:
 
 def visible_device(actor: User | None, device_id: int) -> Device:
     """The device `device_id` if `actor` may see it; Problem 404.11 otherwise."""
-    device = db.session.scalar(listed(actor).where(Device.id == device_id))
+    device = None
+    if 0 < device_id <= users.MAX_ID:
+        device = db.session.scalar(listed(actor).where(Device.id == device_id))
     if device is None:
         raise Problem("404.11", device=str(device_id))
     return device

@@ -214,13 +214,40 @@ def households(user: User) -> sa.ColumnElement[bool]:
     )
 
 
+def senders(ids: sa.Select) -> sa.Select:
+    """Ids of the users who work in one of the units `ids` (assigned to them)."""
+    return sa.select(user_scope.c.user_id).where(user_scope.c.unit_id.in_(ids))
+
+
+def unplaced_from(ids: sa.Select) -> sa.ColumnElement[bool]:
+    """SQL: a submission has no place (its form names none and its sender works in several
+    communes) and was sent by someone working in one of the units `ids`: it waits there."""
+    return sa.and_(
+        Submission.commune_id.is_(None),
+        Submission.village_id.is_(None),
+        Submission.submitter_id.in_(senders(ids)),
+    )
+
+
+def in_commune(commune: AdminUnit) -> sa.ColumnElement[bool]:
+    """SQL: a submission belongs to `commune`'s queue: placed there, or unplaced and sent by
+    someone working in the commune or one of its villages."""
+    units = sa.select(AdminUnit.id).where(
+        sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
+    )
+    return sa.or_(Submission.commune_id == commune.id, unplaced_from(units))
+
+
 def submissions(user: User) -> sa.Select:
-    """The submissions `user` may read: those in their units, and a cadre's own."""
+    """The submissions `user` may read: those in their units, those without a place sent by
+    someone working there, and a cadre's own."""
     stmt = sa.select(Submission)
     ids = unit_ids(user)
     if ids is None:
         return stmt
-    in_units = sa.or_(Submission.commune_id.in_(ids), Submission.village_id.in_(ids))
+    in_units = sa.or_(
+        Submission.commune_id.in_(ids), Submission.village_id.in_(ids), unplaced_from(ids)
+    )
     if user.role == Role.CADRE:
         # A cadre's villages are below the commune: only the village says it is theirs.
         in_units = sa.or_(Submission.village_id.in_(ids), Submission.submitter_id == user.id)
@@ -245,10 +272,12 @@ def quarantine_items(user: User) -> sa.Select:
     if user.role == Role.CADRE:
         return stmt.where(QuarantineItem.submitter_id == user.id)
     ids = unit_ids(user)
-    senders = sa.select(user_scope.c.user_id).where(user_scope.c.unit_id.in_(ids))
     linked = submissions(user).with_only_columns(Submission.id)
     return stmt.where(
-        sa.or_(QuarantineItem.submitter_id.in_(senders), QuarantineItem.submission_id.in_(linked))
+        sa.or_(
+            QuarantineItem.submitter_id.in_(senders(ids)),
+            QuarantineItem.submission_id.in_(linked),
+        )
     )
 
 

@@ -72,6 +72,9 @@ _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 _UNSET: Any = object()
 
+#: The largest id of a user or device (INTEGER columns on PostgreSQL).
+MAX_ID = 2**31 - 1
+
 
 def find(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
@@ -426,7 +429,9 @@ def listed(
 def visible_user(actor: User | None, user_id: int) -> User:
     """The user `user_id` if `actor` may see them; Problem 404.10 otherwise (a user outside
     one's scope is answered as one that does not exist)."""
-    user = db.session.scalar(listed(actor).where(User.id == user_id))
+    user = None
+    if 0 < user_id <= MAX_ID:  # a larger id is no user (and PostgreSQL's INTEGER refuses it)
+        user = db.session.scalar(listed(actor).where(User.id == user_id))
     if user is None:
         raise Problem("404.10", name=str(user_id))
     return user

@@ -125,6 +125,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.duplicates.list_double_entries", "GET"): LISTING,
     ("api.duplicates.decide_double_entry", "POST"): TARGET,
     ("api.households.list_households", "GET"): LISTING,
+    ("api.submissions.list_submissions", "GET"): LISTING,
     ("api.households.show_household", "GET"): TARGET,
     ("api.households.resolve_conflicts", "POST"): TARGET,
     ("openrosa.form_list", "GET"): LISTING,

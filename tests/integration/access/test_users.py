@@ -282,3 +282,14 @@ def test_listings_are_bounded_by_the_callers_scope(ctx, people):
     assert _names(users.find("admin"), q="OFFICIAL") == {"official_a"}
     with pytest.raises(Problem):
         users.visible_user(users.find("coord_a"), users.find("cadre_b").id)
+
+
+def test_an_agency_lead_sees_the_members_of_their_agency(ctx, people):
+    agency = Agency(code="HPN", name="Hội Phụ nữ tỉnh", home_unit=_unit(people.province))
+    db.session.add(agency)
+    db.session.commit()
+    users.update_user(users.find("lead"), actor=None, agency="HPN")
+    data = _csv([HEADER, ["hpn.mot", "Hội viên Một", "cán bộ", "11/03316/02", "HPN", ""]])
+    report = users.import_users(data, "hoi-vien.csv", None)
+    assert report.ok and report.created[0].agency_id == agency.id
+    assert _names(users.find("lead")) == {"lead", "hpn.mot"}
