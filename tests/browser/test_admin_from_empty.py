@@ -287,7 +287,7 @@ def test_a_province_is_set_up_from_empty_through_the_site(empty_server, browser,
     assert first_sync_households(server_url) == expected
 
     # The province's own form, filled on the tablet, waits in the commune's review queue.
-    official.goto(url + "/review/queue")
+    official.goto(url + "/review/submissions")
     expect(official.locator(f'#queue tr[data-instance="{quick_id}"]')).to_have_count(1)
     for sent in registered:  # and so do the registrations, in the commune of their village
         expect(official.locator(f'#queue tr[data-instance="{sent}"]')).to_have_count(1)
