@@ -324,7 +324,7 @@ def _programme_of(out: Outside) -> None:
     agency = agencies.create_agency("LC-SNN", "Sở Nông nghiệp Lào Cai", home_unit=province)
     teams = {code: agencies.create_agency(code, f"Tổ công tác {code}", kind="team",
                                           parent=agency, home_unit=province)
-             for code in ("LC-T1", "LC-T2", "LC-T3", "LC-T4")}  # fmt: skip
+             for code in ("LC-T1", "LC-T2", "LC-T3", "LC-T4", "LC-T5", "LC-T6")}  # fmt: skip
     assignment = agencies.assign(agency, commune, "poor", phase="2026-2030")
     household = db.session.get(Household, out.household_id)
     ended = pairs.pair(household, users.find("cadre_other"))
@@ -610,11 +610,11 @@ ADMIN_PARTS = {
         "unit": str(out.commune_id), "category": "poor", "phase": "2036-2040"}),
     ("web.admin.end_assignment", "POST"): _admin(lambda out: {}),
     ("web.admin.create_pair", "POST"): _admin(lambda out: {
-        "household": out.household_id, "helper": "LC-T3"}),
+        "household": out.household_id, "helper": "LC-T5"}),
     ("web.admin.end_pair", "POST"): _admin(lambda out: {"reason": "Thoát nghèo"}),
     ("web.admin.reassign_pair", "POST"): _admin(lambda out: {"helper": "LC-T2"}),
     ("web.admin.import_pairs", "POST"): _admin(lambda out: {
-        "file": _file(f"household,helper\n{out.household_id},LC-T4\n")}),
+        "file": _file(f"household,helper\n{out.household_id},LC-T6\n")}),
 }  # fmt: skip
 
 
