@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from forms.tree import Node
 from server.db import db
@@ -185,6 +186,36 @@ def unit_name(unit_id: int) -> str:
         return db.session.scalar(sa.select(AdminUnit.name).where(AdminUnit.id == unit_id)) or ""
 
     return memory("unit_names").get(unit_id, read)
+
+
+# -- the places a form offers ------------------------------------------------------------
+
+#: The list of places a form may read (`csv-external places`): generated per user, not uploaded.
+PLACE_LIST = "places.csv"
+
+
+def place_list(user: User) -> bytes:
+    """The CSV of the places `user` may register in, as the shipped forms answer them: their
+    villages ("<commune code>_<village code>"), the communes and provinces those are in, and
+    every commune and village below the units they work in. Empty (only the header) for an
+    administrator: the form then offers every place it has."""
+    out = ["name"]
+    ids = scope.readable_unit_ids(user)
+    if ids is not None:
+        parent = aliased(AdminUnit)
+        stmt = (
+            sa.select(AdminUnit.level, AdminUnit.code, parent.code)
+            .outerjoin(parent, parent.id == AdminUnit.parent_id)
+            .where(
+                AdminUnit.id.in_(ids),
+                AdminUnit.level.in_([UnitLevel.PROVINCE, UnitLevel.COMMUNE, UnitLevel.VILLAGE]),
+            )
+        )
+        codes = set()
+        for level, code, parent_code in db.session.execute(stmt):
+            codes.add(f"{parent_code}_{code}" if level == UnitLevel.VILLAGE else code)
+        out += sorted(codes)
+    return ("\n".join(out) + "\n").encode("utf-8")
 
 
 # -- who may send what -------------------------------------------------------------------
