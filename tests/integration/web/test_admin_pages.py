@@ -10,6 +10,7 @@ from server.db import db
 from server.models import User
 from server.services.access import devices as device_service
 from tests.integration.contract.drivers import OPENROSA_HEADERS
+from tests.integration.helpers import PASSWORD
 
 PASSWORD_SHOWN = re.compile(r'id="temporary-password">([^<]+)<')
 
@@ -231,3 +232,15 @@ def test_every_admin_page_renders_for_each_administrative_role(browser_of):
         for path in PAGES:
             status = client.get(path).status_code
             assert status == 200, (username, path, status)
+
+
+def test_an_agency_lead_lands_on_the_administration_pages(browser_of):
+    lead = browser_of(None)
+    lead.get("/signin")
+    response = lead.post("/signin", {"username": "lead_a", "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/"
+    assert 'href="/admin/pairs"' in lead.followed and 'href="/admin/users"' not in lead.followed
+    official = browser_of(None)
+    official.get("/signin")
+    response = official.post("/signin", {"username": "official_a", "password": PASSWORD})
+    assert response.headers["Location"] == "/review"
