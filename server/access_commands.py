@@ -232,6 +232,8 @@ def devices_enrol(username, name, png, base_url) -> None:
         username=username)  # fmt: skip
     click.echo(enrolment.url)
     click.echo(devices.qr_terminal(enrolment.qr_payload))
+    say(N_("The QR code's text (Collect's settings, for a QR generator):"))
+    click.echo(enrolment.qr_payload)
     if png is not None:
         png.write_bytes(devices.qr_png(enrolment.qr_payload))
         say(N_("QR code written to %(file)s."), file=str(png))

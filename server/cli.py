@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from forms.cli import form
-from server import access_commands
+from server import access_commands, programme_commands
 from server.commands import register
 
 
@@ -21,4 +21,6 @@ def main() -> None:
 main.add_command(form)
 register(main)
 for command in access_commands.COMMANDS:  # users and devices (they use `commands.with_app`)
+    main.add_command(command)
+for command in programme_commands.COMMANDS:  # units, agencies, assignments, pairs
     main.add_command(command)

@@ -176,6 +176,37 @@ _ENTRIES = (
         ),
     ),
     ProblemType(
+        "400.30",
+        400,
+        N_(
+            "'%(phase)s' is not a phase: write two years, the first not after the second, "
+            "such as 2021-2025."
+        ),
+    ),
+    ProblemType(
+        "400.31",
+        400,
+        N_("%(unit)s is not a commune or village: agencies are assigned to communes and villages."),
+    ),
+    ProblemType(
+        "400.32",
+        400,
+        N_(
+            "%(helper)s cannot help households: a helper is an active cadre, an active member "
+            "of an agency, or an active team or organisation."
+        ),
+    ),
+    ProblemType(
+        "400.33",
+        400,
+        N_("The end (%(ends_on)s) must not be before the start (%(starts_on)s)."),
+    ),
+    ProblemType(
+        "400.34",
+        400,
+        N_("The dates %(starts_on)s to %(ends_on)s are outside the phase %(phase)s."),
+    ),
+    ProblemType(
         "401.1", 401, N_("Sign in required: give your username and password or a device token.")
     ),
     ProblemType(
@@ -248,6 +279,36 @@ _ENTRIES = (
             "what you manage); nothing was imported. Remove or fix those rows."
         ),
     ),
+    ProblemType(
+        "403.20",
+        403,
+        N_("Only an administrator can import a province's official units."),
+    ),
+    ProblemType(
+        "403.21",
+        403,
+        N_(
+            "%(helper)s is not a member of %(agency)s: an agency lead pairs households only "
+            "with their agency's members, teams and organisations."
+        ),
+    ),
+    ProblemType(
+        "403.22",
+        403,
+        N_(
+            "%(agency)s is not assigned to %(place)s now: an agency lead pairs households only "
+            "in the communes and villages their agency is assigned to."
+        ),
+    ),
+    ProblemType(
+        "403.30",
+        403,
+        N_(
+            "This record is for %(what)s (code %(codes)s), a place the server does not know. "
+            "Choose a village of your area, or ask your coordinator to add this place. Your "
+            "data was kept for review; do not send it again."
+        ),
+    ),
     ProblemType("404.1", 404, N_("Nothing was found at this address.")),
     ProblemType("404.2", 404, N_("Form '%(form_id)s' version '%(version)s' was not found.")),
     ProblemType("404.3", 404, N_("Form '%(form_id)s' was not found.")),
@@ -270,6 +331,15 @@ _ENTRIES = (
     ProblemType("404.6", 404, N_("The admin unit '%(unit)s' was not found.")),
     ProblemType("404.10", 404, N_("There is no user '%(name)s' you can see.")),
     ProblemType("404.11", 404, N_("There is no device %(device)s you can see.")),
+    ProblemType("404.20", 404, N_("No agency has the code or number '%(agency)s'.")),
+    ProblemType("404.21", 404, N_("Agency assignment %(assignment)s was not found.")),
+    ProblemType("404.22", 404, N_("Pair %(pair)s was not found.")),
+    ProblemType(
+        "404.23",
+        404,
+        N_("No household has the id or code '%(household)s' in your area of work."),
+    ),
+    ProblemType("404.24", 404, N_("No user or agency is called '%(helper)s'.")),
     ProblemType("405.1", 405, N_("This address does not accept the %(method)s method.")),
     ProblemType(
         "409.1",
@@ -301,6 +371,41 @@ _ENTRIES = (
         ),
     ),
     ProblemType("409.5", 409, N_("%(what)s '%(name)s' already exists.")),
+    ProblemType(
+        "409.30",
+        409,
+        N_(
+            "%(agency)s is already assigned to %(unit)s for %(period)s: end that assignment "
+            "or choose a period that does not overlap it."
+        ),
+    ),
+    ProblemType("409.31", 409, N_("%(what)s already ended on %(ends_on)s.")),
+    ProblemType(
+        "409.32",
+        409,
+        N_(
+            "Household %(household)s was merged into household %(survivor)s: pair "
+            "%(survivor)s instead."
+        ),
+    ),
+    ProblemType(
+        "409.33",
+        409,
+        N_("Household %(household)s is closed (moved away or dissolved): it cannot be paired."),
+    ),
+    ProblemType(
+        "409.34",
+        409,
+        N_("%(helper)s already helps household %(household)s (since %(starts_on)s)."),
+    ),
+    ProblemType(
+        "409.35",
+        409,
+        N_(
+            "%(province)s was already imported %(layout)s: import it the same way, or ask an "
+            "administrator to empty it first."
+        ),
+    ),
     ProblemType(
         "409.10",
         409,

@@ -87,17 +87,27 @@ METADATA = [
 
 # ---------------------------------------------------------------- registration
 
+# The places the user may register in: `places.csv`, generated per user by the server with
+# the codes of their villages, communes and province (a `name` column). The choices below are
+# the form's own (names, and what the server checks answers against); the filters offer only
+# those the list names. An empty list (an administrator's, or no list at all) filters nothing.
+MY_PLACES = "string(${my_places}) = '' or selected(${my_places}, name)"
+
 PLACE = [
+    {"type": "csv-external", "name": "places"},
+    {"type": "calculate", "name": "my_places",
+     "calculation": "join(' ', instance('places')/root/item/name)"},
     {"type": "begin_group", "name": "place", "vi": "Địa bàn", "en": "Location",
      "appearance": "field-list"},
     {"type": "select_one province", "name": "province", "vi": "Tỉnh, thành phố",
-     "en": "Province or city", "required": "yes", "save_to": "province"},
+     "en": "Province or city", "required": "yes", "choice_filter": MY_PLACES,
+     "save_to": "province"},
     {"type": "select_one commune", "name": "commune", "vi": "Xã, phường, đặc khu",
-     "en": "Commune or ward", "required": "yes", "choice_filter": "province = ${province}",
-     "save_to": "commune"},
+     "en": "Commune or ward", "required": "yes",
+     "choice_filter": f"province = ${{province}} and ({MY_PLACES})", "save_to": "commune"},
     {"type": "select_one village", "name": "village", "vi": "Thôn, bản, tổ dân phố",
      "en": "Village or residential group", "required": "yes",
-     "choice_filter": "commune = ${commune}", "save_to": "village"},
+     "choice_filter": f"commune = ${{commune}} and ({MY_PLACES})", "save_to": "village"},
     {"type": "select_one area", "name": "area", "vi": "Khu vực", "en": "Area",
      "hint_vi": "Thành thị: phường; nông thôn: xã. Chuẩn nghèo khác nhau theo khu vực.",
      "hint_en": "Urban: ward (phường); rural: commune (xã). The poverty line depends on it.",

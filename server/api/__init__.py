@@ -9,13 +9,17 @@ from __future__ import annotations
 from flask import Blueprint
 
 from server.api import (
+    agencies,
+    assignments,
     devices,
     duplicates,
     forms,
     health,
     households,
     openapi,
+    pairs,
     quarantine,
+    submissions,
     sync,
     units,
     uploads,
@@ -28,5 +32,7 @@ children += (uploads.bp, devices.bp)  # resumable uploads (C3), device login and
 children += (users.bp,)  # users administration, device enrolment
 children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
+children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)
+children += (submissions.bp,)  # the review queue
 for child in children:
     bp.register_blueprint(child)

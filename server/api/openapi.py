@@ -24,6 +24,8 @@ from server.models import FormState
 from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, HealthSchema, quarantine
 from server.schemas import duplicates as dup
 from server.schemas import households as hh
+from server.schemas import programme as pg
+from server.schemas import submissions as subs
 from server.schemas import users as us
 from sync import protocol
 
@@ -100,6 +102,22 @@ _CHUNK = {
     }
 }
 
+_SHEET = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "An XLSX or CSV file; its first row names the columns.",
+                }
+            },
+        }
+    }
+}
+
 #: Every JSON API route by endpoint name. A new route without an entry fails the tests.
 OPERATIONS: dict[str, Operation] = {
     "api.health.health": Operation("system", HealthSchema, public=True, errors=(503,)),
@@ -111,6 +129,64 @@ OPERATIONS: dict[str, Operation] = {
     "api.forms.close_form": Operation("forms", FormVersionSchema, errors=(403, 404, 409)),
     "api.forms.list_forms": Operation("forms", FormListSchema, query=FormListQuerySchema),
     "api.units.list_units": Operation("units", UnitListSchema),
+    "api.units.import_units": Operation(
+        "units",
+        pg.ProvinceImportResultSchema,
+        201,
+        body=pg.ProvinceImportSchema,
+        errors=(400, 403, 404, 409),
+    ),
+    "api.units.add_village": Operation(
+        "units", AdminUnitSchema, 201, body=pg.VillageCreateSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.units.import_villages": Operation(
+        "units", pg.ImportReportSchema, 201, content=_SHEET, errors=(400, 403)
+    ),
+    "api.agencies.list_agencies": Operation(
+        "agencies", pg.AgencyPageSchema, query=pg.PageQuerySchema, errors=(400,)
+    ),
+    "api.agencies.create_agency": Operation(
+        "agencies",
+        pg.AgencySchema,
+        201,
+        body=pg.AgencyCreateSchema,
+        errors=(400, 403, 404, 409),
+    ),
+    "api.agencies.show_agency": Operation("agencies", pg.AgencySchema, errors=(404,)),
+    "api.agencies.update_agency": Operation(
+        "agencies", pg.AgencySchema, body=pg.AgencyUpdateSchema, errors=(400, 403, 404)
+    ),
+    "api.assignments.list_assignments": Operation(
+        "assignments",
+        pg.AssignmentPageSchema,
+        query=pg.AssignmentQuerySchema,
+        errors=(400, 404),
+    ),
+    "api.assignments.create_assignment": Operation(
+        "assignments",
+        pg.AssignmentSchema,
+        201,
+        body=pg.AssignmentCreateSchema,
+        errors=(400, 403, 404, 409),
+    ),
+    "api.assignments.end_assignment": Operation(
+        "assignments", pg.AssignmentSchema, body=pg.EndSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.pairs.list_pairs": Operation(
+        "pairs", pg.PairPageSchema, query=pg.PairQuerySchema, errors=(400, 404)
+    ),
+    "api.pairs.create_pair": Operation(
+        "pairs", pg.PairSchema, 201, body=pg.PairCreateSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.pairs.end_pair": Operation(
+        "pairs", pg.PairSchema, body=pg.EndSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.pairs.reassign_pair": Operation(
+        "pairs", pg.PairSchema, 201, body=pg.ReassignSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.pairs.import_pairs": Operation(
+        "pairs", pg.ImportReportSchema, 201, content=_SHEET, errors=(400, 403)
+    ),
     "api.sync.push": Operation(
         "sync",
         protocol.PushResponseSchema,
@@ -139,6 +215,12 @@ OPERATIONS: dict[str, Operation] = {
     "api.sync.download_form": Operation("sync", errors=(404,), produces="text/xml"),
     "api.sync.download_media": Operation(
         "sync", errors=(404,), produces="application/octet-stream"
+    ),
+    "api.submissions.list_submissions": Operation(
+        "submissions",
+        subs.SubmissionPageSchema,
+        query=subs.SubmissionQuerySchema,
+        errors=(400, 404),
     ),
     "api.households.list_households": Operation(
         "households", hh.HouseholdPageSchema, query=hh.HouseholdQuerySchema, errors=(400, 404)

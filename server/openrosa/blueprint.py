@@ -4,7 +4,6 @@ Apart from the package, so `views` adds its routes to `bp` importing it from her
 and the package imports both with no circle between them.
 """
 
-
 from __future__ import annotations
 
 import sqlalchemy as sa

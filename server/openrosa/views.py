@@ -94,6 +94,15 @@ def manifest(token: str | None, form_id: str, version: str):
                 integrity_url=external("integrity", token, dataset=dataset),
             )
         )
+    for filename in form_delivery.place_lists_read(found):
+        data = form_delivery.place_list_file(principal.user, found, filename)
+        entries.append(
+            render.MediaEntry(
+                filename,
+                household_lists.list_hash(data),
+                external("media", token, filename=filename, **ids),
+            )
+        )
     return xml_response(render.manifest(entries))
 
 
@@ -105,6 +114,9 @@ def media(token: str | None, form_id: str, version: str, filename: str):
     listed = form_delivery.entity_list_file(principal.user, found, filename)
     if listed is not None:
         return Response(listed.data, content_type="text/csv; charset=utf-8")
+    places = form_delivery.place_list_file(principal.user, found, filename)
+    if places is not None:
+        return Response(places, content_type="text/csv; charset=utf-8")
     stored = form_delivery.media_file(found, filename)
     if stored is None:
         raise Problem("404.1")

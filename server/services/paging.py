@@ -24,12 +24,16 @@ class Page:
     next_after: Any  # pass as `after` for the next page; None on the last page
 
 
-def keyset_page(stmt: sa.Select, key: Any, after: Any, limit: int) -> Page:
+def keyset_page(
+    stmt: sa.Select, key: Any, after: Any, limit: int, *, descending: bool = False
+) -> Page:
     """The page of `stmt`'s rows with `key` greater than `after` (all from the first when
-    None), at most `limit` (clamped to 1..MAX_PAGE), ordered by `key`."""
+    None), at most `limit` (clamped to 1..MAX_PAGE), ordered by `key`; `descending`: newest
+    first, the rows with `key` less than `after`."""
     if after is not None:
-        stmt = stmt.where(key > after)
+        stmt = stmt.where(key < after if descending else key > after)
     limit = max(1, min(limit, MAX_PAGE))
-    found = list(db.session.scalars(stmt.order_by(key).limit(limit + 1)))
+    order = key.desc() if descending else key
+    found = list(db.session.scalars(stmt.order_by(order).limit(limit + 1)))
     more = len(found) > limit
     return Page(found[:limit], getattr(found[limit - 1], key.key) if more else None)

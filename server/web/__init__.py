@@ -14,7 +14,8 @@ Modules: `auth` (sign in and out, language), `review` (dashboard, queue,
 submission page and decisions), `quarantine`, `households` (list, a
 household's page, conflict resolution), `duplicates` (comparison, merge,
 distinct, undo), `exits` (poverty exits to certify); `answers` lays out a
-submission's answers under the form's labels.
+submission's answers under the form's labels; `admin` is the administration pages under
+`/admin` (users, devices, units, agencies, pairs, forms, audit log).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(catalogues.TRANSLATIONS))
     Babel(app, locale_selector=i18n.language)
     from server.web import (  # noqa: F401 - they add the routes to bp
+        admin,
         auth,
         duplicates,
         exits,

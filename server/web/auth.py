@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import g, redirect, request, session, url_for
 
 from server.db import db
-from server.models import User
+from server.models import Role, User
 from server.services.access import sessions, signin
 from server.services.review import decisions as review_service
 from server.web import csrf, i18n
@@ -85,7 +85,7 @@ def sign_in():
     if outcome.user is None:
         return sign_in_page(401, _("Wrong user name or password."), username)
     language = session.get(i18n.SESSION_KEY)
-    target = _safe_next(request.form.get("next") or session.get(NEXT_KEY))
+    target = _safe_next(request.form.get("next") or session.get(NEXT_KEY) or _start(outcome.user))
     session.clear()  # a new session at sign-in: nothing from before carries over
     session.permanent = True
     session[USER_KEY] = outcome.user.id
@@ -95,6 +95,12 @@ def sign_in():
         session[i18n.SESSION_KEY] = language
     csrf.renew()
     return redirect(target)
+
+
+def _start(user: User) -> str | None:
+    """Where a user lands after signing in when they asked for no page: agency leads review
+    nothing, their pages are the administration's (pairs of their agency)."""
+    return url_for("web.admin.index") if user.role == Role.AGENCY_LEAD else None
 
 
 @bp.post("/signout")
@@ -119,7 +125,8 @@ def set_language():
 
 @bp.get("/")
 def home():
-    return redirect(url_for("web.dashboard"))
+    user = signed_in_user()
+    return redirect((user is not None and _start(user)) or url_for("web.dashboard"))
 
 
 @bp.context_processor

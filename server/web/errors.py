@@ -50,7 +50,7 @@ def _page(status: int, message: str, title: str | None = None):
     titles = {403: _("Not allowed"), 404: _("Not found"), 503: _("Database unavailable")}
     title = title or titles.get(status, _("Something went wrong"))
     context = {**i18n.template_globals(), **csrf.template_globals()}
-    if request.blueprint != "web":  # outside the site's routes: no signed-in header
+    if "web" not in request.blueprints:  # outside the site's routes: no signed-in header
         context["web_user"] = lambda: None
     body = render_template(
         "error.html",

@@ -27,6 +27,9 @@ ADVICE = {
     ),
     "403.3": N_("The sender may not send this: check their area and forms, then process again."),
     "403.4": N_("The sender may not send this: check their area and forms, then process again."),
+    "403.30": N_(
+        "The place is not in the server's list: add the village or commune, then process again."
+    ),
     "400.7": N_("The payload cannot be read: ask the cadre to send it again from the tablet."),
     "413.2": N_("The payload cannot be read: ask the cadre to send it again from the tablet."),
 }

@@ -6,7 +6,9 @@ everything below those units. Roles set what they may do inside it:
 * admin: everything, everywhere;
 * coordinator: their province or district: manage forms and users there;
 * commune official: their commune(s): review what was collected there;
-* cadre: their villages: collect, and read what they collected.
+* agency lead: the units their agency is currently assigned to (`agency_unit_ids`);
+* cadre: their villages: collect, and read what they collected; and the households
+  paired with them or with their team or organisation (`paired_household_ids`).
 
 Every query that lists data for a user goes through a function here, so a
 missing filter is a bug in one place, not in every view. Functions return
@@ -16,15 +18,24 @@ recursive CTEs are anonymous, so several can share one statement).
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import aliased
 
 from server.db import db
 from server.models import (
     AdminUnit,
+    Agency,
+    AgencyAssignment,
+    AgencyKind,
     Form,
     FormState,
     FormVersion,
+    Household,
+    Pair,
     QuarantineItem,
     Role,
     Submission,
@@ -40,8 +51,72 @@ def is_admin(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def today() -> dt.date:
+    """Today in the server's time zone: what "current" means for pairs and assignments."""
+    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _current(starts_on, ends_on, on: dt.date) -> sa.ColumnElement[bool]:
+    """SQL: the half-open period [starts_on, ends_on) holds `on`."""
+    return sa.and_(starts_on <= on, sa.or_(ends_on.is_(None), ends_on > on))
+
+
 def _assigned(user: User) -> sa.Select:
-    return sa.select(user_scope.c.unit_id).where(user_scope.c.user_id == user.id)
+    """The units a user works in: assigned to them, and for an agency lead, their agency's."""
+    stmt = sa.select(user_scope.c.unit_id).where(user_scope.c.user_id == user.id)
+    if user.role == Role.AGENCY_LEAD:
+        return sa.union(stmt, agency_unit_ids(user)).subquery().select()
+    return stmt
+
+
+# -- the programme's structure: agencies and pairs --------------------------------------
+
+#: Agencies whose members help households as one (a pair names the agency, not a person).
+HELPER_KINDS = (AgencyKind.TEAM, AgencyKind.ORGANISATION)
+
+
+def led_agency_ids(user: User) -> sa.Select:
+    """Ids of the agencies `user` leads: named their lead, or theirs when they are an agency
+    lead, and the agencies below those (child teams)."""
+    roots = sa.select(Agency.id).where(Agency.lead_id == user.id)
+    if user.role == Role.AGENCY_LEAD and user.agency_id is not None:
+        roots = sa.union(roots, sa.select(sa.literal(user.agency_id))).subquery().select()
+    tree = sa.select(Agency.id).where(Agency.id.in_(roots)).cte(recursive=True)
+    child = aliased(Agency)
+    tree = tree.union(sa.select(child.id).where(child.parent_id == tree.c.id))
+    return sa.select(tree.c.id)
+
+
+def agency_unit_ids(user: User, on: dt.date | None = None) -> sa.Select:
+    """Ids of the units the agencies `user` leads are assigned to on `on` (today)."""
+    on = on or today()
+    return sa.select(AgencyAssignment.unit_id).where(
+        AgencyAssignment.agency_id.in_(led_agency_ids(user)),
+        _current(AgencyAssignment.starts_on, AgencyAssignment.ends_on, on),
+    )
+
+
+def helper_agency_id(user: User) -> sa.ScalarSelect | None:
+    """The team or organisation `user` helps households as (via `User.agency_id`), as SQL."""
+    if user.agency_id is None:
+        return None
+    return (
+        sa.select(Agency.id)
+        .where(Agency.id == user.agency_id, Agency.kind.in_(HELPER_KINDS))
+        .scalar_subquery()
+    )
+
+
+def paired_household_ids(user: User, on: dt.date | None = None) -> sa.Select:
+    """Ids of the households paired with `user` on `on` (today): pairs naming them, or the
+    team or organisation they belong to. Periods are half-open (an end today no longer counts).
+    """
+    on = on or today()
+    helper = Pair.helper_user_id == user.id
+    team = helper_agency_id(user)
+    if team is not None:
+        helper = sa.or_(helper, Pair.helper_agency_id == team)
+    return sa.select(Pair.household_id).where(helper, _current(Pair.starts_on, Pair.ends_on, on))
 
 
 def _descendants(roots: sa.Select) -> sa.Select:
@@ -126,13 +201,53 @@ def form_versions(user: User) -> sa.Select:
     return stmt
 
 
+def households(user: User) -> sa.ColumnElement[bool]:
+    """SQL: a household is `user`'s business: in their units (village or commune), or paired
+    with them or their team (sync contract P1: assigned households and their villages)."""
+    ids = unit_ids(user)
+    if ids is None:
+        return sa.true()
+    return sa.or_(
+        Household.village_id.in_(ids),
+        Household.commune_id.in_(ids),
+        Household.id.in_(paired_household_ids(user)),
+    )
+
+
+def senders(ids: sa.Select) -> sa.Select:
+    """Ids of the users who work in one of the units `ids` (assigned to them)."""
+    return sa.select(user_scope.c.user_id).where(user_scope.c.unit_id.in_(ids))
+
+
+def unplaced_from(ids: sa.Select) -> sa.ColumnElement[bool]:
+    """SQL: a submission has no place (its form names none and its sender works in several
+    communes) and was sent by someone working in one of the units `ids`: it waits there."""
+    return sa.and_(
+        Submission.commune_id.is_(None),
+        Submission.village_id.is_(None),
+        Submission.submitter_id.in_(senders(ids)),
+    )
+
+
+def in_commune(commune: AdminUnit) -> sa.ColumnElement[bool]:
+    """SQL: a submission belongs to `commune`'s queue: placed there, or unplaced and sent by
+    someone working in the commune or one of its villages."""
+    units = sa.select(AdminUnit.id).where(
+        sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
+    )
+    return sa.or_(Submission.commune_id == commune.id, unplaced_from(units))
+
+
 def submissions(user: User) -> sa.Select:
-    """The submissions `user` may read: those in their units, and a cadre's own."""
+    """The submissions `user` may read: those in their units, those without a place sent by
+    someone working there, and a cadre's own."""
     stmt = sa.select(Submission)
     ids = unit_ids(user)
     if ids is None:
         return stmt
-    in_units = sa.or_(Submission.commune_id.in_(ids), Submission.village_id.in_(ids))
+    in_units = sa.or_(
+        Submission.commune_id.in_(ids), Submission.village_id.in_(ids), unplaced_from(ids)
+    )
     if user.role == Role.CADRE:
         # A cadre's villages are below the commune: only the village says it is theirs.
         in_units = sa.or_(Submission.village_id.in_(ids), Submission.submitter_id == user.id)
@@ -157,10 +272,12 @@ def quarantine_items(user: User) -> sa.Select:
     if user.role == Role.CADRE:
         return stmt.where(QuarantineItem.submitter_id == user.id)
     ids = unit_ids(user)
-    senders = sa.select(user_scope.c.user_id).where(user_scope.c.unit_id.in_(ids))
     linked = submissions(user).with_only_columns(Submission.id)
     return stmt.where(
-        sa.or_(QuarantineItem.submitter_id.in_(senders), QuarantineItem.submission_id.in_(linked))
+        sa.or_(
+            QuarantineItem.submitter_id.in_(senders(ids)),
+            QuarantineItem.submission_id.in_(linked),
+        )
     )
 
 

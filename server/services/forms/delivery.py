@@ -3,7 +3,9 @@
 Used by the OpenRosa form list and manifest. A form reads an entity list
 when its XForm declares a CSV secondary instance named after a dataset that
 forms create (`jr://file-csv/households.csv` for `households`); that file
-is generated per user from the households in their scope, not uploaded.
+is generated per user from the households in their scope, not uploaded. So is
+the list of places a form reads (`jr://file-csv/places.csv`): the places the
+user may register in, which the registration form's place questions offer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from server.models import Form, FormMedia, FormState, FormVersion, User
 from server.services import txcache
 from server.services.access import scope
 from server.services.forms import loaded as form_models
+from server.services.forms import places
 from server.services.forms import publishing as forms
 from server.services.households import lists as household_lists
 
@@ -87,6 +90,20 @@ def entity_list_file(user: User, version: FormVersion, filename: str) -> EntityL
     return None
 
 
+def place_lists_read(version: FormVersion) -> list[str]:
+    """The file names of the generated place lists the form reads (`places.csv`)."""
+    sources = form_models.loaded(version.id).model.external_instances.values()
+    wanted = CSV_PREFIX + places.PLACE_LIST
+    return [places.PLACE_LIST] if wanted in sources else []
+
+
+def place_list_file(user: User, version: FormVersion, filename: str) -> bytes | None:
+    """The place list `filename` for `user`, if the form reads one by that name."""
+    if filename in place_lists_read(version):
+        return places.place_list(user)
+    return None
+
+
 def media(version: FormVersion) -> list[FormMedia]:
     """The uploaded media files of a version, by file name."""
     stmt = (
@@ -107,7 +124,11 @@ def media_file(version: FormVersion, filename: str) -> FormMedia | None:
 def has_manifest(version: FormVersion) -> bool:
     """Whether the form list should offer a manifest: uploaded media or an entity list."""
     stmt = sa.select(FormMedia.id).where(FormMedia.form_version_id == version.id).limit(1)
-    return db.session.scalar(stmt) is not None or bool(entity_lists_read(version))
+    return (
+        db.session.scalar(stmt) is not None
+        or bool(entity_lists_read(version))
+        or bool(place_lists_read(version))
+    )
 
 
 def may_read_dataset(user: User, dataset: str) -> bool:

@@ -7,6 +7,13 @@ are only unique inside their commune. An update of a household belongs where
 the household is. Places the server does not know cannot be checked, so
 only an admin's submission may name one.
 
+Every submission gets a place (`resolve`): its household's, else the one its
+answers name, else its sender's only place (their one village, or the one commune
+all their units are in). A form that names no place sent by someone working in
+several communes has none: it waits in the queue of the sender's units
+(`scope.submissions`), never nowhere. A cadre may also send updates for the
+households paired with them, wherever those are (`paired_households`).
+
 The checks answer exactly what `server.services.access.scope` answers in SQL (a
 test holds them together), but from each unit's chain of ancestors kept in
 memory: a submission is checked on every OpenRosa POST, and the recursive
@@ -22,11 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from forms.tree import Node
 from server.db import db
 from server.models import AdminUnit, Household, UnitLevel, User
 from server.models.people import user_scope
+from server.problems import Problem
 from server.services import txcache
 from server.services.access import scope
 from server.services.forms.loaded import LoadedForm
@@ -41,6 +50,8 @@ class Place:
     commune_id: int | None = None
     name: str = ""
     unknown: bool = False
+    household_id: str | None = None  # when the place is an existing household's
+    codes: str = ""  # the codes the answers gave, when they match no unit (`unknown`)
 
     @property
     def unit_id(self) -> int | None:
@@ -75,8 +86,21 @@ def of_answers(form: LoadedForm, root: Node) -> Place:
     # (commune code, village code) -> Place, only for places that exist
     found = memory("places").get((commune, code), lambda: _lookup(commune, code))
     if found is None:
-        return Place(name=", ".join(c for c in (village, commune) if c), unknown=True)
+        codes = ", ".join(c for c in (village, commune) if c)
+        named = [_label(form, form.village_path, village), _label(form, form.commune_path, commune)]
+        return Place(name=", ".join(n for n in named if n) or codes, unknown=True, codes=codes)
     return found
+
+
+def _label(form: LoadedForm, path: str | None, value: str) -> str:
+    """The label the form gives option `value` of the question at `path` ("" when none)."""
+    field = form.model.field(path) if path and value else None
+    if field is None or field.choices is None:
+        return ""
+    for choice in field.choices.items:
+        if choice.name == value:
+            return choice.label.get("vi")
+    return ""
 
 
 def _lookup(commune_code: str, village_code: str) -> Place | None:
@@ -109,7 +133,50 @@ def of_household(household: Household) -> Place:
     """
     ids = [i for i in (household.village_id, household.commune_id) if i is not None]
     name = ", ".join(unit_name(i) for i in ids)
-    return Place(household.village_id, household.commune_id, name)
+    return Place(household.village_id, household.commune_id, name, household_id=household.id)
+
+
+def of_submitter(user: User) -> Place:
+    """The place of a record whose form names none: the sender's one village, else the one
+    commune every unit of theirs is in; NOWHERE when they work in several communes or above
+    one (the record then waits in the queue of every unit of theirs)."""
+    units = assigned_units(user)
+    communes = set()
+    for unit in units:
+        level = unit_level(unit)
+        if level == UnitLevel.VILLAGE:
+            communes.add(ancestry(unit)[1] if len(ancestry(unit)) > 1 else None)
+        elif level == UnitLevel.COMMUNE:
+            communes.add(unit)
+        else:
+            return NOWHERE
+    if len(communes) != 1 or None in communes:
+        return NOWHERE
+    (commune,) = communes
+    if len(units) == 1 and commune not in units:
+        (village,) = units
+        return Place(village, commune, f"{unit_name(village)}, {unit_name(commune)}")
+    return Place(commune_id=commune, name=unit_name(commune))
+
+
+def resolve(form: LoadedForm, root: Node, household: Household | None, user: User) -> Place:
+    """Where a submission belongs: its household's place, else the place its answers
+    name, else its sender's (`of_submitter`)."""
+    if household is not None:
+        return of_household(household)
+    place = of_answers(form, root)
+    if place.unit_id is None and not place.unknown:
+        return of_submitter(user)
+    return place
+
+
+def unit_level(unit_id: int) -> UnitLevel:
+    """The level of an admin unit (remembered: a unit never changes level)."""
+
+    def read() -> UnitLevel:
+        return db.session.scalar(sa.select(AdminUnit.level).where(AdminUnit.id == unit_id))
+
+    return memory("unit_levels").get(unit_id, read)
 
 
 def unit_name(unit_id: int) -> str:
@@ -121,7 +188,45 @@ def unit_name(unit_id: int) -> str:
     return memory("unit_names").get(unit_id, read)
 
 
+# -- the places a form offers ------------------------------------------------------------
+
+#: The list of places a form may read (`csv-external places`): generated per user, not uploaded.
+PLACE_LIST = "places.csv"
+
+
+def place_list(user: User) -> bytes:
+    """The CSV of the places `user` may register in, as the shipped forms answer them: their
+    villages ("<commune code>_<village code>"), the communes and provinces those are in, and
+    every commune and village below the units they work in. Empty (only the header) for an
+    administrator: the form then offers every place it has."""
+    out = ["name"]
+    ids = scope.readable_unit_ids(user)
+    if ids is not None:
+        parent = aliased(AdminUnit)
+        stmt = (
+            sa.select(AdminUnit.level, AdminUnit.code, parent.code)
+            .outerjoin(parent, parent.id == AdminUnit.parent_id)
+            .where(
+                AdminUnit.id.in_(ids),
+                AdminUnit.level.in_([UnitLevel.PROVINCE, UnitLevel.COMMUNE, UnitLevel.VILLAGE]),
+            )
+        )
+        codes = set()
+        for level, code, parent_code in db.session.execute(stmt):
+            codes.add(f"{parent_code}_{code}" if level == UnitLevel.VILLAGE else code)
+        out += sorted(codes)
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
 # -- who may send what -------------------------------------------------------------------
+
+
+def refusal(place: Place) -> Problem:
+    """Why a record for `place` is refused, naming the place (never codes alone): outside
+    the sender's area (403.3), or a place the server does not know (403.30)."""
+    if place.unknown:
+        return Problem("403.30", what=place.name, codes=place.codes)
+    return Problem("403.3", what=place.name)
 
 
 def ancestry(unit_id: int) -> tuple[int, ...]:
@@ -147,16 +252,28 @@ def assigned_units(user: User) -> frozenset[int]:
     return txcache.remember(("assigned", user.id), read)
 
 
+def paired_households(user: User) -> frozenset[str]:
+    """The households paired with `user` or their team today (`scope.paired_household_ids`)."""
+
+    def read() -> frozenset[str]:
+        return frozenset(db.session.scalars(scope.paired_household_ids(user)))
+
+    return txcache.remember(("paired", user.id), read)
+
+
 def allowed(user: User, place: Place) -> bool:
     """Whether `user` may send a record for `place`; nowhere in particular is allowed.
 
     Same answer as `scope.in_scope` on the village; a record that names only
-    a commune is also allowed to a cadre working in one of its villages.
+    a commune is also allowed to a cadre working in one of its villages, and an
+    update of a household paired with the sender is allowed wherever it is.
     """
     if scope.is_admin(user) or (place.unit_id is None and not place.unknown):
         return True
     if place.unknown:
         return False
+    if place.household_id is not None and place.household_id in paired_households(user):
+        return True
     units = assigned_units(user)
     if place.village_id is not None:
         return not units.isdisjoint(ancestry(place.village_id))

@@ -91,6 +91,22 @@ def get_version(user: User, form_id: str, version: str) -> FormVersion:
     return found
 
 
+def get_form(user: User, form_id: str) -> tuple[Form, list[FormVersion]]:
+    """Form `form_id` and the versions of it `user` may see (oldest first); Problem 404.3 when
+    they may see none of it (the same answer as for a form that does not exist)."""
+    stmt = (
+        scope.form_versions(user)
+        .join(Form)
+        .where(Form.form_id == form_id)
+        .order_by(FormVersion.id)
+        .options(contains_eager(FormVersion.form).joinedload(Form.unit))
+    )
+    versions = list(db.session.scalars(stmt))
+    if not versions:
+        raise Problem("404.3", form_id=form_id)
+    return versions[0].form, versions
+
+
 def _form_for(model, actor: User | None, unit: AdminUnit | None) -> Form:
     """The `Form` row for an upload (new, unsaved on first upload); checks who may add to it."""
     form = db.session.scalar(sa.select(Form).where(Form.form_id == model.form_id))

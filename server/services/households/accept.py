@@ -48,6 +48,8 @@ def apply_accepted(submission: Submission) -> HouseholdEffect | None:
     label = households.label_of(form, entity, computed)
     household = households.current(entity.id, lock=True) if entity.update else None
     place = places.of_household(household) if household else places.of_answers(form, parsed.root)
+    if place.unit_id is None and not place.unknown:  # a form that names no place: its sender's
+        place = places.Place(submission.village_id, submission.commune_id)
     if submission.deprecated_id:
         previous = db.session.scalar(
             sa.select(Submission.id).where(Submission.instance_id == submission.deprecated_id)

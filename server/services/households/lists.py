@@ -27,13 +27,13 @@ REVIEW_COMMENT_COLUMN = "review_comment"
 
 
 def in_scope(user: User, dataset: str = "households") -> sa.Select:
-    """Active households of `dataset` in `user`'s scope, in a stable order."""
+    """Active households of `dataset` in `user`'s scope (their villages' and those paired
+    with them), in a stable order."""
     stmt = sa.select(Household).where(
-        Household.dataset == dataset, Household.status == HouseholdStatus.ACTIVE
+        Household.dataset == dataset,
+        Household.status == HouseholdStatus.ACTIVE,
+        scope.households(user),
     )
-    ids = scope.unit_ids(user)
-    if ids is not None:
-        stmt = stmt.where(sa.or_(Household.village_id.in_(ids), Household.commune_id.in_(ids)))
     return stmt.order_by(Household.id)
 
 
@@ -73,9 +73,8 @@ def deleted_states(user: User, ids: list[str]) -> dict[str, bool]:
     "deleted" would make Collect throw away a household it created offline.
     """
     wanted = {normalise_id(i): i for i in ids if i.strip()}
-    stmt = sa.select(Household.id, Household.status).where(Household.id.in_(list(wanted)))
-    units = scope.unit_ids(user)
-    if units is not None:
-        stmt = stmt.where(sa.or_(Household.village_id.in_(units), Household.commune_id.in_(units)))
+    stmt = sa.select(Household.id, Household.status).where(
+        Household.id.in_(list(wanted)), scope.households(user)
+    )
     gone = {hid for hid, status in db.session.execute(stmt) if status != HouseholdStatus.ACTIVE}
     return {original: key in gone for key, original in wanted.items()}

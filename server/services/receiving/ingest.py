@@ -416,9 +416,9 @@ def prepare(
             household = locked[key]
         else:
             household = households.current(key, lock=True)
-    place = places.of_household(household) if household else places.of_answers(form, parsed.root)
+    place = places.resolve(form, parsed.root, household, d.user)
     if not places.allowed(d.user, place):
-        return _quarantine(d, Problem("403.3", what=place.name), parsed, instance_id)
+        return _quarantine(d, places.refusal(place), parsed, instance_id)
     if validation is None:
         validation = form.validator.validate(parsed.root)
     return Prepared(parsed, d, form, digest, instance_id, previous, household, place, validation)

@@ -48,6 +48,7 @@ from server.problems import Problem
 from server.services.access import scope
 from server.services.duplicates import cases as duplicates
 from server.services.households import review as household_review
+from server.services.paging import Page, keyset_page
 from server.services.receiving import quarantine
 from server.services.review import exits
 
@@ -89,7 +90,7 @@ def villages(commune: AdminUnit) -> list[AdminUnit]:
 
 def cadres(commune: AdminUnit) -> list[User]:
     """The people who sent submissions in the commune (cadres, mostly), by name."""
-    senders = sa.select(Submission.submitter_id).where(Submission.commune_id == commune.id)
+    senders = sa.select(Submission.submitter_id).where(scope.in_commune(commune))
     stmt = sa.select(User).where(User.id.in_(senders.distinct()))
     return list(db.session.scalars(stmt.order_by(User.full_name, User.id)))
 
@@ -99,7 +100,7 @@ def forms_of(commune: AdminUnit) -> list[Form]:
     used = (
         sa.select(FormVersion.form_pk)
         .join(Submission, Submission.form_version_id == FormVersion.id)
-        .where(Submission.commune_id == commune.id)
+        .where(scope.in_commune(commune))
     )
     stmt = sa.select(Form).where(Form.id.in_(used.distinct()))
     return list(db.session.scalars(stmt.order_by(Form.title)))
@@ -125,7 +126,7 @@ def _in_state(state: ReviewState) -> Callable[[User, AdminUnit], int]:
         stmt = (
             scope.submissions(user)
             .where(
-                Submission.commune_id == commune.id,
+                scope.in_commune(commune),
                 Submission.review_state == state,
                 Submission.superseded.is_(False),
             )
@@ -314,7 +315,7 @@ def visits_by_cadre(commune: AdminUnit, since: dt.datetime) -> list[CadreVisits]
         .join(FormVersion, FormVersion.id == Submission.form_version_id)
         .join(Form, Form.id == FormVersion.form_pk)
         .where(
-            Submission.commune_id == commune.id,
+            scope.in_commune(commune),
             Submission.received_at >= since,
             Submission.superseded.is_(False),
             User.role == Role.CADRE,
@@ -358,7 +359,7 @@ class QueuePage:
 def queue(user: User, commune: AdminUnit, f: QueueFilter) -> QueuePage:
     """The current versions of submissions in the commune matching `f`, newest first."""
     stmt = scope.submissions(user).where(
-        Submission.commune_id == commune.id, Submission.superseded.is_(False)
+        scope.in_commune(commune), Submission.superseded.is_(False)
     )
     if f.state:
         stmt = stmt.where(Submission.review_state == ReviewState(f.state))
@@ -602,3 +603,60 @@ def created_form_version(household_ids) -> int | None:
         .limit(1)
     )
     return db.session.scalar(stmt)
+
+
+# -- the queue as the JSON API lists it ------------------------------------------------------
+
+
+def listed(
+    user: User,
+    *,
+    commune: AdminUnit | None = None,
+    state: str | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> Page:
+    """Current submissions `user` may read (`scope.submissions`), by id, one keyset page
+    at a time.
+
+    `commune`: only its queue (placed there, or without a place and sent by someone who
+    works there: `scope.in_commune`), 404.1 unless it is in the user's scope.
+    """
+    stmt = scope.submissions(user).where(Submission.superseded.is_(False))
+    if commune is not None:
+        if not db.session.scalar(scope.in_scope(user, commune)):
+            raise Problem("404.1")
+        stmt = stmt.where(scope.in_commune(commune))
+    if state:
+        stmt = stmt.where(Submission.review_state == ReviewState(state))
+    stmt = stmt.options(joinedload(Submission.form_version).joinedload(FormVersion.form))
+    return keyset_page(stmt, Submission.id, after, limit)
+
+
+def describe_submissions(items: list[Submission]) -> list[dict]:
+    """A page of submissions as the API shows them: names and paths instead of ids."""
+    people = names({s.submitter_id for s in items})
+    ids = {u for s in items for u in (s.commune_id, s.village_id) if u is not None}
+    paths = (
+        dict(
+            db.session.execute(
+                sa.select(AdminUnit.id, AdminUnit.path).where(AdminUnit.id.in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return [
+        {
+            "id": s.id,
+            "instance_id": s.instance_id,
+            "form_id": s.form_version.form.form_id,
+            "version": s.form_version.version,
+            "review_state": s.review_state.value,
+            "commune": paths.get(s.commune_id),
+            "village": paths.get(s.village_id),
+            "submitter": people.get(s.submitter_id),
+            "received_at": s.received_at,
+        }
+        for s in items
+    ]

@@ -3,6 +3,13 @@
 Writers call `record` inside their transaction. Readers call `read` with the
 client's cursor and get the changes after it in a stable order, never one
 that a still-open transaction could later slip in before the cursor.
+
+Most changes belong to a place (`unit_id`): every tablet working there learns
+them. A pair belongs to its helper: `pair_changed` logs it under the helper's key
+(`helper_key`, "u<user id>" or "a<agency id>") and the household's unit, and
+only the helper's pulls render it (`helper_clause` picks those rows out), as the
+household's state when the household is (still) in their scope, else as its
+removal (sync contract P1: the tablet learns what to drop).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from server.db import db
-from server.models import Change
+from server.models import Change, Household, Pair
 from server.problems import Problem
 
 
@@ -74,10 +81,66 @@ def record(kind: str, entity_id: str, op: str, unit_id: int | None) -> None:
     )
 
 
-def read(after: Cursor, limit: int, unit_ids: sa.Select | None = None) -> ChangePage:
+#: The change-log kind of a pair started, ended or reassigned (`pair_changed`).
+PAIR_CHANGE = "pair"
+
+
+def helper_key(user_id: int | None = None, agency_id: int | None = None) -> str:
+    """How the change log names a pair's helper: "u<user id>" or "a<agency id>"."""
+    return f"u{user_id}" if user_id is not None else f"a{agency_id}"
+
+
+def pair_entity(helper: str, household_id: str) -> str:
+    """The `entity_id` of a pair change: the helper's key and the household, "u12:<uuid>"."""
+    return f"{helper}:{household_id}"
+
+
+def parse_pair_entity(entity_id: str) -> tuple[str, str]:
+    """(helper key, household id) of a pair change's `entity_id`."""
+    helper, _, household_id = entity_id.partition(":")
+    return helper, household_id
+
+
+def pair_changed(pair: Pair) -> None:
+    """Log that `pair` started, ended or changed, in the caller's transaction.
+
+    The helper's tablets learn it at their next pull: a household newly paired
+    arrives in full; one whose pair ended leaves the tablet, unless it is still
+    theirs some other way (their village, another pair). Call it for both the
+    old and the new pair of a reassignment.
+    """
+    if pair.household_id is None or (pair.helper_user_id is None and pair.helper_agency_id is None):
+        db.session.flush()  # ids given through relationships are set on flush
+    place = db.session.execute(
+        sa.select(Household.village_id, Household.commune_id).where(
+            Household.id == pair.household_id
+        )
+    ).first()
+    unit_id = (place.village_id or place.commune_id) if place is not None else None
+    helper = helper_key(pair.helper_user_id, pair.helper_agency_id)
+    record(PAIR_CHANGE, pair_entity(helper, pair.household_id), "upsert", unit_id)
+
+
+def helper_clause(helpers: list[str]) -> sa.ColumnElement[bool]:
+    """SQL: a change row is a pair change of one of `helpers` (keys from `helper_key`)."""
+    if not helpers:
+        return sa.false()
+    return sa.and_(
+        Change.kind == PAIR_CHANGE,
+        sa.or_(*(Change.entity_id.startswith(f"{h}:", autoescape=True) for h in helpers)),
+    )
+
+
+def read(
+    after: Cursor,
+    limit: int,
+    unit_ids: sa.Select | None = None,
+    also: sa.ColumnElement[bool] | None = None,
+) -> ChangePage:
     """The next `limit` changes after `after`, filtered to `unit_ids` (None: all units).
 
-    Changes without a unit (nationwide) are always included.
+    Changes without a unit (nationwide) are always included, and those `also`
+    picks (a user's pairs and paired households, wherever they are).
     """
     stmt = sa.select(Change).where(
         sa.tuple_(Change.txid, Change.id) > sa.tuple_(sa.literal(after.txid), sa.literal(after.id))
@@ -90,7 +153,8 @@ def read(after: Cursor, limit: int, unit_ids: sa.Select | None = None) -> Change
         )
         stmt = stmt.where(Change.txid < horizon)
     if unit_ids is not None:
-        stmt = stmt.where(sa.or_(Change.unit_id.is_(None), Change.unit_id.in_(unit_ids)))
+        wanted = [Change.unit_id.is_(None), Change.unit_id.in_(unit_ids)]
+        stmt = stmt.where(sa.or_(*wanted, *([also] if also is not None else [])))
     rows = list(db.session.scalars(stmt.order_by(Change.txid, Change.id).limit(limit + 1)))
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -27,6 +27,7 @@ from server.services.households import versions as households
 from server.services.receiving import batch as ingest_batch
 from server.services.receiving import ingest
 from server.services.receiving.ingest import Receipt
+from server.services.sync import changes
 from server.services.sync import cursor as sync_cursor
 from server.services.sync.cursor import DELTA
 from server.services.sync.pull import assigned_units, fresh_state, next_page
@@ -260,11 +261,14 @@ def _changed_since(state: sync_cursor.PullState) -> set[str]:
     if state.phase != DELTA:
         return set()
     log = state.log
-    stmt = sa.select(Change.entity_id).where(
-        Change.kind == HOUSEHOLD_CHANGE,
+    stmt = sa.select(Change.kind, Change.entity_id).where(
+        Change.kind.in_([HOUSEHOLD_CHANGE, changes.PAIR_CHANGE]),
         sa.tuple_(Change.txid, Change.id) > sa.tuple_(sa.literal(log.txid), sa.literal(log.id)),
     )
-    return set(db.session.scalars(stmt))
+    return {
+        entity if kind == HOUSEHOLD_CHANGE else changes.parse_pair_entity(entity)[1]
+        for kind, entity in db.session.execute(stmt)
+    }
 
 
 # -- form files -------------------------------------------------------------------------

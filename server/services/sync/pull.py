@@ -214,7 +214,7 @@ def removed_households(view: ScopeView, key: str, room: int, dropped: tuple[int,
     gone = [
         removal("household", hid)
         for hid, village, commune in rows
-        if not view.holds_place(village, commune)
+        if not view.holds_place(village, commune, hid)
     ]
     return gone, (rows[-1][0] if rows else key), len(rows) < room
 
@@ -263,7 +263,7 @@ def next_page(user: User, state: PullState, limit: int) -> tuple[Entries, PullSt
         if room <= 0:
             break
         if state.phase == DELTA:
-            page = changes.read(state.log, room, view.readable_select())
+            page = changes.read(state.log, room, view.readable_select(), view.log_clause())
             out += renderer.changes(page.changes)
             return out, replace(state, log=page.cursor), page.has_more
         entries, state = _sections_step(state, view, renderer, room)

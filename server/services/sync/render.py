@@ -1,7 +1,8 @@
 """What a pull tells a tablet: rows of the database as `sync.protocol.Change` entries.
 
-`ScopeView` is the user's scope read once per pull (a handful of unit ids for
-a cadre), so every later check is a set lookup instead of another query.
+`ScopeView` is the user's scope read once per pull (a handful of unit ids and
+the households paired with them, for a cadre), so every later check is a set
+lookup instead of another query.
 `Renderer` turns forms, households and returned submissions into changes
 with the data schemas of `sync.protocol`, and renders a page of the change
 log with one batched query per kind.
@@ -33,11 +34,13 @@ from server.models import (
 )
 from server.services.access import scope
 from server.services.duplicates import detection as dedup
+from server.services.sync import changes as change_log
 from sync import protocol
 
 FORM_CHANGE = "form_version"  # the change-log kind `forms.publish/close` record
 HOUSEHOLD_CHANGE = "household"
 REVIEW_RETURN_CHANGE = "review_return"
+PAIR_CHANGE = change_log.PAIR_CHANGE
 RETURN_ACTION = "submission.return"  # the audit action whose `comment` a return carries
 
 # One instance of each data schema: building a marshmallow schema copies its fields,
@@ -51,19 +54,32 @@ _REVIEW_RETURN = protocol.ReviewReturnDataSchema()
 
 @dataclass(frozen=True)
 class ScopeView:
-    """A user's scope, read once: the units they work in, and those they may read."""
+    """A user's scope, read once: the units they work in, those they may read, and the
+    households paired with them or their team (P1: wherever those households are)."""
 
     user: User
     work: frozenset[int] | None  # None: everything (admin)
     readable: tuple[int, ...] | None
+    paired: frozenset[str] = frozenset()
+    helpers: tuple[str, ...] = ()  # the user's keys as a pair's helper (`changes.helper_key`)
 
     @classmethod
     def of(cls, user: User) -> ScopeView:
+        helpers = (change_log.helper_key(user_id=user.id),)
+        if user.agency_id is not None:
+            helpers += (change_log.helper_key(agency_id=user.agency_id),)
         work = scope.unit_ids(user)
         if work is None:
-            return cls(user, None, None)
+            return cls(user, None, None, helpers=helpers)
         readable = db.session.scalars(scope.readable_unit_ids(user))
-        return cls(user, frozenset(db.session.scalars(work)), tuple(sorted(readable)))
+        paired = frozenset(db.session.scalars(scope.paired_household_ids(user)))
+        return cls(
+            user,
+            frozenset(db.session.scalars(work)),
+            tuple(sorted(readable)),
+            paired,
+            helpers,
+        )
 
     def readable_select(self) -> sa.Select | None:
         """The readable units as SQL for `changes.read` (forms live at the province level)."""
@@ -71,21 +87,36 @@ class ScopeView:
             return None
         return sa.select(AdminUnit.id).where(AdminUnit.id.in_(self.readable))
 
+    def log_clause(self) -> sa.ColumnElement[bool]:
+        """SQL for `changes.read`: the change rows about this user's pairs and paired
+        households, which may lie outside their units."""
+        about_paired = sa.and_(
+            Change.kind == HOUSEHOLD_CHANGE,
+            Change.entity_id.in_(scope.paired_household_ids(self.user)),
+        )
+        return sa.or_(change_log.helper_clause(list(self.helpers)), about_paired)
+
     def household_clause(self) -> sa.ColumnElement[bool]:
         """SQL: the household is in this scope."""
         if self.work is None:
             return sa.true()
         ids = sorted(self.work)
-        return sa.or_(Household.village_id.in_(ids), Household.commune_id.in_(ids))
+        return sa.or_(
+            Household.village_id.in_(ids),
+            Household.commune_id.in_(ids),
+            Household.id.in_(scope.paired_household_ids(self.user)),
+        )
 
     def holds(self, household: Household) -> bool:
         """Whether `household` is in this scope (the same rule as `household_clause`)."""
-        return self.holds_place(household.village_id, household.commune_id)
+        return self.holds_place(household.village_id, household.commune_id, household.id)
 
-    def holds_place(self, village_id: int | None, commune_id: int | None) -> bool:
+    def holds_place(
+        self, village_id: int | None, commune_id: int | None, household_id: str | None = None
+    ) -> bool:
         if self.work is None:
             return True
-        return village_id in self.work or commune_id in self.work
+        return village_id in self.work or commune_id in self.work or household_id in self.paired
 
     def covers(self, unit_id: int | None) -> bool:
         """Whether a change logged for `unit_id` is about this scope (not only above it)."""
@@ -238,6 +269,28 @@ class Renderer:
                 out[(r.kind, r.entity_id)] = [removal("household", r.entity_id)]
         return out
 
+    def _log_pairs(self, rows: list[Change]) -> dict[tuple[str, str], list[protocol.Change]]:
+        """This user's pairs that started or ended: the household in full while it is in
+        their scope (paired, or in their villages), else its removal. Other helpers' pairs
+        say nothing to this tablet."""
+        mine = {}
+        for r in rows:
+            helper, household_id = change_log.parse_pair_entity(r.entity_id)
+            if helper in self.view.helpers and household_id:
+                mine[(r.kind, r.entity_id)] = household_id
+        found = {
+            h.id: h
+            for h in db.session.scalars(
+                sa.select(Household).where(Household.id.in_(sorted(set(mine.values()))))
+            )
+        }
+        held = [h for h in found.values() if self.view.holds(h)]
+        rendered = {h.id: c for h, c in zip(held, self.households(held), strict=True)}
+        return {
+            key: [rendered[hid] if hid in rendered else removal("household", hid)]
+            for key, hid in mine.items()
+        }
+
     def _log_review_returns(
         self, rows: list[Change]
     ) -> dict[tuple[str, str], list[protocol.Change]]:
@@ -266,6 +319,7 @@ class Renderer:
         FORM_CHANGE: _log_forms,
         HOUSEHOLD_CHANGE: _log_households,
         REVIEW_RETURN_CHANGE: _log_review_returns,
+        PAIR_CHANGE: _log_pairs,
     }
 
     # -- unit paths ---------------------------------------------------------------------

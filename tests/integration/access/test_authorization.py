@@ -32,9 +32,10 @@ import sqlalchemy as sa
 from forms.instance import to_xml
 from server import create_app
 from server.db import db
-from server.models import DoubleEntry, DuplicateCase, FormMedia, Role, User
+from server.models import DoubleEntry, DuplicateCase, FormMedia, Household, Role, User
 from server.services.access import auth, users
 from server.services.forms import publishing as form_service
+from server.services.programme import agencies, pairs
 from server.services.programme import units as admin_units
 from server.services.receiving import ingest, uploads
 from tests.conftest import empty_tables
@@ -50,7 +51,7 @@ from tests.integration.contract.submissions import (
 from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import PASSWORD, basic, bearer
 from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
-from tests.integration.web.site import matrix_request, matrix_site
+from tests.integration.web.site import matrix_form, matrix_request, matrix_site
 
 ROLES = ("anonymous", "revoked", "cadre", "commune_official", "agency_lead", "coordinator",
          "admin")  # fmt: skip
@@ -65,6 +66,9 @@ LISTING = "listing"  # signed in; answers with the caller's own scope only
 TARGET = "target"  # the URL or body names another province's resource: refused
 ITEM_TARGET = "item target"  # a batch: answered 200, each item about another province refused
 PROBE = "probe"  # asks about another province's record: answered as for one that does not exist
+# An administration page listing the caller's own scope: cadres are refused (403), the other
+# signed-in roles answered with their own scope only.
+ADMIN_LISTING = "admin listing"
 
 ACCESS: dict[tuple[str, str], str] = {
     ("api.health.health", "GET"): PUBLIC,
@@ -97,6 +101,21 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.users.import_users", "POST"): TARGET,
     ("api.users.list_user_devices", "GET"): TARGET,
     ("api.users.enrol_device", "POST"): TARGET,
+    ("api.units.import_units", "POST"): TARGET,
+    ("api.units.add_village", "POST"): TARGET,
+    ("api.units.import_villages", "POST"): TARGET,
+    ("api.agencies.list_agencies", "GET"): LISTING,
+    ("api.agencies.create_agency", "POST"): TARGET,
+    ("api.agencies.show_agency", "GET"): TARGET,
+    ("api.agencies.update_agency", "PATCH"): TARGET,
+    ("api.assignments.list_assignments", "GET"): LISTING,
+    ("api.assignments.create_assignment", "POST"): TARGET,
+    ("api.assignments.end_assignment", "POST"): TARGET,
+    ("api.pairs.list_pairs", "GET"): LISTING,
+    ("api.pairs.create_pair", "POST"): TARGET,
+    ("api.pairs.end_pair", "POST"): TARGET,
+    ("api.pairs.reassign_pair", "POST"): TARGET,
+    ("api.pairs.import_pairs", "POST"): TARGET,
     ("api.quarantine.list_items", "GET"): LISTING,
     ("api.quarantine.show_item", "GET"): TARGET,
     ("api.quarantine.reprocess_item", "POST"): TARGET,
@@ -106,6 +125,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.duplicates.list_double_entries", "GET"): LISTING,
     ("api.duplicates.decide_double_entry", "POST"): TARGET,
     ("api.households.list_households", "GET"): LISTING,
+    ("api.submissions.list_submissions", "GET"): LISTING,
     ("api.households.show_household", "GET"): TARGET,
     ("api.households.resolve_conflicts", "POST"): TARGET,
     ("openrosa.form_list", "GET"): LISTING,
@@ -140,6 +160,44 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.decide_duplicate", "POST"): TARGET,
     ("web.exits", "GET"): TARGET,
     ("web.decide_exit", "POST"): TARGET,
+    # The administration pages (/admin): lists for the administrative roles, and every page
+    # or action about a record of Lào Cai refused (for the admin it succeeds).
+    ("web.admin.index", "GET"): ADMIN_LISTING,
+    ("web.admin.audit_log", "GET"): ADMIN_LISTING,
+    ("web.admin.forms", "GET"): ADMIN_LISTING,
+    ("web.admin.upload_form", "POST"): TARGET,
+    ("web.admin.form", "GET"): TARGET,
+    ("web.admin.publish_form", "POST"): TARGET,
+    ("web.admin.close_form", "POST"): TARGET,
+    ("web.admin.users", "GET"): ADMIN_LISTING,
+    ("web.admin.create_user", "POST"): TARGET,
+    ("web.admin.user", "GET"): TARGET,
+    ("web.admin.edit_user", "POST"): TARGET,
+    ("web.admin.set_user_active", "POST"): TARGET,
+    ("web.admin.reset_password", "POST"): TARGET,
+    ("web.admin.import_users", "POST"): TARGET,
+    ("web.admin.devices", "GET"): ADMIN_LISTING,
+    ("web.admin.device", "GET"): TARGET,
+    ("web.admin.enrol_device", "POST"): TARGET,
+    ("web.admin.revoke_device", "POST"): TARGET,
+    ("web.admin.units", "GET"): ADMIN_LISTING,
+    ("web.admin.unit", "GET"): TARGET,
+    ("web.admin.import_province", "POST"): TARGET,
+    ("web.admin.add_village", "POST"): TARGET,
+    ("web.admin.rename_village", "POST"): TARGET,
+    ("web.admin.import_villages", "POST"): TARGET,
+    ("web.admin.agencies", "GET"): ADMIN_LISTING,
+    ("web.admin.create_agency", "POST"): TARGET,
+    ("web.admin.agency", "GET"): TARGET,
+    ("web.admin.edit_agency", "POST"): TARGET,
+    ("web.admin.assign_agency", "POST"): TARGET,
+    ("web.admin.end_assignment", "POST"): TARGET,
+    ("web.admin.pairs", "GET"): ADMIN_LISTING,
+    ("web.admin.create_pair", "POST"): TARGET,
+    ("web.admin.pair", "GET"): TARGET,
+    ("web.admin.end_pair", "POST"): TARGET,
+    ("web.admin.reassign_pair", "POST"): TARGET,
+    ("web.admin.import_pairs", "POST"): TARGET,
 }
 
 REFUSED = {401, 403, 404}
@@ -199,6 +257,13 @@ class Outside:
     spare_id: int = 0  # a Lào Cai cadre the users routes act on (shown, edited, enrolled)
     spare_b_id: int = 0  # another, deactivated and activated again
     device_id: int = 0  # a device of the spare cadre, to revoke
+    commune_id: int = 0  # Xã Bắc Hà, where villages are added
+    agency_id: int = 0  # Lào Cai's agency (its name says "Lào Cai": never in a listing)
+    assignment_id: int = 0  # its assignment to Bắc Hà, to end
+    pair_id: int = 0  # cadre_other helps the household: the pair to end
+    team_pair_id: int = 0  # a Lào Cai team helps it too: the pair to reassign
+    province_id: int = 0  # Lào Cai, where the administration pages add forms and agencies
+    village_id: int = 0  # its village, renamed to the name it has
 
 
 def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
@@ -248,7 +313,26 @@ def _make_outside(world: World) -> Outside:
     spare_b = users.create_user("lao_cai_spare_b", "Giàng A Lử", Role.CADRE, None, [village])
     out.spare_id, out.spare_b_id = spare.id, spare_b.id
     out.device_id = auth.register_device(spare, "Máy cũ")[0].id
+    _programme_of(out)
     return out
+
+
+def _programme_of(out: Outside) -> None:
+    """Lào Cai's agency with its teams, assigned to Bắc Hà, and two pairs of its household."""
+    province = admin_units.find(out.world.places.other_province)
+    commune = admin_units.find(out.world.places.other_commune)
+    agency = agencies.create_agency("LC-SNN", "Sở Nông nghiệp Lào Cai", home_unit=province)
+    teams = {code: agencies.create_agency(code, f"Tổ công tác {code}", kind="team",
+                                          parent=agency, home_unit=province)
+             for code in ("LC-T1", "LC-T2", "LC-T3", "LC-T4", "LC-T5", "LC-T6")}  # fmt: skip
+    assignment = agencies.assign(agency, commune, "poor", phase="2026-2030")
+    household = db.session.get(Household, out.household_id)
+    ended = pairs.pair(household, users.find("cadre_other"))
+    reassigned = pairs.pair(household, teams["LC-T1"])
+    out.commune_id, out.agency_id, out.assignment_id = commune.id, agency.id, assignment.id
+    out.pair_id, out.team_pair_id = ended.id, reassigned.id
+    out.province_id = province.id
+    out.village_id = admin_units.find(out.world.places.other_village).id
 
 
 def _duplicates_of(out: Outside) -> tuple[int, int]:
@@ -433,6 +517,35 @@ def _users_file_body(role: str, out: Outside, probe_id: str) -> dict:
             "content_type": "multipart/form-data"}  # fmt: skip
 
 
+def _sheet(text: str) -> dict:
+    return {"data": {"file": (io.BytesIO(text.encode()), "sheet.csv")},
+            "content_type": "multipart/form-data"}  # fmt: skip
+
+
+def _new_agency_body(role: str, out: Outside, probe_id: str) -> dict:
+    """A new agency at home in Lào Cai."""
+    code = f"LC-{uuid.uuid4().hex[:8]}"
+    return {"json": {"code": code, "name": "Hội Phụ nữ", "home_unit": "15"}}
+
+
+PROGRAMME_PARTS = {
+    ("api.units.import_units", "POST"): lambda *_: {
+        "json": {"province": "15", "communes": ["02839"]}},
+    ("api.units.add_village", "POST"): lambda *_: {"json": {"name": "Bản Mới", "kind": "Bản"}},
+    ("api.units.import_villages", "POST"): lambda *_: _sheet("commune,name\n15/02839,Bản Nhập\n"),
+    ("api.agencies.create_agency", "POST"): _new_agency_body,
+    ("api.agencies.update_agency", "PATCH"): lambda *_: {
+        "json": {"name": "Sở Nông nghiệp Lào Cai"}},
+    ("api.assignments.create_assignment", "POST"): lambda *_: {
+        "json": {"agency": "LC-SNN", "unit": "15/02839", "phase": "2031-2035"}},
+    ("api.pairs.create_pair", "POST"): lambda role, out, probe_id: {
+        "json": {"household": out.household_id, "helper": "LC-T3"}},
+    ("api.pairs.reassign_pair", "POST"): lambda *_: {"json": {"helper": "LC-T2"}},
+    ("api.pairs.import_pairs", "POST"): lambda role, out, probe_id: _sheet(
+        f"household,helper\n{out.household_id},LC-T4\n"),
+}  # fmt: skip
+
+
 #: What a request carries besides its URL, by (endpoint, method).
 def _resolution_body(role: str, out: Outside, probe_id: str) -> dict:
     """A reviewer's choice for a property of Lào Cai's household."""
@@ -446,6 +559,63 @@ SITE: dict = {}
 def _site(data: dict | None = None, *, commune: bool = False, sign_out: bool = False):
     parts = matrix_request(data, commune=commune, sign_out=sign_out)
     return lambda role, out, probe_id: parts(role, out, probe_id, SITE)
+
+
+def _admin(make):
+    """An administration page's form about Lào Cai, made afresh for each call by `make(out)`."""
+    parts = matrix_form(make)
+    return lambda role, out, probe_id: parts(role, out, probe_id, SITE)
+
+
+def _file(text: str, name: str = "rows.csv") -> tuple:
+    return (io.BytesIO(text.encode("utf-8")), name)
+
+
+def _new_name() -> str:
+    return f"lc.{uuid.uuid4().hex[:8]}"
+
+
+ADMIN_PARTS = {
+    ("web.admin.upload_form", "POST"): _admin(lambda out: {
+        "file": _upload_body("", out, "")["data"]["file"], "unit": str(out.province_id)}),
+    ("web.admin.publish_form", "POST"): _admin(lambda out: {}),
+    ("web.admin.close_form", "POST"): _admin(lambda out: {}),
+    ("web.admin.create_user", "POST"): _admin(lambda out: {
+        "username": _new_name(), "full_name": "Hầu A Lềnh", "role": "cadre",
+        "unit_refs": out.world.places.other_village}),
+    ("web.admin.edit_user", "POST"): _admin(lambda out: {
+        "full_name": "Vàng Seo Phủ", "role": "cadre",
+        "unit_refs": out.world.places.other_village}),
+    ("web.admin.set_user_active", "POST"): _admin(lambda out: {"active": "1"}),
+    ("web.admin.reset_password", "POST"): _admin(lambda out: {}),
+    ("web.admin.import_users", "POST"): _admin(lambda out: {"file": _file(
+        f"username,full_name,role,units\n{_new_name()},Lý A Sử,cadre,"
+        f"{out.world.places.other_village}\n")}),
+    ("web.admin.enrol_device", "POST"): _admin(lambda out: {"name": "Máy tính bảng"}),
+    ("web.admin.revoke_device", "POST"): _admin(lambda out: {}),
+    ("web.admin.import_province", "POST"): _admin(lambda out: {
+        "province": "15", "communes": "02839"}),
+    ("web.admin.add_village", "POST"): _admin(lambda out: {
+        "commune": str(out.commune_id), "name": "Bản Trang Mới"}),
+    ("web.admin.rename_village", "POST"): _admin(lambda out: {"name": "Bản 1"}),
+    ("web.admin.import_villages", "POST"): _admin(lambda out: {
+        "file": _file("commune,name\n15/02839,Bản Nhập Trang\n")}),
+    ("web.admin.create_agency", "POST"): _admin(lambda out: {
+        "code": f"LC-{uuid.uuid4().hex[:8]}", "name": "Hội Nông dân", "kind": "organisation",
+        "level": "province", "home_unit": str(out.province_id)}),
+    ("web.admin.edit_agency", "POST"): _admin(lambda out: {
+        "name": "Sở Nông nghiệp Lào Cai", "kind": "agency", "level": "province",
+        "home_unit": str(out.province_id), "active": "1"}),
+    ("web.admin.assign_agency", "POST"): _admin(lambda out: {
+        "unit": str(out.commune_id), "category": "poor", "phase": "2036-2040"}),
+    ("web.admin.end_assignment", "POST"): _admin(lambda out: {}),
+    ("web.admin.create_pair", "POST"): _admin(lambda out: {
+        "household": out.household_id, "helper": "LC-T5"}),
+    ("web.admin.end_pair", "POST"): _admin(lambda out: {"reason": "Thoát nghèo"}),
+    ("web.admin.reassign_pair", "POST"): _admin(lambda out: {"helper": "LC-T2"}),
+    ("web.admin.import_pairs", "POST"): _admin(lambda out: {
+        "file": _file(f"household,helper\n{out.household_id},LC-T6\n")}),
+}  # fmt: skip
 
 
 REQUEST_PARTS = {
@@ -517,7 +687,17 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
               "entry_id": str(out.double_entry_id),
               "instance_id": out.submission_id, "device_id": str(out.device_id),
               "user_id": str(user_id)}  # fmt: skip
-    parts = REQUEST_PARTS.get((endpoint, method))
+    pair_id = out.team_pair_id if "reassign" in endpoint else out.pair_id
+    values |= {"unit_id": str(out.commune_id), "agency_id": str(out.agency_id),
+               "assignment_id": str(out.assignment_id), "pair_id": str(pair_id),
+               "village_id": str(out.village_id)}  # fmt: skip
+    parts = (
+        REQUEST_PARTS.get((endpoint, method))
+        or PROGRAMME_PARTS.get((endpoint, method))
+        or ADMIN_PARTS.get((endpoint, method))
+    )
+    if parts is None and endpoint.startswith("web.admin."):
+        parts = _site()  # pages: the role's session
     kwargs = {"headers": headers} | (parts(role, out, probe_id) if parts else {})
     return Call(method, _path(rule, values), kwargs)
 
@@ -539,7 +719,7 @@ def _leaks(body: str, out: Outside, kind: str) -> list[str]:
     Official unit names are public; a listing must still not include the
     other province's units, but a refusal may name the unit the caller asked for.
     """
-    markers = out.markers + (out.places if kind == LISTING else [])
+    markers = out.markers + (out.places if kind in (LISTING, ADMIN_LISTING) else [])
     return [marker for marker in markers if marker in body]
 
 
@@ -569,7 +749,9 @@ def test_no_role_reaches_another_provinces_data(shared, outside, endpoint, metho
             assert status < 500, where
         elif not signed_in:
             assert status == 401, where
-        elif kind in (SIGNED_IN, LISTING) or role in GLOBAL:
+        elif kind == ADMIN_LISTING and role == "cadre":
+            assert status == 403, where
+        elif kind in (SIGNED_IN, LISTING, ADMIN_LISTING) or role in GLOBAL:
             assert 200 <= status < 300, where
             if kind == ITEM_TARGET:
                 assert [r["status"] for r in response.get_json()["results"]] == [201], where

@@ -150,3 +150,48 @@ def test_submissions_are_read_only_inside_scope(ctx, people, make_user):
     assert _readable("canbo.a1") == {in_a1, a1_cadre_in_b1}
     assert _readable("canbo.b1") == {in_b1, a1_cadre_in_b1}
     assert _readable("dieuphoi") == _readable("quantri") == {in_a1, in_a2, in_b1, a1_cadre_in_b1}
+
+
+def _agency_with_lead(places, make_user, unit_path: str, **period) -> str:
+    """An agency assigned to `unit_path`, led by a new agency lead; the lead's username."""
+    import datetime as dt
+
+    from server.models import Agency, AgencyAssignment
+
+    lead = make_user("truong.doan", Role.AGENCY_LEAD)
+    agency = Agency(code="SLDTBXH", name="Sở Lao động", lead_id=users.find(lead).id)
+    db.session.add(agency)
+    db.session.flush()
+    users.find(lead).agency_id = agency.id
+    starts = period.get("starts_on", dt.date(2021, 1, 1))
+    db.session.add(
+        AgencyAssignment(
+            agency=agency,
+            unit=admin_units.find(unit_path),
+            starts_on=starts,
+            ends_on=period.get("ends_on"),
+        )
+    )
+    db.session.commit()
+    return lead
+
+
+def test_an_agency_lead_works_in_the_units_their_agency_is_assigned_to(ctx, people, make_user):
+    lead = users.find(_agency_with_lead(people, make_user, people.commune_b))
+    assert _paths(lead.username) == [
+        people.province,
+        people.commune_b,
+        people.village_b1,
+        people.village_b2,
+    ]
+    scope.require_unit(lead, admin_units.find(people.village_b2))
+    with pytest.raises(Problem):
+        scope.require_unit(lead, admin_units.find(people.village_a1))
+
+
+def test_an_ended_assignment_no_longer_gives_an_agency_lead_its_units(ctx, people, make_user):
+    import datetime as dt
+
+    ended = dt.date.today()  # half-open: ended today no longer counts today
+    lead = _agency_with_lead(people, make_user, people.commune_b, ends_on=ended)
+    assert _paths(lead) == []

@@ -41,7 +41,6 @@ CONFIG = schemathesis.Config.from_dict(
 )
 
 
-
 # Upload chunks (tus-like PATCH) are bytes: sent as schemathesis sends octet streams.
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 

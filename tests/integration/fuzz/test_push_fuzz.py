@@ -262,4 +262,3 @@ def test_every_pushed_item_settles_without_a_server_error(
     push()
     health = session.get(f"{fuzz_server.url}/api/v1/health", timeout=30)
     assert health.status_code == 200
-

@@ -38,7 +38,7 @@ def test_form_list_has_every_field_collect_requires(client, world):
     visit = entries["giupho_household_visit"]
     assert visit["version"] == "2026112101" and visit["name"].startswith("Thăm hộ gia đình")
     assert "manifestUrl" in visit  # it reads the households entity list
-    assert "manifestUrl" not in entries["giupho_household_registration"]  # no media at all
+    assert "manifestUrl" in entries["giupho_household_registration"]  # the places it offers
 
 
 def test_form_list_honours_form_id_and_the_caller_s_forms(client, world, app, make_user):

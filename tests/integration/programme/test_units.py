@@ -70,3 +70,84 @@ def test_villages_are_numbered_renamed_and_unique_in_their_commune(ctx):
     assert raised.value.code == "409.5"
     with pytest.raises(Problem):
         admin_units.rename_village(commune, "Xã khác")  # official names come from the list
+
+
+def _villages(commune_path: str) -> dict[str, str]:
+    commune = admin_units.find(commune_path)
+    stmt = sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id)
+    return {v.code: v.name for v in db.session.scalars(stmt)}
+
+
+def test_villages_from_a_sheet_are_created_and_renamed_on_reimport(ctx):
+    admin_units.import_province("11", ["03325", "03316"])
+    sheet = (
+        "commune,code,name,kind\n"
+        "03325,,Bản Phăng,Bản\n"
+        "11/03325,07,Bản Khá,Bản\n"
+        "03316,,Bản Nà Tấu 1,\n"
+        "03325,,Bản Co Củ,Bản\n"
+    ).encode()
+    report = admin_units.import_villages(sheet, "thon.csv")
+    assert report.ok and len(report.created) == 4
+    # Codes the file gives are kept; the others are numbered after every code there.
+    assert _villages("11/03325") == {"07": "Bản Khá", "08": "Bản Phăng", "09": "Bản Co Củ"}
+    assert _villages("11/03316") == {"01": "Bản Nà Tấu 1"}
+    again = sheet.replace(b"07,B\xe1\xba\xa3n Kh\xc3\xa1", "07,Bản Khá Mới".encode())
+    report = admin_units.import_villages(again, "thon.csv")
+    assert report.ok and report.created == [] and [v.code for v in report.updated] == ["07"]
+    assert _villages("11/03325")["07"] == "Bản Khá Mới" and len(_villages("11/03325")) == 3
+
+
+def test_a_village_sheet_with_bad_rows_creates_nothing(ctx):
+    admin_units.import_province("11", ["03325"])
+    before = _count()
+    sheet = (
+        "commune,code,name\n"
+        "03325,01,Bản Một\n"
+        "99999,,Bản Ma\n"  # no such commune
+        "03325,,\n"  # no name
+        "03325,01,Bản Trùng\n"  # the same code twice
+        "03325,a b,Bản Cách\n"  # not a code
+    ).encode()
+    report = admin_units.import_villages(sheet, "thon.csv")
+    assert [(e.row, e.column) for e in report.errors] == [
+        (3, "commune"),
+        (4, "name"),
+        (5, "code"),
+        (6, "code"),
+    ]
+    assert "99999" in report.errors[0].text("vi") and _count() == before
+
+
+def test_villages_are_added_by_the_commune_and_its_coordinator_only(ctx):
+    from server.models import Role
+    from server.services.access import users
+
+    communes = admin_units.import_province("11", ["03325", "03316"]).communes
+    official = users.create_user("official", "Official", Role.COMMUNE_OFFICIAL, None, [communes[0]])
+    cadre = users.create_user("cadre", "Cadre", Role.CADRE, None, [communes[0]])
+    assert admin_units.add_village(communes[0], "Bản Mới", actor=official).path == "11/03325/01"
+    for actor, commune, code in ((official, communes[1], "403.2"), (cadre, communes[0], "403.1")):
+        with pytest.raises(Problem) as raised:
+            admin_units.add_village(commune, "Bản Lạ", actor=actor)
+        assert raised.value.code == code
+        db.session.rollback()
+    sheet = "commune,name\n03316,Bản Lạ\n".encode()
+    report = admin_units.import_villages(sheet, "thon.csv", actor=official)
+    assert "Xã Nà Tấu" in report.errors[0].text("vi") and report.created == []
+    with pytest.raises(Problem) as raised:
+        admin_units.import_province("12", actor=official)
+    assert raised.value.code == "403.20"
+
+
+def test_the_pre_2025_districts_come_with_the_legacy_list(ctx):
+    result = admin_units.import_province("54", districts=True)  # Phú Yên, now in Đắk Lắk
+    assert result.province.name == "Tỉnh Phú Yên" and len(result.districts) == 9
+    tay_hoa = next(d for d in result.districts if d.name == "Huyện Tây Hòa")
+    communes = [c for c in result.communes if c.parent_id == tay_hoa.id]
+    assert len(communes) == 11 and communes[0].path.startswith(f"54/{tay_hoa.code}/")
+    assert admin_units.find_commune("54", communes[0].code).id == communes[0].id
+    admin_units.import_province("11", ["03325"])
+    with pytest.raises(Problem) as raised:
+        admin_units.import_province("11", districts=True)
+    assert raised.value.code == "409.35" and "Điện Biên" in raised.value.message("vi")

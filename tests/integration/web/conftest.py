@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from server.db import db
-from tests.integration.web.site import Site, SiteClient, add_household_cases, build_site
+from tests.integration.web.site import (
+    Site,
+    SiteClient,
+    add_admin_cases,
+    add_household_cases,
+    build_site,
+)
 
 
 @pytest.fixture
@@ -21,6 +27,16 @@ def full_site(app, site) -> Site:
         add_household_cases(site)
         db.session.remove()
     return site
+
+
+@pytest.fixture
+def admin_site(app, full_site) -> Site:
+    """The full site with what the administration pages act on (`site.admin`): cadre_a's
+    tablet, a village, an agency assigned to commune A, a pair, a form of commune A."""
+    with app.app_context():
+        add_admin_cases(full_site)
+        db.session.remove()
+    return full_site
 
 
 @pytest.fixture

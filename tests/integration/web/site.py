@@ -8,9 +8,11 @@ make hundreds of requests).
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from flask import Flask
 
 from forms.instance import to_xml
@@ -46,7 +48,13 @@ class SiteClient:
 
     def post(self, path: str, data: dict | None = None, *, token: str | None = None, **kwargs):
         """POST a form with the page's CSRF token (`token=""` sends none)."""
-        data = dict(data or {})
+        # A file given as (bytes, name) is sent afresh each time (a stream is read once).
+        data = {
+            key: (io.BytesIO(value[0]), value[1])
+            if isinstance(value, tuple) and isinstance(value[0], bytes)
+            else value
+            for key, value in (data or {}).items()
+        }
         if token is None:
             token = self.token or self._fresh_token()
         if token:
@@ -101,6 +109,7 @@ class Site:
     commune_a_id: int = 0
     commune_b_id: int = 0
     cases: HouseholdCases | None = None  # with `add_household_cases`
+    admin: AdminCases | None = None  # with `add_admin_cases`
 
 
 def build_site(app: Flask) -> Site:
@@ -271,3 +280,71 @@ def populate_full_site() -> Site:
     site = populate_site()
     add_household_cases(site)
     return site
+
+
+def matrix_form(make, **options):
+    """`matrix_request` for a form made afresh for every call by `make(out)` (files are read
+    once, names must be new): the REQUEST_PARTS of the administration pages."""
+
+    def parts(role: str, out, probe_id: str, site: dict) -> dict:
+        return matrix_request(make(out), **options)(role, out, probe_id, site)
+
+    return parts
+
+
+@dataclass
+class AdminCases:
+    """What the administration pages act on, in commune A: cadre_a and their tablet, a village,
+    an agency assigned to the commune, a pair of a household with cadre_a, and a form of the
+    commune's own (published)."""
+
+    cadre_id: int = 0
+    device_id: int = 0
+    village_id: int = 0
+    province_id: int = 0
+    agency_id: int = 0
+    assignment_id: int = 0
+    pair_id: int = 0
+    form_id: str = "commune_a_visit"
+
+
+COMMUNE_FORM = """
+| survey   |
+|          | type    | name | label::Tiếng Việt (vi) |
+|          | text    | head | Chủ hộ                 |
+| settings |
+|          | form_id         | version   | form_title            |
+|          | commune_a_visit | {version} | Thăm hộ xã Mường Phăng |
+"""
+
+
+def commune_form(version: str = "1") -> bytes:
+    return COMMUNE_FORM.format(version=version).encode("utf-8")
+
+
+def add_admin_cases(site: Site) -> AdminCases:
+    """Add the `AdminCases` to a populated `Site` (inside an app context)."""
+    from server.models import AdminUnit, Device, Household
+    from server.services.forms import publishing
+    from server.services.programme import agencies, pairs
+
+    cases = AdminCases()
+    cadre = users.find("cadre_a")
+    cases.cadre_id = cadre.id
+    cases.device_id = db.session.scalar(
+        sa.select(Device.id).where(Device.user_id == cadre.id, Device.revoked_at.is_(None))
+    )
+    cases.village_id = admin_units.find(site.places.village_a1).id
+    commune = db.session.get(AdminUnit, site.commune_a_id)
+    province = admin_units.find(site.places.province)
+    cases.province_id = province.id
+    agency = agencies.create_agency("DB-SNN", "Sở Nông nghiệp Điện Biên", home_unit=province)
+    cases.agency_id = agency.id
+    cases.assignment_id = agencies.assign(agency, commune, "poor", phase="2026-2030").id
+    household = db.session.get(Household, site.households_a[0])
+    cases.pair_id = pairs.pair(household, cadre, priority=1).id
+    uploaded = publishing.upload(commune_form(), "commune_a_visit.md", None, commune).version
+    publishing.publish(None, cases.form_id, uploaded.version)
+    db.session.commit()
+    site.admin = cases
+    return cases

@@ -54,9 +54,9 @@ def _snapshot(app) -> tuple:
 
 @pytest.mark.parametrize("endpoint, method, rule", POSTS, ids=[r for _e, _m, r in POSTS])
 def test_every_form_rejects_a_missing_or_wrong_csrf_token(
-    app, full_site, browser_of, endpoint, method, rule
+    app, admin_site, browser_of, endpoint, method, rule
 ):
-    path, query, data = _call(full_site, endpoint, rule)
+    path, query, data = _call(admin_site, endpoint, rule)
     browser = browser_of("official_a")
     another_sessions_token = browser_of("official_b").token
     before = _snapshot(app)
