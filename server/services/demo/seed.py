@@ -6,7 +6,11 @@ people are invented but named the way they would be there (Thái and Hmông
 names beside Kinh ones). About fifty households are registered by the
 cadres with the shipped registration form, sent through ingest like any
 tablet's submission, so every demo household comes from a stored
-submission. Seeding only happens on an empty database.
+submission. The programme's structure is there too: a provincial department
+(with its lead) assigned to Mường Phăng for the 2026-2030 phase, the commune's
+Women's Union, and each cadre paired with the first households of their
+villages in order of priority, one of them in a village that is not theirs.
+Seeding only happens on an empty database.
 """
 
 from __future__ import annotations
@@ -19,12 +23,26 @@ from flask import current_app
 
 from forms.library import REGISTRATION_FORM_ID
 from server.db import db
-from server.models import AdminUnit, Device, Form, FormState, FormVersion, Role, User
+from server.models import (
+    AdminUnit,
+    AgencyKind,
+    AgencyLevel,
+    Device,
+    Form,
+    FormState,
+    FormVersion,
+    Household,
+    Pair,
+    Role,
+    UnitCategory,
+    User,
+)
 from server.services import transactional
 from server.services.access import auth, users
 from server.services.demo import households as demo_households
 from server.services.forms import loaded as form_models
 from server.services.forms import publishing as forms
+from server.services.programme import agencies, pairs
 from server.services.programme import units as admin_units
 from server.services.receiving import ingest
 
@@ -41,7 +59,18 @@ PEOPLE = [
     ("lo.van.hung", "Lò Văn Hùng", Role.CADRE, ("03325", [0, 1])),
     ("giang.a.su", "Giàng A Sử", Role.CADRE, ("03325", [2, 3])),
     ("nguyen.thi.hoa", "Nguyễn Thị Hoa", Role.CADRE, ("03316", [0, 1, 2])),
+    ("so.nongnghiep", "Vì Văn Thành", Role.AGENCY_LEAD, None),
 ]
+# The department the agency lead leads, helping Mường Phăng; the commune's Women's Union.
+AGENCY = ("SNNMT-DB", "Sở Nông nghiệp và Môi trường tỉnh Điện Biên", "so.nongnghiep")
+ORGANISATION = ("HPN-MUONGPHANG", "Hội Liên hiệp Phụ nữ xã Mường Phăng", "03325")
+AGENCY_COMMUNE, AGENCY_PHASE = "03325", "2026-2030"
+PAIRS_PER_CADRE = 3  # each cadre's first households, ranked 1, 2, 3
+CAPACITY_NOTES = (
+    "Có đất sản xuất, thiếu vốn và giống; có khả năng thoát nghèo trong 2 năm",
+    "Chủ hộ ốm dài ngày, cần hỗ trợ y tế trước",
+    "Có lao động trẻ, cần học nghề và việc làm",
+)
 DEMO_DEVICE = "Máy tính bảng demo"
 DEMO_HOUSEHOLDS = 50
 DEMO_RANDOM_SEED = 20261121  # the same demo households on every fresh install
@@ -97,7 +126,52 @@ def seed_demo() -> bool:
             tablets.update({unit.id: (user, device) for unit in units})
     forms.load_library()
     _register_households(imported.province, villages, tablets)
+    _programme(imported.province, communes, tablets)
     return True
+
+
+def _programme(
+    province: AdminUnit, communes: dict[str, AdminUnit], tablets: dict[int, tuple[User, Device]]
+) -> None:
+    """The agency, its assignment, the Women's Union and the demo pairs."""
+    code, name, lead = AGENCY
+    agency = agencies.create_agency(code, name, home_unit=province, lead=users.find(lead))
+    users.update_user(users.find(lead), actor=None, agency=agency)
+    agencies.assign(
+        agency, communes[AGENCY_COMMUNE], UnitCategory.SPECIAL_DIFFICULTY, phase=AGENCY_PHASE
+    )
+    code, name, commune = ORGANISATION
+    union = agencies.create_agency(
+        code, name, AgencyKind.ORGANISATION, AgencyLevel.COMMUNE, home_unit=communes[commune]
+    )
+    cadres = {user.id: user for user, _ in tablets.values()}
+    for cadre in cadres.values():
+        village_ids = [unit.id for unit in cadre.units]
+        first = db.session.scalars(
+            sa.select(Household)
+            .where(Household.village_id.in_(village_ids))
+            .order_by(Household.label, Household.id)
+            .limit(PAIRS_PER_CADRE)
+        )
+        for rank, household in enumerate(first, start=1):
+            pairs.pair(household, cadre, rank, CAPACITY_NOTES[rank - 1])
+    # A household of a village that is not Lò Văn Hùng's, helped by him (his tablet lists
+    # it too), and one helped by the Women's Union.
+    hung = users.find("lo.van.hung")
+    unpaired = (
+        sa.select(Household)
+        .where(Household.id.not_in(sa.select(Pair.household_id)))
+        .where(Household.commune_id == communes[AGENCY_COMMUNE].id)
+        .order_by(Household.label, Household.id)
+    )
+    outside = db.session.scalars(
+        unpaired.where(Household.village_id.not_in([u.id for u in hung.units])).limit(1)
+    ).first()
+    if outside is not None:
+        pairs.pair(outside, hung, PAIRS_PER_CADRE + 1, CAPACITY_NOTES[0])
+    helped = db.session.scalars(unpaired.limit(1)).first()
+    if helped is not None:
+        pairs.pair(helped, union, 1, CAPACITY_NOTES[2])
 
 
 def _register_households(

@@ -125,6 +125,7 @@ def create_agency(
         parent=parent,
         home_unit=home_unit,
         lead_id=lead.id if lead else None,
+        active=True,  # set before the audit reads it (the column default applies at flush)
     )
     db.session.add(agency)
     audit.record(actor, "agency.create", agency, **described(agency))

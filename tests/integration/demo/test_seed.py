@@ -6,10 +6,22 @@ import sqlalchemy as sa
 
 from server.commands import db_group, run, seed_command
 from server.db import db
-from server.models import AdminUnit, Device, FormState, FormVersion, Role, UnitLevel, User
+from server.models import (
+    AdminUnit,
+    Agency,
+    Device,
+    FormState,
+    FormVersion,
+    Household,
+    Pair,
+    Role,
+    UnitLevel,
+    User,
+)
 from server.services.access import auth, users
 from server.services.demo import seed
 from server.services.forms import publishing as forms
+from server.services.households import lists
 from tests.integration.helpers import basic, bearer
 
 
@@ -34,7 +46,7 @@ def test_seed_builds_the_demo_once(ctx):
         "provinces": 1,
         "communes": 2,
         "villages": 7,
-        "users": 6,
+        "users": 7,
         "devices": 3,
         "published": len(forms.library_files()),
     }
@@ -54,10 +66,33 @@ def test_demo_people_have_roles_and_places(ctx):
     assert users.find("xa.muongphang").units[0].path == "11/03325"
 
 
+def test_demo_has_the_programme_structure(ctx):
+    """The demo shows who helps whom: an agency assigned to a commune, its lead, and pairs
+    ranked by priority, one of them outside the cadre's villages (issue 14)."""
+    seed.seed_demo()
+    lead = users.find("so.nongnghiep")
+    agency = db.session.get(Agency, lead.agency_id)
+    assert agency.lead_id == lead.id
+    assert [a.unit.name for a in agency.assignments] == ["Xã Mường Phăng"]
+    hung = users.find("lo.van.hung")
+    mine = db.session.scalars(sa.select(Pair).where(Pair.helper_user_id == hung.id)).all()
+    assert sorted(p.priority for p in mine) == [1, 2, 3, 4]
+    villages = {unit.id for unit in hung.units}
+    outside = [
+        p for p in mine if db.session.get(Household, p.household_id).village_id not in villages
+    ]
+    assert len(outside) == 1
+    # the paired household outside his villages is on his tablet's list
+    listed = {h.id for h in db.session.scalars(lists.in_scope(hung))}
+    assert outside[0].household_id in listed
+    union = db.session.scalars(sa.select(Pair).where(Pair.helper_agency_id.is_not(None))).all()
+    assert len(union) == 1
+
+
 def test_demo_logins_work_until_changed(ctx):
     seed.seed_demo()
     logins = {login.username: login for login in seed.demo_logins()}
-    assert len(logins) == 6
+    assert len(logins) == 7
     cadre = logins["lo.van.hung"]
     assert cadre.password == "demo-pass" and cadre.token
     assert auth.authenticate_token(cadre.token).user.username == "lo.van.hung"
@@ -85,7 +120,7 @@ def test_seed_command_is_idempotent(runner, app):
     again = runner.invoke(seed_command)
     assert "nothing seeded" in again.output
     with app.app_context():
-        assert _counts()["users"] == 6
+        assert _counts()["users"] == 7
 
 
 def test_db_upgrade_command(runner):
