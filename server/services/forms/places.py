@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased
 
 from forms.tree import Node
 from server.db import db
-from server.models import AdminUnit, Household, UnitLevel, User
+from server.models import AdminUnit, Household, Role, UnitLevel, User
 from server.models.people import user_scope
 from server.problems import Problem
 from server.services import txcache
@@ -247,7 +247,10 @@ def assigned_units(user: User) -> frozenset[int]:
 
     def read() -> frozenset[int]:
         rows = db.session.connection().execute(_ASSIGNED, {"user_id": user.id})
-        return frozenset(rows.scalars())
+        found = frozenset(rows.scalars())
+        if user.role == Role.AGENCY_LEAD:  # and their agency's units (`scope._assigned`)
+            found |= frozenset(db.session.scalars(scope.agency_unit_ids(user)))
+        return found
 
     return txcache.remember(("assigned", user.id), read)
 
@@ -272,15 +275,17 @@ def allowed(user: User, place: Place) -> bool:
         return True
     if place.unknown:
         return False
-    if place.household_id is not None and place.household_id in paired_households(user):
-        return True
     units = assigned_units(user)
     if place.village_id is not None:
-        return not units.isdisjoint(ancestry(place.village_id))
-    commune = place.commune_id
-    return not units.isdisjoint(ancestry(commune)) or any(
-        commune in ancestry(unit) for unit in units
-    )
+        inside = not units.isdisjoint(ancestry(place.village_id))
+    else:
+        commune = place.commune_id
+        inside = not units.isdisjoint(ancestry(commune)) or any(
+            commune in ancestry(unit) for unit in units
+        )
+    if inside or place.household_id is None:
+        return inside
+    return place.household_id in paired_households(user)  # read only when it matters
 
 
 def form_visible(user: User, form_unit_id: int | None) -> bool:

@@ -480,6 +480,7 @@ def test_the_in_memory_scope_checks_agree_with_the_scope_service(ctx, make_user)
     people = [users.find(name) for name in ("cadre_a", "cadre_b", "official_a", "admin")]
     people.append(users.find(make_user("coordinator", Role.COORDINATOR, "11")))
     people.append(users.find(make_user("nobody", Role.CADRE)))
+    people.append(agency_lead_of(make_user, "11/03316"))
     for unit in units:
         forms.upload(one_question_form(f"form_{unit.id}"), "f.xml", None, unit=unit)
         forms.publish(None, f"form_{unit.id}", "1")
@@ -503,6 +504,24 @@ def test_the_in_memory_scope_checks_agree_with_the_scope_service(ctx, make_user)
             assert submission_places.form_visible(person, unit.id) == (
                 (person.id, f"form_{unit.id}") in visible_sql
             ), (person, unit)
+
+
+def agency_lead_of(make_user, unit_path: str):
+    """The lead of an agency assigned to the unit at `unit_path` since 2021 (their scope)."""
+    import datetime as dt
+
+    from server.models import Agency, AgencyAssignment
+    from server.services.programme import units as admin_units
+
+    lead = users.find(make_user("truong.doan", Role.AGENCY_LEAD))
+    agency = Agency(code="SNN", name="Sở Nông nghiệp", lead_id=lead.id)
+    db.session.add(agency)
+    db.session.flush()
+    lead.agency_id = agency.id
+    unit = admin_units.find(unit_path)
+    db.session.add(AgencyAssignment(agency=agency, unit=unit, starts_on=dt.date(2021, 1, 1)))
+    db.session.commit()
+    return lead
 
 
 def one_question_form(form_id: str) -> bytes:
