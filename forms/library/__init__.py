@@ -14,5 +14,9 @@ REGISTRATION_XLSX = HERE / "household_registration.xlsx"
 VISIT_XLSX = HERE / "household_visit.xlsx"
 REGISTRATION_FORM_ID = "giupho_household_registration"
 VISIT_FORM_ID = "giupho_household_visit"
+#: The registration form's version: raised whenever its sheets change, because a server
+#: refuses a different form under a version it already holds (409.1) and loads the shipped
+#: forms at every start. 2026120501: the places offered come from the per-user places.csv.
+REGISTRATION_VERSION = "2026120501"
 HOUSEHOLDS_DATASET = "households"
 SHIPPED_FORMS = {REGISTRATION_FORM_ID: REGISTRATION_XLSX, VISIT_FORM_ID: VISIT_XLSX}

@@ -17,6 +17,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from forms.library.assessment_rows import ASSESSMENT
+from forms.library import REGISTRATION_VERSION
 from forms.library.choice_lists import CHOICES, place_choices
 from forms.library.survey_rows import (
     FOLLOW_UP,
@@ -84,6 +85,7 @@ REGISTRATION = FormSpec(
     entities={"list_name": "households",
               "label": "concat(${head_name}, ' (', ${head_birth_year}, ')')"},
     instance_name="concat('Đăng ký: ', ${head_name}, ' (', ${head_birth_year}, ')')",
+    settings={"version": REGISTRATION_VERSION},
 )
 
 VISIT = FormSpec(

@@ -210,3 +210,26 @@ def test_list_filters_by_state(client, people):
     assert listed(client, "dieuphoi", state="published") == {"test_visit": [("2", "published")]}
     bad = client.get("/api/v1/forms?state=final", headers=basic("dieuphoi"))
     assert bad.status_code == 400 and bad.json["code"] == "400.3"
+
+
+def test_a_server_holding_the_previous_shipped_registration_starts_with_the_new_one(app):
+    """The shipped registration form changed (issue 14: places from places.csv). A server
+    that loaded the earlier form loads the shipped forms again at every start: the new one
+    must arrive as a new version, not be refused as a different form under a version the
+    server already holds (409.1), which would stop `make run` on every existing install."""
+    from forms.library import REGISTRATION_FORM_ID, REGISTRATION_VERSION, REGISTRATION_XLSX
+    from forms.load import load_form
+
+    shipped = load_form(REGISTRATION_XLSX.read_bytes(), REGISTRATION_XLSX.name)
+    earlier = shipped.xform.replace(
+        f'version="{REGISTRATION_VERSION}"'.encode(), b'version="2026112101"'
+    ).replace(b"places.csv", b"earlier-places.csv")
+    assert earlier != shipped.xform
+    with app.app_context():
+        form_service.upload(earlier, "household_registration.xml", None)
+        form_service.publish(None, REGISTRATION_FORM_ID, "2026112101")
+        form_service.load_library()
+        versions = db.session.scalars(
+            sa.select(FormVersion.version).where(FormVersion.state == "published")
+        ).all()
+        assert {"2026112101", REGISTRATION_VERSION} <= set(versions)

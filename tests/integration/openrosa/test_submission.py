@@ -82,7 +82,7 @@ def test_split_submission_accumulates_attachments_on_one_instance(client, world,
 
 
 def test_unknown_form_version_answers_404_naming_it(client, world, app):
-    xml = registration_xml(household()).replace(b'version="2026112101"', b'version="1999"')
+    xml = registration_xml(household()).replace(b'version="2026120501"', b'version="1999"')
 
     response = post(client, world, xml, **{"Accept-Language": "en-GB,en;q=0.8"})
 
