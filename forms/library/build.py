@@ -16,8 +16,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from forms.library.assessment_rows import ASSESSMENT
 from forms.library import REGISTRATION_VERSION
+from forms.library.assessment_rows import ASSESSMENT
 from forms.library.choice_lists import CHOICES, place_choices
 from forms.library.survey_rows import (
     FOLLOW_UP,
