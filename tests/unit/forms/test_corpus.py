@@ -10,6 +10,7 @@ from tests.shared import CORPUS, corpus_forms, require
 
 FORMS = corpus_forms(XLSFORM_EXTENSIONS)
 
+
 @pytest.fixture(scope="module", autouse=True)
 def _corpus_is_there() -> None:
     require(CORPUS, "The XLSForm corpus")
