@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from forms.cli import form
-from server import access_commands, programme_commands
+from server import access_commands, forms_commands, programme_commands
 from server.commands import register
 
 
@@ -19,6 +19,8 @@ def main() -> None:
 
 
 main.add_command(form)
+for command in forms_commands.COMMANDS:  # upload, publish, close, versions: on the server
+    form.add_command(command)
 register(main)
 for command in access_commands.COMMANDS:  # users and devices (they use `commands.with_app`)
     main.add_command(command)

@@ -37,7 +37,7 @@ LIBRARY_DIR = Path(forms.errors.__file__).resolve().parent / "library"
 #: The words of 409.2 for a version's state and the change asked. Dotted ids: "published"
 #: is one word in English but not in Vietnamese ("đã phát hành" as a state, "phát hành" as
 #: an action).
-_STATE_WORDS = {
+STATE_WORDS = {
     FormState.DRAFT: N_("form_state.draft"),
     FormState.PUBLISHED: N_("form_state.published"),
     FormState.CLOSED: N_("form_state.closed"),
@@ -199,7 +199,7 @@ def _transition(
             "409.2",
             form_id=form_id,
             version=version,
-            state=_STATE_WORDS[found.state],
+            state=STATE_WORDS[found.state],
             action=_ACTION_WORDS[target.value],
         )
     found.state = target
@@ -247,6 +247,21 @@ def visible_forms(
     )
     if state is not None:
         stmt = stmt.where(FormVersion.state == state)
+    return _grouped(stmt)
+
+
+def every_form() -> list[tuple[Form, list[FormVersion]]]:
+    """Every form with every version, by form id: what the operator's command lists."""
+    stmt = (
+        sa.select(FormVersion)
+        .join(Form)
+        .order_by(Form.form_id, FormVersion.id)
+        .options(contains_eager(FormVersion.form))
+    )
+    return _grouped(stmt)
+
+
+def _grouped(stmt: sa.Select) -> list[tuple[Form, list[FormVersion]]]:
     grouped: dict[int, tuple[Form, list[FormVersion]]] = {}
     for version in db.session.scalars(stmt):
         grouped.setdefault(version.form_pk, (version.form, []))[1].append(version)

@@ -1,8 +1,8 @@
 """Acceptance (issue 14), through the commands: from an empty database, without Python.
 
 Everything an operator sets up goes through `giupho` commands (click's runner on the real
-`giupho` group); forms are uploaded and households registered over HTTP as a coordinator's
-client and a cadre's tablet would (the OpenRosa submission a tablet sends is built here as
+`giupho` group), forms included (`giupho form upload --publish`); households are registered
+over HTTP as a cadre's tablet would (the OpenRosa submission a tablet sends is built here as
 bytes, the way ODK Collect writes it). Then the cadre's tablet is enrolled by
 `giupho devices enrol`, its ODK Collect settings payload decoded (Base64, zlib, JSON) for
 the server URL, and its first sync, by OpenRosa (the manifest's households.csv) and by the
@@ -52,22 +52,6 @@ def _enrol(giupho, username: str) -> str:
     settings = json.loads(zlib.decompress(base64.b64decode(payload, validate=True)))
     assert settings["general"]["server_url"] == printed and "admin" in settings
     return settings["general"]["server_url"]
-
-
-def _upload_and_publish(client, path, form_id: str, username: str) -> None:
-    with open(path, "rb") as sheet:
-        uploaded = client.post(
-            "/api/v1/forms",
-            data={"file": (sheet, path.name), "unit": "11"},
-            headers=basic(username, PASSWORD),
-            content_type="multipart/form-data",
-        )
-    assert uploaded.status_code in (200, 201), uploaded.get_json()
-    version = uploaded.get_json()["version"]
-    published = client.post(
-        f"/api/v1/forms/{form_id}/versions/{version}/publish", headers=basic(username, PASSWORD)
-    )
-    assert published.status_code == 200, published.get_json()
 
 
 def _with_household_code(xml: bytes, code: str) -> bytes:
@@ -156,8 +140,11 @@ def test_from_an_empty_database_the_cadres_first_sync_holds_exactly_their_househ
     user("lo.thi.b", "Lò Thị B", "cadre", "11/03325/01", "11/03325/02")
 
     # The coordinator's client publishes the shipped forms for the province.
-    _upload_and_publish(client, REGISTRATION_XLSX, REGISTRATION_FORM_ID, "dieu.phoi")
-    _upload_and_publish(client, VISIT_XLSX, VISIT_FORM_ID, "dieu.phoi")
+    for sheet in (REGISTRATION_XLSX, VISIT_XLSX):
+        giupho("form", "upload", str(sheet), "--unit", "11", "--publish", "--lang", "en")
+    listed = giupho("form", "versions", "--lang", "en")
+    assert REGISTRATION_FORM_ID in listed and VISIT_FORM_ID in listed
+    assert listed.count("published") == 2
 
     # Cadre B's tablet registers four households over OpenRosa.
     tablet_b = _enrol(giupho, "lo.thi.b")
