@@ -5,6 +5,8 @@ engine is the app's, so migrations run against whatever database the app is
 configured for (SQLite or PostgreSQL).
 """
 
+import contextlib
+
 import sqlalchemy as sa
 from alembic import context
 from flask import current_app
@@ -59,8 +61,34 @@ def run_migrations_online() -> None:
     args.setdefault("render_item", render_item)
     with _migrate().db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=_migrate().db.metadata, **args)
-        with context.begin_transaction():
-            context.run_migrations()
+        with _sqlite_foreign_keys_off(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+@contextlib.contextmanager
+def _sqlite_foreign_keys_off(connection: sa.Connection):
+    """On SQLite, foreign keys off while migrating, checked after.
+
+    Alembic changes a SQLite table by copying it into a new one and dropping the old
+    (batch mode). With foreign keys on, dropping `users` fails as soon as any row refers to
+    a user, so a migration that changes `users` stopped every install that has data (the
+    CHECK constraint of the agency-lead role). SQLite's documented procedure for such a
+    change is this: foreign keys off (outside the transaction: the pragma is a no-op inside
+    one), the change, then `PRAGMA foreign_key_check` must find nothing, foreign keys on.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows without their parent: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -48,3 +48,37 @@ def test_downgrade_to_base_and_upgrade_again(fresh_url, tmp_path):
             assert set(Base.metadata.tables) <= set(sa.inspect(db.engine).get_table_names())
     finally:
         dispose_app(app)
+
+
+def test_an_install_with_data_upgrades_to_the_programme_structure(fresh_url, tmp_path):
+    """The programme-structure migration rebuilds `users` on SQLite (its role CHECK gains the
+    agency lead). On an install with users referred to by devices and audit events, that
+    rebuild failed on the foreign keys and `make run` stopped: migrations now run with
+    SQLite's foreign keys off and checked after. Both backends keep every row."""
+    app = build_app(fresh_url, str(tmp_path / "instance"))
+    try:
+        with app.app_context():
+            flask_migrate.upgrade(directory=MIGRATIONS_DIR, revision="8b5e1c4f6a55")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, username, full_name, role, active, created_at)"
+                        " VALUES (1, 'lo.van.hung', 'Lò Văn Hùng', 'cadre', :t, :now)"
+                    ),
+                    {"t": True, "now": "2026-12-01 00:00:00+00:00"},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO devices (id, user_id, name, token_hash, created_at)"
+                        " VALUES (1, 1, 'tablet', :h, :now)"
+                    ),
+                    {"h": "0" * 64, "now": "2026-12-01 00:00:00+00:00"},
+                )
+            upgrade_database()
+            with db.engine.begin() as conn:
+                assert conn.scalar(sa.text("SELECT count(*) FROM devices")) == 1
+                conn.execute(sa.text("UPDATE users SET role = 'agency_lead' WHERE id = 1"))
+                if db.engine.dialect.name == "sqlite":
+                    assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        dispose_app(app)

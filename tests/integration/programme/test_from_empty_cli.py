@@ -139,7 +139,7 @@ def test_from_an_empty_database_the_cadres_first_sync_holds_exactly_their_househ
     user("lo.van.a", "Lò Văn A", "cadre", "11/03325/01", agency="SLD-T1")
     user("lo.thi.b", "Lò Thị B", "cadre", "11/03325/01", "11/03325/02")
 
-    # The coordinator's client publishes the shipped forms for the province.
+    # The operator loads and publishes the shipped forms for the province.
     for sheet in (REGISTRATION_XLSX, VISIT_XLSX):
         giupho("form", "upload", str(sheet), "--unit", "11", "--publish", "--lang", "en")
     listed = giupho("form", "versions", "--lang", "en")
