@@ -61,9 +61,8 @@ def run_migrations_online() -> None:
     args.setdefault("render_item", render_item)
     with _migrate().db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=_migrate().db.metadata, **args)
-        with _sqlite_foreign_keys_off(connection):
-            with context.begin_transaction():
-                context.run_migrations()
+        with _sqlite_foreign_keys_off(connection), context.begin_transaction():
+            context.run_migrations()
 
 
 @contextlib.contextmanager
