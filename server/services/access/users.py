@@ -32,6 +32,7 @@ from server.models.programme import Agency
 from server.problems import N_, Problem
 from server.services import audit, sheets, transactional
 from server.services.access import auth, scope, sessions
+from server.services.sync import changes
 
 #: The roles' names as people read them (the message ids are English).
 ROLE_LABELS: dict[Role, Words] = {
@@ -324,7 +325,11 @@ def update_user(
     user.role = new_role
     user.units = new_units
     if agency is not _UNSET:
+        old_agency_id = user.agency_id
         user.agency_id = new_agency.id if new_agency is not None else None
+        if user.agency_id != old_agency_id:  # the team's households move with the member
+            agencies = [i for i in (old_agency_id, user.agency_id) if i is not None]
+            changes.membership_changed(user.id, agencies, scope.today())
     after = _state(user)
     changed = [key for key in after if after[key] != before[key]]
     if changed:

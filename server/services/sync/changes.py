@@ -121,6 +121,31 @@ def pair_changed(pair: Pair) -> None:
     record(PAIR_CHANGE, pair_entity(helper, pair.household_id), "upsert", unit_id)
 
 
+def membership_changed(user_id: int, agency_ids: list[int], on) -> None:
+    """Log, for the tablets of user `user_id`, every household currently paired with one of
+    `agency_ids` (their team or organisation before and after a change of agency).
+
+    A pair change of a team is logged under the team ("a<id>"), before the cursor of a user
+    who joins it later: without this, the new member's tablet never received the team's
+    households, and one who left kept them. Each is logged under the user ("u<id>"); the
+    pull sends it in full while it is theirs and its removal otherwise (`pair_changed`).
+    """
+    if not agency_ids:
+        return
+    rows = db.session.execute(
+        sa.select(Pair.household_id, Household.village_id, Household.commune_id)
+        .join(Household, Household.id == Pair.household_id)
+        .where(
+            Pair.helper_agency_id.in_(agency_ids),
+            Pair.starts_on <= on,
+            sa.or_(Pair.ends_on.is_(None), Pair.ends_on > on),
+        )
+    )
+    helper = helper_key(user_id)
+    for household_id, village_id, commune_id in rows:
+        record(PAIR_CHANGE, pair_entity(helper, household_id), "upsert", village_id or commune_id)
+
+
 def helper_clause(helpers: list[str]) -> sa.ColumnElement[bool]:
     """SQL: a change row is a pair change of one of `helpers` (keys from `helper_key`)."""
     if not helpers:

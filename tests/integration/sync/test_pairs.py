@@ -194,3 +194,24 @@ def test_a_pair_change_names_the_helper_and_the_households_unit(app, push, world
         household = db.session.get(Household, far)
         assert row.entity_id == f"u{users.find('cadre_b').id}:{far}"
         assert row.unit_id == household.village_id
+
+
+def test_p1_a_cadre_who_joins_a_team_receives_its_households_and_loses_them_on_leaving(
+    app, push, tablet_of, world
+):
+    """A team's pairs are logged under the team, before a new member's cursor: without the
+    member's own log rows their tablet never received the team's households, and one who
+    left kept them (found after the merge of issue 14)."""
+    far = register(push, world.places.village_b2)
+    members = team(app, "cadre_b")  # cadre_a is not in it yet
+    pair(app, far, agency=members)
+    tablet = tablet_of("cadre_a").sync()
+    assert far not in tablet.households
+
+    with app.app_context():
+        users.update_user(users.find("cadre_a"), actor=None, agency=db.session.get(Agency, members))
+    assert far in tablet.sync().households
+
+    with app.app_context():
+        users.update_user(users.find("cadre_a"), actor=None, agency=None)
+    assert far not in tablet.sync().households and removals(tablet) == [far]
