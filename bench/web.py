@@ -34,6 +34,7 @@ from server.services.households import review as household_review  # noqa: E402
 REPEAT = 20
 TARGET_MS = 200
 OFFICIAL = "xa.muongphang"  # the demo commune official (Xã Mường Phăng)
+COORDINATOR = "dieuphoi"  # the demo province coordinator (Điện Biên)
 PASSWORD = "demo-password"
 REGISTRATION = "giupho_household_registration"
 
@@ -70,11 +71,11 @@ def _demo_app():
     return app, ids
 
 
-def _signed_in(app):
+def _signed_in(app, username: str = OFFICIAL):
     client = app.test_client()
     page = client.get("/signin").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    form = {"username": OFFICIAL, "password": PASSWORD, "csrf_token": token}
+    form = {"username": username, "password": PASSWORD, "csrf_token": token}
     assert client.post("/signin", data=form).status_code == 302
     return client
 
@@ -108,9 +109,21 @@ def run() -> list[dict]:
     }  # fmt: skip
     if ids["case"] is not None:
         pages["duplicate comparison"] = f"/review/duplicates/{ids['case']}"
+    # The administration pages (issue 14), as the province's coordinator: the widest scope.
+    coordinator = _signed_in(app, COORDINATOR)
+    admin_pages = {
+        "admin: users": "/admin/users",
+        "admin: pairs": "/admin/pairs",
+        "admin: agencies": "/admin/agencies",
+        "admin: units": "/admin/units",
+        "admin: forms": "/admin/forms",
+        "admin: audit log": "/admin/audit",
+    }
     rows = []
-    for name, path in pages.items():
-        times = _cpu_ms(client, path)
+    visits = [(client, name, path) for name, path in pages.items()]
+    visits += [(coordinator, name, path) for name, path in admin_pages.items()]
+    for signed_in, name, path in visits:
+        times = _cpu_ms(signed_in, path)
         rows.append(
             {
                 "name": f"site: {name}, server CPU per request (demo data, SQLite)",
