@@ -253,20 +253,23 @@ def end_pair(
     household = db.session.get(Household, pair_.household_id)
     require_pairer(actor, household, helper_of(pair_))
     _require_running(pair_, on)
-    before = {
-        "ends_on": pair_.ends_on.isoformat() if pair_.ends_on else None,
-        "end_reason": pair_.end_reason,
-    }
-    pair_.ends_on, pair_.end_reason = on, (reason or "").strip()[:200] or None
-    audit.record(
-        actor,
-        "pair.end",
-        pair_,
-        before=before,
-        after={"ends_on": on.isoformat(), "end_reason": pair_.end_reason},
-    )
-    _tell_tablets(pair_)
+    _close(pair_, actor, "pair.end", ends_on=on, end_reason=(reason or "").strip()[:200] or None)
     return pair_
+
+
+def _close(pair_: Pair, actor: User | None, action: str, **fields: Any) -> None:
+    """Set `fields` on `pair_` (its end, and why or by whom), audited with before and after,
+    and tell the helper's tablets."""
+
+    def shown(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    before = {name: shown(getattr(pair_, name)) for name in fields}
+    for name, value in fields.items():
+        setattr(pair_, name, value)
+    after = {name: shown(value) for name, value in fields.items()}
+    audit.record(actor, action, pair_, before=before, after=after)
+    _tell_tablets(pair_)
 
 
 @transactional
@@ -292,20 +295,8 @@ def reassign(
         )
     _check(household, helper, on, actor)
     new = _create(household, helper, pair_.priority, pair_.capacity_note, on, actor)
-    before = {
-        "ends_on": pair_.ends_on.isoformat() if pair_.ends_on else None,
-        "replaced_by_id": pair_.replaced_by_id,
-    }
-    pair_.ends_on, pair_.replaced_by_id = on, new.id
     pair_.end_reason = (reason or "").strip()[:200] or N_("pair.reassigned")
-    audit.record(
-        actor,
-        "pair.reassign",
-        pair_,
-        before=before,
-        after={"ends_on": on.isoformat(), "replaced_by_id": new.id},
-    )
-    _tell_tablets(pair_)
+    _close(pair_, actor, "pair.reassign", ends_on=on, replaced_by_id=new.id)
     return new
 
 
