@@ -280,6 +280,14 @@ _ENTRIES = (
         ),
     ),
     ProblemType(
+        "403.17",
+        403,
+        N_(
+            "%(name)s works in no commune or village yet, so only an administrator can "
+            "manage them: ask an administrator to give them their first place of work."
+        ),
+    ),
+    ProblemType(
         "403.20",
         403,
         N_("Only an administrator can import a province's official units."),

@@ -202,6 +202,8 @@ def require_manage(
     elif role not in COORDINATED:
         raise Problem("403.11", role=ROLE_LABELS[role])
     if not units:
+        if user is not None and not user.units:  # nobody's yet: asking for units cannot help
+            raise Problem("403.17", name=name)
         raise Problem("403.13", name=name or ROLE_LABELS[role])
     outside = _outside(actor, units)
     if outside:

@@ -96,6 +96,20 @@ def test_a_coordinator_may_not_create_a_user_who_works_nowhere(ctx, people):
     )
 
 
+def test_a_user_who_works_nowhere_is_the_administrators_and_the_coordinator_is_told_so(ctx, people):
+    """A coordinator giving units to someone an admin made without any was told to "give at
+    least one unit in your area", which is what they were doing: now they are told that only
+    an administrator can place such a user first."""
+    users.create_user("ai.do", "Lò Văn Ai", Role.CADRE, units=[])
+    coordinator = users.find("coord_a")
+    problem = _refused(
+        "403.17", users.update_user, users.find("ai.do"), actor=coordinator,
+        units=[people.village_a1],
+    )  # fmt: skip
+    assert "Lò Văn Ai" in problem.message("vi") and "quản trị" in problem.message("vi").lower()
+    assert users.find("ai.do").units == []
+
+
 def test_a_coordinator_cannot_touch_a_user_who_also_works_outside_their_area(ctx, people):
     coordinator = users.find("coord_a")
     both = users.create_user("both", "Hai Xã", Role.CADRE, PASSWORD,
