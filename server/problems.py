@@ -45,6 +45,30 @@ class ProblemType:
         return i18n.gettext(self.message, "vi")
 
 
+# Issue 15 and 17 add their problems in these blocks (each its own, so work done side by side
+# merges without a conflict).
+
+# -- support ledger: 400.40-49, 403.40-44, 404.40-44, 409.40-44
+_LEDGER: tuple[ProblemType, ...] = ()
+
+# The reports' and the exports' periods and levels.
+
+# -- reports: 400.50-54, 403.50-54, 404.50-54
+_REPORTS: tuple[ProblemType, ...] = (
+    ProblemType("400.50", 400, N_("The period is not valid: %(reason)s")),
+)
+
+# Exports: what to export, in which format, and the file made in the background.
+
+# -- exports: 400.60-64, 403.60-64, 404.60-64, 409.60-64
+_EXPORTS: tuple[ProblemType, ...] = ()
+
+# Duplicate households: groups and the reviewer's decisions on them.
+
+# -- duplicates (issue 17): 400.70-74, 404.70-74, 409.70-74
+_DUPLICATES: tuple[ProblemType, ...] = ()
+
+
 _ENTRIES = (
     ProblemType("400.1", 400, N_("The request could not be read: %(reason)s")),
     ProblemType("400.2", 400, N_("The required field '%(field)s' is missing.")),
@@ -488,6 +512,8 @@ _ENTRIES = (
         "503.1", 503, N_("The server cannot reach its database right now. Please try again later.")
     ),
 )
+
+_ENTRIES += _LEDGER + _REPORTS + _EXPORTS + _DUPLICATES
 
 CATALOGUE: dict[str, ProblemType] = {entry.code: entry for entry in _ENTRIES}
 

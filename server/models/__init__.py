@@ -12,6 +12,7 @@ from server.models.duplicates import (
     DuplicateProfile,
 )
 from server.models.exits import ExitDecision, PovertyExit
+from server.models.exports import ExportJob, ExportStatus
 from server.models.forms import Form, FormMedia, FormState, FormVersion
 from server.models.households import (
     Household,
@@ -37,6 +38,13 @@ from server.models.submissions import (
     Submission,
     SubmissionPayload,
 )
+from server.models.support import (
+    LoanRepayment,
+    SupportCategory,
+    SupportEntry,
+    SupportKind,
+    SupportSource,
+)
 from server.models.uploads import UploadSession
 
 __all__ = [
@@ -58,6 +66,8 @@ __all__ = [
     "DuplicateKey",
     "DuplicateProfile",
     "ExitDecision",
+    "ExportJob",
+    "ExportStatus",
     "Form",
     "FormMedia",
     "FormState",
@@ -66,6 +76,7 @@ __all__ = [
     "HouseholdConflict",
     "HouseholdStatus",
     "HouseholdVersion",
+    "LoanRepayment",
     "Pair",
     "PendingHouseholdUpdate",
     "PovertyExit",
@@ -74,6 +85,10 @@ __all__ = [
     "Role",
     "Submission",
     "SubmissionPayload",
+    "SupportCategory",
+    "SupportEntry",
+    "SupportKind",
+    "SupportSource",
     "UnitCategory",
     "UnitLevel",
     "UploadSession",
