@@ -314,3 +314,62 @@ def _agency(actor: User, agency_id: int) -> Agency:
     if not db.session.scalar(sa.select(sa.literal(agency.id).in_(mine))):
         raise Problem("403.52", agency=agency.name)
     return agency
+
+
+# -- what the report form offers -------------------------------------------------------------
+
+#: The most units or agencies the form lists (a province's report drills down from there).
+MAX_CHOICES = 200
+
+
+def choices(actor: User) -> tuple[list[AdminUnit], list[Agency]]:
+    """The units and agencies the report form offers `actor`: the units they work in (an
+    admin: the provinces), and the agencies they may read, each list bounded."""
+    from server.models.people import user_scope
+
+    if scope.is_admin(actor):
+        units_stmt = sa.select(AdminUnit).where(AdminUnit.level == UnitLevel.PROVINCE)
+        agencies_stmt = sa.select(Agency)
+    else:
+        mine = sa.select(user_scope.c.unit_id).where(user_scope.c.user_id == actor.id)
+        if actor.role == Role.AGENCY_LEAD:
+            mine = sa.union(mine, scope.agency_unit_ids(actor)).subquery().select()
+        units_stmt = sa.select(AdminUnit).where(
+            AdminUnit.id.in_(mine), AdminUnit.level != UnitLevel.VILLAGE
+        )
+        if actor.role == Role.AGENCY_LEAD:
+            ids = scope.led_agency_ids(actor)
+        elif actor.role == Role.COORDINATOR:
+            ids = sa.select(Agency.id).where(Agency.home_unit_id.in_(scope.unit_ids(actor)))
+        else:
+            ids = sa.select(Agency.id).where(sa.false())
+        agencies_stmt = sa.select(Agency).where(Agency.id.in_(ids))
+    units = db.session.scalars(units_stmt.order_by(AdminUnit.path).limit(MAX_CHOICES)).all()
+    found = db.session.scalars(agencies_stmt.order_by(Agency.name).limit(MAX_CHOICES)).all()
+    return list(units), list(found)
+
+
+def default_args(actor: User) -> dict[str, str]:
+    """The report a reader sees first: their agency for an agency lead, else their first
+    unit (an admin's first province)."""
+    units, found = choices(actor)
+    if actor.role == Role.AGENCY_LEAD and found:
+        return {"level": "agency", "agency": str(found[0].id)}
+    if units:
+        return {"level": units[0].level.value, "unit": str(units[0].id)}
+    if found:
+        return {"level": "agency", "agency": str(found[0].id)}
+    return {}
+
+
+def ancestors(unit: AdminUnit) -> list[AdminUnit]:
+    """The units above `unit`, the province first (a report's breadcrumbs; at most 3)."""
+    found = []
+    parent_id = unit.parent_id
+    while parent_id is not None and len(found) < 4:
+        parent = db.session.get(AdminUnit, parent_id)
+        if parent is None:
+            break
+        found.insert(0, parent)
+        parent_id = parent.parent_id
+    return found

@@ -4,6 +4,7 @@ a coordinator their province, cadres none; and the figures of a small programme.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -15,6 +16,7 @@ from server.services.programme import units as admin_units
 from tests.integration.helpers import basic
 from tests.integration.programme import world
 from tests.integration.reports.ledger import add_entries, entry, lay_catalogue
+from tests.integration.web.site import SiteClient
 
 DAY = dt.date(2026, 3, 10)
 
@@ -106,3 +108,43 @@ def test_an_agency_lead_reads_their_agency(client, programme):
     assert (figures["helped"], figures["support"], figures["communes"]) == (1, 300_000, 1)
     other = _get(client, "official.a", level="agency", agency=programme["agency"])
     assert other.status_code == 403
+
+
+def test_the_site_shows_the_report_with_vietnamese_numbers_and_drills_down(app, programme):
+    browser = SiteClient(app)
+    browser.sign_in("coordinator")
+    page = browser.get(f"/reports?level=province&unit={programme['province']}&year=2026")
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    body = page.get_data(as_text=True)
+    assert 'id="reports-link"' in body
+    assert re.search(r'data-figure="support">\s*<span class="value">600\.000 đ<', body)
+    assert re.search(r'data-figure="mobilised">\s*<span class="value">1\.000\.000 đ<', body)
+    assert f'href="/exports/report.xlsx?level=province&amp;unit={programme["province"]}' in body
+    commune = re.search(
+        r'<a href="(/reports\?level=commune&amp;unit=\d+[^"]*)">Xã Mường Phăng', body
+    )
+    drilled = browser.get(commune.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert re.search(r'data-figure="helped">\s*<span class="value">2<', drilled)
+    printed = browser.get(f"/reports/print?level=commune&unit={programme['a']}&year=2026")
+    assert printed.status_code == 200 and "@page" not in printed.get_data(as_text=True)
+    assert 'id="reports-link"' not in printed.get_data(as_text=True)  # no navigation
+
+
+def test_the_records_behind_a_figure_are_listed(app, programme):
+    browser = SiteClient(app)
+    browser.sign_in("official.a")
+    page = browser.get(
+        f"/reports/records?figure=helped&level=commune&unit={programme['a']}&year=2026"
+    )
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200, body[:2000]
+    assert "Lò Văn Một" in body and "Lò Thị Hai" in body and "Quàng Văn Ba" not in body
+    api = app.test_client().get(
+        "/api/v1/reports/records",
+        query_string={"figure": "support", "level": "commune", "unit": programme["a"],
+                      "year": "2026", "source": "business"},
+        headers=basic("official.a"),
+    )  # fmt: skip
+    assert api.status_code == 200, api.json
+    rows = api.json["table"]["rows"]
+    assert [r[5]["value"] for r in rows] == [1_000_000]
