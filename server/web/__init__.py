@@ -14,8 +14,9 @@ Modules: `auth` (sign in and out, language), `review` (dashboard, queue,
 submission page and decisions), `quarantine`, `households` (list, a
 household's page, conflict resolution), `duplicates` (comparison, merge,
 distinct, undo), `exits` (poverty exits to certify); `reports` (the programme's
-reports, charts, the A4 page); `answers` lays out a submission's answers under the form's labels; `admin` is the administration pages under
-`/admin` (users, devices, units, agencies, pairs, forms, audit log).
+reports, charts, the A4 page); `answers` lays out a submission's answers under the
+form's labels; `admin` is the administration pages under `/admin` (users, devices,
+units, agencies, pairs, forms, audit log).
 """
 
 from __future__ import annotations
