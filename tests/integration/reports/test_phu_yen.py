@@ -95,7 +95,7 @@ def phu_yen(app, client):
     for cadre, items in by_cadre.items():
         _push(client, world.tokens[cadre], items)
     visits: dict[str, list[dict]] = {"cadre_a": [], "cadre_b": []}
-    for n in [*range(0, HELPED, HELPED // ESCAPED)][:ESCAPED] + [HELPED]:
+    for n in [*list(range(0, HELPED, HELPED // ESCAPED))[:ESCAPED], HELPED]:
         cadre = "cadre_a" if n % 3 else "cadre_b"
         form = visit(ids[n], income__income_per_person="2500000")
         visits[cadre].append(answers_item(form, device_time="2026-11-02T09:00:00+07:00"))
