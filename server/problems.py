@@ -71,9 +71,7 @@ _EXPORTS: tuple[ProblemType, ...] = (
             "leads; ask one of them for the file."
         ),
     ),
-    ProblemType(
-        "404.60", 404, N_("Form '%(form)s' was not found among the forms you may export.")
-    ),
+    ProblemType("404.60", 404, N_("Form '%(form)s' was not found among the forms you may export.")),
     ProblemType("404.61", 404, N_("Export %(job)s was not found among your exports.")),
     ProblemType(
         "404.62",
@@ -84,6 +82,14 @@ _EXPORTS: tuple[ProblemType, ...] = (
         "409.60",
         409,
         N_("Export %(job)s is not ready (%(status)s); download it when it is done."),
+    ),
+    ProblemType(
+        "409.61",
+        409,
+        N_(
+            "This export holds %(rows)s rows, more than %(limit)s sent at once; ask for it "
+            "to be made in the background (Exports page or POST /api/v1/exports)."
+        ),
     ),
 )
 
