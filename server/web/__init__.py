@@ -13,7 +13,8 @@ Vietnamese is the default.
 Modules: `auth` (sign in and out, language), `review` (dashboard, queue,
 submission page and decisions), `quarantine`, `households` (list, a
 household's page, conflict resolution), `duplicates` (comparison, merge,
-distinct, undo), `exits` (poverty exits to certify); `answers` lays out a
+distinct, undo), `exits` (poverty exits to certify), `exports` (files of submissions,
+households, the ledger and reports); `answers` lays out a
 submission's answers under the form's labels; `admin` is the administration pages under
 `/admin` (users, devices, units, agencies, pairs, forms, audit log).
 """
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> None:
         auth,
         duplicates,
         exits,
+        exports,
         households,
         quarantine,
         review,

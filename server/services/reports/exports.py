@@ -183,6 +183,14 @@ def write(
 # -- submissions ------------------------------------------------------------------------
 
 
+def exportable_forms(user: User) -> list[Form]:
+    """The forms `user` may export: in their scope, with a version that received."""
+    received = sa.exists().where(
+        FormVersion.form_pk == Form.id, FormVersion.state != FormState.DRAFT
+    )
+    return list(db.session.scalars(scope.forms(user).where(received).order_by(Form.title)))
+
+
 def _form(user: User, form_id: str | None) -> Form:
     form = db.session.scalar(scope.forms(user).where(Form.form_id == form_id))
     if form is None:
