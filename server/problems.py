@@ -56,6 +56,35 @@ _LEDGER: tuple[ProblemType, ...] = ()
 # -- reports: 400.50-54, 403.50-54, 404.50-54
 _REPORTS: tuple[ProblemType, ...] = (
     ProblemType("400.50", 400, N_("The period is not valid: %(reason)s")),
+    ProblemType(
+        "400.51", 400, N_("Give '%(field)s': the id of the unit or agency the report is about.")
+    ),
+    ProblemType("400.52", 400, N_("'%(field)s' must be a whole number id, not '%(value)s'.")),
+    ProblemType("400.53", 400, N_("The level '%(level)s' is not known: choose one of %(levels)s.")),
+    ProblemType(
+        "400.54",
+        400,
+        N_(
+            "%(unit)s is a %(actual)s, not a %(level)s: choose the level %(actual)s for it, or "
+            "another unit."
+        ),
+    ),
+    ProblemType(
+        "403.50",
+        403,
+        N_("Reports are for coordinators, commune officials, agency leads and administrators."),
+    ),
+    ProblemType("403.51", 403, N_("%(unit)s is outside your area: choose a unit in your area.")),
+    ProblemType(
+        "403.52", 403, N_("You cannot read the report of %(agency)s: choose your own agency.")
+    ),
+    ProblemType("404.50", 404, N_("There is no commune, district or province %(unit)s.")),
+    ProblemType("404.51", 404, N_("There is no agency %(agency)s.")),
+    ProblemType(
+        "404.52",
+        404,
+        N_("The figure '%(figure)s' has no records to list: choose one of %(figures)s."),
+    ),
 )
 
 # Exports: what to export, in which format, and the file made in the background.

@@ -20,6 +20,7 @@ from server.api import (
     openapi,
     pairs,
     quarantine,
+    reports,
     submissions,
     sync,
     units,
@@ -35,6 +36,7 @@ children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
 children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)
 children += (submissions.bp,)  # the review queue
+children += (reports.bp,)  # the programme's reports (issue 15)
 children += (exports.bp,)  # exports: submissions, households, ledger, reports (issue 15)
 for child in children:
     bp.register_blueprint(child)

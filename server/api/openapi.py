@@ -26,6 +26,7 @@ from server.schemas import duplicates as dup
 from server.schemas import exports as ex
 from server.schemas import households as hh
 from server.schemas import programme as pg
+from server.schemas import reports as rp
 from server.schemas import submissions as subs
 from server.schemas import users as us
 from sync import protocol
@@ -295,6 +296,12 @@ OPERATIONS: dict[str, Operation] = {
     "api.users.list_user_devices": Operation("devices", us.DeviceListSchema, errors=(404,)),
     "api.users.enrol_device": Operation(
         "devices", us.EnrolmentSchema, 201, body=us.EnrolRequestSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.reports.show_report": Operation(
+        "reports", rp.ReportSchema, query=rp.ReportQuerySchema, errors=(400, 403, 404)
+    ),
+    "api.reports.list_records": Operation(
+        "reports", rp.RecordsSchema, query=rp.RecordsQuerySchema, errors=(400, 403, 404)
     ),
     "api.devices.revoke_device": Operation("devices", us.DeviceSchema, errors=(403, 404)),
     "api.devices.register_device": Operation(

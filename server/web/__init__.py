@@ -13,10 +13,11 @@ Vietnamese is the default.
 Modules: `auth` (sign in and out, language), `review` (dashboard, queue,
 submission page and decisions), `quarantine`, `households` (list, a
 household's page, conflict resolution), `duplicates` (comparison, merge,
-distinct, undo), `exits` (poverty exits to certify), `exports` (files of submissions,
-households, the ledger and reports); `answers` lays out a
-submission's answers under the form's labels; `admin` is the administration pages under
-`/admin` (users, devices, units, agencies, pairs, forms, audit log).
+distinct, undo), `exits` (poverty exits to certify); `reports` (the programme's
+reports, charts, the A4 page); `exports` (files of submissions, households, the ledger
+and reports); `answers` lays out a submission's answers under the form's labels; `admin` is
+the administration pages under `/admin` (users, devices, units, agencies, pairs, forms,
+audit log).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def init_app(app: Flask) -> None:
         exports,
         households,
         quarantine,
+        reports,
         review,
     )
 

@@ -1,0 +1,27 @@
+"""The chart data of a report: plain labels and values that the site's Chart.js script draws
+(`static/reports.js`) and the printable page repeats as tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.services.reports.figures import Report
+
+
+def of(report: Report) -> dict[str, Any]:
+    """Helped households and escapes per child unit, and support value by kind."""
+    children = report.children
+    kinds = next(t for t in report.tables if t.key == "support_by_kind")
+    by_kind = [(row[0].value, row[3]) for row in kinds.rows if row[3]]
+    return {
+        "children": {
+            "labels": [c["name"] for c in children],
+            "helped": [c["helped"] for c in children],
+            "escaped": [c["escaped"] for c in children],
+        },
+        "support_by_kind": {
+            "labels": [name for name, _ in by_kind],
+            "values": [value for _, value in by_kind],
+        },
+    }
