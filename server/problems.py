@@ -90,7 +90,37 @@ _REPORTS: tuple[ProblemType, ...] = (
 # Exports: what to export, in which format, and the file made in the background.
 
 # -- exports: 400.60-64, 403.60-64, 404.60-64, 409.60-64
-_EXPORTS: tuple[ProblemType, ...] = ()
+_EXPORTS: tuple[ProblemType, ...] = (
+    ProblemType("400.60", 400, N_("The export cannot be made: %(reason)s")),
+    ProblemType(
+        "403.60",
+        403,
+        N_(
+            "Exports are for administrators, coordinators, commune officials and agency "
+            "leads; ask one of them for the file."
+        ),
+    ),
+    ProblemType("404.60", 404, N_("Form '%(form)s' was not found among the forms you may export.")),
+    ProblemType("404.61", 404, N_("Export %(job)s was not found among your exports.")),
+    ProblemType(
+        "404.62",
+        404,
+        N_("The file of export %(job)s has expired and was removed; ask for the export again."),
+    ),
+    ProblemType(
+        "409.60",
+        409,
+        N_("Export %(job)s is not ready (%(status)s); download it when it is done."),
+    ),
+    ProblemType(
+        "409.61",
+        409,
+        N_(
+            "This export holds %(rows)s rows, more than %(limit)s sent at once; ask for it "
+            "to be made in the background (Exports page or POST /api/v1/exports)."
+        ),
+    ),
+)
 
 # Duplicate households: groups and the reviewer's decisions on them.
 

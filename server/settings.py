@@ -286,6 +286,34 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest chunk of a resumable upload in one request, in bytes.",
         int,
     ),
+    Setting(
+        "GIUPHO_EXPORT_DIR",
+        "EXPORT_DIR",
+        "",
+        "Folder of the files exports make in the background (default: the instance's exports/).",
+    ),
+    Setting(
+        "GIUPHO_EXPORT_KEEP_HOURS",
+        "EXPORT_KEEP_HOURS",
+        24.0,
+        "Hours an export's file is kept after it was made; then it is removed.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_EXPORT_WORKERS",
+        "EXPORT_WORKERS",
+        1,
+        "Threads per web process that make exports in the background.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_EXPORT_DIRECT_MAX_ROWS",
+        "EXPORT_DIRECT_MAX_ROWS",
+        20_000,
+        "Largest export (rows of its main table) sent straight to the browser; a larger one "
+        "is made in the background with its progress shown.",
+        int,
+    ),
     Setting("GIUPHO_LOG_LEVEL", "LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
     Setting(
         "GIUPHO_SQL_ECHO",
@@ -338,6 +366,8 @@ def fill_instance_defaults(config: dict[str, Any], instance_path: str) -> None:
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     if not config.get("ATTACHMENT_DIR"):
         config["ATTACHMENT_DIR"] = str(instance / "attachments")
+    if not config.get("EXPORT_DIR"):
+        config["EXPORT_DIR"] = str(instance / "exports")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = stored_secret_key(instance / "secret_key")
 

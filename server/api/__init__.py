@@ -13,6 +13,7 @@ from server.api import (
     assignments,
     devices,
     duplicates,
+    exports,
     forms,
     health,
     households,
@@ -36,5 +37,6 @@ children += (households.bp,)  # households, history, conflicts (H3, H7)
 children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)
 children += (submissions.bp,)  # the review queue
 children += (reports.bp,)  # the programme's reports (issue 15)
+children += (exports.bp,)  # exports: submissions, households, ledger, reports (issue 15)
 for child in children:
     bp.register_blueprint(child)

@@ -23,6 +23,7 @@ from marshmallow import Schema, fields, validate
 from server.models import FormState
 from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, HealthSchema, quarantine
 from server.schemas import duplicates as dup
+from server.schemas import exports as ex
 from server.schemas import households as hh
 from server.schemas import programme as pg
 from server.schemas import reports as rp
@@ -222,6 +223,20 @@ OPERATIONS: dict[str, Operation] = {
         subs.SubmissionPageSchema,
         query=subs.SubmissionQuerySchema,
         errors=(400, 404),
+    ),
+    "api.exports.create_export": Operation(
+        "exports", ex.ExportJobSchema, 202, body=ex.ExportRequestSchema, errors=(400, 403, 404)
+    ),
+    "api.exports.list_exports": Operation("exports", ex.ExportJobListSchema),
+    "api.exports.show_export": Operation("exports", ex.ExportJobSchema, errors=(404,)),
+    "api.exports.download_export": Operation(
+        "exports", produces="application/octet-stream", errors=(404, 409)
+    ),
+    "api.exports.direct_export": Operation(
+        "exports",
+        query=ex.ExportQuerySchema,
+        produces="application/octet-stream",
+        errors=(400, 403, 404, 409),
     ),
     "api.households.list_households": Operation(
         "households", hh.HouseholdPageSchema, query=hh.HouseholdQuerySchema, errors=(400, 404)

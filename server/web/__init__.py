@@ -14,9 +14,10 @@ Modules: `auth` (sign in and out, language), `review` (dashboard, queue,
 submission page and decisions), `quarantine`, `households` (list, a
 household's page, conflict resolution), `duplicates` (comparison, merge,
 distinct, undo), `exits` (poverty exits to certify); `reports` (the programme's
-reports, charts, the A4 page); `answers` lays out a submission's answers under the
-form's labels; `admin` is the administration pages under `/admin` (users, devices,
-units, agencies, pairs, forms, audit log).
+reports, charts, the A4 page); `exports` (files of submissions, households, the ledger
+and reports); `answers` lays out a submission's answers under the form's labels; `admin` is
+the administration pages under `/admin` (users, devices, units, agencies, pairs, forms,
+audit log).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def init_app(app: Flask) -> None:
         auth,
         duplicates,
         exits,
+        exports,
         households,
         quarantine,
         reports,

@@ -10,6 +10,11 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(button.dataset.confirm)) event.preventDefault();
     });
   });
+  // A page showing work in progress (exports being made) reloads itself until it is done.
+  const refresh = document.querySelector("[data-refresh-seconds]");
+  if (refresh) {
+    window.setTimeout(() => window.location.reload(), Number(refresh.dataset.refreshSeconds) * 1000);
+  }
   // A return needs a comment: say so before the round trip.
   document.querySelectorAll("button[name=decision][value=return]").forEach((button) => {
     button.addEventListener("click", (event) => {
