@@ -1,4 +1,5 @@
-"""Ledger rows for the report tests: the shipped support catalogue and entries.
+"""Ledger rows and households for the report tests: the shipped support catalogue, entries,
+and households registered through the JSON sync API.
 
 The catalogue is what the migration inserts (`forms.library.support_kinds`); the test
 database is emptied between tests, so each test lays it again.
@@ -7,12 +8,18 @@ database is emptied between tests, so each test lays it again.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 
 import sqlalchemy as sa
 
 from forms.library.support_kinds import KINDS
 from server.db import db
 from server.models import SupportCategory, SupportEntry, SupportKind, SupportSource
+from tests.integration.contract.drivers import answers_item
+from tests.integration.contract.submissions import registration
+from tests.integration.helpers import bearer
+from tests.integration.live import FormPlaces
 
 
 def lay_catalogue() -> dict[str, SupportKind]:
@@ -67,3 +74,34 @@ def add_entries(rows: list[dict]) -> None:
     """Insert many entries in one statement (thousands in a few milliseconds)."""
     if rows:
         db.session.execute(sa.insert(SupportEntry), rows)
+
+
+# -- households, registered as tablets send them ------------------------------------------------
+
+PUSH = "/api/v1/sync/push"
+
+
+def push(client, token: str, items: list[dict]) -> None:
+    """Send `items` through the JSON sync API in batches of 500 (SYNC_MAX_ITEMS); each must
+    be stored (201)."""
+    for start in range(0, len(items), 500):
+        body = json.dumps({"items": items[start : start + 500]}).encode()
+        got = client.post(
+            PUSH, data=body, headers={"Content-Type": "application/json", **bearer(token)}
+        )
+        assert got.status_code == 200, got.json
+        assert {r["status"] for r in got.json["results"]} == {201}, got.json["results"][:3]
+
+
+def registration_item(n: int, village: str, device_time: str, **answers: str) -> tuple[str, dict]:
+    """Household number `n`'s registration in `village` (a unit path) as a push item, with
+    its own phone (households apart, as real ones are: no duplicate pairs to score)."""
+    hid = str(uuid.uuid4())
+    form = registration(
+        household_id=hid,
+        head_name=f"Hộ số {n}",
+        village=FormPlaces.answer(village),
+        head__phone=f"09{n:08d}",
+        **answers,
+    )
+    return hid, answers_item(form, device_time=device_time)

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import re
 import time
-import uuid
 
 import openpyxl
 import pytest
@@ -26,16 +24,21 @@ from server.db import db
 from server.models import Household, Submission, SupportSource
 from server.services.programme import units as admin_units
 from tests.integration.contract.drivers import answers_item
-from tests.integration.contract.submissions import registration, visit
-from tests.integration.helpers import basic, bearer
+from tests.integration.contract.submissions import visit
+from tests.integration.helpers import basic
 from tests.integration.live import FormPlaces, populate_world, publish_shipped_xforms
-from tests.integration.reports.ledger import add_entries, entry, lay_catalogue
+from tests.integration.reports.ledger import (
+    add_entries,
+    entry,
+    lay_catalogue,
+    push,
+    registration_item,
+)
 from tests.integration.web.site import SiteClient
 
 HELPED, ESCAPED = 3_000, 450
 YEAR = 2026
 DAY = dt.date(YEAR, 5, 20)
-PUSH = "/api/v1/sync/push"
 #: Answers that make a registered household poor: income under the line, 3 deprivations.
 POOR = {
     "dim_employment__q_unemployed": "yes",
@@ -55,17 +58,6 @@ EXPECTED_SOURCES = {
 }  # source: (money, goods) in VND
 
 
-def _push(client, token: str, items: list[dict]) -> None:
-    for start in range(0, len(items), 500):  # SYNC_MAX_ITEMS
-        body = json.dumps({"items": items[start : start + 500]}).encode()
-        got = client.post(
-            PUSH, data=body, headers={"Content-Type": "application/json", **bearer(token)}
-        )
-        assert got.status_code == 200, got.json
-        kinds = {r["status"] for r in got.json["results"]}
-        assert kinds == {201}, got.json["results"][:3]  # each one stored
-
-
 @pytest.fixture
 def phu_yen(app, client):
     """3,000 poor households registered in two communes (cadre_a's villages in commune A,
@@ -82,25 +74,18 @@ def phu_yen(app, client):
     for n in range(HELPED + 1):  # the last one: escaped, never helped
         cadre = "cadre_a" if n % 3 else "cadre_b"
         village = villages[cadre][n % len(villages[cadre])]
-        hid = str(uuid.uuid4())
+        hid, item = registration_item(n, village, "2026-02-10T08:40:00+07:00", **POOR)
         ids.append(hid)
-        form = registration(
-            household_id=hid,
-            head_name=f"Hộ số {n}",
-            village=FormPlaces.answer(village),
-            head__phone=f"09{n:08d}",  # households apart, as real ones are (no duplicate pairs)
-            **POOR,
-        )
-        by_cadre[cadre].append(answers_item(form, device_time="2026-02-10T08:40:00+07:00"))
+        by_cadre[cadre].append(item)
     for cadre, items in by_cadre.items():
-        _push(client, world.tokens[cadre], items)
+        push(client, world.tokens[cadre], items)
     visits: dict[str, list[dict]] = {"cadre_a": [], "cadre_b": []}
     for n in [*list(range(0, HELPED, HELPED // ESCAPED))[:ESCAPED], HELPED]:
         cadre = "cadre_a" if n % 3 else "cadre_b"
         form = visit(ids[n], income__income_per_person="2500000")
         visits[cadre].append(answers_item(form, device_time="2026-11-02T09:00:00+07:00"))
     for cadre, items in visits.items():
-        _push(client, world.tokens[cadre], items)
+        push(client, world.tokens[cadre], items)
     sent = time.perf_counter() - started
 
     with app.app_context():
@@ -189,3 +174,20 @@ def test_phu_yen_3000_helped_450_escaped_15_percent_and_support_by_source(app, c
     assert (value("helped"), value("escaped"), value("escaped_share")) == ("3.000", "450", "15%")
     assert value("support") == "1.600.000.000 đ"
     assert value("mobilised") == "1.560.000.000 đ"
+
+    # And the XLSX download of the page, opened as a reader opens it.
+    download = browser.get(f"/exports/report.xlsx?{phu_yen['query']}")
+    assert download.status_code == 200, download.get_data(as_text=True)[:500]
+    book = openpyxl.load_workbook(io.BytesIO(download.data), read_only=True)
+    headline = {
+        row[0]: row[1] for row in book["Số liệu chính"].iter_rows(min_row=2, values_only=True)
+    }
+    assert headline["Hộ được giúp đỡ"] == HELPED
+    assert headline["Hộ thoát nghèo (trong số hộ được giúp)"] == ESCAPED
+    assert headline["Tỷ lệ thoát nghèo"] == pytest.approx(0.15)
+    sheet = book["Hỗ trợ theo nguồn"]
+    assert [c.value for c in next(sheet.iter_rows(max_row=1))][:4] == [
+        "Nguồn", "Vận động", "Tiền (đồng)", "Hiện vật, dịch vụ (đồng)",
+    ]  # fmt: skip
+    in_file = {row[0]: (row[2], row[3]) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {names[k]: v for k, v in in_file.items()} == EXPECTED_SOURCES
