@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
+from forms.library.support_kinds import UNITS
 from server.db import db
 from server.models import (
     AdminUnit,
@@ -285,6 +286,12 @@ def _kind_rows(s: Selection, by_source: bool) -> list[sa.Row]:
     return list(db.session.execute(stmt))
 
 
+def unit_name(code: str) -> str:
+    """The unit as the Vietnamese reports write it ("đồng", "bộ", "kg"); unknown codes as
+    they are (a province's own units)."""
+    return UNITS.get(code, (code, code))[0]
+
+
 def _quantity(value: Any) -> Any:
     if value is None:
         return None
@@ -295,7 +302,7 @@ def _support_by_kind(s: Selection) -> Table:
     rows = [
         [
             Cell(name, records_href(s, "support", kind=code)),
-            unit,
+            unit_name(unit),
             _quantity(qty),
             int(value or 0),
             Cell(n, records_href(s, "support", kind=code)),
@@ -311,7 +318,7 @@ def _support_by_source_kind(s: Selection) -> Table:
         [
             SOURCES[source][0],
             Cell(name, records_href(s, "support", kind=code, source=source.value)),
-            unit,
+            unit_name(unit),
             _quantity(qty),
             int(value or 0),
             n,

@@ -28,7 +28,7 @@ from server.models import (
 )
 from server.problems import Problem
 from server.services.paging import keyset_page
-from server.services.reports.figures import CATEGORIES, SOURCES
+from server.services.reports.figures import CATEGORIES, SOURCES, unit_name
 from server.services.reports.selection import MOBILISED, NEAR_POOR, Selection, select
 from server.services.reports.tables import Cell, Column, Table
 
@@ -177,7 +177,7 @@ def _entries(s: Selection, figure: str, args: Mapping[str, str], after, limit: i
             e.given_on,
             e.kind.name_vi + (f" ({e.kind_other})" if e.kind_other else ""),
             e.quantity,
-            e.unit,
+            unit_name(e.unit),
             e.value_vnd,
             e.pupils,
             SOURCES.get(e.source_type, (e.source_type, ""))[0],

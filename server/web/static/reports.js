@@ -29,7 +29,8 @@ document.addEventListener("DOMContentLoaded", () => {
         { label: labels.escaped, data: data.children.escaped, backgroundColor: "#16a34a" },
       ],
     },
-    options: common,
+    // Households are counted whole: no 0.5 on the axis.
+    options: { ...common, scales: { y: { ...common.scales.y, ticks: { ...common.scales.y.ticks, precision: 0 } } } },
   });
   draw("chart-kinds", {
     type: "bar",

@@ -104,7 +104,7 @@ def tay_hoa(app, client):
 def _amount(row: list) -> int | float:
     """A (source, kind) row's published amount: its quantity, or its value for money."""
     unit, quantity, value = row[2], row[3], row[4]
-    return value if unit == "vnd" else quantity
+    return value if unit == "đồng" else quantity
 
 
 def test_tay_hoa_support_by_kind_and_source_household_times_and_pupils(app, client, tay_hoa):
@@ -128,7 +128,7 @@ def test_tay_hoa_support_by_kind_and_source_household_times_and_pupils(app, clie
         [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
         for tr in re.findall(r"<tr>(.*?)</tr>", table, re.S)
     ]
-    on_site = {(c[0], c[1]): (c[4] if c[2] == "vnd" else c[3]) for c in cells if c}
+    on_site = {(c[0], c[1]): (c[4] if c[2] == "đồng" else c[3]) for c in cells if c}
     assert on_site[("Cơ quan, đơn vị", "Tiền mặt")] == "500.000.000 đ"
     assert on_site[("Cấp ủy, chính quyền địa phương", "Vở viết")] == "1.075"
     assert on_site[("Cấp ủy, chính quyền địa phương", "Gạo")] == "1.009"
