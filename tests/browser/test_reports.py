@@ -89,3 +89,23 @@ def test_a_coordinator_drills_into_a_commune_sees_a_chart_and_downloads_the_xlsx
     by_kind = {row[0]: row for row in rows[1:]}
     assert by_kind["Bộ sách giáo khoa"][2] == 5  # 2 + 3 sets, Vietnamese names intact
     assert by_kind["Tiền mặt"][3] == 5_000_000
+
+
+def test_the_printable_page_fits_a4_without_navigation(live_report_site, page, tmp_path):
+    url = live_report_site.url
+    sign_in(page, url, "coordinator")
+    page.click("#reports-link")
+    page.click("#print-report")
+    expect(page.locator("#report-title")).to_contain_text("Điện Biên")
+    expect(page.locator("header.top")).to_have_count(0)
+    expect(page.locator("#chart-children")).to_have_attribute("data-drawn", "true")
+    page.emulate_media(media="print")
+    page.screenshot(path=str(SCREENSHOTS / "report-print.png"), full_page=True)
+    widest = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('table.report, canvas')]"
+        ".map(e => e.getBoundingClientRect().right))"
+    )
+    body = page.evaluate("document.body.getBoundingClientRect().right")
+    assert widest <= body + 1, "a table or chart runs past the page"
+    pdf = page.pdf(format="A4", prefer_css_page_size=True)
+    assert pdf.startswith(b"%PDF")
