@@ -20,6 +20,7 @@ from server.api import (
     pairs,
     quarantine,
     submissions,
+    support,
     sync,
     units,
     uploads,
@@ -34,5 +35,6 @@ children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
 children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)
 children += (submissions.bp,)  # the review queue
+children += (support.bp,)  # the support ledger (issue 15)
 for child in children:
     bp.register_blueprint(child)
