@@ -28,6 +28,7 @@ from server.services.duplicates import detection as dedup
 from server.services.forms import publishing as forms
 from server.services.households import rebuild as household_rebuild
 from server.services.households import versions as households
+from server.services.programme import ledger
 
 
 def with_app(command: Callable) -> Callable:
@@ -88,6 +89,7 @@ def prepare() -> None:
     if seed.seed_demo():
         click.echo("Seeded demo data (empty database).")
     forms.load_library()
+    ledger.load_catalogue()
     periodic()
 
 

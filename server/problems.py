@@ -49,7 +49,59 @@ class ProblemType:
 # merges without a conflict).
 
 # -- support ledger: 400.40-49, 403.40-44, 404.40-44, 409.40-44
-_LEDGER: tuple[ProblemType, ...] = ()
+_LEDGER: tuple[ProblemType, ...] = (
+    ProblemType(
+        "400.40",
+        400,
+        N_("The kind of support '%(kind)s' is no longer used: choose another from the catalogue."),
+    ),
+    ProblemType(
+        "400.41", 400, N_("The quantity %(quantity)s is not valid: it must be more than 0.")
+    ),
+    ProblemType("400.42", 400, N_("The value %(value)s is not valid: it cannot be negative.")),
+    ProblemType(
+        "400.43",
+        400,
+        N_("The date %(date)s is not valid: give a date from 2000-01-01 to today (%(today)s)."),
+    ),
+    ProblemType(
+        "400.44",
+        400,
+        N_("Support goes to a household, a commune or a village: %(given)s is none of these."),
+    ),
+    ProblemType("400.45", 400, N_("Give the quantity or the value in VND of the support.")),
+    ProblemType(
+        "400.46", 400, N_("Repayments are recorded only for loans: %(kind)s is not a loan.")
+    ),
+    ProblemType("400.47", 400, N_("'%(unit)s' is not a unit: use one of %(units)s.")),
+    ProblemType("400.48", 400, N_("Say why the entry is voided: the reason is required.")),
+    ProblemType(
+        "400.49",
+        400,
+        N_("The repayment of %(amount)s đ is more than the %(outstanding)s đ still owed."),
+    ),
+    ProblemType(
+        "403.40",
+        403,
+        N_(
+            "Support is recorded by administrators, coordinators, commune officials and agency "
+            "leads; cadres record it in the visit form."
+        ),
+    ),
+    ProblemType("403.41", 403, N_("Only an administrator changes the catalogue of support kinds.")),
+    ProblemType(
+        "403.42",
+        403,
+        N_(
+            "%(agency)s is not assigned to %(place)s today: an agency lead records support only "
+            "where their agency helps, and only their agency's."
+        ),
+    ),
+    ProblemType("404.40", 404, N_("No support entry %(entry)s in your area of work.")),
+    ProblemType("404.41", 404, N_("No kind of support '%(kind)s' in the catalogue.")),
+    ProblemType("409.40", 409, N_("Entry %(entry)s was already voided on %(date)s.")),
+    ProblemType("409.41", 409, N_("The kind of support '%(kind)s' already exists.")),
+)
 
 # The reports' and the exports' periods and levels.
 

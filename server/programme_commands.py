@@ -1,5 +1,5 @@
 """Operator commands for the programme's structure: `giupho units ...`, `giupho agencies ...`,
-`giupho assignments ...` and `giupho pairs ...`.
+`giupho assignments ...`, `giupho pairs ...` and the support ledger, `giupho support ...`.
 
 Thin over `server.services.programme` (units, agencies, pairs). Like the users and devices
 commands (`server.access_commands`) they run as the operator (actor None, allowed
@@ -19,7 +19,7 @@ from server import i18n
 from server.access_commands import LANG_OPTION, _lang, _set_lang, operator, say
 from server.db import db
 from server.i18n import N_
-from server.models import AdminUnit, Household, User
+from server.models import AdminUnit, Household, SupportEntry, User
 from server.models.programme import (
     Agency,
     AgencyAssignment,
@@ -28,9 +28,10 @@ from server.models.programme import (
     Pair,
     UnitCategory,
 )
+from server.models.support import SupportCategory, SupportSource
 from server.problems import Problem
 from server.services.access import users
-from server.services.programme import agencies, pairs
+from server.services.programme import agencies, ledger, pairs
 from server.services.programme import units as admin_units
 from server.services.sheets import ImportReport
 
@@ -399,4 +400,132 @@ def pairs_list(household, helper, everything) -> None:
         click.echo(_describe_pair(found))
 
 
-COMMANDS = (units_group, agencies_group, assignments_group, pairs_group)
+# -- support ---------------------------------------------------------------------------------------
+
+SOURCES = click.Choice([s.value for s in SupportSource])
+
+
+def _describe_entry(entry: SupportEntry) -> str:
+    place = entry.household_id or (_unit_path(entry.village_id or entry.commune_id))
+    quantity = f"{entry.quantity:g} {entry.unit}" if entry.quantity is not None else ""
+    value = f"{entry.value_vnd:,} đ".replace(",", ".") if entry.value_vnd is not None else ""
+    voided = " (voided)" if entry.voided_at else ""
+    return (
+        f"{entry.id:>6}  {entry.given_on}  {entry.kind.code:<16} {quantity:<14} {value:>16}  "
+        f"{SupportSource(entry.source_type).value:<16} {place}{voided}"
+    )
+
+
+def _unit_path(unit_id: int | None) -> str:
+    unit = db.session.get(AdminUnit, unit_id) if unit_id else None
+    return unit.path if unit is not None else ""
+
+
+@click.group("support")
+@LANG_OPTION
+@click.pass_context
+def support_group(ctx: click.Context, lang: str) -> None:
+    """The support ledger: kinds, record, list, import."""
+    _set_lang(ctx, lang)
+
+
+@support_group.command("kinds")
+@click.option("--add", "code", default=None, help="Add a kind with this code.")
+@click.option("--category", type=click.Choice([c.value for c in SupportCategory]), default=None)
+@click.option("--unit", default=None, help="Its unit (vnd, kg, set, head...).")
+@click.option("--name-vi", default=None)
+@click.option("--name-en", default=None)
+@click.option("--group", default=None, help="Its group in reports.")
+@click.option("--pupils", is_flag=True, help="Its entries count pupils.")
+@click.option("--deactivate", default=None, help="No longer offer this kind (its code).")
+@operator
+def support_kinds(code, category, unit, name_vi, name_en, group, pupils, deactivate) -> None:
+    """List the catalogue; or add a kind (--add CODE --category --unit --name-vi), or
+    deactivate one (--deactivate CODE)."""
+    if code:
+        for option, value in (("category", category), ("unit", unit), ("name-vi", name_vi)):
+            if not value:
+                raise Problem("400.2", field=option)
+        ledger.add_kind(code, category, unit, name_vi, name_en or "", group, pupils, actor=None)
+    if deactivate:
+        ledger.deactivate_kind(ledger.get_kind(deactivate), actor=None)
+    for kind in ledger.kinds():
+        active = "" if kind.active else " (inactive)"
+        click.echo(
+            f"{kind.code:<18} {SupportCategory(kind.category).value:<12} {kind.unit:<8} "
+            f"{kind.name_vi} / {kind.name_en}{active}"
+        )
+
+
+@support_group.command("record")
+@click.argument("kind")
+@click.argument("recipient")
+@click.option("--quantity", type=float, default=None)
+@click.option("--value", "value_vnd", type=int, default=None, help="Value in VND.")
+@click.option("--on", "given_on", type=DATE, default=None, help="Date given (today).")
+@click.option("--source", type=SOURCES, default=None)
+@click.option("--agency", default=None, help="The giving agency's code.")
+@click.option("--giver", default=None, help="The giver's name.")
+@click.option("--pupils", type=int, default=None)
+@click.option("--description", default=None)
+@operator
+def support_record(kind, recipient, quantity, value_vnd, given_on, source, agency, giver,
+                   pupils, description) -> None:  # fmt: skip
+    """Record support of KIND (a catalogue code) to RECIPIENT: a household (id or household
+    code), or a commune or village (unit path, or a commune code)."""
+    households = pairs.find_households(None, recipient)
+    if len(households) == 1:
+        to = ledger.recipient(household=households[0])
+    else:
+        to = ledger.recipient(unit=_unit(recipient))
+    made = ledger.record(
+        None,
+        ledger.get_kind(kind),
+        to,
+        quantity=quantity,
+        value_vnd=value_vnd,
+        given_on=_date(given_on),
+        source_type=source,
+        source_agency=agencies.get(agency) if agency else None,
+        source_name=giver,
+        pupils=pupils,
+        description=description,
+    )
+    click.echo(_describe_entry(made))
+
+
+@support_group.command("list")
+@click.option("--unit", default=None, help="Only this commune or village (path or code).")
+@click.option("--kind", default=None, help="Only this kind (code).")
+@click.option("--source", type=SOURCES, default=None)
+@click.option("--from", "date_from", type=DATE, default=None)
+@click.option("--until", "date_to", type=DATE, default=None, help="Last day (inclusive).")
+@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
+@operator
+def support_list(unit, kind, source, date_from, date_to, limit) -> None:
+    """List entries that count, newest first."""
+    filters = ledger.Filters(
+        unit=_unit(unit) if unit else None,
+        kind=ledger.get_kind(kind) if kind else None,
+        source_type=SupportSource(source) if source else None,
+        date_from=_date(date_from),
+        date_to=_date(date_to),
+    )
+    for entry in ledger.listed(None, filters, limit=limit).items:
+        click.echo(_describe_entry(entry))
+
+
+@support_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@operator
+def support_import(file: Path) -> None:
+    """Entries from an XLSX or CSV file (columns kind, household or unit, quantity,
+    value_vnd, given_on, source, source_name, pupils, kind_other, description); nothing is
+    recorded unless every row is good."""
+    report = ledger.import_entries(None, file.read_bytes(), file.name)
+    for made in report.created:
+        click.echo(_describe_entry(made))
+    _report(report, N_("%(created)s entry(ies) recorded."))
+
+
+COMMANDS = (units_group, agencies_group, assignments_group, pairs_group, support_group)

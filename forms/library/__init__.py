@@ -18,5 +18,8 @@ VISIT_FORM_ID = "giupho_household_visit"
 #: refuses a different form under a version it already holds (409.1) and loads the shipped
 #: forms at every start. 2026120501: the places offered come from the per-user places.csv.
 REGISTRATION_VERSION = "2026120501"
+#: The visit form's version, raised for the same reason. 2026120502: the support repeat
+#: records each kind of the catalogue apart (`support_kinds`), with its source and pupils.
+VISIT_VERSION = "2026120502"
 HOUSEHOLDS_DATASET = "households"
 SHIPPED_FORMS = {REGISTRATION_FORM_ID: REGISTRATION_XLSX, VISIT_FORM_ID: VISIT_XLSX}

@@ -16,9 +16,14 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from forms.library import REGISTRATION_VERSION
+from forms.library import REGISTRATION_VERSION, VISIT_VERSION
 from forms.library.assessment_rows import ASSESSMENT
-from forms.library.choice_lists import CHOICES, place_choices
+from forms.library.choice_lists import (
+    CHOICES,
+    SUPPORT_KIND_COLUMNS,
+    place_choices,
+    support_kind_choices,
+)
 from forms.library.survey_rows import (
     FOLLOW_UP,
     HEAD,
@@ -32,7 +37,6 @@ from forms.library.survey_rows import (
 )
 
 HERE = Path(__file__).parent
-VERSION = "2026112101"
 VI = "Tiếng Việt (vi)"
 EN = "English (en)"
 
@@ -80,10 +84,24 @@ REGISTRATION = FormSpec(
     title="Đăng ký hộ gia đình (Household registration)",
     filename="household_registration.xlsx",
     survey=[*METADATA, *PLACE, *HEAD, *MEMBERS, *ASSESSMENT, *HOUSE_LOCATION],
-    choice_lists=("province", "commune", "village", "area", "sex", "ethnicity", "relation",
-                  "yes_no", "house_part", "water_source", "latrine_type", "device"),
-    entities={"list_name": "households",
-              "label": "concat(${head_name}, ' (', ${head_birth_year}, ')')"},
+    choice_lists=(
+        "province",
+        "commune",
+        "village",
+        "area",
+        "sex",
+        "ethnicity",
+        "relation",
+        "yes_no",
+        "house_part",
+        "water_source",
+        "latrine_type",
+        "device",
+    ),
+    entities={
+        "list_name": "households",
+        "label": "concat(${head_name}, ' (', ${head_birth_year}, ')')",
+    },
     instance_name="concat('Đăng ký: ', ${head_name}, ' (', ${head_birth_year}, ')')",
     settings={"version": REGISTRATION_VERSION},
 )
@@ -93,11 +111,22 @@ VISIT = FormSpec(
     title="Thăm hộ gia đình (Household visit)",
     filename="household_visit.xlsx",
     survey=[*METADATA, *HOUSEHOLD_CHOICE, *ASSESSMENT, *FOLLOW_UP],
-    choice_lists=("area", "yes_no", "house_part", "water_source", "latrine_type", "device",
-                  "poverty_cause", "support_kind", "unit"),
+    choice_lists=(
+        "area",
+        "yes_no",
+        "house_part",
+        "water_source",
+        "latrine_type",
+        "device",
+        "poverty_cause",
+        "support_kind",
+        "support_source",
+        "unit",
+    ),
     entities={"list_name": "households", "entity_id": "${household}"},
     instance_name="concat('Thăm hộ: ', "
-                  "instance('households')/root/item[name = ${household}]/label, ' ', ${today})",
+    "instance('households')/root/item[name = ${household}]/label, ' ', ${today})",
+    settings={"version": VISIT_VERSION},
 )
 
 FORMS = (REGISTRATION, VISIT)
@@ -117,17 +146,23 @@ def survey_sheet(spec: FormSpec) -> list[list[str | None]]:
 
 
 def choices_sheet(spec: FormSpec) -> list[list[str | None]]:
-    rows: list[list[str | None]] = [CHOICE_COLUMNS]
-    places = place_choices()
+    # The support kinds' extra columns only where the list is (the registration form's
+    # sheet stays as it was, so its version need not change).
+    columns = CHOICE_COLUMNS[4:]
+    if "support_kind" in spec.choice_lists:
+        columns = [*columns, *SUPPORT_KIND_COLUMNS]
+    rows: list[list[str | None]] = [[*CHOICE_COLUMNS[:4], *columns]]
+    extra = {**place_choices(), "support_kind": support_kind_choices()}
     for list_name in spec.choice_lists:
-        if list_name in places:
+        if list_name in extra:
             rows.extend(
-                [list_name, name, vi, en, parent.get("province"), parent.get("commune")]
-                for name, vi, en, parent in places[list_name]
+                [list_name, name, vi, en, *(given.get(c) for c in columns)]
+                for name, vi, en, given in extra[list_name]
             )
         else:
             rows.extend(
-                [list_name, name, vi, en, None, None] for name, vi, en in CHOICES[list_name]
+                [list_name, name, vi, en, *([None] * len(columns))]
+                for name, vi, en in CHOICES[list_name]
             )
     return rows
 
@@ -136,7 +171,7 @@ def settings_sheet(spec: FormSpec) -> list[list[str | None]]:
     settings = {
         "form_title": spec.title,
         "form_id": spec.form_id,
-        "version": VERSION,
+        "version": spec.settings["version"],
         "default_language": VI,
         "instance_name": spec.instance_name,
         **spec.settings,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from vietnamadminunits.database import query
 
+from forms.library.support_kinds import KINDS, UNITS
+
 Option = tuple[str, str, str]
 
 # Demo area: the province and communes of the demo seed (`server.services.demo.seed`) and of
@@ -133,33 +135,51 @@ CHOICES: dict[str, list[Option]] = {
         ("social_problems", "Tệ nạn xã hội", "Addiction, gambling or other social problems"),
         ("other", "Nguyên nhân khác", "Other cause"),
     ],
-    "support_kind": [
-        ("livestock", "Vật nuôi (bò, dê, lợn, gia cầm)", "Livestock (cows, goats, pigs, poultry)"),
-        ("seedlings", "Cây giống, phân bón", "Seedlings and fertiliser"),
-        ("capital", "Cho vay vốn", "Lent capital"),
-        ("housing", "Xây, sửa nhà ở hoặc nhà tiêu", "Building or repairing a house or latrine"),
-        ("rice", "Gạo, trợ cấp hằng tháng", "Monthly rice or allowance"),
-        ("scholarship", "Học bổng, sách vở, quần áo, xe đạp",
-         "Scholarships, books, clothes, bicycles"),
-        ("health_insurance", "Mua thẻ bảo hiểm y tế", "Health insurance bought"),
-        ("training", "Tập huấn kỹ thuật, giới thiệu việc làm", "Training or job placement"),
-        ("workdays", "Ngày công lao động", "Workdays given"),
-        ("tet_gift", "Quà Tết", "Tết gifts"),
-        ("other", "Hỗ trợ khác", "Other support"),
+    # The shipped support catalogue (`support_kinds.KINDS`, below) and its units (`UNITS`).
+    "support_source": [
+        ("cadre", "Cán bộ, đảng viên", "Cadre (personally)"),
+        ("agency", "Cơ quan, đơn vị", "Agency"),
+        (
+            "local_government",
+            "Cấp ủy, chính quyền địa phương",
+            "Local party committee or government",
+        ),
+        ("organisation", "Đoàn thể, tổ chức", "Mass organisation"),
+        ("business", "Doanh nghiệp", "Business"),
+        ("donor", "Nhà hảo tâm", "Donor"),
+        ("other", "Nguồn khác", "Other source"),
     ],
     "unit": [
-        ("head", "Con", "Head (animals)"),
-        ("kg", "Kg", "Kg"),
-        ("plant", "Cây", "Plants"),
-        ("vnd", "Đồng", "VND"),
-        ("workday", "Ngày công", "Workdays"),
-        ("card", "Thẻ", "Cards"),
-        ("package", "Suất", "Packages"),
-        ("item", "Cái, chiếc", "Items"),
-        ("course", "Khoá", "Courses"),
+        *(
+            (code, vi[:1].upper() + vi[1:], en[:1].upper() + en[1:])
+            for code, (vi, en) in UNITS.items()
+        ),
         ("other", "Đơn vị khác", "Other unit"),
     ],
 }
+
+
+#: The support_kind choices carry the kind's unit (code, Vietnamese and English name) and
+#: whether it counts pupils, as extra columns the visit form reads (`kind_column`).
+SUPPORT_KIND_COLUMNS = ("unit", "unit_vi", "unit_en", "pupils")
+
+
+def support_kind_choices() -> list[tuple[str, str, str, dict[str, str]]]:
+    """The support_kind options: one per shipped kind, with its extra columns."""
+    return [
+        (
+            k.code,
+            k.vi,
+            k.en,
+            {
+                "unit": k.unit,
+                "unit_vi": UNITS[k.unit][0],
+                "unit_en": UNITS[k.unit][1],
+                "pupils": "yes" if k.counts_pupils else "no",
+            },
+        )
+        for k in KINDS
+    ]
 
 
 def place_choices() -> dict[str, list[tuple[str, str, str, dict[str, str]]]]:
@@ -171,12 +191,14 @@ def place_choices() -> dict[str, list[tuple[str, str, str, dict[str, str]]]]:
     )
     province = units[0]
     return {
-        "province": [(
-            province["provinceCode"],
-            province["province"],
-            f"{province['provinceShort']} province",
-            {},
-        )],
+        "province": [
+            (
+                province["provinceCode"],
+                province["province"],
+                f"{province['provinceShort']} province",
+                {},
+            )
+        ],
         "commune": [
             (
                 u["wardCode"],

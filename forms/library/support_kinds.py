@@ -60,6 +60,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("notebooks", "goods", "book", "education", True, "Vở viết", "Notebooks"),
     Kind("clothes", "goods", "set", "education", True, "Bộ quần áo", "Sets of clothes"),
     Kind("bicycle", "goods", "item", "education", True, "Xe đạp", "Bicycles"),
+    Kind("livestock", "goods", "head", "livestock", False, "Vật nuôi", "Livestock"),
     Kind("cattle", "goods", "head", "livestock", False, "Bò", "Cows"),
     Kind("buffalo", "goods", "head", "livestock", False, "Trâu", "Buffalo"),
     Kind("pig", "goods", "head", "livestock", False, "Lợn", "Pigs"),
@@ -96,3 +97,15 @@ KINDS: tuple[Kind, ...] = (
     # anything else: the form asks what it was
     Kind("other", "goods", "item", None, False, "Hỗ trợ khác", "Other support"),
 )
+
+#: The support_kind codes of visit forms before each kind stood apart (up to version
+#: 2026112101), and the catalogue kind each is counted as, so no earlier entry is lost.
+#: Codes not listed here (rice, seedlings, housing, scholarship, ...) are catalogue codes.
+LEGACY_CODES: dict[str, str] = {
+    "capital": "loan_capital",
+}
+
+
+def catalogue_code(code: str) -> str:
+    """The catalogue code of a support_kind answer, from any version of the visit form."""
+    return LEGACY_CODES.get(code, code)

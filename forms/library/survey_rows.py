@@ -73,6 +73,11 @@ CLEAN_WATER = (
 HYGIENIC_LATRINE = ("septic", "pour_flush", "double_vault", "ventilated_pit")
 
 
+def kind_column(column: str) -> str:
+    """A column of the chosen support kind's row in the support_kind choices."""
+    return f"instance('support_kind')/root/item[name = ${{support_kind}}]/{column}"
+
+
 def any_of(ref: str, names: tuple[str, ...]) -> str:
     return " or ".join(f"{ref} = '{n}'" for n in names)
 
@@ -251,20 +256,42 @@ FOLLOW_UP = [
     {"type": "begin_repeat", "name": "support", "vi": "Hỗ trợ đã trao", "en": "Support delivered",
      "relevant": "${support_given} = 'yes'"},
     {"type": "select_one support_kind", "name": "support_kind", "vi": "Loại hỗ trợ",
-     "en": "Kind of support", "required": "yes"},
+     "en": "Kind of support", "hint_vi": "Mỗi loại một lần nhập: sách, vở, xe đạp ghi riêng.",
+     "hint_en": "One entry per kind: books, notebooks and bicycles apart.", "required": "yes"},
     {"type": "text", "name": "support_kind_other", "vi": "Loại hỗ trợ khác (ghi rõ)",
      "en": "Other kind (specify)", "required": "yes", "relevant": "${support_kind} = 'other'"},
-    {"type": "decimal", "name": "support_quantity", "vi": "Số lượng", "en": "Quantity",
-     "required": "yes", "constraint": ". > 0", "constraint_vi": "Số lượng phải lớn hơn 0.",
-     "constraint_en": "The quantity must be more than 0."},
+    # The kind's unit and whether it counts pupils, from the support_kind choices' columns.
+    {"type": "calculate", "name": "support_kind_unit", "calculation": kind_column("unit")},
+    {"type": "calculate", "name": "support_kind_unit_vi", "calculation": kind_column("unit_vi")},
+    {"type": "calculate", "name": "support_kind_unit_en", "calculation": kind_column("unit_en")},
+    {"type": "calculate", "name": "support_kind_pupils", "calculation": kind_column("pupils")},
     {"type": "select_one unit", "name": "support_unit", "vi": "Đơn vị tính", "en": "Unit",
-     "required": "yes"},
+     "required": "yes", "relevant": "${support_kind} = 'other'"},
+    {"type": "decimal", "name": "support_quantity",
+     "vi": "Số lượng (${support_kind_unit_vi})", "en": "Quantity (${support_kind_unit_en})",
+     "required": "yes", "relevant": "${support_kind} = 'other' or ${support_kind_unit} != 'vnd'",
+     "constraint": ". > 0", "constraint_vi": "Số lượng phải lớn hơn 0.",
+     "constraint_en": "The quantity must be more than 0."},
     {"type": "integer", "name": "support_value", "vi": "Giá trị (đồng)", "en": "Value (VND)",
-     "hint_vi": "Giá trị quy ra tiền của hỗ trợ.", "hint_en": "What the support is worth in VND.",
+     "hint_vi": "Số tiền, hoặc giá trị quy ra tiền của hiện vật.",
+     "hint_en": "The amount, or what the goods are worth in VND.",
      "required": "yes", "constraint": ". >= 0", "constraint_vi": "Giá trị không được âm.",
      "constraint_en": "The value cannot be negative."},
-    {"type": "text", "name": "support_giver", "vi": "Người hoặc cơ quan trao",
-     "en": "Given by (cadre or agency)"},
+    {"type": "select_one support_source", "name": "support_source", "vi": "Nguồn hỗ trợ",
+     "en": "Source of the support", "required": "yes"},
+    {"type": "text", "name": "support_giver", "vi": "Tên người, cơ quan hoặc đơn vị trao",
+     "en": "Name of the giver (person, agency or business)"},
+    {"type": "integer", "name": "support_pupils", "vi": "Số học sinh được hỗ trợ",
+     "en": "Pupils helped", "required": "yes", "relevant": "${support_kind_pupils} = 'yes'",
+     "constraint": ". >= 0 and . <= 50", "constraint_vi": "Số học sinh từ 0 đến 50.",
+     "constraint_en": "Between 0 and 50 pupils."},
+    {"type": "date", "name": "support_date", "vi": "Ngày trao",
+     "en": "Date given", "hint_vi": "Bỏ trống nếu trao trong ngày thăm.",
+     "hint_en": "Leave empty if it was given on the day of the visit.",
+     "constraint": "decimal-date-time(.) <= decimal-date-time(today()) and "
+                   "decimal-date-time(.) >= decimal-date-time('2000-01-01')",
+     "constraint_vi": "Ngày trao phải từ năm 2000 đến hôm nay.",
+     "constraint_en": "The date must be between 2000 and today."},
     {"type": "end_repeat", "name": "support"},
     {"type": "calculate", "name": "support_total", "calculation": "sum(${support_value})"},
     {"type": "begin_group", "name": "exit", "vi": "Đánh giá thoát nghèo",

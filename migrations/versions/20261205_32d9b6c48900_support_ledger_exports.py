@@ -30,6 +30,7 @@ KINDS = [
     ('notebooks', 'goods', 'book', 'education', True, 'Vở viết', 'Notebooks'),
     ('clothes', 'goods', 'set', 'education', True, 'Bộ quần áo', 'Sets of clothes'),
     ('bicycle', 'goods', 'item', 'education', True, 'Xe đạp', 'Bicycles'),
+    ('livestock', 'goods', 'head', 'livestock', False, 'Vật nuôi', 'Livestock'),
     ('cattle', 'goods', 'head', 'livestock', False, 'Bò', 'Cows'),
     ('buffalo', 'goods', 'head', 'livestock', False, 'Trâu', 'Buffalo'),
     ('pig', 'goods', 'head', 'livestock', False, 'Lợn', 'Pigs'),

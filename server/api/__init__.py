@@ -22,6 +22,7 @@ from server.api import (
     quarantine,
     reports,
     submissions,
+    support,
     sync,
     units,
     uploads,
@@ -36,6 +37,7 @@ children += (duplicates.bp,)  # duplicate households, double entries (D1-D4)
 children += (households.bp,)  # households, history, conflicts (H3, H7)
 children += (agencies.bp, assignments.bp, pairs.bp)  # the programme's structure (issue 14)
 children += (submissions.bp,)  # the review queue
+children += (support.bp,)  # the support ledger (issue 15)
 children += (reports.bp,)  # the programme's reports (issue 15)
 children += (exports.bp,)  # exports: submissions, households, ledger, reports (issue 15)
 for child in children:

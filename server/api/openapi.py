@@ -28,6 +28,7 @@ from server.schemas import households as hh
 from server.schemas import programme as pg
 from server.schemas import reports as rp
 from server.schemas import submissions as subs
+from server.schemas import support as sp
 from server.schemas import users as us
 from sync import protocol
 
@@ -188,6 +189,26 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "api.pairs.import_pairs": Operation(
         "pairs", pg.ImportReportSchema, 201, content=_SHEET, errors=(400, 403)
+    ),
+    "api.support.list_entries": Operation(
+        "support", sp.EntryPageSchema, query=sp.EntryQuerySchema, errors=(400, 404)
+    ),
+    "api.support.record_entry": Operation(
+        "support", sp.EntrySchema, 201, body=sp.EntryCreateSchema, errors=(400, 403, 404)
+    ),
+    "api.support.show_entry": Operation("support", sp.EntrySchema, errors=(404,)),
+    "api.support.void_entry": Operation(
+        "support", sp.EntrySchema, body=sp.VoidSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.support.repay_entry": Operation(
+        "support", sp.RepaymentSchema, 201, body=sp.RepayCreateSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.support.list_kinds": Operation("support", sp.KindListSchema),
+    "api.support.create_kind": Operation(
+        "support", sp.KindSchema, 201, body=sp.KindCreateSchema, errors=(400, 403, 409)
+    ),
+    "api.support.import_entries": Operation(
+        "support", pg.ImportReportSchema, 201, content=_SHEET, errors=(400, 403)
     ),
     "api.sync.push": Operation(
         "sync",

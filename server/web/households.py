@@ -1,16 +1,22 @@
 """The households list, a household's page (record, poverty status per year, versions,
-conflicts with their resolution form, visits, support, cadres) and the resolution (H3)."""
+conflicts with their resolution form, visits, support from the ledger, cadres) and the
+resolution (H3)."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
+from forms.library.support_kinds import UNITS
+from server.db import db
 from server.models import HouseholdStatus, Submission
+from server.models.programme import Agency
 from server.problems import Problem
 from server.services.forms import loaded as form_models
 from server.services.households import review as household_review
+from server.services.programme import ledger
 from server.services.review import pages as review_pages
-from server.web.answers import choice_label, property_choices, property_labels
+from server.web.answers import property_choices, property_labels
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language
 from server.web.review import _int_arg
@@ -18,8 +24,6 @@ from server.web.site import bp
 
 HOUSEHOLD_STATES = [s.value for s in HouseholdStatus]
 MAX_SEARCH = 100
-#: What the visit form records of each support given (`support_<part>` in its repeat).
-SUPPORT_PARTS = ("kind", "kind_other", "quantity", "unit", "value", "giver")
 
 
 @bp.get("/review/households")
@@ -61,22 +65,36 @@ def _labels_form(visits: list[Submission], household) -> form_models.LoadedForm 
     return form_models.loaded(made.form_version_id) if made else None
 
 
-def support_rows(visits: list[Submission], lang: str) -> list[dict]:
-    """Support the household received, from the visits that record `support_kind`."""
+def support_rows(household_id: str, lang: str) -> list[dict]:
+    """What the household received: its ledger entries that count (`ledger.live_entries`),
+    from the visits' support repeats and from the site, newest first."""
+    entries = ledger.of_household(household_id)
+    ids = {e.submission_id for e in entries} - {None}
+    instances = {}
+    if ids:
+        found = db.session.execute(
+            sa.select(Submission.id, Submission.instance_id).where(Submission.id.in_(ids))
+        )
+        instances = dict(found.all())
+    agency_ids = {e.source_agency_id for e in entries} - {None}
+    agencies = {}
+    if agency_ids:
+        found = db.session.execute(
+            sa.select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))
+        )
+        agencies = dict(found.all())
     rows = []
-    for s in visits:
-        items = (s.answers or {}).get("support") or []
-        items = items if isinstance(items, list) else [items]
-        items = [i for i in items if isinstance(i, dict) and i.get("support_kind")]
-        if not items:
-            continue
-        model = form_models.loaded(s.form_version_id).model
-        base = f"/{model.root_name}/support"
-        for item in items:
-            text = {k: str(item.get(f"support_{k}") or "") for k in SUPPORT_PARTS}
-            text["kind"] = choice_label(model, f"{base}/support_kind", text["kind"], lang)
-            text["unit"] = choice_label(model, f"{base}/support_unit", text["unit"], lang)
-            rows.append({"submission": s, **text})
+    for e in entries:
+        unit = UNITS.get(e.unit)
+        rows.append(
+            {
+                "entry": e,
+                "instance_id": instances.get(e.submission_id),
+                "kind": e.kind.name_vi if lang == "vi" else e.kind.name_en,
+                "unit": (unit[0] if lang == "vi" else unit[1]) if unit else e.unit,
+                "giver": agencies.get(e.source_agency_id) or e.source_name or "",
+            }
+        )
     return rows
 
 
@@ -97,7 +115,7 @@ def household(household_id: str):
         labels=property_labels(form.model, language()) if form else {},
         choices=property_choices(form.model, language()) if form else {},
         statuses=dict(review_pages.poverty_statuses()),
-        support=support_rows(shown.visits, language()),
+        support=support_rows(h.id, language()),
         places=review_pages.unit_names({h.village_id, h.commune_id}),
         people=review_pages.names({s.submitter_id for s in shown.visits}),
     )

@@ -31,6 +31,7 @@ from server.models import Role
 from server.services import transactional
 from server.services.access import auth, users
 from server.services.forms import publishing as form_service
+from server.services.programme import ledger
 from server.services.programme import units as admin_units
 from tests.integration.contract.submissions import registration_form, visit_form
 from tests.integration.database import (
@@ -127,6 +128,7 @@ def populate_world(load_forms: Callable[[], Any] | None = None) -> World:
             device, world.revoked_token = auth.register_device(user, "Lost tablet")
             auth.revoke_device(device)
     (load_forms or form_service.load_library)()
+    ledger.load_catalogue()  # the support kinds the migration inserted (tables were emptied)
     return world
 
 

@@ -15,13 +15,14 @@ Seeding only happens on an empty database.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
 
-from forms.library import REGISTRATION_FORM_ID
+from forms.library import REGISTRATION_FORM_ID, VISIT_FORM_ID
 from server.db import db
 from server.models import (
     AdminUnit,
@@ -42,7 +43,7 @@ from server.services.access import auth, users
 from server.services.demo import households as demo_households
 from server.services.forms import loaded as form_models
 from server.services.forms import publishing as forms
-from server.services.programme import agencies, pairs
+from server.services.programme import agencies, ledger, pairs
 from server.services.programme import units as admin_units
 from server.services.receiving import ingest
 
@@ -127,7 +128,101 @@ def seed_demo() -> bool:
     forms.load_library()
     _register_households(imported.province, villages, tablets)
     _programme(imported.province, communes, tablets)
+    ledger.load_catalogue()  # the migration made it; a database emptied since lacks it
+    _support_visits(tablets)
+    _agency_support(communes, villages)
     return True
+
+
+# Support the demo's visits carry (each paired household gets one set, in turn), several
+# kinds and sources, so the ledger and its reports show something after `make run`.
+DEMO_SUPPORT = (
+    [
+        {"support_kind": "cattle", "support_quantity": "1", "support_value": "15000000",
+         "support_source": "agency", "support_giver": AGENCY[1]},
+        {"support_kind": "rice", "support_quantity": "30", "support_value": "600000",
+         "support_source": "cadre", "support_date": "2026-02-10"},
+    ],
+    [
+        {"support_kind": "books", "support_quantity": "2", "support_value": "300000",
+         "support_source": "organisation", "support_giver": ORGANISATION[1],
+         "support_pupils": "2"},
+        {"support_kind": "notebooks", "support_quantity": "20", "support_value": "160000",
+         "support_source": "organisation", "support_giver": ORGANISATION[1],
+         "support_pupils": "2"},
+        {"support_kind": "bicycle", "support_quantity": "1", "support_value": "1800000",
+         "support_source": "donor", "support_giver": "Nhà hảo tâm Lê Văn Bình",
+         "support_pupils": "1"},
+    ],
+    [
+        {"support_kind": "loan_capital", "support_value": "20000000",
+         "support_source": "local_government", "support_giver": "UBND xã"},
+        {"support_kind": "seedlings", "support_quantity": "200", "support_value": "2000000",
+         "support_source": "business", "support_giver": "Công ty Cà phê Điện Biên"},
+        {"support_kind": "cash", "support_value": "1000000", "support_source": "cadre",
+         "support_date": "2026-01-25"},
+    ],
+)  # fmt: skip
+
+
+def _support_visits(tablets: dict[int, tuple[User, Device]]) -> None:
+    """A visit by each pair's cadre to the households they help, with support (ingest)."""
+    version_id = db.session.scalar(
+        sa.select(FormVersion.id)
+        .join(Form)
+        .where(Form.form_id == VISIT_FORM_ID, FormVersion.state == FormState.PUBLISHED)
+        .order_by(FormVersion.id.desc())
+    )
+    if version_id is None:
+        return  # the shipped visit form is not in this build
+    model = form_models.loaded(version_id).model
+    devices = {user.id: (user, device) for user, device in tablets.values()}
+    helped = db.session.execute(
+        sa.select(Pair.household_id, Pair.helper_user_id, Household.version)
+        .join(Household, Household.id == Pair.household_id)
+        .where(Pair.helper_user_id.is_not(None))
+        .order_by(Pair.helper_user_id, Pair.priority, Pair.household_id)
+    ).all()
+    for turn, (household_id, helper_id, version) in enumerate(helped):
+        if helper_id not in devices:
+            continue
+        user, device = devices[helper_id]
+        answers = demo_households.visit_answers(
+            model, household_id, version, income=1_400_000 + 100_000 * turn,
+            username=user.username,
+        )  # fmt: skip
+        answers["support_given"] = "yes"
+        answers["support"] = [dict(item) for item in DEMO_SUPPORT[turn % len(DEMO_SUPPORT)]]
+        xml = demo_households.to_submission_xml(model, answers)
+        receipt = ingest.receive_xml(xml, user=user, device=device)
+        if receipt.result != "accepted":
+            raise RuntimeError(f"demo visit refused: {receipt.result} {receipt.problem}")
+
+
+def _agency_support(communes: dict[str, AdminUnit], villages: dict[str, list[AdminUnit]]) -> None:
+    """What the demo agency gave the commune it helps: a road, lights, a production model."""
+    lead = users.find(AGENCY[2])
+    commune = communes[AGENCY_COMMUNE]
+    village = villages[AGENCY_COMMUNE][0]
+    for code, to, quantity, value, day, description in (
+        ("works", commune, 1, 850_000_000, dt.date(2026, 3, 20),
+         "Đường bê tông nội bản, 1,2 km"),
+        ("equipment", commune, 40, 120_000_000, dt.date(2026, 4, 2),
+         "Đèn chiếu sáng năng lượng mặt trời"),
+        ("production_model", village, 1, 250_000_000, dt.date(2026, 5, 15),
+         "Mô hình nuôi vịt bầu theo chuỗi"),
+        ("training", commune, 3, 45_000_000, dt.date(2026, 6, 10),
+         "Tập huấn kỹ thuật trồng cà phê"),
+    ):  # fmt: skip
+        ledger.record(
+            lead,
+            ledger.get_kind(code),
+            ledger.recipient(unit=to),
+            quantity=quantity,
+            value_vnd=value,
+            given_on=day,
+            description=description,
+        )
 
 
 def _programme(

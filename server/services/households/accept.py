@@ -12,11 +12,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.db import db
-from server.models import HouseholdVersion, PendingHouseholdUpdate, Submission
+from server.models import HouseholdVersion, PendingHouseholdUpdate, Submission, User
 from server.services.forms import places
 from server.services.households import rebuild as household_rebuild
 from server.services.households import versions as households
 from server.services.households.versions import HouseholdEffect
+from server.services.programme import ledger
 
 
 def already_applied(submission_id: int) -> bool:
@@ -50,12 +51,25 @@ def apply_accepted(submission: Submission) -> HouseholdEffect | None:
     place = places.of_household(household) if household else places.of_answers(form, parsed.root)
     if place.unit_id is None and not place.unknown:  # a form that names no place: its sender's
         place = places.Place(submission.village_id, submission.commune_id)
+    effect = None
     if submission.deprecated_id:
         previous = db.session.scalar(
             sa.select(Submission.id).where(Submission.instance_id == submission.deprecated_id)
         )
         if previous is not None:
-            return households.replace_edit(
+            effect = households.replace_edit(
                 previous, submission.id, entity, properties, label, place
             )
-    return households.apply(submission.id, entity, properties, label, place, household)
+    if effect is None:
+        effect = households.apply(submission.id, entity, properties, label, place, household)
+    # Its support entries count from now on, as they would have on arrival (ingest).
+    ledger.entries_of_submission(
+        submission.id,
+        submission.answers,
+        db.session.get(User, submission.submitter_id) if submission.submitter_id else None,
+        effect.household_id if effect else None,
+        place.commune_id,
+        place.village_id,
+        submission.received_at.date() if submission.received_at else None,
+    )
+    return effect

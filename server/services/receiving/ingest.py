@@ -54,6 +54,7 @@ from server.services.forms import loaded as form_models
 from server.services.forms import places
 from server.services.forms.loaded import LoadedForm
 from server.services.households import versions as households
+from server.services.programme import ledger
 from server.services.receiving import bounds
 from server.services.receiving import store as ingest_store
 from server.services.receiving.store import (
@@ -430,6 +431,7 @@ def store(p: Prepared) -> Receipt:
     # A new record with no household effect: its audit row is known now and goes with the
     # INSERT (on PostgreSQL in the same statement).
     audit = None if applies or p.previous is not None else receive_audit(p, None)
+    answers = p.answers if p.answers is not None else to_answers(p.parsed.root, p.form.model)
     try:
         submission = insert_submission(
             p.d,
@@ -440,7 +442,7 @@ def store(p: Prepared) -> Receipt:
             p.validation,
             p.place,
             p.previous,
-            answers=to_answers(p.parsed.root, p.form.model),
+            answers=answers,
             audit=audit,
         )
     except Stale:
@@ -458,7 +460,24 @@ def store(p: Prepared) -> Receipt:
             )
         else:
             effect = households.apply(submission.id, p.entity, props, label, p.place, p.household)
+    ledger.write_form_entries(support_rows(p, submission, effect, answers))
     return accepted(p, submission, effect, audited=audit is not None)
+
+
+def support_rows(p: Prepared, submission: StoredSubmission, effect, answers: dict) -> list[dict]:
+    """The ledger entries of a new valid submission's support repeat (`ledger.form_entry_rows`);
+    an invalid one's are written when a reviewer accepts it (`households.accept`)."""
+    if not p.validation.ok or not answers.get("support"):
+        return []
+    return ledger.form_entry_rows(
+        answers,
+        submission_id=submission.id,
+        submitter=p.d.user,
+        household_id=effect.household_id if effect else None,
+        commune_id=p.place.commune_id,
+        village_id=p.place.village_id,
+        received_on=submission.received_at.date() if submission.received_at else None,
+    )
 
 
 def entity_values(p: Prepared) -> tuple[dict[str, str], str | None]:

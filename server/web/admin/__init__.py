@@ -9,7 +9,7 @@ see and change inside that is decided by the services (`server.services.access`,
 `server.services.programme`, `server.services.forms`), which also audit every change.
 
 Modules, one per page group: `access` (the decorator, the record history shown on every
-page), `forms`, `users`, `devices`, `units`, `agencies`, `pairs`, `audit`.
+page), `forms`, `users`, `devices`, `units`, `agencies`, `pairs`, `support`, `audit`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from server.web.admin import (  # noqa: F401 - they add the routes to bp
     devices,
     forms,
     pairs,
+    support,
     units,
     users,
 )

@@ -69,6 +69,7 @@ GROUPS = (
     ("web.admin.agencies", N_("Agencies"), "web.admin.agenc",
      {Role.ADMIN, Role.COORDINATOR, Role.AGENCY_LEAD}),
     ("web.admin.pairs", N_("Pairs"), "web.admin.pair", set(ADMIN_ROLES)),
+    ("web.admin.support", N_("Support"), "web.admin.support", set(ADMIN_ROLES)),
     ("web.admin.audit_log", N_("Audit log"), "web.admin.audit", set(ADMIN_ROLES)),
 )  # fmt: skip
 

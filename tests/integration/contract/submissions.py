@@ -99,9 +99,11 @@ def visit(
     base_version: int = 1,
     instance_id: str | None = None,
     deprecated_id: str | None = None,
+    support: list[dict[str, str]] | None = None,
     **changes: str,
 ) -> Node:
-    """A household visit updating `household_id` from `base_version`."""
+    """A household visit updating `household_id` from `base_version`; `support`: the
+    instances of its support repeat (answers by field name), none by default."""
     answers = copy.deepcopy(_WHEN) | copy.deepcopy(_DIMENSIONS)
     meta = {
         "instanceID": instance_id or new_id(),
@@ -113,10 +115,12 @@ def visit(
     answers |= {
         "visited": {"household": household_id, "area": "rural", "hh_size": "3"},
         "plan": {"poverty_causes": "lack_capital", "plan_agreed": "Nuôi thêm 2 con lợn"},
-        "support_given": "no",
+        "support_given": "yes" if support else "no",
         "exit": {"exit_claimed": "no"},
         "meta": meta,
     }
+    if support:
+        answers["support"] = copy.deepcopy(support)
     return _build(visit_form(), answers, _paths(changes))
 
 

@@ -18,10 +18,12 @@ from server.models import (
     UnitLevel,
     User,
 )
+from server.models.support import SupportSource
 from server.services.access import auth, users
 from server.services.demo import seed
 from server.services.forms import publishing as forms
 from server.services.households import lists
+from server.services.programme import ledger
 from tests.integration.helpers import basic, bearer
 
 
@@ -87,6 +89,23 @@ def test_demo_has_the_programme_structure(ctx):
     assert outside[0].household_id in listed
     union = db.session.scalars(sa.select(Pair).where(Pair.helper_agency_id.is_not(None))).all()
     assert len(union) == 1
+
+
+def test_demo_has_support_of_several_kinds_and_sources(ctx):
+    """The demo's visits carry support, and its agency gave the commune a road, lights and a
+    production model, so the ledger's reports are not empty (issue 15)."""
+    seed.seed_demo()
+    live = db.session.scalars(ledger.live_entries()).all()
+    from_visits = [e for e in live if e.submission_id is not None]
+    to_communes = [e for e in live if e.household_id is None]
+    assert len({e.kind.code for e in from_visits}) >= 6
+    assert {SupportSource(e.source_type).value for e in live} >= {
+        "agency", "cadre", "organisation", "donor", "business", "local_government"
+    }  # fmt: skip
+    assert {e.kind.code for e in to_communes} >= {"works", "equipment", "production_model"}
+    agency = db.session.get(Agency, users.find("so.nongnghiep").agency_id)
+    assert {e.source_agency_id for e in to_communes} == {agency.id}
+    assert any(e.pupils for e in from_visits)
 
 
 def test_demo_logins_work_until_changed(ctx):

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 
+from forms.library import VISIT_VERSION
 from forms.load import load_form
 from server.db import db
 from server.models import FormMedia, Role
@@ -36,7 +37,7 @@ def test_form_list_has_every_field_collect_requires(client, world):
     entries = {e["formID"]: e for e in form_entries(response.data)}
     assert set(entries) == SHIPPED
     visit = entries["giupho_household_visit"]
-    assert visit["version"] == "2026112101" and visit["name"].startswith("Thăm hộ gia đình")
+    assert visit["version"] == VISIT_VERSION and visit["name"].startswith("Thăm hộ gia đình")
     assert "manifestUrl" in visit  # it reads the households entity list
     assert "manifestUrl" in entries["giupho_household_registration"]  # the places it offers
 
@@ -126,7 +127,7 @@ def test_a_form_the_caller_may_not_see_is_not_found(client, world, app):
 
 def test_uploaded_media_is_listed_and_served(client, world, app):
     with app.app_context():
-        version = forms.find_version("giupho_household_visit", "2026112101")
+        version = forms.find_version("giupho_household_visit", VISIT_VERSION)
         data = "tên,giá trị\n".encode()
         db.session.add(
             FormMedia(

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from forms.library import REGISTRATION_FORM_ID, REGISTRATION_XLSX, VISIT_FORM_ID, VISIT_XLSX
+from forms.library import (
+    REGISTRATION_FORM_ID,
+    REGISTRATION_XLSX,
+    VISIT_FORM_ID,
+    VISIT_VERSION,
+    VISIT_XLSX,
+)
 from forms.load import load_form
 from forms.model import FormModel
 from server.models import Role
@@ -24,7 +30,7 @@ from server.services.demo.households import DemoHousehold, Member
 from server.services.forms import publishing as forms
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
-VERSION = "2026112101"
+VERSION = VISIT_VERSION
 
 
 @functools.cache

@@ -1,8 +1,7 @@
 """Ledger rows and households for the report tests: the shipped support catalogue, entries,
 and households registered through the JSON sync API.
 
-The catalogue is what the migration inserts (`forms.library.support_kinds`); the test
-database is emptied between tests, so each test lays it again.
+The catalogue is what the migration inserts (`forms.library.support_kinds`).
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ import uuid
 
 import sqlalchemy as sa
 
-from forms.library.support_kinds import KINDS
 from server.db import db
-from server.models import SupportCategory, SupportEntry, SupportKind, SupportSource
+from server.models import SupportEntry, SupportKind, SupportSource
+from server.services.programme import ledger
 from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import registration
 from tests.integration.helpers import bearer
@@ -23,23 +22,10 @@ from tests.integration.live import FormPlaces
 
 
 def lay_catalogue() -> dict[str, SupportKind]:
-    """The shipped kinds, by code (inside an app context)."""
-    found = {}
-    for n, k in enumerate(KINDS):
-        kind = SupportKind(
-            code=k.code,
-            category=SupportCategory(k.category),
-            unit=k.unit,
-            name_vi=k.vi,
-            name_en=k.en,
-            group=k.group,
-            counts_pupils=k.counts_pupils,
-            position=n,
-        )
-        db.session.add(kind)
-        found[k.code] = kind
-    db.session.flush()
-    return found
+    """The shipped kinds, by code (inside an app context): the ledger's own loader puts back
+    what the migration inserted and the emptied test tables lack."""
+    ledger.load_catalogue()
+    return {k.code: k for k in db.session.scalars(sa.select(SupportKind))}
 
 
 def entry(

@@ -5,8 +5,9 @@ Phú Yên after one year: more than 3,000 poor households helped by cadres, abou
 escaped poverty; help counted by source, with what businesses and donors gave "mobilised"
 apart. Here: 3,000 households registered poor through the JSON sync API (batches, as
 tablets send them), each given support in the year (ledger entries), and 450 of them
-visited with an income that lifts them out of poverty. Decoys that must not count: a
-household that escaped without help, a voided entry, an entry of the year before.
+visited with an income that lifts them out of poverty (their visits' support repeat carries
+their cadre's rice, which the ledger records). Decoys that must not count: a household that
+escaped without help, a voided entry, an entry of the year before.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.db import db
-from server.models import Household, Submission, SupportSource
+from server.models import Household, Submission, SupportEntry, SupportSource
 from server.services.programme import units as admin_units
 from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import visit
@@ -50,6 +51,13 @@ CADRE_RICE_VND = 200_000  # every household: 10 kg rice from its cadre
 AGENCY_CASH_VND = 1_000_000  # every third household: cash from an agency
 BUSINESS_CASH_VND = 5_000_000  # every tenth: cash a business was mobilised to give
 DONOR_GIFT_VND = 500_000  # every 25th: a Tết gift from a donor
+RICE_ITEM = {
+    "support_kind": "rice",
+    "support_quantity": "10",
+    "support_value": str(CADRE_RICE_VND),
+    "support_source": "cadre",
+    "support_date": DAY.isoformat(),
+}
 EXPECTED_SOURCES = {
     "cadre": (0, 3_000 * CADRE_RICE_VND),
     "agency": (1_000 * AGENCY_CASH_VND, 0),
@@ -80,9 +88,13 @@ def phu_yen(app, client):
     for cadre, items in by_cadre.items():
         push(client, world.tokens[cadre], items)
     visits: dict[str, list[dict]] = {"cadre_a": [], "cadre_b": []}
-    for n in [*list(range(0, HELPED, HELPED // ESCAPED))[:ESCAPED], HELPED]:
+    visited = list(range(0, HELPED, HELPED // ESCAPED))[:ESCAPED]
+    for n in [*visited, HELPED]:
         cadre = "cadre_a" if n % 3 else "cadre_b"
-        form = visit(ids[n], income__income_per_person="2500000")
+        # The escaping visits carry the cadre's rice in the form's support repeat (the ledger
+        # makes the entries); the never-helped household's visit carries none.
+        support = [RICE_ITEM] if n < HELPED else []
+        form = visit(ids[n], income__income_per_person="2500000", support=support)
         visits[cadre].append(answers_item(form, device_time="2026-11-02T09:00:00+07:00"))
     for cadre, items in visits.items():
         push(client, world.tokens[cadre], items)
@@ -96,8 +108,9 @@ def phu_yen(app, client):
         rows = []
         for n, hid in enumerate(ids[:HELPED]):
             h = households[hid]
-            rows.append(entry(kinds["rice"], DAY, SupportSource.CADRE, household=h,
-                              quantity=10, value_vnd=CADRE_RICE_VND))  # fmt: skip
+            if n not in visited:  # the visited ones' rice came with their visit
+                rows.append(entry(kinds["rice"], DAY, SupportSource.CADRE, household=h,
+                                  quantity=10, value_vnd=CADRE_RICE_VND))  # fmt: skip
             if n % 3 == 0:
                 rows.append(entry(kinds["cash"], DAY, SupportSource.AGENCY, household=h,
                                   value_vnd=AGENCY_CASH_VND))  # fmt: skip
@@ -115,6 +128,8 @@ def phu_yen(app, client):
         add_entries(rows)
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 3_452
+        from_visits = sa.select(sa.func.count()).where(SupportEntry.submission_id.is_not(None))
+        assert db.session.scalar(from_visits) == ESCAPED
         province = admin_units.find("11").id
     built = time.perf_counter() - started
     print(f"\nPhú Yên: {HELPED + 1} registrations + {ESCAPED + 1} visits pushed in {sent:.1f} s, "
@@ -137,6 +152,7 @@ def test_phu_yen_3000_helped_450_escaped_15_percent_and_support_by_source(app, c
     assert figures["escaped"] == ESCAPED
     assert figures["escaped_share"] == pytest.approx(0.15)
     assert figures["repoverty"] == 0
+    assert figures["visits"] == ESCAPED + 1  # the never-helped household was visited too
     tables = {t["key"]: t for t in got.json["tables"]}
     by_source = {
         row[0]["value"]: (row[2]["value"], row[3]["value"])

@@ -264,8 +264,8 @@ def add_household_cases(site: Site) -> HouseholdCases:
         support_given="yes",
         support__support_kind="livestock",
         support__support_quantity="2",
-        support__support_unit="head",
         support__support_value="6000000",
+        support__support_source="business",
         support__support_giver="Ngân hàng Chính sách xã hội",
     )
     send(better)

@@ -223,7 +223,8 @@ def test_cadres_administer_nothing(browser_of):
 
 
 PAGES = ("/admin/", "/admin/users", "/admin/devices", "/admin/units", "/admin/agencies",
-         "/admin/pairs", "/admin/audit", "/admin/forms")  # fmt: skip
+         "/admin/pairs", "/admin/audit", "/admin/forms", "/admin/support",
+         "/admin/support/kinds")  # fmt: skip
 
 
 def test_every_admin_page_renders_for_each_administrative_role(browser_of):

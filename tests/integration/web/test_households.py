@@ -102,7 +102,7 @@ def test_the_household_page_shows_poverty_by_year_versions_visits_support_and_ca
     assert f"/review/submissions/{cases.visits[2]}" in versions  # from which submission
     support = body.split('id="support"')[1].split("</table>")[0]
     assert "Vật nuôi" in support and "Ngân hàng Chính sách xã hội" in support
-    assert "2 Con" in support and "6.000.000" in support
+    assert "2 con" in support and "6.000.000" in support
     visits = body.split('id="visits"')[1].split("</table>")[0]
     assert len(re.findall(r"data-instance=", visits)) == 2  # the registration and the visit
     assert "Cadre_A" in body.split('id="cadres"')[1].split("</table>")[0]

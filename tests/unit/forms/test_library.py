@@ -14,7 +14,14 @@ from pyxform.xls2xform import convert
 
 from forms.answers import answers_from_values
 from forms.instance import from_answers
-from forms.library import REGISTRATION_VERSION, REGISTRATION_XLSX, SHIPPED_FORMS, VISIT_XLSX, build
+from forms.library import (
+    REGISTRATION_VERSION,
+    REGISTRATION_XLSX,
+    SHIPPED_FORMS,
+    VISIT_VERSION,
+    VISIT_XLSX,
+    build,
+)
 from forms.load import load_form
 from forms.poverty import classify, classify_household, status_label
 from forms.validation import compute, validate
@@ -187,17 +194,17 @@ def visit_values(case, index: int = 0) -> dict:
         "support_given": "yes",
         "support": [
             {
-                "support_kind": "livestock",
+                "support_kind": "cattle",
                 "support_quantity": "1",
-                "support_unit": "head",
                 "support_value": "15000000",
+                "support_source": "organisation",
                 "support_giver": "Hội Nông dân xã",
             },
             {
                 "support_kind": "rice",
                 "support_quantity": "10",
-                "support_unit": "kg",
                 "support_value": "200000",
+                "support_source": "cadre",
                 "support_giver": "",
             },
         ],
@@ -312,7 +319,7 @@ def test_form_ids_and_version():
     assert form(REGISTRATION_XLSX).form_id == "giupho_household_registration"
     assert form(VISIT_XLSX).form_id == "giupho_household_visit"
     assert form(REGISTRATION_XLSX).version == REGISTRATION_VERSION
-    assert form(VISIT_XLSX).version == build.VERSION
+    assert form(VISIT_XLSX).version == VISIT_VERSION
     assert form(REGISTRATION_XLSX).warnings == form(VISIT_XLSX).warnings == []
 
 
