@@ -73,6 +73,10 @@ def test_a_coordinator_reads_the_province_with_its_communes(client, programme):
     assert figures["support"] == 600_000  # the programme's own; the business apart
     assert figures["mobilised"] == 1_000_000
     assert figures["pupils"] == 2
+    english = _get(client, "coordinator", level="province", unit=programme["province"],
+                   year=2026, lang="en").json  # fmt: skip
+    assert english["figures"][1]["label"] == "Households helped"
+    assert english["tables"][1]["columns"][0]["label"] == "Kind of support"
     children = {c["name"]: c for c in got.json["children"]}
     assert sorted(c["helped"] for c in children.values()) == [1, 2]
 
