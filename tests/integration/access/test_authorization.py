@@ -160,6 +160,12 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.decide_duplicate", "POST"): TARGET,
     ("web.exits", "GET"): TARGET,
     ("web.decide_exit", "POST"): TARGET,
+    # The programme's reports about Lào Cai's province (issue 15).
+    ("api.reports.show_report", "GET"): TARGET,
+    ("api.reports.list_records", "GET"): TARGET,
+    ("web.reports", "GET"): TARGET,
+    ("web.report_print", "GET"): TARGET,
+    ("web.report_records", "GET"): TARGET,
     # The administration pages (/admin): lists for the administrative roles, and every page
     # or action about a record of Lào Cai refused (for the admin it succeeds).
     ("web.admin.index", "GET"): ADMIN_LISTING,
@@ -618,7 +624,27 @@ ADMIN_PARTS = {
 }  # fmt: skip
 
 
+def _report_query(out, **more: str) -> dict:
+    """The report of Lào Cai's province for this year (and a figure's records)."""
+    return {"level": "province", "unit": str(out.province_id), "year": "2026", **more}
+
+
+def _report_page(**more: str):
+    """A report page of the site about Lào Cai, with the role's session."""
+    site = _site()
+    return lambda role, out, probe_id: (
+        site(role, out, probe_id) | {"query_string": _report_query(out, **more)}
+    )
+
+
 REQUEST_PARTS = {
+    ("api.reports.show_report", "GET"): lambda role, out, _id: {"query_string": _report_query(out)},
+    ("api.reports.list_records", "GET"): lambda role, out, _id: {
+        "query_string": _report_query(out, figure="helped")
+    },
+    ("web.reports", "GET"): _report_page(),
+    ("web.report_print", "GET"): _report_page(),
+    ("web.report_records", "GET"): _report_page(figure="helped"),
     ("web.home", "GET"): _site(),
     ("web.static", "GET"): _site(),
     ("web.sign_in", "GET"): _site(),
