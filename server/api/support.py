@@ -30,7 +30,7 @@ from server.schemas.support import (
 from server.services.programme import ledger, pairs
 
 bp = Blueprint("support", __name__)
-_ID = "<int(max=9223372036854775807):entry_id>"
+_ID = "<int(max=9223372036854775807):support_id>"
 
 
 def _path(unit_id: int | None) -> str | None:
@@ -136,27 +136,27 @@ def record_entry():
 
 @bp.get(f"/support/{_ID}")
 @login_required()
-def show_entry(entry_id: int):
+def show_entry(support_id: int):
     """One entry, with its repayments and what is still owed when it is a loan."""
-    return EntrySchema().dump(shown(ledger.readable(current_user(), entry_id), details=True))
+    return EntrySchema().dump(shown(ledger.readable(current_user(), support_id), details=True))
 
 
 @bp.post(f"/support/{_ID}/void")
 @login_required()
-def void_entry(entry_id: int):
+def void_entry(support_id: int):
     """Void an entry with a `reason`: it stops counting; the row stays."""
     body = params.load(VoidSchema(), request.get_json(silent=True))
-    entry = ledger.readable(current_user(), entry_id)
+    entry = ledger.readable(current_user(), support_id)
     voided = ledger.void(current_user(), entry, body["reason"])
     return EntrySchema().dump(shown(voided, details=True))
 
 
 @bp.post(f"/support/{_ID}/repayments")
 @login_required()
-def repay_entry(entry_id: int):
+def repay_entry(support_id: int):
     """Record a repayment of a loan entry (`amount_vnd`, `paid_on` today by default): 201."""
     body = params.load(RepayCreateSchema(), request.get_json(silent=True))
-    entry = ledger.readable(current_user(), entry_id)
+    entry = ledger.readable(current_user(), support_id)
     made = ledger.repay(
         current_user(), entry, body["amount_vnd"], body.get("paid_on"), body.get("note")
     )

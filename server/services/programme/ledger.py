@@ -93,7 +93,8 @@ def kinds(active_only: bool = False) -> list[SupportKind]:
 def find_kind(code_or_id: str | int) -> SupportKind | None:
     """The kind with this code (or id when given a number)."""
     if isinstance(code_or_id, int) or str(code_or_id).isdigit():
-        return db.session.get(SupportKind, int(code_or_id))
+        key = int(code_or_id)
+        return db.session.get(SupportKind, key) if 0 < key < 2**31 else None
     code = str(code_or_id).strip().lower()
     return db.session.scalar(sa.select(SupportKind).where(SupportKind.code == code))
 
@@ -958,6 +959,13 @@ def import_entries(actor: User | None, data: bytes, filename: str) -> ImportRepo
         household_text, unit_text = _value(row, "household"), _value(row, "unit")
         if household_text:
             found = find_households(actor, household_text)
+            elsewhere = find_households(None, household_text) if not found else []
+            if len(elsewhere) == 1:  # there, but outside the actor's area: a refusal
+                where = elsewhere[0].village_id or elsewhere[0].commune_id
+                unit = db.session.get(AdminUnit, where) if where else None
+                refusal = Problem("403.2", what=unit.name if unit else "—")
+                errors.append(_row_error(row, "household", refusal))
+                continue
             if len(found) != 1:
                 errors.append(
                     RowError(

@@ -159,7 +159,7 @@ def record_support():
         description=request.form.get("description", ""),
     )
     flash(_("Support recorded for %(place)s.", place=to.name), "ok")
-    return redirect(url_for("web.admin.support_entry", entry_id=entry.id))
+    return redirect(url_for("web.admin.support_entry", support_id=entry.id))
 
 
 def _form_number(name: str) -> float | None:
@@ -186,11 +186,11 @@ def _form_vnd(name: str) -> int | None:
     return -value if text.startswith("-") else value
 
 
-@bp.get("/support/<int:entry_id>")
+@bp.get("/support/<int(max=9223372036854775807):support_id>")
 @admin_required
-def support_entry(entry_id: int):
+def support_entry(support_id: int):
     user = signed_in_user()
-    entry = ledger.readable(user, entry_id)
+    entry = ledger.readable(user, support_id)
     loan = SupportCategory(entry.kind.category) == SupportCategory.LOAN
     return render_template(
         "admin/support_entry.html",
@@ -208,29 +208,29 @@ def support_entry(entry_id: int):
     )
 
 
-@bp.post("/support/<int:entry_id>/void")
+@bp.post("/support/<int(max=9223372036854775807):support_id>/void")
 @admin_required
 @back_on_problem
-def void_support(entry_id: int):
+def void_support(support_id: int):
     user = signed_in_user()
-    entry = ledger.readable(user, entry_id)
+    entry = ledger.readable(user, support_id)
     ledger.void(user, entry, request.form.get("reason", ""))
     flash(_("The entry was voided: it no longer counts."), "ok")
-    return redirect(url_for("web.admin.support_entry", entry_id=entry_id))
+    return redirect(url_for("web.admin.support_entry", support_id=support_id))
 
 
-@bp.post("/support/<int:entry_id>/repayments")
+@bp.post("/support/<int(max=9223372036854775807):support_id>/repayments")
 @admin_required
 @back_on_problem
-def repay_support(entry_id: int):
+def repay_support(support_id: int):
     user = signed_in_user()
-    entry = ledger.readable(user, entry_id)
+    entry = ledger.readable(user, support_id)
     amount = _form_vnd("amount_vnd")
     if amount is None:
         raise Problem("400.2", field="amount_vnd")
     ledger.repay(user, entry, amount, form_date("paid_on"), request.form.get("note", ""))
     flash(_("Repayment recorded."), "ok")
-    return redirect(url_for("web.admin.support_entry", entry_id=entry_id))
+    return redirect(url_for("web.admin.support_entry", support_id=support_id))
 
 
 @bp.post("/support/import")
@@ -240,7 +240,7 @@ def import_support():
     data, filename = upload_file()
     report = ledger.import_entries(signed_in_user(), data, filename)
     created = [
-        (str(e.id), url_for("web.admin.support_entry", entry_id=e.id)) for e in report.created
+        (str(e.id), url_for("web.admin.support_entry", support_id=e.id)) for e in report.created
     ]
     return import_page(report, _("Import support"), url_for("web.admin.support"), created)
 
@@ -277,7 +277,7 @@ def create_support_kind():
     return redirect(url_for("web.admin.support_kinds"))
 
 
-@bp.post("/support/kinds/<int:kind_id>")
+@bp.post("/support/kinds/<int(max=2147483647):kind_id>")
 @admin_required
 @back_on_problem
 def update_support_kind(kind_id: int):

@@ -32,10 +32,18 @@ import sqlalchemy as sa
 from forms.instance import to_xml
 from server import create_app
 from server.db import db
-from server.models import DoubleEntry, DuplicateCase, FormMedia, Household, Role, User
+from server.models import (
+    AdminUnit,
+    DoubleEntry,
+    DuplicateCase,
+    FormMedia,
+    Household,
+    Role,
+    User,
+)
 from server.services.access import auth, users
 from server.services.forms import publishing as form_service
-from server.services.programme import agencies, pairs
+from server.services.programme import agencies, ledger, pairs
 from server.services.programme import units as admin_units
 from server.services.receiving import ingest, uploads
 from tests.conftest import empty_tables
@@ -204,6 +212,23 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.admin.end_pair", "POST"): TARGET,
     ("web.admin.reassign_pair", "POST"): TARGET,
     ("web.admin.import_pairs", "POST"): TARGET,
+    ("api.support.list_entries", "GET"): LISTING,
+    ("api.support.record_entry", "POST"): TARGET,
+    ("api.support.show_entry", "GET"): TARGET,
+    ("api.support.void_entry", "POST"): TARGET,
+    ("api.support.repay_entry", "POST"): TARGET,
+    ("api.support.import_entries", "POST"): TARGET,
+    ("api.support.list_kinds", "GET"): SIGNED_IN,  # the catalogue: nobody's area
+    ("api.support.create_kind", "POST"): TARGET,  # the admins' (403.41 for the others)
+    ("web.admin.support", "GET"): ADMIN_LISTING,
+    ("web.admin.record_support", "POST"): TARGET,
+    ("web.admin.support_entry", "GET"): TARGET,
+    ("web.admin.void_support", "POST"): TARGET,
+    ("web.admin.repay_support", "POST"): TARGET,
+    ("web.admin.import_support", "POST"): TARGET,
+    ("web.admin.support_kinds", "GET"): ADMIN_LISTING,
+    ("web.admin.create_support_kind", "POST"): TARGET,  # the admins'
+    ("web.admin.update_support_kind", "POST"): TARGET,  # the admins'
 }
 
 REFUSED = {401, 403, 404}
@@ -270,6 +295,9 @@ class Outside:
     team_pair_id: int = 0  # a Lào Cai team helps it too: the pair to reassign
     province_id: int = 0  # Lào Cai, where the administration pages add forms and agencies
     village_id: int = 0  # its village, renamed to the name it has
+    loan_id: int = 0  # capital lent to its household: shown, repaid (a little each time)
+    void_ids: tuple[int, int] = (0, 0)  # support to Bắc Hà, voided by the API, by the site
+    kind_id: int = 0  # a kind of the catalogue (the admins' to rename)
 
 
 def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
@@ -339,6 +367,21 @@ def _programme_of(out: Outside) -> None:
     out.pair_id, out.team_pair_id = ended.id, reassigned.id
     out.province_id = province.id
     out.village_id = admin_units.find(out.world.places.other_village).id
+    _support_of(out, household, commune)
+
+
+def _support_of(out: Outside, household: Household, commune: AdminUnit) -> None:
+    """Lào Cai's ledger: capital lent to its household, and two gifts to Bắc Hà to void."""
+    ledger.load_catalogue()
+    loan = ledger.record(None, ledger.get_kind("loan_capital"), ledger.recipient(household),
+                         value_vnd=10_000_000, source_name=out.head_name)  # fmt: skip
+    works = ledger.get_kind("works")
+    out.void_ids = tuple(
+        ledger.record(None, works, ledger.recipient(unit=commune), quantity=1,
+                      value_vnd=1, source_name=out.head_name).id
+        for _ in range(2)
+    )  # fmt: skip
+    out.loan_id, out.kind_id = loan.id, works.id
 
 
 def _duplicates_of(out: Outside) -> tuple[int, int]:
@@ -549,6 +592,15 @@ PROGRAMME_PARTS = {
     ("api.pairs.reassign_pair", "POST"): lambda *_: {"json": {"helper": "LC-T2"}},
     ("api.pairs.import_pairs", "POST"): lambda role, out, probe_id: _sheet(
         f"household,helper\n{out.household_id},LC-T4\n"),
+    ("api.support.record_entry", "POST"): lambda role, out, probe_id: {
+        "json": {"kind": "rice", "household": out.household_id, "quantity": 10}},
+    ("api.support.void_entry", "POST"): lambda *_: {"json": {"reason": "Nhập trùng"}},
+    ("api.support.repay_entry", "POST"): lambda *_: {"json": {"amount_vnd": 1000}},
+    ("api.support.import_entries", "POST"): lambda *_: _sheet(
+        "kind,unit,quantity\nworks,15/02839,1\n"),
+    ("api.support.create_kind", "POST"): lambda *_: {
+        "json": {"code": f"k_{uuid.uuid4().hex[:8]}", "category": "goods", "unit": "item",
+                 "name_vi": "Loại mới"}},
 }  # fmt: skip
 
 
@@ -621,6 +673,17 @@ ADMIN_PARTS = {
     ("web.admin.reassign_pair", "POST"): _admin(lambda out: {"helper": "LC-T2"}),
     ("web.admin.import_pairs", "POST"): _admin(lambda out: {
         "file": _file(f"household,helper\n{out.household_id},LC-T6\n")}),
+    ("web.admin.record_support", "POST"): _admin(lambda out: {
+        "kind": "rice", "household": out.household_id, "quantity": "10"}),
+    ("web.admin.void_support", "POST"): _admin(lambda out: {"reason": "Nhập trùng"}),
+    ("web.admin.repay_support", "POST"): _admin(lambda out: {"amount_vnd": "1000"}),
+    ("web.admin.import_support", "POST"): _admin(lambda out: {
+        "file": _file("kind,unit,quantity\nworks,15/02839,1\n")}),
+    ("web.admin.create_support_kind", "POST"): _admin(lambda out: {
+        "code": f"k_{uuid.uuid4().hex[:8]}", "category": "goods", "unit": "item",
+        "name_vi": "Loại mới"}),
+    ("web.admin.update_support_kind", "POST"): _admin(lambda out: {
+        "name_vi": "Công trình", "name_en": "Works", "active": "1"}),
 }  # fmt: skip
 
 
@@ -717,6 +780,9 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
     values |= {"unit_id": str(out.commune_id), "agency_id": str(out.agency_id),
                "assignment_id": str(out.assignment_id), "pair_id": str(pair_id),
                "village_id": str(out.village_id)}  # fmt: skip
+    voided = out.void_ids[0] if endpoint.startswith("api.") else out.void_ids[1]
+    values |= {"support_id": str(voided if "void" in endpoint else out.loan_id),
+               "kind_id": str(out.kind_id)}  # fmt: skip
     parts = (
         REQUEST_PARTS.get((endpoint, method))
         or PROGRAMME_PARTS.get((endpoint, method))

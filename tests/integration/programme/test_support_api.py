@@ -26,8 +26,8 @@ def world(app):
 
 def test_the_api_document_lists_the_ledger(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
-    for path in ("/api/v1/support", "/api/v1/support/{entry_id}/void", "/api/v1/support/kinds",
-                 "/api/v1/support/{entry_id}/repayments", "/api/v1/support/import"):  # fmt: skip
+    for path in ("/api/v1/support", "/api/v1/support/{support_id}/void", "/api/v1/support/kinds",
+                 "/api/v1/support/{support_id}/repayments", "/api/v1/support/import"):  # fmt: skip
         assert path in paths, path
 
 
