@@ -335,8 +335,8 @@ _HOUSEHOLD_COLUMNS = [
     Column("household_id", "Mã hộ", "Household id"),
     Column("label", "Hộ", "Household"),
     Column("status", "Trạng thái", "Status"),
-    Column("commune", "Xã", "Commune"),
-    Column("village", "Thôn", "Village"),
+    Column("commune_name", "Xã", "Commune"),
+    Column("village_name", "Thôn", "Village"),
     Column("version", "Phiên bản", "Version", "count"),
     Column("flagged", "Cần xem lại", "Flagged"),
     Column("open_conflicts", "Xung đột chưa giải quyết", "Open conflicts", "count"),
@@ -346,7 +346,11 @@ _HOUSEHOLD_COLUMNS = [
 
 def _write_households(user, request: ExportRequest, sink, today, progress) -> int:
     properties = _household_properties()
-    columns = _HOUSEHOLD_COLUMNS + [Column(p, p, p) for p in properties]
+    fixed = {c.key for c in _HOUSEHOLD_COLUMNS}
+    # A property named like a fixed column (the form's own "commune" code) keeps its name
+    # behind a prefix, so no two columns share a header.
+    keys = [f"property_{p}" if p in fixed else p for p in properties]
+    columns = _HOUSEHOLD_COLUMNS + [Column(k, k, k) for k in keys]
     append = sink.table("households", "Hộ" if request.lang == "vi" else "Households", columns)
     hidden = {p for p in properties if _PERSONAL_ID.search(p)}
     if user.role in SEES_PERSONAL_IDS:

@@ -140,14 +140,18 @@ def mask(value: str) -> str:
     return "*" * max(len(value) - 3, 0) + value[-3:] if value else value
 
 
-def _leaf_value(obj: Mapping[str, Any] | None, names: tuple[str, ...]) -> Any:
+def _leaf_value(obj: Any, names: tuple[str, ...]) -> Any:
+    # Answers are plain dicts and lists (orjson): exact type checks, not the ABCs, since this
+    # runs for every field of every row.
     for name in names:
-        if not isinstance(obj, Mapping):
+        if type(obj) is list:  # repeated siblings where the form has one: the first
+            obj = obj[0] if obj else None
+        if type(obj) is not dict:
             return None
         obj = obj.get(name)
-        if isinstance(obj, list):  # repeated siblings where the form has one: the first
-            obj = obj[0] if obj else None
-    if isinstance(obj, Mapping):
+    if type(obj) is list:
+        obj = obj[0] if obj else None
+    if type(obj) is dict:
         return obj.get(TEXT_KEY)
     return obj
 
@@ -168,12 +172,12 @@ def _values(table: TableLayout, obj: Mapping[str, Any]) -> list[Any]:
     return out
 
 
-def _instances(obj: Mapping[str, Any], names: tuple[str, ...]) -> list[Any]:
+def _instances(obj: Any, names: tuple[str, ...]) -> list[Any]:
     for name in names[:-1]:
-        obj = obj.get(name) if isinstance(obj, Mapping) else None
-        if isinstance(obj, list):
+        obj = obj.get(name) if type(obj) is dict else None
+        if type(obj) is list:
             obj = obj[0] if obj else None
-    found = obj.get(names[-1]) if isinstance(obj, Mapping) else None
+    found = obj.get(names[-1]) if type(obj) is dict else None
     if found is None:
         return []
     return found if isinstance(found, list) else [found]
@@ -195,7 +199,7 @@ def _repeat_rows(table: TableLayout, obj: Mapping[str, Any], parent_key: str):
     for child in table.children:
         path = "/".join(child.names)
         for i, instance in enumerate(_instances(obj, child.names), start=1):
-            if not isinstance(instance, Mapping):
+            if type(instance) is not dict:
                 continue
             key = f"{parent_key}/{path}[{i}]"
             yield child, [*_values(child, instance), parent_key, key]

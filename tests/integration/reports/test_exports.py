@@ -163,3 +163,25 @@ def test_xlsx_has_one_sheet_per_table_with_proper_cell_types(app, tmp_path, coll
     assert isinstance(row["SubmissionDate"], dt.datetime)
     assert isinstance(row["head-head_birth_year"], int)
     assert isinstance(row["house-house_location-Latitude"], float)
+
+
+def test_households_export_has_properties_as_columns_and_masks_cccd_for_coordinators(
+    app, tmp_path, collect, make_user, places
+):
+    collect(registration_xml(household(head_name="Lò Văn Thắng")))
+    collect(registration_xml(household(village="03316_01", head_name="Ở Xã B")), "cadre_b")
+    make_user("coordinator", Role.COORDINATOR, places.province)
+
+    def rows(username: str) -> list[dict[str, str]]:
+        path, _result = export(app, tmp_path, username, kind="households")
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+
+    official, coordinator = rows("official_a"), rows("coordinator")
+    assert [r["head_name"] for r in official] == ["Lò Văn Thắng"]
+    assert sorted(r["head_name"] for r in coordinator) == ["Lò Văn Thắng", "Ở Xã B"]
+    assert official[0]["status"] == "active" and official[0]["commune_name"] == "Xã Mường Phăng"
+    assert official[0]["commune"] == "03325"  # the property: the form's code, beside the name
+    assert official[0]["head_cccd"].isdigit()
+    assert all(r["head_cccd"].startswith("*********") for r in coordinator)
