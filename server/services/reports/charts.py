@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from server.services.reports.figures import Report
+from server.services.reports.tables import Table
 
 
-def of(report: Report) -> dict[str, Any]:
-    """Helped households and escapes per child unit, and support value by kind."""
-    children = report.children
-    kinds = next(t for t in report.tables if t.key == "support_by_kind")
+def of(children: list[dict[str, Any]], kinds: Table) -> dict[str, Any]:
+    """Helped households and escapes per child unit, and support value by kind (the report's
+    drill-down rows and its `support_by_kind` table)."""
     by_kind = [(row[0].value, row[3]) for row in kinds.rows if row[3]]
     return {
         "children": {

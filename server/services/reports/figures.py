@@ -128,28 +128,26 @@ def _count(ids: sa.Select) -> int:
 def build(actor: User, args: Mapping[str, str], today: dt.date) -> Report:
     """The report `args` name (level, unit or agency, period) as `actor` may read it."""
     s = select(actor, args, today)
-    report = Report(s)
     kinds = _support_by_kind(s)
-    report.figures = _figures(s, kinds)
-    report.children = _children(s)
-    report.tables = [
-        _figures_table(report.figures),
+    headline = _figures(s)
+    below = _children(s)
+    tables = [
+        _figures_table(headline),
         kinds,
         _support_by_source(s),
         _support_by_source_kind(s),
         _units_by_category(s),
         _visits_by_cadre(s),
         _visits_by_agency(s),
-        _children_table(s, report.children),
+        _children_table(s, below),
     ]
-    report.charts = charts.of(report)
-    return report
+    return Report(s, headline, tables, below, charts.of(below, kinds))
 
 
 # -- headline figures -----------------------------------------------------------------------
 
 
-def _figures(s: Selection, kinds: Table) -> list[Figure]:
+def _figures(s: Selection) -> list[Figure]:
     e = s.entries().subquery()
     totals = db.session.execute(
         sa.select(
@@ -387,12 +385,12 @@ def _support_by_source(s: Selection) -> Table:
 # -- communes and villages by category -------------------------------------------------------
 
 
-def _assignments(s: Selection) -> sa.Select:
+def assignments_in(s: Selection) -> sa.Select:
     """Agency assignments overlapping the period, to the report's communes or their villages."""
     communes = s.commune_ids()
     villages = sa.select(AdminUnit.id).where(AdminUnit.parent_id.in_(communes))
     stmt = sa.select(AgencyAssignment).where(
-        s._overlaps(AgencyAssignment),
+        s.overlaps(AgencyAssignment),
         sa.or_(AgencyAssignment.unit_id.in_(communes), AgencyAssignment.unit_id.in_(villages)),
     )
     if s.agency is not None:
@@ -401,7 +399,7 @@ def _assignments(s: Selection) -> sa.Select:
 
 
 def _assigned_units(s: Selection, level: UnitLevel) -> int:
-    a = _assignments(s).subquery()
+    a = assignments_in(s).subquery()
     stmt = (
         sa.select(sa.func.count(sa.distinct(a.c.unit_id)))
         .join(AdminUnit, AdminUnit.id == a.c.unit_id)
@@ -411,7 +409,7 @@ def _assigned_units(s: Selection, level: UnitLevel) -> int:
 
 
 def _units_by_category(s: Selection) -> Table:
-    a = _assignments(s).subquery()
+    a = assignments_in(s).subquery()
     e = s.entries().subquery()
     supported = sa.or_(
         a.c.unit_id.in_(sa.select(e.c.commune_id)), a.c.unit_id.in_(sa.select(e.c.village_id))

@@ -28,7 +28,7 @@ from server.models import (
 )
 from server.problems import Problem
 from server.services.paging import keyset_page
-from server.services.reports.figures import CATEGORIES, SOURCES, unit_name
+from server.services.reports.figures import CATEGORIES, SOURCES, assignments_in, unit_name
 from server.services.reports.selection import MOBILISED, NEAR_POOR, Selection, select
 from server.services.reports.tables import Cell, Column, Table
 
@@ -252,9 +252,7 @@ def _visits(s: Selection, args: Mapping[str, str], after, limit: int) -> Records
 
 
 def _assignments(s: Selection, args: Mapping[str, str], after, limit: int) -> Records:
-    from server.services.reports.figures import _assignments as overlapping
-
-    ids = overlapping(s).with_only_columns(AgencyAssignment.id)
+    ids = assignments_in(s).with_only_columns(AgencyAssignment.id)
     stmt = sa.select(AgencyAssignment).where(AgencyAssignment.id.in_(ids))
     if category := (args.get("category") or "").strip():
         known = category in {v.value for v in UnitCategory}

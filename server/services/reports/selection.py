@@ -35,10 +35,12 @@ from server.models import (
     ReviewState,
     Role,
     Submission,
+    SupportEntry,
     SupportSource,
     UnitLevel,
     User,
 )
+from server.models.people import user_scope
 from server.problems import Problem
 from server.services.access import scope
 from server.services.programme.ledger import live_entries
@@ -74,7 +76,7 @@ class Selection:
         if self.agency is not None:
             unit = aliased(AdminUnit)
             assigned = sa.select(AgencyAssignment.unit_id).where(
-                AgencyAssignment.agency_id.in_(self.agency_ids()), self._overlaps(AgencyAssignment)
+                AgencyAssignment.agency_id.in_(self.agency_ids()), self.overlaps(AgencyAssignment)
             )
             # A village's assignment counts its commune.
             stmt = sa.select(
@@ -102,7 +104,7 @@ class Selection:
 
     # -- when -------------------------------------------------------------------------------
 
-    def _overlaps(self, model) -> sa.ColumnElement[bool]:
+    def overlaps(self, model) -> sa.ColumnElement[bool]:
         """SQL: `model`'s half-open [starts_on, ends_on) overlaps the period."""
         return sa.and_(
             model.starts_on < self.period.end,
@@ -122,8 +124,6 @@ class Selection:
 
     def entries(self) -> sa.Select:
         """The live ledger entries given in the period in the report's communes."""
-        from server.models import SupportEntry
-
         stmt = live_entries().where(
             SupportEntry.commune_id.in_(self.commune_ids()),
             SupportEntry.given_on >= self.period.start,
@@ -148,7 +148,7 @@ class Selection:
         stmt = (
             sa.select(Pair.household_id)
             .join(Household, Household.id == Pair.household_id)
-            .where(Household.commune_id.in_(self.commune_ids()), self._overlaps(Pair))
+            .where(Household.commune_id.in_(self.commune_ids()), self.overlaps(Pair))
         )
         if self.agency is not None:
             stmt = stmt.where(
@@ -325,8 +325,6 @@ MAX_CHOICES = 200
 def choices(actor: User) -> tuple[list[AdminUnit], list[Agency]]:
     """The units and agencies the report form offers `actor`: the units they work in (an
     admin: the provinces), and the agencies they may read, each list bounded."""
-    from server.models.people import user_scope
-
     if scope.is_admin(actor):
         units_stmt = sa.select(AdminUnit).where(AdminUnit.level == UnitLevel.PROVINCE)
         agencies_stmt = sa.select(Agency)
