@@ -118,6 +118,8 @@ class Member:
     name: str
     birth_year: int | None = None
     cccd: str = ""
+    sex: str = ""  # male | female | "" (the form's `sex` choices)
+    relation: str = ""  # to the head: spouse, child, parent, ... (the form's `relation`)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class Profile:
     village: str = ""
     point: tuple[float, float] | None = None
     members: tuple[Member, ...] = ()
+    sex: str = ""  # the head's
 
     def to_json(self) -> dict:
         return {
@@ -142,7 +145,8 @@ class Profile:
             "household_code": self.household_code,
             "village": self.village,
             "point": list(self.point) if self.point else None,
-            "members": [[m.name, m.birth_year, m.cccd] for m in self.members],
+            "members": [[m.name, m.birth_year, m.cccd, m.sex, m.relation] for m in self.members],
+            "sex": self.sex,
         }
 
     @classmethod
@@ -156,8 +160,14 @@ class Profile:
             household_code=data.get("household_code") or "",
             village=data.get("village") or "",
             point=(point[0], point[1]) if point else None,
-            members=tuple(Member(n, y, c or "") for n, y, c in data.get("members") or ()),
+            # Profiles stored before sex and relation were read have three fields a member.
+            members=tuple(_member(*m) for m in data.get("members") or ()),
+            sex=data.get("sex") or "",
         )
+
+
+def _member(name, year, cccd, sex="", relation="") -> Member:
+    return Member(name, year, cccd or "", sex or "", relation or "")
 
 
 #: The longest key the index holds (`DuplicateKey.key`, a tests/unit check keeps them equal).
@@ -230,6 +240,7 @@ PROPERTY_NAMES = {
     "household_code": "household_code",
     "village": "village",
     "point": "geometry",
+    "sex": "head_sex",
 }
 
 
@@ -247,11 +258,14 @@ def profile_from(
         household_code=household_code(p["household_code"]),
         village=p["village"].strip(),
         point=geopoint(p["point"]),
+        sex=p["sex"].strip(),
         members=tuple(
             Member(
                 str(m.get("member_name") or "").strip(),
                 birth_year(str(m.get("member_birth_year") or "")),
                 cccd(str(m.get("member_cccd") or "")),
+                str(m.get("member_sex") or "").strip(),
+                str(m.get("member_relation") or "").strip(),
             )
             for m in members or ()
             if isinstance(m, dict) and (m.get("member_name") or m.get("member_cccd"))
