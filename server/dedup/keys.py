@@ -201,11 +201,9 @@ def index_keys(profile: Profile, scope: str) -> list[str]:
     """Every key a household is stored under (exact and fuzzy), without repeats."""
     found = exact_keys(profile, scope)
     parts = parse(profile.name)
-    if parts.given:
-        if parts.family:
-            found.append(f"name:{scope}:{parts.family}|{parts.given}")
-        if profile.birth_year:
-            found.append(f"given:{scope}:{parts.given}|{profile.birth_year}")
+    if parts.given and parts.family:
+        found.append(f"name:{scope}:{parts.family}|{parts.given}")
+    found += _given_keys(profile, scope, (0,))
     if len(profile.cccd) == 12:
         found += [f"half:{scope}:F{profile.cccd[:6]}", f"half:{scope}:L{profile.cccd[6:]}"]
     found += [f"member:{scope}:{m.cccd}" for m in profile.members if len(m.cccd) == 12]
@@ -216,12 +214,27 @@ def index_keys(profile: Profile, scope: str) -> list[str]:
     return _fitted(found)
 
 
+def _given_keys(profile: Profile, scope: str, years: tuple[int, ...]) -> list[str]:
+    """`given:` keys of every person of the household (the head and each member: the head of
+    one registration may be the spouse in another), for their birth year shifted by
+    `years` (a probe looks a year either side: a birth year typed one off)."""
+    found = []
+    people = [(profile.name, profile.birth_year)]
+    people += [(m.name, m.birth_year) for m in profile.members]
+    for name, year in people:
+        given = parse(name).given if name else ""
+        if given and year:
+            found += [f"given:{scope}:{given}|{year + shift}" for shift in years]
+    return found
+
+
 def probe_keys(profile: Profile, scope: str) -> list[str]:
     """The keys to look up for a new household: its own keys, its members' CCCDs among heads
     and its head's among members (one person may be the head in one registration and a
     member in the other), and the eight GPS cells around its own. Each lookup finds a pair
     whichever of the two came first: blocking does not depend on arrival order."""
     found = index_keys(profile, scope)
+    found += _given_keys(profile, scope, (-1, 1))
     found += [f"cccd:{scope}:{m.cccd}" for m in profile.members if len(m.cccd) == 12]
     if len(profile.cccd) == 12:
         found.append(f"member:{scope}:{profile.cccd}")
