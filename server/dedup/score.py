@@ -166,11 +166,11 @@ def _household_parts(a: Profile, b: Profile) -> dict[str, float | None]:
         parts["birth_year"] = _year_points(a.birth_year, b.birth_year)
         rest = [p for i, j, p in pairs if i and j]
     else:
-        crossed = [points for i, j, points in pairs if (i == 0) != (j == 0)]
-        if crossed and max(crossed) > 0:
-            parts["head_is_member"] = max(crossed) - 0.5
-            best = max(crossed)
-            rest = [p for i, j, p in pairs if p != best or (i and j)]
+        crossed = [pair for pair in pairs if (pair[0] == 0) != (pair[1] == 0)]
+        best = max(crossed, key=lambda pair: pair[2], default=None)
+        if best is not None and best[2] > 0:
+            parts["head_is_member"] = best[2] - 0.5
+            rest = [pair[2] for pair in pairs if pair is not best]
         else:
             parts["name"] = name_points(a.name, b.name) if a.name and b.name else None
             parts["birth_year"] = _year_points(a.birth_year, b.birth_year)
