@@ -554,6 +554,12 @@ def hard_namesake(rng: random.Random, p: Profile, commune: Commune, people: str)
 
 
 HARD_THRESHOLDS = (3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
+#: What a mistake costs, in minutes of a reviewer's time (README, "Duplicate households"): a
+#: false case is read side by side and marked different (~1.5 min); a missed duplicate is a
+#: household counted twice, supported twice, found later by a cadre's visit and merged
+#: (~60 min, before the support paid twice).
+MINUTES_FALSE_CASE = 1.5
+MINUTES_MISSED = 60.0
 
 
 def hard_quality(communes: int = 24, probes: int = 6000, seed: int = 17) -> dict:
@@ -616,8 +622,12 @@ def hard_quality(communes: int = 24, probes: int = 6000, seed: int = 17) -> dict
     def at(threshold: float) -> dict:
         predicted = [t for total, t in pairs if total >= threshold]
         tp = sum(predicted)
+        missed, false = true_total - tp, len(predicted) - tp
         return {
             "threshold": threshold,
+            "minutes_per_100": (missed * MINUTES_MISSED + false * MINUTES_FALSE_CASE)
+            * 100
+            / max(1, true_total),
             "precision": tp / len(predicted) if predicted else 1.0,
             "recall": tp / true_total if true_total else 1.0,
             "namesakes_flagged": sum(s >= threshold for s in namesake_scores) / max(1, namesakes),
@@ -650,13 +660,13 @@ def hard_table(q: dict) -> str:
         f"{q['base']:,} households, {q['true']:,} true pairs, {q['namesakes']:,} namesakes; "
         f"blocking cap {q['blocking_cap']:.3f}; {q['candidates_per_probe']:.1f} scored per probe",
         "",
-        "| threshold | precision | recall | namesakes flagged |",
-        "|---:|---:|---:|---:|",
+        "| threshold | precision | recall | namesakes flagged | reviewer-minutes per 100 |",
+        "|---:|---:|---:|---:|---:|",
     ]
     for r in q["at"]:
         mark = " (used)" if r["threshold"] == q["threshold"] else ""
         lines.append(f"| {r['threshold']:g}{mark} | {r['precision']:.3f} | {r['recall']:.3f} | "
-                     f"{r['namesakes_flagged']:.3f} |")  # fmt: skip
+                     f"{r['namesakes_flagged']:.3f} | {r['minutes_per_100']:,.0f} |")  # fmt: skip
     lines += ["", f"| variation | pairs | recall at {q['threshold']:g} | blocking cap |",
               "|---|---:|---:|---:|"]  # fmt: skip
     for v, r in q["per_variation"].items():

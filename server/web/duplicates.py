@@ -18,12 +18,17 @@ from server.web.site import bp
 
 CASE_STATES = [s.value for s in CaseStatus]
 DECISIONS = ("merge", "distinct", "separate", "undo")
-#: What each decision did, for the message after it.
+#: What each decision did, for the message after it: on a pair, and on a group of three or more.
 DONE = {
+    "merge": N_("The two households were merged."),
+    "distinct": N_("Marked as two different households."),
+    "undo": N_("The decision was undone."),
+}
+DONE_GROUP = {
+    **DONE,
     "merge": N_("The households were merged."),
     "distinct": N_("Marked as different households."),
     "separate": N_("The household was taken out of the group."),
-    "undo": N_("The decision was undone."),
 }
 
 
@@ -94,8 +99,8 @@ def decide_duplicate(case_id: int):
         flash(_("Choose merge, two different households, or undo."), "error")
         return redirect(target)
     choice = {}
+    group = duplicate_service.group_of(case)
     if decision == "merge":
-        group = duplicate_service.group_of(case)
         choice["survivor"] = request.form.get("survivor", "")
         choice["values"] = {
             key.split(":", 1)[1]: value
@@ -111,5 +116,5 @@ def decide_duplicate(case_id: int):
             raise
         flash(refused.message(language()), "error")
     else:
-        flash(_(DONE[decision]), "ok")
+        flash(_((DONE if len(group) == 2 else DONE_GROUP)[decision]), "ok")
     return redirect(target)
