@@ -403,6 +403,37 @@ def index_missing(batch: int = 500) -> int:
             return done
 
 
+def reindex_batch(after: str = "", batch: int = 500) -> tuple[int, str | None]:
+    """Index again the active households with ids after `after` (one batch, id order), from
+    their properties and their registration's members: after an upgrade that changed the
+    keys or what a profile holds (issue 17: every member's keys, sex and relation). Returns
+    how many, and the id to continue after (None at the end). Cases are left as they are."""
+    rows = (
+        db.session.connection()
+        .execute(
+            sa.select(
+                HOUSEHOLDS.c.id,
+                HOUSEHOLDS.c.properties,
+                HOUSEHOLDS.c.label,
+                HOUSEHOLDS.c.commune_id,
+                HOUSEHOLDS.c.created_submission_id,
+            )
+            .where(HOUSEHOLDS.c.id > after, HOUSEHOLDS.c.status == HouseholdStatus.ACTIVE)
+            .order_by(HOUSEHOLDS.c.id)
+            .limit(batch)
+        )
+        .all()
+    )
+    members = _members_many([r.created_submission_id for r in rows if r.created_submission_id])
+    index_many([
+        (row.id,
+         _profile_from(row.properties or {}, row.label, members.get(row.created_submission_id, [])),
+         row.commune_id)
+        for row in rows
+    ])  # fmt: skip
+    return len(rows), (rows[-1].id if len(rows) == batch else None)
+
+
 def unindex(household_id: str) -> None:
     """Forget a household's keys (it was absorbed by a merge: never a candidate again)."""
     db.session.connection().execute(sa.delete(KEYS).where(KEYS.c.household_id == household_id))
