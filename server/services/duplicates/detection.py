@@ -11,8 +11,9 @@ ingest transaction, so a submission and its duplicate flags commit together
   link a reviewer undid (`unlinked`) is never linked again;
 - `registered` after a household is created: stores its profile and blocking keys, finds
   candidates through the key table only (never a scan of all households), scores them
-  and opens a possible-duplicate case for each pair at or above the threshold (D2).
-  Pairs a reviewer marked distinct, or that already have a case, are not suggested again;
+  and puts it with its candidates at or above the threshold in one case (D2): it joins an
+  open case one of them is in (a group, `Groups`), or opens one. Households that share a
+  case, whatever its state, are not suggested together again;
 - `updated` after a household gets a new version: re-indexes its keys when what
   duplicate detection reads of it changed;
 - `double_entry` for every submission applied to a household (D4).
