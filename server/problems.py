@@ -177,7 +177,24 @@ _EXPORTS: tuple[ProblemType, ...] = (
 # Duplicate households: groups and the reviewer's decisions on them.
 
 # -- duplicates (issue 17): 400.70-74, 404.70-74, 409.70-74
-_DUPLICATES: tuple[ProblemType, ...] = ()
+_DUPLICATES: tuple[ProblemType, ...] = (
+    ProblemType(
+        "400.70",
+        400,
+        N_(
+            "Household %(household)s is not in duplicate case %(case_id)s: choose one of "
+            "%(households)s."
+        ),
+    ),
+    ProblemType(
+        "409.70",
+        409,
+        N_(
+            "Duplicate case %(case_id)s has only two households: to separate them, mark them "
+            "as two different households."
+        ),
+    ),
+)
 
 
 _ENTRIES = (

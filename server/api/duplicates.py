@@ -60,10 +60,11 @@ def show_case(case_id: int):
 @bp.post("/duplicates/<int:case_id>/decision")
 @login_required()
 def decide_case(case_id: int):
-    """Merge the pair, mark it as two households, or undo the last decision (reviewers).
+    """Merge the group, mark its households as different, take one household out of a group
+    of three or more (`separate`), or undo the last decision (reviewers).
 
     A merge keeps `survivor` and, for each property named in `values`, the value of the
-    household named there; the other household's id then redirects to the survivor.
+    household named there; the other households' ids then redirect to the survivor.
     """
     body = params.load(DecisionSchema(), request.get_json(silent=True))
     choice = {}
@@ -71,6 +72,10 @@ def decide_case(case_id: int):
         if not body.get("survivor"):
             raise Problem("400.2", field="survivor")
         choice = {"survivor": body["survivor"], "values": body["values"]}
+    elif body["decision"] == "separate":
+        if not body.get("household"):
+            raise Problem("400.2", field="household")
+        choice = {"household": body["household"]}
     case = duplicates.decide_for(current_user(), case_id, body["decision"], **choice)
     return CaseDetailSchema().dump(duplicates.describe(case, full=True))
 

@@ -118,6 +118,8 @@ class Member:
     name: str
     birth_year: int | None = None
     cccd: str = ""
+    sex: str = ""  # male | female | "" (the form's `sex` choices)
+    relation: str = ""  # to the head: spouse, child, parent, ... (the form's `relation`)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class Profile:
     village: str = ""
     point: tuple[float, float] | None = None
     members: tuple[Member, ...] = ()
+    sex: str = ""  # the head's
 
     def to_json(self) -> dict:
         return {
@@ -142,7 +145,8 @@ class Profile:
             "household_code": self.household_code,
             "village": self.village,
             "point": list(self.point) if self.point else None,
-            "members": [[m.name, m.birth_year, m.cccd] for m in self.members],
+            "members": [[m.name, m.birth_year, m.cccd, m.sex, m.relation] for m in self.members],
+            "sex": self.sex,
         }
 
     @classmethod
@@ -156,8 +160,14 @@ class Profile:
             household_code=data.get("household_code") or "",
             village=data.get("village") or "",
             point=(point[0], point[1]) if point else None,
-            members=tuple(Member(n, y, c or "") for n, y, c in data.get("members") or ()),
+            # Profiles stored before sex and relation were read have three fields a member.
+            members=tuple(_member(*m) for m in data.get("members") or ()),
+            sex=data.get("sex") or "",
         )
+
+
+def _member(name, year, cccd, sex="", relation="") -> Member:
+    return Member(name, year, cccd or "", sex or "", relation or "")
 
 
 #: The longest key the index holds (`DuplicateKey.key`, a tests/unit check keeps them equal).
@@ -191,11 +201,9 @@ def index_keys(profile: Profile, scope: str) -> list[str]:
     """Every key a household is stored under (exact and fuzzy), without repeats."""
     found = exact_keys(profile, scope)
     parts = parse(profile.name)
-    if parts.given:
-        if parts.family:
-            found.append(f"name:{scope}:{parts.family}|{parts.given}")
-        if profile.birth_year:
-            found.append(f"given:{scope}:{parts.given}|{profile.birth_year}")
+    if parts.given and parts.family:
+        found.append(f"name:{scope}:{parts.family}|{parts.given}")
+    found += _given_keys(profile, scope, (0,))
     if len(profile.cccd) == 12:
         found += [f"half:{scope}:F{profile.cccd[:6]}", f"half:{scope}:L{profile.cccd[6:]}"]
     found += [f"member:{scope}:{m.cccd}" for m in profile.members if len(m.cccd) == 12]
@@ -206,12 +214,27 @@ def index_keys(profile: Profile, scope: str) -> list[str]:
     return _fitted(found)
 
 
+def _given_keys(profile: Profile, scope: str, years: tuple[int, ...]) -> list[str]:
+    """`given:` keys of every person of the household (the head and each member: the head of
+    one registration may be the spouse in another), for their birth year shifted by
+    `years` (a probe looks a year either side: a birth year typed one off)."""
+    found = []
+    people = [(profile.name, profile.birth_year)]
+    people += [(m.name, m.birth_year) for m in profile.members]
+    for name, year in people:
+        given = parse(name).given if name else ""
+        if given and year:
+            found += [f"given:{scope}:{given}|{year + shift}" for shift in years]
+    return found
+
+
 def probe_keys(profile: Profile, scope: str) -> list[str]:
     """The keys to look up for a new household: its own keys, its members' CCCDs among heads
     and its head's among members (one person may be the head in one registration and a
     member in the other), and the eight GPS cells around its own. Each lookup finds a pair
     whichever of the two came first: blocking does not depend on arrival order."""
     found = index_keys(profile, scope)
+    found += _given_keys(profile, scope, (-1, 1))
     found += [f"cccd:{scope}:{m.cccd}" for m in profile.members if len(m.cccd) == 12]
     if len(profile.cccd) == 12:
         found.append(f"member:{scope}:{profile.cccd}")
@@ -230,6 +253,7 @@ PROPERTY_NAMES = {
     "household_code": "household_code",
     "village": "village",
     "point": "geometry",
+    "sex": "head_sex",
 }
 
 
@@ -247,11 +271,14 @@ def profile_from(
         household_code=household_code(p["household_code"]),
         village=p["village"].strip(),
         point=geopoint(p["point"]),
+        sex=p["sex"].strip(),
         members=tuple(
             Member(
                 str(m.get("member_name") or "").strip(),
                 birth_year(str(m.get("member_birth_year") or "")),
                 cccd(str(m.get("member_cccd") or "")),
+                str(m.get("member_sex") or "").strip(),
+                str(m.get("member_relation") or "").strip(),
             )
             for m in members or ()
             if isinstance(m, dict) and (m.get("member_name") or m.get("member_cccd"))

@@ -63,9 +63,24 @@ _SPLIT = re.compile(r"[\s']+")
 
 
 def clean(text: str) -> str:
-    """NFC, look-alike letters and apostrophes replaced, lower case, single spaces."""
+    """NFC, look-alike letters and apostrophes replaced, lower case, single spaces; a highland
+    prefix written against the name (HNghia, KBrơi, KaNhung) is split off first."""
     text = unicodedata.normalize("NFC", text or "").translate(LOOK_ALIKES)
-    return " ".join(text.lower().split())
+    return " ".join(_split_prefix(w) for w in text.split()).lower()
+
+
+def _split_prefix(word: str) -> str:
+    """ "HNghia" -> "H Nghia": a prefix glued to a capitalised name. The capital after it is
+    the only sign in the typed text (all caps or all lower case stay as typed; `_unglued`
+    handles those after folding)."""
+    for prefix in ("Ka", "H", "K", "Y"):
+        head, rest = word[: len(prefix)], word[len(prefix) :]
+        if strip_accents(head) != prefix or len(rest) < 2 or not rest[0].isupper():
+            continue
+        consonant = strip_accents(rest[0]).lower() not in _FOLDED_VOWELS
+        if consonant and any(c.islower() for c in rest[1:]):
+            return f"{head} {rest}"
+    return word
 
 
 @lru_cache(maxsize=65536)
@@ -131,16 +146,63 @@ def strip_accents(text: str) -> str:
     return bare.replace("đ", "d").replace("Đ", "D")
 
 
+#: Telex and VNI keystrokes left in a word when the Vietnamese keyboard was off ("Hungf",
+#: "Nguyeenx", "Hu7ng", "D9a8ng5"), read on the folded word: doubled vowels and dd are one
+#: letter, w after a vowel is a horn or breve, digits are VNI marks, and s/f/x/j after a
+#: vowel or at the end is a tone key (no Vietnamese syllable has those there). The hỏi key r
+#: is left alone: highland names end in r (Ksor, Bơr), and one letter more is a small
+#: difference for the fuzzy comparison.
+_TELEX = (
+    (re.compile(r"[0-9]"), ""),
+    (re.compile(r"d+(?=d)"), ""),
+    (re.compile(r"([aeo])\1+"), r"\1"),
+    (re.compile(r"(?<=[aeiouy])w"), ""),
+    (re.compile(r"(?<=[aeiouy])[sfxj]"), ""),
+    (re.compile(r"(?<=[a-z]{2})[sfxj]$"), ""),  # tone key after the final consonant
+)
+
+
+def _typed_keys(plain: str) -> str:
+    while True:  # to a fixed point, so that folding a folded word changes nothing
+        before = plain
+        for pattern, replacement in _TELEX:
+            plain = pattern.sub(replacement, plain)
+        if plain == before or not plain:
+            return plain
+
+
+@lru_cache(maxsize=65536)
 def fold_word(word: str) -> str:
-    """A canonical word without accents and with its regional spelling mapped."""
+    """A canonical word without accents, Telex/VNI leftovers read, regional spelling mapped."""
     plain = strip_accents(word)
+    plain = _typed_keys(plain) or plain
     return REGIONAL.get(plain, plain)
 
 
+#: Vowels, for telling a glued highland prefix from a Vietnamese onset (h, y and k are
+#: always followed by a vowel, or k by h, in a Vietnamese syllable).
+_FOLDED_VOWELS = frozenset("aeiouy")
+
+
+def _unglued(word: str) -> tuple[str, ...]:
+    """A folded word with a highland prefix glued on in lower case or capitals ("hnghia",
+    "HLIN"): the prefix apart, ("h", "nghia"). Only h and y: a K before a consonant starts
+    clan names (Ksor, Ktla, Kpă)."""
+    if len(word) > 2 and word[0] in "hy" and word[1] not in _FOLDED_VOWELS:
+        return word[0], word[1:]
+    return (word,)
+
+
+@lru_cache(maxsize=65536)
+def folded_words(text: str) -> tuple[str, ...]:
+    """The folded words of a name: canonical, accents stripped, đ -> d, regional spellings
+    and typing leftovers read, apostrophes and glued highland prefixes as word breaks."""
+    return tuple(part for w in tokens(text) for part in _unglued(fold_word(w)))
+
+
 def folded(text: str) -> str:
-    """Matching key 2: canonical, accents stripped, đ -> d, regional spellings mapped,
-    apostrophes as word breaks (H'Râu = H Râu)."""
-    return " ".join(fold_word(w) for w in tokens(text))
+    """Matching key 2: the folded words (H'Râu = H Râu = HRâu = H’Râu)."""
+    return " ".join(folded_words(text))
 
 
 def tokens(text: str) -> list[str]:
@@ -166,12 +228,19 @@ def parse(text: str) -> NameParts:
     be dropped). A highland prefix (Y, H', K', Ka) stands before the given name; the
     clan is the other part, written after the given name (Ê Đê) or before the prefix.
     """
-    words = tuple(fold_word(w) for w in tokens(text))
+    words = folded_words(text)
     if not words:
         return NameParts((), "", "", False)
     if len(words) == 1:
         return NameParts(words, "", words[0], False)
-    prefix = next((i for i, w in enumerate(words[:-1]) if w in HIGHLAND_PREFIXES), None)
+    prefix = next(
+        (
+            i
+            for i, w in enumerate(words[:-1])
+            if w in HIGHLAND_PREFIXES and words[i + 1] not in HIGHLAND_PREFIXES
+        ),
+        None,
+    )
     if prefix is None:
         return NameParts(words, words[0], words[-1], False)
     given = words[prefix + 1]

@@ -5,8 +5,12 @@ Each compared property adds points for agreement and takes points away for disag
 disagreement on one is strong counter-evidence); a property missing on either side adds
 nothing. The total is compared with `THRESHOLD`; the breakdown is shown to the reviewer.
 
-Weights (points), chosen on the generated data of `bench/dedup.py` (recall 0.95+ at
-precision 0.90+ is the target):
+The two households are compared person against person (head and members alike: name, sex,
+birth year, CCCD), so a registration made by the spouse of the head finds the household
+(issue 17). People are paired one to one, best first; two people of another sex, another
+CCCD or birth years more than one apart are never one person.
+
+Weights (points); the generators of `bench/dedup.py` measure them (README, duplicates):
 
 | property | agreement | disagreement |
 |---|---|---|
@@ -17,7 +21,8 @@ precision 0.90+ is the target):
 | phone | +3 | -1 (numbers change) |
 | GPS distance | +2.5 within 30 m, +1.5 within 100 m, +0.5 within 300 m | -1 to 1 km, -3 |
 | village | +0.5 | -1 |
-| members (share f of members matched) | up to +2 at f = 1 | down to -2 at f = 0 |
+| head is a member of the other (spouse) | head-to-member name and year points - 0.5 | |
+| members (other people matched) | +2 each, at most +4 | -2.5 when none matches |
 
 Name similarity compares the folded names (accents, Hoàng/Huỳnh, Vũ/Võ and highland
 prefixes removed) as sorted words with rapidfuzz, so word order does not count; the same
@@ -105,35 +110,90 @@ def _village_points(a: str, b: str) -> float | None:
     return None if not a or not b else 0.5 if a == b else -1.0
 
 
-def _member_match(m: Member, others: tuple[Member, ...]) -> bool:
-    for o in others:
-        if m.cccd and m.cccd == o.cccd:
-            return True
-        near_year = not m.birth_year or not o.birth_year or abs(m.birth_year - o.birth_year) <= 1
-        if near_year and name_similarity(m.name, o.name) >= 0.85:
-            return True
-    return False
+#: A person of a household as the score compares them: the head and each member alike.
+_Person = Member
 
 
-def _member_points(a: Profile, b: Profile) -> float | None:
-    if not a.members or not b.members:
+def _people(p: Profile) -> tuple[Member, ...]:
+    return (Member(p.name, p.birth_year, p.cccd, p.sex, "head"), *p.members)
+
+
+def _person_points(a: Member, b: Member) -> float | None:
+    """Name and birth year points of two people, or None when they cannot be one person
+    (another CCCD, another sex, birth years more than a year apart, names unlike)."""
+    if a.cccd and b.cccd and a.cccd != b.cccd and not cccd_near(a.cccd, b.cccd):
         return None
-    small, large = sorted((a.members, b.members), key=len)
-    matched = sum(1 for m in small if _member_match(m, large))
-    return (matched / len(large) - 0.5) * 4
+    if a.sex and b.sex and a.sex != b.sex:
+        return None
+    if a.birth_year and b.birth_year and abs(a.birth_year - b.birth_year) > 1:
+        return None
+    if not a.name or not b.name:
+        return None
+    same_id = bool(a.cccd and a.cccd == b.cccd)
+    sim = name_similarity(a.name, b.name)
+    if sim < 0.75 and not same_id:
+        return None
+    return name_points(a.name, b.name) + (_year_points(a.birth_year, b.birth_year) or 0.0)
+
+
+def _matched_people(a: Profile, b: Profile) -> list[tuple[int, int, float]]:
+    """The people of `a` and `b` paired one to one, best pairs first (greedy: households are
+    small, and a person is seldom like two others of the other household)."""
+    pa, pb = _people(a), _people(b)
+    found = []
+    for i, x in enumerate(pa):
+        for j, y in enumerate(pb):
+            points = _person_points(x, y)
+            if points is not None:
+                found.append((points, i, j))
+    used_a, used_b, pairs = set(), set(), []
+    for points, i, j in sorted(found, reverse=True):
+        if i not in used_a and j not in used_b:
+            used_a.add(i), used_b.add(j)
+            pairs.append((i, j, points))
+    return pairs
+
+
+def _household_parts(a: Profile, b: Profile) -> dict[str, float | None]:
+    """The head's and the members' points, comparing the people of both households: the head
+    of one may be the spouse (or another member) in the other, when someone else answered
+    the door (issue 17)."""
+    pairs = _matched_people(a, b)
+    heads = next((points for i, j, points in pairs if i == 0 and j == 0), None)
+    parts: dict[str, float | None] = {}
+    if heads is not None:
+        parts["name"] = name_points(a.name, b.name)
+        parts["birth_year"] = _year_points(a.birth_year, b.birth_year)
+        rest = [p for i, j, p in pairs if i and j]
+    else:
+        crossed = [pair for pair in pairs if (pair[0] == 0) != (pair[1] == 0)]
+        best = max(crossed, key=lambda pair: pair[2], default=None)
+        if best is not None and best[2] > 0:
+            parts["head_is_member"] = best[2] - 0.5
+            rest = [pair[2] for pair in pairs if pair is not best]
+        else:
+            parts["name"] = name_points(a.name, b.name) if a.name and b.name else None
+            parts["birth_year"] = _year_points(a.birth_year, b.birth_year)
+            rest = [p for i, j, p in pairs if i and j]
+    others = min(len(a.members), len(b.members))
+    if others:
+        matched = sum(1 for p in rest if p > 0)
+        if matched:
+            parts["members"] = min(4.0, 2.0 * matched)
+        else:
+            parts["members"] = -2.5
+    return parts
 
 
 def score(a: Profile, b: Profile) -> Score:
     """The weighted comparison of two households, with the points of each property."""
     parts = {
-        "name": name_points(a.name, b.name) if a.name and b.name else None,
-        "birth_year": _year_points(a.birth_year, b.birth_year),
+        **_household_parts(a, b),
         "cccd": _cccd_points(a, b),
         "household_code": _code_points(a.household_code, b.household_code),
         "phone": _phone_points(a.phone, b.phone),
         "distance": _distance_points(a, b),
         "village": _village_points(a.village, b.village),
-        "members": _member_points(a, b),
     }
     breakdown = {k: round(v, 2) for k, v in parts.items() if v is not None}
     return Score(round(sum(breakdown.values()), 2), breakdown)

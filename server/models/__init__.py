@@ -8,6 +8,7 @@ from server.models.duplicates import (
     DoubleEntry,
     DoubleEntryStatus,
     DuplicateCase,
+    DuplicateCaseMember,
     DuplicateKey,
     DuplicateProfile,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "DoubleEntry",
     "DoubleEntryStatus",
     "DuplicateCase",
+    "DuplicateCaseMember",
     "DuplicateKey",
     "DuplicateProfile",
     "ExitDecision",

@@ -3,7 +3,8 @@
 Fuzzy candidates are found through `duplicate_keys` only (one row per household and key,
 indexed by key), never by comparing a new household with every other one; the compact
 `duplicate_profiles` row is what the score reads of each candidate. A pair of households
-has at most one `DuplicateCase`; its status says what a person (or D1) decided.
+has at most one `DuplicateCase`; its status says what a person (or D1) decided. A case is a
+group (`DuplicateCaseMember`): every household matching one of its own joins it.
 `answer_fingerprints` and `double_entries` are the D4 check: a submission with the same
 answers as another of the same user, form and household within a day.
 """
@@ -91,6 +92,27 @@ class DuplicateCase(Base):
     )
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DuplicateCaseMember(Base):
+    """A household of a duplicate case: a case is a group of registrations that all match
+    (issue 17: n registrations of one household open one case, not a case per pair).
+    `first_id`/`second_id` of the case are the pair that opened it; the group grows as
+    later registrations match any of its households. `separated`: a reviewer took it out
+    of the group (it is another household); the pairs it formed are never suggested again.
+    `score` and `breakdown` are of its best match in the group when it joined."""
+
+    __tablename__ = "duplicate_case_members"
+    __table_args__ = (sa.PrimaryKeyConstraint("case_id", "household_id"),)
+
+    case_id: Mapped[int] = mapped_column(
+        BigID, sa.ForeignKey("duplicate_cases.id", ondelete="CASCADE")
+    )
+    household_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    breakdown: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    separated: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AnswerFingerprint(Base):

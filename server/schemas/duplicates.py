@@ -27,7 +27,13 @@ class CaseSchema(Schema):
         values=fields.Float(),
         metadata={"description": "Points per compared property (name, birth_year, ...)."},
     )
-    households = fields.List(fields.String(), metadata={"description": "The pair's ids."})
+    households = fields.List(
+        fields.String(),
+        metadata={"description": "The group's households (two or more), the opening pair first."},
+    )
+    separated = fields.List(
+        fields.String(), metadata={"description": "Households a reviewer took out of the group."}
+    )
     new_household = fields.String(metadata={"description": "The registration that raised it."})
     survivor = fields.String(allow_none=True)
     commune = fields.String(allow_none=True)
@@ -52,6 +58,9 @@ class ComparedPropertySchema(Schema):
     property = fields.String()
     first = fields.Raw(allow_none=True)
     second = fields.Raw(allow_none=True)
+    values = fields.List(
+        fields.Raw(allow_none=True), metadata={"description": "Each side's value, in order."}
+    )
     same = fields.Boolean()
 
 
@@ -74,10 +83,14 @@ class CaseQuerySchema(Schema):
 
 class DecisionSchema(Schema):
     """merge (survivor, values: property -> the household whose value to keep), distinct,
-    or undo (a merge or a distinct decision)."""
+    separate (household: take it out of a group of three or more), or undo (a merge or a
+    distinct decision)."""
 
-    decision = fields.String(required=True, validate=validate.OneOf(["merge", "distinct", "undo"]))
+    decision = fields.String(
+        required=True, validate=validate.OneOf(["merge", "distinct", "separate", "undo"])
+    )
     survivor = fields.String()
+    household = fields.String(metadata={"description": "separate: the household taken out."})
     values = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
 

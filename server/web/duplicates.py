@@ -17,12 +17,18 @@ from server.web.review import _int_arg
 from server.web.site import bp
 
 CASE_STATES = [s.value for s in CaseStatus]
-DECISIONS = ("merge", "distinct", "undo")
-#: What each decision did, for the message after it.
+DECISIONS = ("merge", "distinct", "separate", "undo")
+#: What each decision did, for the message after it: on a pair, and on a group of three or more.
 DONE = {
     "merge": N_("The two households were merged."),
     "distinct": N_("Marked as two different households."),
     "undo": N_("The decision was undone."),
+}
+DONE_GROUP = {
+    **DONE,
+    "merge": N_("The households were merged."),
+    "distinct": N_("Marked as different households."),
+    "separate": N_("The household was taken out of the group."),
 }
 
 
@@ -36,9 +42,8 @@ def duplicates():
     found = duplicate_service.list_cases(
         user, status=state, commune=commune.id, after=_int_arg("after")
     )
-    labels = review_pages.household_labels(
-        {c.first_id for c in found.items} | {c.second_id for c in found.items}
-    )
+    groups = {c.id: duplicate_service.group_of(c) for c in found.items}
+    labels = review_pages.household_labels({hid for ids in groups.values() for hid in ids})
     return render_template(
         "duplicates.html",
         commune=commune,
@@ -48,6 +53,7 @@ def duplicates():
         state=state,
         states=CASE_STATES,
         labels=labels,
+        groups=groups,
     )
 
 
@@ -84,7 +90,7 @@ def duplicate(case_id: int):
 @reviewer_required
 def decide_duplicate(case_id: int):
     """Merge (the survivor and, per property, which household's value it keeps), mark
-    distinct, or undo the last decision."""
+    distinct, take one household out of the group, or undo the last decision."""
     user = signed_in_user()
     case = duplicate_service.case_for(user, case_id)
     decision = request.form.get("decision", "")
@@ -93,14 +99,16 @@ def decide_duplicate(case_id: int):
         flash(_("Choose merge, two different households, or undo."), "error")
         return redirect(target)
     choice = {}
+    group = duplicate_service.group_of(case)
     if decision == "merge":
-        pair = (case.first_id, case.second_id)
         choice["survivor"] = request.form.get("survivor", "")
         choice["values"] = {
             key.split(":", 1)[1]: value
             for key, value in request.form.items()
-            if key.startswith("keep:") and value in pair
+            if key.startswith("keep:") and value in group
         }
+    elif decision == "separate":
+        choice["household"] = request.form.get("household", "")
     try:
         duplicate_service.decide_for(user, case.id, decision, **choice)
     except Problem as refused:
@@ -108,5 +116,5 @@ def decide_duplicate(case_id: int):
             raise
         flash(refused.message(language()), "error")
     else:
-        flash(_(DONE[decision]), "ok")
+        flash(_((DONE if len(group) == 2 else DONE_GROUP)[decision]), "ok")
     return redirect(target)

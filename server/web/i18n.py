@@ -123,6 +123,7 @@ COMPUTED = (
     N_("score.distance"),
     N_("score.village"),
     N_("score.members"),
+    N_("score.head_is_member"),
     N_("exit.certified"),
     N_("exit.declined"),
 )

@@ -1,16 +1,20 @@
 """Reviewing duplicate households (sync contract D3) and double entries (D4).
 
 A reviewer (commune official, coordinator, admin) sees the cases of the communes in their
-scope, each with both households side by side and the score breakdown, and decides:
+scope, each with its households side by side and the score breakdown, and decides. A case
+is a group (issue 17): the registrations that all match one household, two or more.
 
-- **merge**: one household survives; for each property the reviewer picks which of the two
-  values it keeps. The survivor gets the chosen values as a decision version, the absorbed
-  household a decision version with status merged and `merged_into_id` = the survivor, so
-  its id redirects (tablets learn it at their next pull, ODK Collect's entity list shows
-  the survivor only, later updates of the absorbed id apply to the survivor, H9). The
-  visits and history of the absorbed household stay attached to it and are reached
-  through the redirect (`absorbed_ids`): nothing is copied, nothing is lost;
-- **distinct**: the pair is two households and is never suggested again;
+- **merge**: one household survives; for each property the reviewer picks which household's
+  value it keeps. Every other household of the group is absorbed. The survivor gets the
+  chosen values as a decision version, each absorbed household a decision version with
+  status merged and `merged_into_id` = the survivor, so its id redirects (tablets learn it
+  at their next pull, ODK Collect's entity list shows the survivor only, later updates of
+  the absorbed id apply to the survivor, H9). The visits and history of an absorbed
+  household stay attached to it and are reached through the redirect (`absorbed_ids`):
+  nothing is copied, nothing is lost;
+- **distinct**: the households are all different and are never suggested again;
+- **separate** (a group of three or more): one household is taken out of the group, never
+  suggested with its households again; the others stay in the case;
 - **undo**: a merge is undone by two more decision versions (the absorbed household active
   again, the survivor's merged values back to what they were unless changed since), and the
   case is open again; a distinct decision is undone by reopening the case; an automatic
@@ -34,6 +38,7 @@ from server.models import (
     DoubleEntry,
     DoubleEntryStatus,
     DuplicateCase,
+    DuplicateCaseMember,
     Household,
     HouseholdStatus,
     HouseholdVersion,
@@ -107,7 +112,8 @@ def describe(case: DuplicateCase, *, full: bool = False) -> dict:
         "score": case.score,
         "threshold": THRESHOLD,
         "breakdown": case.breakdown or {},
-        "households": [case.first_id, case.second_id],
+        "households": group_of(case),
+        "separated": separated_from(case),
         "new_household": case.new_id,
         "survivor": case.survivor_id,
         "commune": _unit_name(case.commune_id),
@@ -116,10 +122,34 @@ def describe(case: DuplicateCase, *, full: bool = False) -> dict:
         "decided_by": _user_name(case.decided_by_id),
     }
     if full:
-        sides = [_side(case.first_id), _side(case.second_id)]
+        sides = [_side(hid) for hid in out["households"]]
         out["sides"] = sides
         out["comparison"] = _comparison(sides)
     return out
+
+
+def _members_of(case: DuplicateCase, *, separated: bool) -> list[str]:
+    stmt = (
+        sa.select(DuplicateCaseMember.household_id)
+        .where(DuplicateCaseMember.case_id == case.id, DuplicateCaseMember.separated.is_(separated))
+        .order_by(DuplicateCaseMember.added_at, DuplicateCaseMember.household_id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def group_of(case: DuplicateCase) -> list[str]:
+    """The households of a case, in the order they joined it (the pair that opened it first;
+    a case without member rows is its pair)."""
+    found = _members_of(case, separated=False)
+    if not found and not separated_from(case):
+        return [case.first_id, case.second_id]
+    pair = [hid for hid in (case.first_id, case.second_id) if hid in found]
+    return pair + [hid for hid in found if hid not in pair]
+
+
+def separated_from(case: DuplicateCase) -> list[str]:
+    """The households a reviewer took out of the group."""
+    return _members_of(case, separated=True)
 
 
 def _side(household_id: str) -> dict:
@@ -147,12 +177,16 @@ _NO_PROFILE = _NoProfile()
 
 
 def _comparison(sides: list[dict]) -> list[dict]:
-    first, second = sides[0]["properties"], sides[1]["properties"]
-    return [
-        {"property": name, "first": first.get(name), "second": second.get(name),
-         "same": first.get(name) == second.get(name)}
-        for name in sorted(set(first) | set(second))
-    ]  # fmt: skip
+    """Property by property, each side's value (`values`, in the order of the sides; `first`
+    and `second` are the first two, as for a pair)."""
+    props = [side["properties"] for side in sides]
+    names = sorted(set().union(*props)) if props else []
+    rows = []
+    for name in names:
+        values = [p.get(name) for p in props]
+        rows.append({"property": name, "first": values[0], "second": values[1],
+                     "values": values, "same": len(set(map(str, values))) == 1})  # fmt: skip
+    return rows
 
 
 def _unit_name(unit_id: int | None) -> str | None:
@@ -185,7 +219,7 @@ def decide_for(user: User, case_id: int, decision: str, **choice) -> DuplicateCa
     """A reviewer's decision on a case in their scope: merge, distinct or undo."""
     scope.require_role(user, *scope.REVIEWERS)
     case_for(user, case_id)
-    actions = {"merge": merge, "distinct": mark_distinct, "undo": undo}
+    actions = {"merge": merge, "distinct": mark_distinct, "undo": undo, "separate": separate}
     return actions[decision](case_id, user, **choice)
 
 
@@ -208,41 +242,43 @@ def _refuse(case: DuplicateCase, action: str) -> Problem:
 def merge(
     case_id: int, actor: User | None, *, survivor: str, values: dict[str, str] | None = None
 ) -> DuplicateCase:
-    """Merge the pair of an open case into `survivor` (D3).
+    """Merge the households of an open case into `survivor` (D3): every other household of
+    the group is absorbed.
 
     `values` says, property by property, which household's value the survivor keeps
     (property -> household id); a property not named keeps the survivor's value, or the
-    absorbed household's when the survivor has none.
+    first value another household of the group has when the survivor has none.
     """
     case = _locked_case(case_id)
     if case.status != CaseStatus.OPEN:
         raise _refuse(case, N_("duplicate_action.merge"))
-    pair = (case.first_id, case.second_id)
-    if survivor not in pair:
-        raise Problem("400.3", field="survivor", reason=f"must be one of {', '.join(pair)}")
-    absorbed = pair[1] if survivor == pair[0] else pair[0]
-    locked = {hid: households.current(hid, lock=True) for hid in sorted(pair)}  # id order
-    keep, gone = locked[survivor], locked[absorbed]
-    for state in (keep, gone):
+    group = group_of(case)
+    if survivor not in group:
+        raise Problem("400.3", field="survivor", reason=f"must be one of {', '.join(group)}")
+    locked = {hid: households.current(hid, lock=True) for hid in sorted(group)}  # id order
+    absorbed = [hid for hid in group if hid != survivor]
+    for state in locked.values():
         if state is None or state.status != HouseholdStatus.ACTIVE:
             raise _refuse(case, N_("duplicate_action.merge"))
-    chosen = _chosen_values(keep.properties, gone.properties, values or {}, survivor, absorbed)
+    keep = locked[survivor]
+    chosen = _chosen_values(survivor, {hid: locked[hid].properties for hid in group}, values or {})
     before = {k: keep.properties.get(k, "") for k in chosen}
     actor_id = actor.id if actor is not None else None
-    survivor_version = None
+    versions = {survivor: None}
     if chosen:
-        survivor_version = households.record_decision(
+        versions[survivor] = households.record_decision(
             survivor, chosen, kind="duplicate_merge", actor_id=actor_id
         )
-    absorbed_version = households.record_decision(
-        absorbed, {}, kind="duplicate_merge", actor_id=actor_id,
-        status=HouseholdStatus.MERGED, merged_into=survivor,
-    )  # fmt: skip
-    dedup.unindex(absorbed)
+    for gone in absorbed:
+        versions[gone] = households.record_decision(
+            gone, {}, kind="duplicate_merge", actor_id=actor_id,
+            status=HouseholdStatus.MERGED, merged_into=survivor,
+        )  # fmt: skip
+        dedup.unindex(gone)
     case.status, case.survivor_id = CaseStatus.MERGED, survivor
     case.details = {**(case.details or {}), "merge": {
         "survivor": survivor, "absorbed": absorbed, "values": chosen, "before": before,
-        "versions": {survivor: survivor_version, absorbed: absorbed_version}}}  # fmt: skip
+        "versions": versions}}  # fmt: skip
     _decided(case, actor)
     audit.record(actor, "duplicate.merge", case, survivor=survivor, absorbed=absorbed,
                  values=chosen, score=case.score)  # fmt: skip
@@ -250,20 +286,26 @@ def merge(
 
 
 def _chosen_values(
-    keep: dict, gone: dict, choices: dict[str, str], survivor: str, absorbed: str
+    survivor: str, properties: dict[str, dict], choices: dict[str, str]
 ) -> dict[str, str]:
-    """The values the merge changes on the survivor."""
+    """The values the merge changes on the survivor; `properties`: each household's, in the
+    order of the group."""
+    group = list(properties)
+    keep = properties[survivor]
     chosen = {}
-    for name in sorted(set(keep) | set(gone)):
+    for name in sorted(set().union(*properties.values())):
         source = choices.get(name)
-        if source is not None and source not in (survivor, absorbed):
+        if source is not None and source not in properties:
             raise Problem("400.3", field=f"values.{name}",
-                          reason=f"must be one of {survivor}, {absorbed}")  # fmt: skip
-        take_absorbed = source == absorbed or (source is None and not keep.get(name))
-        value = gone.get(name, "") if take_absorbed else keep.get(name, "")
-        if value != keep.get(name, "") and (value or source == absorbed):
+                          reason=f"must be one of {', '.join(group)}")  # fmt: skip
+        if source is None:
+            source = survivor
+            if not keep.get(name):
+                source = next((h for h in group if properties[h].get(name)), survivor)
+        value = properties[source].get(name, "")
+        if value != keep.get(name, "") and (value or source != survivor):
             chosen[name] = value
-    unknown = set(choices) - set(keep) - set(gone)
+    unknown = set(choices) - set().union(*properties.values())
     if unknown:
         raise Problem("400.3", field="values", reason=f"unknown properties: {sorted(unknown)}")
     return chosen
@@ -271,13 +313,37 @@ def _chosen_values(
 
 @transactional
 def mark_distinct(case_id: int, actor: User | None) -> DuplicateCase:
-    """The pair is two households: close the case; the pair is never suggested again (D3)."""
+    """The households are all different: close the case; none of them is suggested with
+    another of the group again (D3)."""
     case = _locked_case(case_id)
     if case.status != CaseStatus.OPEN:
         raise _refuse(case, N_("duplicate_action.distinct"))
     case.status = CaseStatus.DISTINCT
     _decided(case, actor)
-    audit.record(actor, "duplicate.distinct", case, households=[case.first_id, case.second_id])
+    audit.record(actor, "duplicate.distinct", case, households=group_of(case))
+    return case
+
+
+@transactional
+def separate(case_id: int, actor: User | None, *, household: str) -> DuplicateCase:
+    """Take one household out of an open group of three or more: it is another household
+    than the rest, never suggested with them again; the others stay in the case."""
+    case = _locked_case(case_id)
+    if case.status != CaseStatus.OPEN:
+        raise _refuse(case, N_("duplicate_action.separate"))
+    group = group_of(case)
+    if household not in group:
+        raise Problem("400.70", household=household, case_id=case.id, households=", ".join(group))
+    if len(group) < 3:
+        raise Problem("409.70", case_id=case.id)
+    member = db.session.get(DuplicateCaseMember, (case.id, household), with_for_update=True)
+    if member is None:  # a case from before groups: its pair, written as members now
+        member = DuplicateCaseMember(case_id=case.id, household_id=household)
+        db.session.add(member)
+    member.separated = True
+    db.session.flush()
+    audit.record(actor, "duplicate.separate", case, household=household,
+                 remaining=group_of(case))  # fmt: skip
     return case
 
 
@@ -306,15 +372,20 @@ def undo(case_id: int, actor: User | None) -> DuplicateCase:
 
 def _unmerge(case: DuplicateCase, actor: User | None) -> None:
     done = (case.details or {}).get("merge") or {}
-    survivor, absorbed = done.get("survivor"), done.get("absorbed")
-    gone = households.current(absorbed, lock=True) if absorbed else None
-    if gone is None or gone.status != HouseholdStatus.MERGED or gone.merged_into_id != survivor:
+    survivor, absorbed = done.get("survivor"), done.get("absorbed") or []
+    absorbed = [absorbed] if isinstance(absorbed, str) else list(absorbed)  # a pair's, before
+    for hid in sorted(absorbed):  # id order, as the merge locked them
+        gone = households.current(hid, lock=True)
+        if gone is None or gone.status != HouseholdStatus.MERGED or gone.merged_into_id != survivor:
+            raise _refuse(case, N_("duplicate_action.undo"))
+    if not absorbed:
         raise _refuse(case, N_("duplicate_action.undo"))
     actor_id = actor.id if actor is not None else None
-    households.record_decision(
-        absorbed, {}, kind="duplicate_unmerge", actor_id=actor_id,
-        status=HouseholdStatus.ACTIVE, merged_into=None,
-    )  # fmt: skip
+    for hid in absorbed:
+        households.record_decision(
+            hid, {}, kind="duplicate_unmerge", actor_id=actor_id,
+            status=HouseholdStatus.ACTIVE, merged_into=None,
+        )  # fmt: skip
     keep = households.current(survivor, lock=True)
     merged_values, before = done.get("values") or {}, done.get("before") or {}
     restore = {
@@ -324,7 +395,8 @@ def _unmerge(case: DuplicateCase, actor: User | None) -> None:
     }
     if restore:
         households.record_decision(survivor, restore, kind="duplicate_unmerge", actor_id=actor_id)
-    dedup.reindex(absorbed)
+    for hid in absorbed:
+        dedup.reindex(hid)
     history = list((case.details or {}).get("undone") or [])
     case.details = {**{k: v for k, v in case.details.items() if k != "merge"},
                     "undone": [*history, {**done, "restored": restore}]}  # fmt: skip

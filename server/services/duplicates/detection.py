@@ -11,8 +11,9 @@ ingest transaction, so a submission and its duplicate flags commit together
   link a reviewer undid (`unlinked`) is never linked again;
 - `registered` after a household is created: stores its profile and blocking keys, finds
   candidates through the key table only (never a scan of all households), scores them
-  and opens a possible-duplicate case for each pair at or above the threshold (D2).
-  Pairs a reviewer marked distinct, or that already have a case, are not suggested again;
+  and puts it with its candidates at or above the threshold in one case (D2): it joins an
+  open case one of them is in (a group, `Groups`), or opens one. Households that share a
+  case, whatever its state, are not suggested together again;
 - `updated` after a household gets a new version: re-indexes its keys when what
   duplicate detection reads of it changed;
 - `double_entry` for every submission applied to a household (D4).
@@ -45,6 +46,7 @@ from server.models import (
     DoubleEntry,
     DoubleEntryStatus,
     DuplicateCase,
+    DuplicateCaseMember,
     DuplicateKey,
     DuplicateProfile,
     FormVersion,
@@ -59,6 +61,7 @@ from server.services.forms.places import Place
 KEYS = DuplicateKey.__table__
 PROFILES = DuplicateProfile.__table__
 CASES = DuplicateCase.__table__
+MEMBERS = DuplicateCaseMember.__table__
 HOUSEHOLDS = Household.__table__
 FINGERPRINTS = AnswerFingerprint.__table__
 DOUBLES = DoubleEntry.__table__
@@ -174,12 +177,6 @@ _MEMBERS = sa.select(
 _KEYED = sa.select(KEYS.c.key, KEYS.c.household_id).where(
     KEYS.c.key.in_(sa.bindparam("keys", expanding=True))
 )
-_CASES_OF_MANY = sa.select(CASES.c.first_id, CASES.c.second_id).where(
-    sa.or_(
-        CASES.c.first_id.in_(sa.bindparam("hids", expanding=True)),
-        CASES.c.second_id.in_(sa.bindparam("hids", expanding=True)),
-    )
-)
 
 
 def registered_many(
@@ -222,30 +219,20 @@ def registered_many(
             found[hid] = sorted(ids)[:MAX_CANDIDATES]
     if not found:
         return
-    known: set[frozenset[str]] = {
-        frozenset(pair) for pair in conn.execute(_CASES_OF_MANY, {"hids": sorted(found)})
-    }
     others = sorted({o for ids in found.values() for o in ids})
     stored = {
         hid: Profile.from_json(data) for hid, data in conn.execute(_PROFILES_OF, {"ids": others})
     }
-    cases = []
+    groups = Groups.of([*found, *others])
     for hid, profile, place, sid in profiles:
-        scored = []
-        for other in found.get(hid, ()):
-            pair = frozenset((hid, other))
-            if pair in known or other not in stored:
-                continue
-            result = score(profile, stored[other])
-            if result.is_candidate:
-                scored.append((other, result))
-                known.add(pair)
-        for other, result in sorted(scored, key=lambda p: (-p[1].total, p[0])):
-            cases.append(_case_row(hid, other, place.commune_id, "fuzzy", CaseStatus.OPEN,
-                                   result, sid, None))  # fmt: skip
-    if cases:
-        conn.execute(_insert_ignoring_conflict(conn.dialect.name, CASES, ["first_id", "second_id"]),
-                     cases)  # fmt: skip
+        scored = [
+            (other, result)
+            for other in found.get(hid, ())
+            if other in stored
+            and not groups.known(hid, other)
+            and (result := score(profile, stored[other])).is_candidate
+        ]
+        groups.add(hid, scored, place.commune_id, sid)
 
 
 def _members_many(submission_ids: list[int]) -> dict[int, list[dict]]:
@@ -265,9 +252,10 @@ def _members_many(submission_ids: list[int]) -> dict[int, list[dict]]:
 
 def recheck(since: dt.datetime) -> int:
     """Look again for candidates of the households registered since `since`; returns how many
-    cases it opened. Two registrations of one household committed at the same moment by two
-    workers cannot see each other's keys; a periodic recheck (a job, or after an import)
-    finds such pairs. Pairs that have a case are left alone, as in `registered`."""
+    cases it opened (a household matching an open group joins it instead). Two registrations of one
+    household committed at the same moment by two workers cannot see each other's keys; a
+    periodic recheck (a job, or after an import) finds such pairs. Pairs that share a case
+    are left alone, as in `registered`."""
     conn = db.session.connection()
     rows = conn.execute(
         sa.select(HOUSEHOLDS.c.id, HOUSEHOLDS.c.commune_id, PROFILES.c.profile)
@@ -277,11 +265,16 @@ def recheck(since: dt.datetime) -> int:
     ).all()
     opened = 0
     for row in rows:
-        for other_id, result in candidates(row.id, Profile.from_json(row.profile), row.commune_id):
-            if result.is_candidate:
-                open_case(row.id, other_id, commune_id=row.commune_id, kind="fuzzy",
-                          status=CaseStatus.OPEN, result=result)  # fmt: skip
-                opened += 1
+        scored = [
+            (other_id, result)
+            for other_id, result in candidates(
+                row.id, Profile.from_json(row.profile), row.commune_id
+            )
+            if result.is_candidate
+        ]
+        if scored:
+            groups = Groups.of([row.id, *(other for other, _ in scored)])
+            opened += groups.add(row.id, scored, row.commune_id, None)
     return opened
 
 
@@ -411,6 +404,37 @@ def index_missing(batch: int = 500) -> int:
             return done
 
 
+def reindex_batch(after: str = "", batch: int = 500) -> tuple[int, str | None]:
+    """Index again the active households with ids after `after` (one batch, id order), from
+    their properties and their registration's members: after an upgrade that changed the
+    keys or what a profile holds (issue 17: every member's keys, sex and relation). Returns
+    how many, and the id to continue after (None at the end). Cases are left as they are."""
+    rows = (
+        db.session.connection()
+        .execute(
+            sa.select(
+                HOUSEHOLDS.c.id,
+                HOUSEHOLDS.c.properties,
+                HOUSEHOLDS.c.label,
+                HOUSEHOLDS.c.commune_id,
+                HOUSEHOLDS.c.created_submission_id,
+            )
+            .where(HOUSEHOLDS.c.id > after, HOUSEHOLDS.c.status == HouseholdStatus.ACTIVE)
+            .order_by(HOUSEHOLDS.c.id)
+            .limit(batch)
+        )
+        .all()
+    )
+    members = _members_many([r.created_submission_id for r in rows if r.created_submission_id])
+    index_many([
+        (row.id,
+         _profile_from(row.properties or {}, row.label, members.get(row.created_submission_id, [])),
+         row.commune_id)
+        for row in rows
+    ])  # fmt: skip
+    return len(rows), (rows[-1].id if len(rows) == batch else None)
+
+
 def unindex(household_id: str) -> None:
     """Forget a household's keys (it was absorbed by a merge: never a candidate again)."""
     db.session.connection().execute(sa.delete(KEYS).where(KEYS.c.household_id == household_id))
@@ -440,8 +464,15 @@ _SHARING = (
     .distinct()
     .limit(MAX_CANDIDATES)
 )
-_CASES_OF = sa.select(CASES.c.first_id, CASES.c.second_id).where(
-    sa.or_(CASES.c.first_id == sa.bindparam("hid"), CASES.c.second_id == sa.bindparam("hid"))
+#: The households that share a case (a group) with `hid`: never suggested with it again.
+_GROUPED_WITH = (
+    sa.select(MEMBERS.c.household_id)
+    .where(
+        MEMBERS.c.case_id.in_(
+            sa.select(MEMBERS.c.case_id).where(MEMBERS.c.household_id == sa.bindparam("hid"))
+        )
+    )
+    .distinct()
 )
 _PROFILES_OF = sa.select(PROFILES.c.household_id, PROFILES.c.profile).where(
     PROFILES.c.household_id.in_(sa.bindparam("ids", expanding=True))
@@ -464,8 +495,7 @@ def candidates(
     if not ids:
         return []
     conn = db.session.connection()
-    pairs = conn.execute(_CASES_OF, {"hid": household_id})
-    known = {a if b == household_id else b for a, b in pairs}
+    known = set(conn.execute(_GROUPED_WITH, {"hid": household_id}).scalars())
     rows = conn.execute(_PROFILES_OF, {"ids": [i for i in ids if i not in known]})
     scored = [(hid, score(profile, Profile.from_json(data))) for hid, data in rows]
     return sorted(scored, key=lambda pair: (-pair[1].total, pair[0]))
@@ -488,6 +518,119 @@ def open_case(
     conn.execute(
         _insert_ignoring_conflict(conn.dialect.name, CASES, ["first_id", "second_id"]), row
     )
+    case_id = conn.execute(
+        sa.select(CASES.c.id).where(
+            CASES.c.first_id == row["first_id"], CASES.c.second_id == row["second_id"]
+        )
+    ).scalar_one()
+    _add_members(conn, [
+        _member_row(case_id, hid, result) for hid in (row["first_id"], row["second_id"])
+    ])  # fmt: skip
+
+
+def _member_row(case_id: int, household_id: str, result: Score | None) -> dict:
+    return {
+        "case_id": case_id,
+        "household_id": household_id,
+        "score": result.total if result is not None else None,
+        "breakdown": result.breakdown if result is not None else None,
+        "separated": False,
+        "added_at": utcnow(),
+    }
+
+
+def _add_members(conn, rows: list[dict]) -> None:
+    if rows:
+        statement = _insert_ignoring_conflict(
+            conn.dialect.name, MEMBERS, ["case_id", "household_id"]
+        )
+        conn.execute(statement, rows)
+
+
+_GROUPS_OF = (
+    sa.select(MEMBERS.c.case_id, MEMBERS.c.household_id, MEMBERS.c.separated, CASES.c.status)
+    .join(CASES, CASES.c.id == MEMBERS.c.case_id)
+    .where(
+        MEMBERS.c.case_id.in_(
+            sa.select(MEMBERS.c.case_id).where(
+                MEMBERS.c.household_id.in_(sa.bindparam("hids", expanding=True))
+            )
+        )
+    )
+)
+
+
+class Groups:
+    """The duplicate cases (groups) around some households, and how a new household's
+    candidates join them (issue 17): a household whose candidates include a member of an
+    open group joins that group (the oldest, when several), with its candidates that are
+    not in it yet; otherwise it opens a case with them. So n registrations of one household
+    open one case, not a case per pair. Two households that share a group, whatever its
+    state (open, merged, distinct, or one separated from it), are never suggested again."""
+
+    def __init__(self) -> None:
+        self.members: dict[int, set[str]] = {}
+        self.open: set[int] = set()
+        self.of_household: dict[str, set[int]] = {}
+        self.separated: set[tuple[int, str]] = set()
+
+    @classmethod
+    def of(cls, household_ids) -> Groups:
+        groups = cls()
+        ids = sorted(set(household_ids))
+        if not ids:
+            return groups
+        for row in db.session.connection().execute(_GROUPS_OF, {"hids": ids}):
+            groups._note(row.case_id, row.household_id, row.status == CaseStatus.OPEN)
+            if row.separated:
+                groups.separated.add((row.case_id, row.household_id))
+        return groups
+
+    def _note(self, case_id: int, household_id: str, is_open: bool) -> None:
+        self.members.setdefault(case_id, set()).add(household_id)
+        self.of_household.setdefault(household_id, set()).add(case_id)
+        if is_open:
+            self.open.add(case_id)
+
+    def known(self, a: str, b: str) -> bool:
+        return bool(self.of_household.get(a, set()) & self.of_household.get(b, set()))
+
+    def add(
+        self,
+        household_id: str,
+        scored: list[tuple[str, Score]],
+        commune_id: int | None,
+        submission_id: int | None,
+    ) -> bool:
+        """Put `household_id` and its `scored` candidates (at or above the threshold) in one
+        group; True when that opened a case (False: it joined an open one, or no candidate)."""
+        if not scored:
+            return False
+        scored = sorted(scored, key=lambda pair: (-pair[1].total, pair[0]))
+        joinable = sorted(
+            case_id
+            for other, _ in scored
+            for case_id in self.of_household.get(other, ())
+            if case_id in self.open and (case_id, other) not in self.separated
+        )
+        conn = db.session.connection()
+        best_other, best = scored[0]
+        if joinable:
+            case_id = joinable[0]
+            rows = [_member_row(case_id, household_id, best)]
+        else:
+            row = _case_row(household_id, best_other, commune_id, "fuzzy", CaseStatus.OPEN, best,
+                            submission_id, None)  # fmt: skip
+            case_id = conn.execute(sa.insert(CASES).returning(CASES.c.id), row).scalar_one()
+            self.open.add(case_id)
+            rows = [_member_row(case_id, household_id, None)]
+        for other, result in scored:
+            if other not in self.members.get(case_id, ()):
+                rows.append(_member_row(case_id, other, result))
+        _add_members(conn, rows)
+        for added in rows:
+            self._note(case_id, added["household_id"], True)
+        return not joinable
 
 
 def _case_row(new_id, other_id, commune_id, kind, status, result, submission_id, details) -> dict:

@@ -19,6 +19,7 @@ from server.models import (
     CaseStatus,
     DoubleEntry,
     DuplicateCase,
+    DuplicateCaseMember,
     DuplicateKey,
     DuplicateProfile,
     Household,
@@ -30,6 +31,7 @@ from server.models import (
 )
 from server.models.base import utcnow
 from server.services.access import users
+from server.services.duplicates import cases as duplicate_cases
 from server.services.duplicates import detection as dedup
 from server.services.households import lists as household_lists
 from server.services.households import rebuild as household_rebuild
@@ -599,16 +601,16 @@ def test_d1_after_the_link_is_undone_visits_go_to_the_tablets_own_household(
         assert household_rebuild.rebuild() == []
 
 
-def _pairs_by_name(app) -> set[tuple[str, str, str]]:
-    """The open cases as (head of the new household, head of the other, kind)."""
+def _groups_by_name(app) -> list[tuple[frozenset[str], str]]:
+    """The cases as (the heads' names of the group's households, state)."""
     with app.app_context():
         heads = {h.id: h.properties.get("head_name") for h in db.session.scalars(
             sa.select(Household))}  # fmt: skip
-        found = set()
-        for case in db.session.scalars(sa.select(DuplicateCase)):
-            other = case.second_id if case.first_id == case.new_id else case.first_id
-            found.add((heads.get(case.new_id), heads.get(other), case.status.value))
-        return found
+        return [
+            (frozenset(heads.get(hid) for hid in duplicate_cases.group_of(case)),
+             case.status.value)
+            for case in db.session.scalars(sa.select(DuplicateCase).order_by(DuplicateCase.id))
+        ]  # fmt: skip
 
 
 @pytest.mark.parametrize("batched", [False, True], ids=["one_by_one", "one_push"])
@@ -616,7 +618,8 @@ def test_d2_a_push_of_registrations_finds_the_same_cases_as_one_by_one(
     app, client, world, tablet, batched
 ):
     """The batch path (one push of several registrations) opens exactly the cases the same
-    registrations open one by one: each compared with those registered before it."""
+    registrations open one by one: each compared with those registered before it. The three
+    registrations of one household make one group, not three pairs (issue 17)."""
     _register(tablet, head_name="Hoàng Văn Thủy", head__phone="0912000111")
     roots = [
         registration(head_name="Huynh Van Thuy", head__phone="0912000111"),
@@ -630,11 +633,9 @@ def test_d2_a_push_of_registrations_finds_the_same_cases_as_one_by_one(
     else:
         for root in roots:
             assert tablet.submit(root).status == 201
-    assert _pairs_by_name(app) == {
-        ("Huynh Van Thuy", "Hoàng Văn Thủy", "open"),
-        ("Hoàng Văn Thuỷ", "Hoàng Văn Thủy", "open"),
-        ("Hoàng Văn Thuỷ", "Huynh Van Thuy", "open"),
-    }
+    assert _groups_by_name(app) == [
+        (frozenset({"Hoàng Văn Thủy", "Huynh Van Thuy", "Hoàng Văn Thuỷ"}), "open")
+    ]
 
 
 def test_d1_h5_visits_of_the_linked_id_out_of_order_keep_the_tablets_order(app, tablet):
@@ -648,3 +649,97 @@ def test_d1_h5_visits_of_the_linked_id_out_of_order_keep_the_tablets_order(app, 
     assert _household(app, first).properties["hh_size"] == "7"
     with app.app_context():
         assert household_rebuild.rebuild() == []
+
+
+# -- issue 17: household against household, groups -------------------------------------------
+
+
+def test_issue17_registration_by_the_spouse_of_an_existing_head_opens_a_case(
+    app, client, world, driver
+):
+    """Lò Văn Minh registered his household; later his wife Lò Thị Hoa answered the door
+    and another cadre registered it with her as the head and him as her husband, no CCCD,
+    another phone (the tablet of the cadre, over OpenRosa and the JSON API)."""
+    first = _register(driver, head_name="Lò Văn Minh", head__phone="0912000111")
+    root = registration(head_name="Lo Thi Hoa", head__head_sex="female",
+                        head__head_birth_year="1982", head__phone="")  # fmt: skip
+    for path, value in (("member/member_name", "Lo Van Minh"), ("member/member_sex", "male"),
+                        ("member/member_birth_year", "1980")):  # fmt: skip
+        root = with_answer(root, path, value)
+    assert driver.submit(root).status == 201
+    second = household_id(root)
+    (case,) = _cases(app)
+    assert {case.first_id, case.second_id} == {first, second} and case.status == CaseStatus.OPEN
+    shown = client.get(f"/api/v1/duplicates/{case.id}", headers=_official(world)).get_json()
+    assert "head_is_member" in shown["breakdown"]
+
+
+def test_issue17_n_identical_registrations_open_one_case(app, client, world, tablet):
+    """Five registrations of one household (a tablet that sent it again and again, cadres
+    who each registered it): one case with the five households, not ten pairs."""
+    ids = [_register(tablet, head_name="Giàng A Páo", head__phone="0977000555") for _ in range(5)]
+    (case,) = _cases(app)
+    listed = client.get("/api/v1/duplicates", headers=_official(world)).get_json()
+    assert [sorted(c["households"]) for c in listed["cases"]] == [sorted(ids)]
+    shown = client.get(f"/api/v1/duplicates/{case.id}", headers=_official(world)).get_json()
+    assert len(shown["sides"]) == 5 and all(len(r["values"]) == 5 for r in shown["comparison"])
+    _register(tablet, head_name="Vàng Thị Dở", head__phone="0966000444")  # someone else
+    assert len(_cases(app)) == 1
+
+
+@pytest.fixture
+def group(app, tablet):
+    ids = [
+        _register(tablet, head_name="Hoàng Văn Thủy", head__phone="0912000111"),
+        _register(
+            tablet, head_name="Huynh Van Thuy", head__phone="0912000111", place__address="Nhà số 9"
+        ),
+        _register(tablet, head_name="Hoang Van Thuy", head__phone="0912000111"),
+    ]
+    (case,) = _cases(app)
+    return case.id, ids
+
+
+def test_issue17_reviewer_merges_a_group_into_one_household_and_undoes_it(
+    app, client, world, group
+):
+    case_id, (first, second, third) = group
+    answer = _decide(client, world, case_id, decision="merge", survivor=third,
+                     values={"address": second})  # fmt: skip
+    assert answer.status_code == 200, answer.get_json()
+    kept = _household(app, third)
+    assert kept.status == HouseholdStatus.ACTIVE and kept.properties["address"] == "Nhà số 9"
+    for gone in (first, second):
+        found = _household(app, gone)
+        assert (found.status, found.merged_into_id) == (HouseholdStatus.MERGED, third)
+    assert _decide(client, world, case_id, decision="undo").status_code == 200
+    for hid in (first, second, third):
+        assert _household(app, hid).status == HouseholdStatus.ACTIVE
+    assert _household(app, third).properties["address"] == "Nhà số 3"
+
+
+def test_issue17_reviewer_separates_one_household_from_a_group(app, client, world, tablet, group):
+    case_id, (first, second, third) = group
+    answer = _decide(client, world, case_id, decision="separate", household=second)
+    assert answer.status_code == 200, answer.get_json()
+    shown = answer.get_json()
+    assert (shown["households"], shown["separated"]) == ([first, third], [second])
+    again = _decide(client, world, case_id, decision="separate", household=first)
+    assert again.status_code == 409 and again.get_json()["code"] == "409.70"
+    stranger = _decide(client, world, case_id, decision="separate", household=str(uuid.uuid4()))
+    assert stranger.status_code == 400 and stranger.get_json()["code"] == "400.70"
+    with app.app_context():  # the separated household is never suggested with them again
+        assert dedup.recheck(utcnow() - dt.timedelta(days=1)) == 0
+    assert len(_cases(app)) == 1
+
+
+def test_issue17_a_case_from_before_groups_is_read_as_its_pair(app, client, world, open_case):
+    """A case opened before the member table (no member rows, as the migration's backfill
+    would have written them) still shows, merges and lists as its pair."""
+    case_id, first, second = open_case
+    with app.app_context():
+        db.session.execute(sa.delete(DuplicateCaseMember))
+        db.session.commit()
+    shown = client.get(f"/api/v1/duplicates/{case_id}", headers=_official(world)).get_json()
+    assert shown["households"] == sorted([first, second])
+    assert _decide(client, world, case_id, decision="merge", survivor=first).status_code == 200

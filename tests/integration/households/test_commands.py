@@ -84,6 +84,25 @@ def test_d2_index_missing_command_indexes_households_from_before(app, client, ru
     assert "0 households indexed" in again.output
 
 
+def test_issue17_reindex_command_gives_old_households_the_keys_of_every_member(app, client, runner):
+    """Households indexed before issue 17 had no keys for their members: after `reindex`, a
+    registration by the spouse finds them through her own given name and birth year."""
+    first, _, _ = _twins(app, client)
+    with app.app_context():
+        db.session.execute(sa.delete(DuplicateKey).where(DuplicateKey.key.like("given:%")))
+        db.session.commit()
+    done = runner.invoke(main, ["duplicates", "reindex"])
+    assert done.exit_code == 0 and "2 households indexed again" in done.output, done.output
+    with app.app_context():
+        keys = set(db.session.scalars(
+            sa.select(DuplicateKey.key).where(DuplicateKey.household_id == first)))  # fmt: skip
+        profile = db.session.scalar(
+            sa.select(DuplicateProfile.profile).where(DuplicateProfile.household_id == first)
+        )
+    assert any(k.startswith("given:") and k.endswith("hoa|1982") for k in keys)  # the wife
+    assert profile["members"][0][3:] == ["female", "spouse"]
+
+
 def test_h8_rebuild_of_the_seeded_demo_reports_zero_differences(app, runner):
     with app.app_context():
         assert seed.seed_demo()

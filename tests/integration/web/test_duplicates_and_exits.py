@@ -206,3 +206,43 @@ def test_a_newer_assessment_back_into_near_poverty_takes_the_exit_off_the_list(
         {"decision": "certify", "version": "2", "decision_date": _today(app).isoformat()},
     )
     assert "hãy tải lại danh sách" in browser.followed and _exits(app) == []
+
+
+def test_issue17_a_group_of_three_is_one_case_the_official_separates_one_and_merges_the_rest(
+    app, full_site: Site, browser_of
+):
+    """A third registration of the twins joins their case; the page shows the three side by
+    side, one is taken out (another household), the other two are merged."""
+    from server.services.duplicates import cases as duplicate_cases
+    from tests.integration.contract.submissions import household_id, registration
+
+    cases = full_site.cases
+    third = registration(head_name="Ca Van Nam", village="03325_02", head__phone="0911222333",
+                         place__address="Nhà số 7")  # fmt: skip
+    with app.app_context():
+        receipt = ingest.receive_xml(to_xml(third), user=users.find("cadre_a"))
+        assert receipt.stored, receipt
+        db.session.remove()
+    third_id = household_id(third)
+    browser = browser_of("official_a")
+    listed = browser.get("/review/duplicates").get_data(as_text=True)
+    assert re.findall(r'data-case="(\d+)"', listed) == [str(cases.case_id)]
+    assert "3 hộ" in listed
+    url = f"/review/duplicates/{cases.case_id}"
+    body = browser.get(url).get_data(as_text=True)
+    comparison = body.split('id="comparison"')[1].split("</table>")[0]
+    assert len(re.findall(r'name="survivor"', comparison)) == 3
+    assert "Nhà số 3" in comparison and "Nhà số 5" in comparison and "Nhà số 7" in comparison
+    assert len(re.findall(r'name="keep:address"', comparison)) == 3
+    browser.post(f"{url}/decision", {"decision": "separate", "household": third_id})
+    assert "Đã tách hộ ra khỏi nhóm." in browser.followed
+    with app.app_context():
+        case = db.session.get(DuplicateCase, cases.case_id)
+        assert duplicate_cases.group_of(case) == sorted(cases.twins)
+        assert duplicate_cases.separated_from(case) == [third_id]
+        db.session.remove()
+    kept, absorbed = cases.twins
+    browser.post(f"{url}/decision", {"decision": "merge", "survivor": kept})
+    assert "Đã gộp hai hộ." in browser.followed
+    assert _household(app, absorbed).merged_into_id == kept
+    assert _household(app, third_id).status == HouseholdStatus.ACTIVE

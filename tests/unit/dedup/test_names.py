@@ -99,3 +99,57 @@ def test_d2_folded_key_is_ascii_and_idempotent(value):
 @given(text)
 def test_d2_accents_stripped_input_folds_the_same(value):
     assert names.folded(names.strip_accents(value)) == names.folded(value)
+
+
+# -- issue 17: highland prefixes, typing leftovers, tone marks -------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed, other",
+    [
+        ("Ksor H'Lin", "Ksor HLin"),  # apostrophe dropped, prefix glued on
+        ("H'Ly Niê", "HLy Nie"),
+        ("H'Nghia Êban", "H Nghia Êban"),
+        ("H’Nghia Êban", "HNGHIA EBAN"),  # capitals: the prefix is read off the folded word
+        ("Y Ngông Niê Kdăm", "YNgông Niê Kdăm"),
+        ("K'Brơi Kơ Să", "KBrơi Kơ Să"),
+        ("Ka Nhung Liêng Hót", "KaNhung Liêng Hót"),
+    ],
+)
+def test_issue17_highland_prefix_with_or_without_apostrophe_or_space(typed, other):
+    assert names.folded(typed) == names.folded(other)
+    assert names.parse(typed).given == names.parse(other).given
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("Hungf", "Hùng"),  # Telex: tone key at the end
+        ("Hufng", "Hùng"),  # Telex: tone key after the vowel
+        ("Nguyeenx Vawn Hungf", "Nguyễn Văn Hùng"),
+        ("Huwowng", "Hương"),
+        ("Hu7ng", "Hưng"),  # VNI
+        ("D9a8ng5 Xua6n", "Đặng Xuân"),
+    ],
+)
+def test_issue17_telex_and_vni_leftovers_fold_to_the_name(typed, meant):
+    assert names.folded(typed) == names.folded(meant)
+
+
+def test_issue17_highland_names_ending_in_r_keep_it():
+    """The Telex hỏi key r is not read: Jrai and Ê Đê names end in r."""
+    assert names.parse("Ksor Y Blang").family == "ksor"
+    assert names.folded("Ksơr") == names.folded("Ksor") == "ksor"
+
+
+@pytest.mark.parametrize(
+    "typed, other",
+    [
+        ("Nguyễn Thị Hoà", "Nguyen Thi Hoa"),
+        ("Hùng", "Húng"),
+        ("Thủy", "Thuỵ"),
+        ("Lê Hòa", "Lê Hoà"),
+    ],
+)
+def test_issue17_missing_or_wrong_tone_marks_fold_the_same(typed, other):
+    assert names.folded(typed) == names.folded(other)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -119,3 +121,77 @@ def test_d2_candidate_pairs_do_not_depend_on_arrival_order(profiles, rnd):
     shuffled = order[:]
     rnd.shuffle(shuffled)
     assert _pairs_found(profiles, order) == _pairs_found(profiles, shuffled)
+
+
+# -- issue 17: household against household ---------------------------------------------------
+
+FAMILY = Profile(
+    name="Đặng Xuân Hương",
+    birth_year=1985,
+    sex="male",
+    village="03325_01",
+    members=(
+        Member("Lò Thị Hoa", 1987, "", "female", "spouse"),
+        Member("Đặng Văn Nam", 2008, "", "male", "child"),
+        Member("Đặng Thị Mai", 2011, "", "female", "child"),
+    ),
+)
+
+
+def test_issue17_a_registration_by_the_spouse_of_the_head_is_a_candidate():
+    """The spouse answered the door: she is the head in the second registration, he a member."""
+    by_spouse = Profile(
+        name="Lo Thi Hoa",
+        birth_year=1987,
+        sex="female",
+        village="03325_01",
+        members=(
+            Member("Dang Xuan Huong", 1985, "", "male", "spouse"),
+            Member("Dang Van Nam", 2008, "", "male", "child"),
+        ),
+    )
+    result = score(by_spouse, FAMILY)
+    assert result.is_candidate, result
+    assert "head_is_member" in result.breakdown
+    assert keys.probe_keys(by_spouse, "7") and set(keys.probe_keys(by_spouse, "7")) & set(
+        keys.index_keys(FAMILY, "7")
+    )
+
+
+def test_issue17_one_typo_and_another_variation_is_a_candidate_when_the_family_agrees():
+    """`Đặng Xuân Hương 1985` / `Dang Hyong 1984`: the head alone scores under the threshold,
+    the spouse and children say it is one household (the house is where it was)."""
+    here = dataclasses.replace(FAMILY, point=(21.0301, 105.8401))
+    retyped = Profile(
+        name="Dang Hyong",
+        birth_year=1984,
+        sex="male",
+        village="03325_01",
+        point=(21.0302, 105.8402),
+        members=(
+            Member("Lo Thi Hoa", 1987, "", "female", "spouse"),
+            Member("Dang Van Nam", 2008, "", "male", "child"),
+            Member("Đặng Thị Mai", 2011, "", "female", "child"),
+        ),
+    )
+    assert score(retyped, here).is_candidate
+
+
+def test_issue17_namesake_with_another_family_is_not_a_candidate():
+    """Same head's name and birth year, another spouse and children: two households."""
+    namesake = Profile(
+        name="Đặng Xuân Hương",
+        birth_year=1985,
+        sex="male",
+        village="03325_01",
+        members=(
+            Member("Nguyễn Thị Lan", 1986, "", "female", "spouse"),
+            Member("Đặng Văn Tú", 2010, "", "male", "child"),
+        ),
+    )
+    assert not score(namesake, FAMILY).is_candidate
+
+
+def test_issue17_a_member_of_the_other_sex_or_age_is_not_the_same_person():
+    other = Profile(name="Lò Thị Hoa", birth_year=1960, sex="female", village="03325_01")
+    assert "head_is_member" not in score(other, FAMILY).breakdown
