@@ -126,7 +126,8 @@ _REPORTS: tuple[ProblemType, ...] = (
         403,
         N_("Reports are for coordinators, commune officials, agency leads and administrators."),
     ),
-    ProblemType("403.51", 403, N_("%(unit)s is outside your area: choose a unit in your area.")),
+    # No name: a refusal does not tell whether a unit outside the reader's area exists.
+    ProblemType("403.51", 403, N_("That unit is outside your area: choose a unit in your area.")),
     ProblemType(
         "403.52", 403, N_("You cannot read the report of %(agency)s: choose your own agency.")
     ),

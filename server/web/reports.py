@@ -92,7 +92,7 @@ def reports():
     if "level" not in args:
         first = selection.default_args(user)
         if not first:
-            raise Problem("403.51", unit="—")
+            raise Problem("403.51")
         return redirect(url_for("web.reports", **(first | args)))
     report = figures.build(user, args, today())
     return render_template("reports/report.html", **_context(report))

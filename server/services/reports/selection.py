@@ -294,7 +294,7 @@ def _unit(actor: User, level: str, unit_id: int) -> AdminUnit:
     if unit.level != level:
         raise Problem("400.54", unit=unit.name, level=level, actual=unit.level.value)
     if not db.session.scalar(scope.in_scope(actor, unit)):
-        raise Problem("403.51", unit=unit.name)
+        raise Problem("403.51")
     return unit
 
 

@@ -44,6 +44,10 @@ def _commune_a(site: Site) -> dict:
     return {"commune": str(site.commune_a_id)}
 
 
+def _report_of_a(site: Site) -> dict:
+    return {"level": "commune", "unit": str(site.commune_a_id)}
+
+
 #: (endpoint, method) -> what the request carries to point at commune A: (URL values,
 #: query, form data), each built from the site.
 TARGETS: dict[tuple[str, str], Callable[[Site], tuple[dict, dict, dict]]] = {
@@ -75,6 +79,9 @@ TARGETS: dict[tuple[str, str], Callable[[Site], tuple[dict, dict, dict]]] = {
         {"household_id": s.cases.exited}, {},
         {"decision": "decline", "version": "2", "reason": "Thu nhập chưa ổn định"},
     ),
+    ("web.reports", "GET"): lambda s: ({}, _report_of_a(s), {}),
+    ("web.report_print", "GET"): lambda s: ({}, _report_of_a(s), {}),
+    ("web.report_records", "GET"): lambda s: ({}, _report_of_a(s) | {"figure": "helped"}, {}),
 }  # fmt: skip
 
 
