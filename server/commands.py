@@ -90,6 +90,8 @@ def prepare() -> None:
         click.echo("Seeded demo data (empty database).")
     forms.load_library()
     ledger.load_catalogue()
+    if ledger.needs_backfill() and (written := ledger.backfill_form_entries()):
+        click.echo(f"Support entries written from visits received before the ledger: {written}.")
     periodic()
 
 

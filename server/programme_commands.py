@@ -515,6 +515,15 @@ def support_list(unit, kind, source, date_from, date_to, limit) -> None:
         click.echo(_describe_entry(entry))
 
 
+@support_group.command("backfill")
+@operator
+def support_backfill() -> None:
+    """Write the ledger entries of visits received before the ledger existed (after an
+    upgrade; `giupho run` does it by itself). Safe to run again: nothing counts twice."""
+    written = ledger.backfill_form_entries()
+    say(N_("Support entries written from earlier visits: %(count)s"), count=written)
+
+
 @support_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @operator

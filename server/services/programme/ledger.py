@@ -38,6 +38,7 @@ from server.db import db
 from server.models import (
     AdminUnit,
     Household,
+    HouseholdVersion,
     ReviewState,
     Role,
     Submission,
@@ -407,26 +408,99 @@ def entries_of_submission(
     commune_id: int | None,
     village_id: int | None,
     received_on: dt.date | None = None,
-) -> None:
-    """Write the entries of one stored submission (the single path and a reviewer's
-    acceptance); nothing when it has them already."""
+) -> int:
+    """Write the entries of one stored submission (the single path, a reviewer's acceptance,
+    the backfill); nothing when it has them already. Returns how many were written."""
     if submitter is None or not (answers or {}).get("support"):
-        return
+        return 0
     exists = sa.select(SupportEntry.id).where(SupportEntry.submission_id == submission_id)
     if db.session.scalar(exists.limit(1)) is not None:
-        return
+        return 0
     if commune_id is None and village_id is None:
         commune_id, village_id = household_place(household_id)
-    write_form_entries(
-        form_entry_rows(
-            answers,
-            submission_id=submission_id,
-            submitter=submitter,
-            household_id=household_id,
-            commune_id=commune_id,
-            village_id=village_id,
-            received_on=received_on,
+    rows = form_entry_rows(
+        answers,
+        submission_id=submission_id,
+        submitter=submitter,
+        household_id=household_id,
+        commune_id=commune_id,
+        village_id=village_id,
+        received_on=received_on,
+    )
+    write_form_entries(rows)
+    return len(rows)
+
+
+#: Submissions read per transaction by `backfill_form_entries`.
+BACKFILL_BATCH = 500
+
+
+def needs_backfill() -> bool:
+    """Whether an upgraded install may hold visits without their entries: the ledger is
+    empty while submissions exist (two indexed look-ups; once any entry exists, `giupho run`
+    no longer looks, and `giupho support backfill` is there for the rest)."""
+    if db.session.scalar(sa.select(SupportEntry.id).limit(1)) is not None:
+        return False
+    return db.session.scalar(sa.select(Submission.id).limit(1)) is not None
+
+
+def backfill_form_entries(batch: int = BACKFILL_BATCH) -> int:
+    """Write the ledger entries of stored submissions that have none yet: the visits an
+    install received before the ledger existed (their support repeats are in their answers).
+
+    Idempotent and resumable: a submission that has entries is skipped, so a run cut short
+    is simply run again. Batches of `batch` submissions by id, one transaction each; what
+    each submission gets is what the single path writes (`entries_of_submission`), and a
+    submission with problems gets its entries when a reviewer accepts it, as on that path.
+    Returns the number of entries written.
+    """
+    written, after = 0, 0
+    has_entries = (
+        sa.select(SupportEntry.id).where(SupportEntry.submission_id == Submission.id).exists()
+    )
+    while True:
+        ids = db.session.scalars(
+            sa.select(Submission.id)
+            .where(
+                Submission.id > after,
+                Submission.superseded.is_(False),
+                Submission.review_state != ReviewState.HAS_ISSUES,
+                ~has_entries,
+            )
+            .order_by(Submission.id)
+            .limit(batch)
+        ).all()
+        if not ids:
+            return written
+        after = ids[-1]
+        written += transactional(_backfill)(ids)
+
+
+def _backfill(ids: list[int]) -> int:
+    households = dict(
+        db.session.execute(
+            sa.select(HouseholdVersion.submission_id, HouseholdVersion.household_id).where(
+                HouseholdVersion.submission_id.in_(ids)
+            )
+        ).all()
+    )
+    rows = db.session.execute(
+        sa.select(Submission, User)
+        .join(User, User.id == Submission.submitter_id)
+        .where(Submission.id.in_(ids))
+        .options(sa.orm.undefer(Submission.answers))
+    ).all()
+    return sum(
+        entries_of_submission(
+            submission.id,
+            submission.answers,
+            submitter,
+            households.get(submission.id),
+            submission.commune_id,
+            submission.village_id,
+            received_on=submission.received_at.date() if submission.received_at else None,
         )
+        for submission, submitter in rows
     )
 
 

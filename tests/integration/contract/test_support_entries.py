@@ -205,3 +205,33 @@ def test_a_push_batch_writes_every_visits_entries_in_one_go(client, world, app):
     assert len(got) == 6
     assert {e["household"] for e in got} == {household_id(h) for h in homes}
     assert sorted(e["kind"] for e in got) == ["books"] * 3 + ["loan_capital"] * 3
+
+
+def test_visits_stored_before_the_ledger_get_their_entries_once_after_an_upgrade(
+    driver, records, app, runner
+):
+    """An install upgraded from before the ledger holds visits whose support is only in their
+    answers: `giupho support backfill` (and `giupho run`) writes their entries, and running it
+    again writes nothing twice."""
+    from server.cli import main
+
+    home = registration()
+    driver.submit(home)
+    hid = household_id(home)
+    driver.submit(visit(hid, support=[BOOKS, CATTLE]))
+    driver.submit(visit(hid, support=[LOAN]))
+    before = entries(app)
+    with app.app_context():  # what an install upgraded from the previous release looks like
+        db.session.execute(sa.delete(SupportEntry))
+        db.session.commit()
+        assert ledger.needs_backfill()
+
+    first = runner.invoke(main, ["support", "backfill"])
+    assert first.exit_code == 0, first.output
+    assert "3" in first.output
+    assert entries(app) == before
+    again = runner.invoke(main, ["support", "backfill"])
+    assert again.exit_code == 0 and ": 0" in again.output
+    assert len(entries(app)) == 3
+    with app.app_context():
+        assert not ledger.needs_backfill()
