@@ -4,13 +4,10 @@ resolution (H3)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
 from forms.library.support_kinds import UNITS
-from server.db import db
 from server.models import HouseholdStatus, Submission
-from server.models.programme import Agency
 from server.problems import Problem
 from server.services.forms import loaded as form_models
 from server.services.households import review as household_review
@@ -69,30 +66,17 @@ def support_rows(household_id: str, lang: str) -> list[dict]:
     """What the household received: its ledger entries that count (`ledger.live_entries`),
     from the visits' support repeats and from the site, newest first."""
     entries = ledger.of_household(household_id)
-    ids = {e.submission_id for e in entries} - {None}
-    instances = {}
-    if ids:
-        found = db.session.execute(
-            sa.select(Submission.id, Submission.instance_id).where(Submission.id.in_(ids))
-        )
-        instances = dict(found.all())
-    agency_ids = {e.source_agency_id for e in entries} - {None}
-    agencies = {}
-    if agency_ids:
-        found = db.session.execute(
-            sa.select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))
-        )
-        agencies = dict(found.all())
+    names = ledger.names_of(entries)
     rows = []
     for e in entries:
         unit = UNITS.get(e.unit)
         rows.append(
             {
                 "entry": e,
-                "instance_id": instances.get(e.submission_id),
+                "instance_id": names.instances.get(e.submission_id),
                 "kind": e.kind.name_vi if lang == "vi" else e.kind.name_en,
                 "unit": (unit[0] if lang == "vi" else unit[1]) if unit else e.unit,
-                "giver": agencies.get(e.source_agency_id) or e.source_name or "",
+                "giver": names.giver(e),
             }
         )
     return rows

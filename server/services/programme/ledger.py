@@ -504,6 +504,52 @@ def _backfill(ids: list[int]) -> int:
     )
 
 
+@dataclass
+class EntryNames:
+    """The names a list of entries is shown with: places, households, agencies, users, and
+    the visit each came from; one query per kind of name (`names_of`)."""
+
+    units: dict[int, str]
+    households: dict[str, str | None]
+    agencies: dict[int, str]
+    users: dict[int, str]
+    instances: dict[int, str]
+
+    def place(self, entry: SupportEntry) -> str:
+        return ", ".join(
+            self.units[u] for u in (entry.village_id, entry.commune_id) if u in self.units
+        )
+
+    def giver(self, entry: SupportEntry) -> str:
+        """The agency, the name typed, or the cadre who gave it."""
+        return (
+            self.agencies.get(entry.source_agency_id)
+            or entry.source_name
+            or self.users.get(entry.source_user_id)
+            or ""
+        )
+
+
+def names_of(entries: list[SupportEntry]) -> EntryNames:
+    def lookup(key, name, ids: set) -> dict:
+        ids = ids - {None}
+        if not ids:
+            return {}
+        return dict(db.session.execute(sa.select(key, name).where(key.in_(ids))).all())
+
+    return EntryNames(
+        units=lookup(
+            AdminUnit.id,
+            AdminUnit.name,
+            {e.commune_id for e in entries} | {e.village_id for e in entries},
+        ),
+        households=lookup(Household.id, Household.label, {e.household_id for e in entries}),
+        agencies=lookup(Agency.id, Agency.name, {e.source_agency_id for e in entries}),
+        users=lookup(User.id, User.full_name, {e.source_user_id for e in entries}),
+        instances=lookup(Submission.id, Submission.instance_id, {e.submission_id for e in entries}),
+    )
+
+
 # -- who may record where ----------------------------------------------------------------------
 
 

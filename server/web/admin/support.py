@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
 from server.db import db
-from server.models import AdminUnit, Household, Submission, User
-from server.models.programme import Agency
+from server.models import AdminUnit, Submission
 from server.models.support import SupportCategory, SupportSource
 from server.problems import Problem
 from server.schemas.fields import ascii_int
@@ -55,42 +54,17 @@ def _date_arg(name: str):
 
 
 def _rows(entries: list) -> list[dict]:
-    """Entries with their recipient's and giver's names, for the tables (one query each)."""
-    units = {e.commune_id for e in entries} | {e.village_id for e in entries}
-    names = {}
-    if units - {None}:
-        found = db.session.execute(
-            sa.select(AdminUnit.id, AdminUnit.name).where(AdminUnit.id.in_(units - {None}))
-        )
-        names = dict(found.all())
-    households = {e.household_id for e in entries} - {None}
-    labels = {}
-    if households:
-        found = db.session.execute(
-            sa.select(Household.id, Household.label).where(Household.id.in_(households))
-        )
-        labels = dict(found.all())
-    agency_ids = {e.source_agency_id for e in entries} - {None}
-    agencies = {}
-    if agency_ids:
-        agencies = {
-            a.id: a.name
-            for a in db.session.scalars(sa.select(Agency).where(Agency.id.in_(agency_ids)))
-        }
+    """Entries with their recipient's and giver's names, for the tables."""
+    names = ledger.names_of(entries)
     rows = []
     for e in entries:
-        place = ", ".join(names[u] for u in (e.village_id, e.commune_id) if u in names)
-        giver = agencies.get(e.source_agency_id) or e.source_name or ""
-        if e.source_user_id and not giver:
-            user = db.session.get(User, e.source_user_id)
-            giver = user.full_name if user else ""
         rows.append(
             {
                 "entry": e,
-                "place": place,
-                "household": labels.get(e.household_id) or e.household_id,
+                "place": names.place(e),
+                "household": names.households.get(e.household_id) or e.household_id,
                 "source": SOURCES.get(SupportSource(e.source_type).value, ""),
-                "giver": giver,
+                "giver": names.giver(e),
             }
         )
     return rows
