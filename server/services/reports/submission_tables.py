@@ -64,7 +64,8 @@ class TableLayout:
     repeat: Field | None
     names: tuple[str, ...] = ()  # from the parent table's object to the repeat's list
     leaves: list[Leaf] = field(default_factory=list)
-    children: list[TableLayout] = field(default_factory=list)
+    # The repeats' tables. Not `children`: a layout is no `forms.tree.Node` (no name index).
+    repeats: list[TableLayout] = field(default_factory=list)
 
     def columns(self) -> list[Column]:
         out = [SUBMISSION_DATE] if self.repeat is None else []
@@ -82,7 +83,7 @@ class TableLayout:
 
     def walk(self) -> Iterator[TableLayout]:
         yield self
-        for child in self.children:
+        for child in self.repeats:
             yield from child.walk()
 
 
@@ -106,7 +107,7 @@ def _fill(table, node: Field, names, form, language, masked, taken) -> None:
             taken[child.name] = taken.get(child.name, 0) + 1
             suffix = f"~{taken[child.name]}" if taken[child.name] > 1 else ""
             sub = TableLayout(f"{form.form_id}-{child.name}{suffix}", child, here)
-            table.children.append(sub)
+            table.repeats.append(sub)
             _fill(sub, child, (), form, language, masked, taken)
         elif child.children:
             _fill(table, child, here, form, language, masked, taken)
@@ -196,7 +197,7 @@ def rows(
 
 
 def _repeat_rows(table: TableLayout, obj: Mapping[str, Any], parent_key: str):
-    for child in table.children:
+    for child in table.repeats:
         path = "/".join(child.names)
         for i, instance in enumerate(_instances(obj, child.names), start=1):
             if type(instance) is not dict:

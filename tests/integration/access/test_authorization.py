@@ -14,6 +14,10 @@ other area's data in the body (its form title, household head, submission
 id or unit names). The admin works everywhere, so the same request by the
 admin must succeed: that proves each request names a real resource and is
 refused for authorisation, not because it was malformed.
+
+An export job (`OWN`) belongs to the user who asked for it, not to an area: Lào Cai's
+coordinator's job (and its file) is refused to every other role, the admin included, and
+answered to its owner, which proves the request names a real job.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 import re
 import tempfile
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 
 import pytest
@@ -36,6 +41,8 @@ from server.models import (
     AdminUnit,
     DoubleEntry,
     DuplicateCase,
+    ExportJob,
+    ExportStatus,
     FormMedia,
     Household,
     Role,
@@ -46,6 +53,8 @@ from server.services.forms import publishing as form_service
 from server.services.programme import agencies, ledger, pairs
 from server.services.programme import units as admin_units
 from server.services.receiving import ingest, uploads
+from server.services.reports import jobs
+from server.services.reports.exports import ExportRequest
 from tests.conftest import empty_tables
 from tests.integration.contract.drivers import OPENROSA_HEADERS, answers_item
 from tests.integration.contract.submissions import (
@@ -64,7 +73,9 @@ from tests.integration.web.site import matrix_form, matrix_request, matrix_site
 ROLES = ("anonymous", "revoked", "cadre", "commune_official", "agency_lead", "coordinator",
          "admin")  # fmt: skip
 USERS = {"cadre": "cadre_a", "commune_official": "official_a", "agency_lead": "lead_a",
-         "coordinator": "coordinator", "admin": "admin"}  # fmt: skip
+         "coordinator": "coordinator", "admin": "admin",
+         "owner": "coordinator_other"}  # fmt: skip
+# ("owner" is no role of ROLES: Lào Cai's coordinator, who asked for its export job, `OWN`.)
 GLOBAL = {"admin"}  # roles whose scope is everywhere: nothing is outside it
 
 # What an endpoint is, for a caller asking about another province:
@@ -77,6 +88,9 @@ PROBE = "probe"  # asks about another province's record: answered as for one tha
 # An administration page listing the caller's own scope: cadres are refused (403), the other
 # signed-in roles answered with their own scope only.
 ADMIN_LISTING = "admin listing"
+# Another user's own record (Lào Cai's coordinator's export job): refused to every role, the
+# admin included; its owner is answered.
+OWN = "own"
 
 ACCESS: dict[tuple[str, str], str] = {
     ("api.health.health", "GET"): PUBLIC,
@@ -229,6 +243,16 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.admin.support_kinds", "GET"): ADMIN_LISTING,
     ("web.admin.create_support_kind", "POST"): TARGET,  # the admins'
     ("web.admin.update_support_kind", "POST"): TARGET,  # the admins'
+    # Exports (issue 15): the caller's own jobs; an export of Lào Cai's form or report.
+    ("api.exports.list_exports", "GET"): LISTING,  # the caller's own jobs only
+    ("api.exports.create_export", "POST"): TARGET,
+    ("api.exports.show_export", "GET"): OWN,
+    ("api.exports.download_export", "GET"): OWN,
+    ("api.exports.direct_export", "GET"): TARGET,
+    ("web.exports.page", "GET"): ADMIN_LISTING,  # cadres do not export (403.60)
+    ("web.exports.create", "POST"): TARGET,
+    ("web.exports.job_file", "GET"): OWN,
+    ("web.exports.report_file", "GET"): TARGET,
 }
 
 REFUSED = {401, 403, 404}
@@ -298,6 +322,7 @@ class Outside:
     loan_id: int = 0  # capital lent to its household: shown, repaid (a little each time)
     void_ids: tuple[int, int] = (0, 0)  # support to Bắc Hà, voided by the API, by the site
     kind_id: int = 0  # a kind of the catalogue (the admins' to rename)
+    export_id: int = 0  # Lào Cai's coordinator's export of its visits, made (its file kept)
 
 
 def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
@@ -348,7 +373,19 @@ def _make_outside(world: World) -> Outside:
     out.spare_id, out.spare_b_id = spare.id, spare_b.id
     out.device_id = auth.register_device(spare, "Máy cũ")[0].id
     _programme_of(out)
+    out.export_id = _export_of(out)
     return out
+
+
+def _export_of(out: Outside) -> int:
+    """coordinator_other's export of Lào Cai's visits, made to the end (a file of Lào Cai's
+    submissions, kept for its owner only)."""
+    owner = users.find("coordinator_other")
+    job = jobs.create(owner, ExportRequest.parse("submissions", "csv", {"form": out.form_id}))
+    jobs.run(job.id)
+    done = db.session.get(ExportJob, job.id)
+    assert done.status == ExportStatus.DONE and done.storage_path, done.error
+    return job.id
 
 
 def _programme_of(out: Outside) -> None:
@@ -701,6 +738,19 @@ def _report_page(**more: str):
 
 
 REQUEST_PARTS = {
+    # Exports of Lào Cai's visit form, and of its province's report.
+    ("api.exports.create_export", "POST"): lambda role, out, _id: {
+        "json": {"kind": "submissions", "format": "csv", "form": out.form_id}
+    },
+    ("api.exports.direct_export", "GET"): lambda role, out, _id: {
+        "query_string": {"form": out.form_id}
+    },
+    ("web.exports.page", "GET"): _site(),
+    ("web.exports.job_file", "GET"): _site(),
+    ("web.exports.create", "POST"): _admin(
+        lambda out: {"kind": "submissions", "format": "csv", "form": out.form_id}
+    ),
+    ("web.exports.report_file", "GET"): _report_page(),
     ("api.reports.show_report", "GET"): lambda role, out, _id: {"query_string": _report_query(out)},
     ("api.reports.list_records", "GET"): lambda role, out, _id: {
         "query_string": _report_query(out, figure="helped")
@@ -780,6 +830,7 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
     values |= {"unit_id": str(out.commune_id), "agency_id": str(out.agency_id),
                "assignment_id": str(out.assignment_id), "pair_id": str(pair_id),
                "village_id": str(out.village_id)}  # fmt: skip
+    values |= {"job_id": str(out.export_id), "kind": "submissions", "fmt": "csv"}
     voided = out.void_ids[0] if endpoint.startswith("api.") else out.void_ids[1]
     values |= {"support_id": str(voided if "void" in endpoint else out.loan_id),
                "kind_id": str(out.kind_id)}  # fmt: skip
@@ -843,6 +894,8 @@ def test_no_role_reaches_another_provinces_data(shared, outside, endpoint, metho
             assert status == 401, where
         elif kind == ADMIN_LISTING and role == "cadre":
             assert status == 403, where
+        elif kind == OWN:
+            assert status in REFUSED, where
         elif kind in (SIGNED_IN, LISTING, ADMIN_LISTING) or role in GLOBAL:
             assert 200 <= status < 300, where
             if kind == ITEM_TARGET:
@@ -857,3 +910,42 @@ def test_no_role_reaches_another_provinces_data(shared, outside, endpoint, metho
             nowhere = send(client, build_call(endpoint, method, rule, role, outside, NOWHERE_ID))
             masked = _essence(response)[1].replace(outside.household_id, NOWHERE_ID)
             assert (status, masked) == _essence(nowhere), where
+    if kind == OWN:  # its owner reads it: the others were refused a real job
+        owned = send(client, build_call(endpoint, method, rule, "owner", outside, ""))
+        assert owned.status_code == 200, owned.get_data(as_text=True)[:300]
+
+
+#: Each kind of export, asked about Lào Cai where the request can name it.
+EXPORT_KINDS = {
+    "submissions": lambda out: {"form": out.registration_id},  # its household's head named
+    "households": lambda out: {},
+    "ledger": lambda out: {},
+    "report": lambda out: _report_query(out),
+}
+
+
+def _export_text(response) -> str:
+    """An export's words: a CSV, or the CSV files of a zip (a form's repeats, a report)."""
+    data = response.get_data()
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist())
+    return data.decode("utf-8-sig", "replace")
+
+
+@pytest.mark.parametrize("kind", EXPORT_KINDS)
+def test_no_export_holds_another_provinces_data(shared, outside, kind):
+    """Every kind of export: Lào Cai's rows for the admin (so the check can fail), and for
+    every other role a file of its own area's rows or a refusal, never a word of Lào Cai."""
+    client = shared["app"].test_client()
+    path, query = f"/api/v1/exports/{kind}.csv", EXPORT_KINDS[kind](outside)
+    for role in ROLES:
+        response = client.get(path, query_string=query, headers=_bearer(role, outside))
+        status, text = response.status_code, _export_text(response)
+        where = f"{role}: GET {path} {query} -> {status} {text[:300]}"
+        if role in GLOBAL:
+            assert status == 200 and _leaks(text, outside, LISTING), where
+        elif 200 <= status < 300:
+            assert _leaks(text, outside, LISTING) == [], where
+        else:
+            assert status in REFUSED and _leaks(text, outside, TARGET) == [], where

@@ -306,6 +306,10 @@ class AdminCases:
     assignment_id: int = 0
     pair_id: int = 0
     form_id: str = "commune_a_visit"
+    support_id: int = 0  # capital lent to a household of commune A (shown, repaid)
+    void_id: int = 0  # works given to commune A, to void
+    kind_id: int = 0  # a kind of the support catalogue (the admins' to rename)
+    job_id: int = 0  # official_a's export of the households, made (its file kept)
 
 
 COMMUNE_FORM = """
@@ -346,5 +350,29 @@ def add_admin_cases(site: Site) -> AdminCases:
     uploaded = publishing.upload(commune_form(), "commune_a_visit.md", None, commune).version
     publishing.publish(None, cases.form_id, uploaded.version)
     db.session.commit()
+    _support_and_export(cases, household, commune)
     site.admin = cases
     return cases
+
+
+def _support_and_export(cases: AdminCases, household, commune) -> None:
+    """Commune A's ledger (a loan to its household, works given to the commune) and an export
+    official_a asked for, made to the end."""
+    from server.models import ExportJob, ExportStatus
+    from server.services.programme import ledger
+    from server.services.reports import jobs
+    from server.services.reports.exports import ExportRequest
+
+    ledger.load_catalogue()
+    works = ledger.get_kind("works")
+    cases.support_id = ledger.record(
+        None, ledger.get_kind("loan_capital"), ledger.recipient(household), value_vnd=5_000_000
+    ).id
+    cases.void_id = ledger.record(None, works, ledger.recipient(unit=commune), quantity=1,
+                                  value_vnd=1).id  # fmt: skip
+    cases.kind_id = works.id
+    job = jobs.create(users.find("official_a"), ExportRequest.parse("households", "csv", {}))
+    jobs.run(job.id)
+    done = db.session.get(ExportJob, job.id)
+    assert done.status == ExportStatus.DONE and done.storage_path, done.error
+    cases.job_id = job.id
