@@ -101,7 +101,9 @@ def test_every_decision_is_audited_and_shown_in_the_history(app, site, browser_o
     with app.app_context():
         actions = [
             (e.action, e.details.get("to"), e.actor_id)
-            for e in db.session.query(AuditEvent).filter_by(target_type="submissions")
+            for e in db.session.query(AuditEvent)
+            .filter_by(target_type="submissions")
+            .order_by(AuditEvent.id)
             if e.action != "submission.receive"
             and e.target_id == str(_submission(app, site.a[1]).id)
         ]
