@@ -50,6 +50,7 @@ sys.path[:0] = [str(HERE.parent)]
 from server.dedup.keys import (  # noqa: E402
     Member,
     Profile,
+    discriminating,
     exact_keys,
     index_keys,
     probe_keys,
@@ -82,6 +83,12 @@ REGIONAL = {"Hoàng": "Huỳnh", "Huỳnh": "Hoàng", "Vũ": "Võ", "Võ": "Vũ"
 
 HOUSEHOLDS_PER_COMMUNE = 2000
 VILLAGES_PER_COMMUNE = 10
+
+
+def blocking(index: dict, keys: list[str]) -> set:
+    """The households sharing a key with a probe, as the server finds them: through the same
+    buckets, the too-common fuzzy ones left out (`keys.discriminating`)."""
+    return set().union(*discriminating({k: index[k] for k in keys if k in index}).values())
 
 
 def _family(rng: random.Random, ethnic: str) -> str:
@@ -258,7 +265,7 @@ def quality(communes: int = 20, probes: int = 3000, seed: int = 7) -> dict:
             truth.add((pid, original))
             if not exact & set(exact_keys(profile, scope)):
                 fuzzy_truth.add((pid, original))  # only D2 can find it
-        found = set().union(*(index.get(k, ()) for k in probe_keys(probe, scope)))
+        found = blocking(index, probe_keys(probe, scope))
         checked += len(found)
         for hid in found:
             hit_exact = exact & set(exact_keys(base[hid][0], scope))
@@ -599,7 +606,7 @@ def hard_quality(communes: int = 24, probes: int = 6000, seed: int = 17) -> dict
             probe = hard_household(rng, commune, people)
         scope = str(commune_id)
         exact = set(exact_keys(probe, scope))
-        found = set().union(*(index.get(k, ()) for k in probe_keys(probe, scope)))
+        found = blocking(index, probe_keys(probe, scope))
         best_true = None
         best_namesake = None
         for hid in found:

@@ -284,3 +284,22 @@ def profile_from(
             if isinstance(m, dict) and (m.get("member_name") or m.get("member_cccd"))
         ),
     )
+
+
+#: A fuzzy key shared by more households than this says little about any one of them: in a
+#: commune "Hùng born 1980" (`given:`) may be dozens of people, and one GPS cell (`gps:`) a
+#: whole hamlet. Such a bucket is left out of blocking (the household's other keys, its head's
+#: full name, CCCDs and phone, still find it): scoring every household in it, person against
+#: person, would cost each registration hundreds of comparisons.
+COMMON_KEY = 40
+FUZZY_PREFIXES = ("given:", "gps:")
+
+
+def discriminating(sharing: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The buckets (key -> households sharing it) that blocking uses: `sharing` without the
+    fuzzy buckets too common to tell households apart."""
+    return {
+        key: ids
+        for key, ids in sharing.items()
+        if not (key.startswith(FUZZY_PREFIXES) and len(ids) > COMMON_KEY)
+    }

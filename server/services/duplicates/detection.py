@@ -33,6 +33,7 @@ from server.dedup.fingerprint import answers_fingerprint
 from server.dedup.keys import (
     PROPERTY_NAMES,
     Profile,
+    discriminating,
     distance_m,
     exact_keys,
     index_keys,
@@ -209,6 +210,7 @@ def registered_many(
     sharing: dict[str, set[str]] = {}
     for key, hid in conn.execute(_KEYED, {"keys": wanted}):
         sharing.setdefault(key, set()).add(hid)
+    sharing = discriminating(sharing)
     position = {hid: i for i, (hid, *_) in enumerate(new)}
     found: dict[str, list[str]] = {}
     for hid, keys in probes.items():
@@ -455,14 +457,9 @@ def reindex(household_id: str) -> None:
         index(household_id, Profile.from_json(row.profile), row.commune_id)
 
 
-_SHARING = (
-    sa.select(KEYS.c.household_id)
-    .where(
-        KEYS.c.key.in_(sa.bindparam("keys", expanding=True)),
-        KEYS.c.household_id != sa.bindparam("hid"),
-    )
-    .distinct()
-    .limit(MAX_CANDIDATES)
+_SHARING = sa.select(KEYS.c.key, KEYS.c.household_id).where(
+    KEYS.c.key.in_(sa.bindparam("keys", expanding=True)),
+    KEYS.c.household_id != sa.bindparam("hid"),
 )
 #: The households that share a case (a group) with `hid`: never suggested with it again.
 _GROUPED_WITH = (
@@ -482,8 +479,11 @@ _PROFILES_OF = sa.select(PROFILES.c.household_id, PROFILES.c.profile).where(
 def candidate_ids(household_id: str, profile: Profile, commune_id: int | None) -> list[str]:
     """Households sharing a blocking key with `profile` (through the key table only)."""
     keys = probe_keys(profile, scope_of(commune_id))
-    found = db.session.connection().execute(_SHARING, {"keys": keys, "hid": household_id})
-    return list(found.scalars())
+    sharing: dict[str, set[str]] = {}
+    for key, hid in db.session.connection().execute(_SHARING, {"keys": keys, "hid": household_id}):
+        sharing.setdefault(key, set()).add(hid)
+    found = set().union(*discriminating(sharing).values()) if sharing else set()
+    return sorted(found)[:MAX_CANDIDATES]
 
 
 def candidates(

@@ -142,3 +142,22 @@ def test_keys_fit_the_index_column_and_stay_exact():
     assert set(keys.probe_keys(profile, "c1")) >= set(stored)
     assert set(keys.exact_keys(profile, "c1")) <= set(stored)
     assert not set(keys.exact_keys(other, "c1")) & set(stored)
+
+
+def test_blocking_leaves_out_fuzzy_buckets_too_common_to_tell_households_apart():
+    from server.dedup.keys import COMMON_KEY, discriminating
+
+    crowd = {f"h{n}" for n in range(COMMON_KEY + 1)}
+    few = {f"h{n}" for n in range(COMMON_KEY)}
+    sharing = {
+        "given:7:hoa|1982": crowd,  # every spouse named Hoa born 1982 in the commune
+        "gps:1:2": crowd,  # one GPS cell holding a hamlet
+        "given:7:hung|1980": few,
+        "name:7:lo|thu": crowd,  # a full name and exact keys are never left out
+        "cccd:7:001082001234": {"h1"},
+    }
+    assert sorted(discriminating(sharing)) == [
+        "cccd:7:001082001234",
+        "given:7:hung|1980",
+        "name:7:lo|thu",
+    ]
