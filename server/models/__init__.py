@@ -22,6 +22,14 @@ from server.models.households import (
     HouseholdVersion,
     PendingHouseholdUpdate,
 )
+from server.models.monitoring import (
+    AgencyVisit,
+    AgencyVisitPlan,
+    FlagState,
+    FlagSubject,
+    MonitoringFlag,
+    VisitEvidence,
+)
 from server.models.people import Device, Role, User, WebSession, user_scope
 from server.models.places import AdminUnit, UnitLevel
 from server.models.programme import (
@@ -54,6 +62,8 @@ __all__ = [
     "AgencyAssignment",
     "AgencyKind",
     "AgencyLevel",
+    "AgencyVisit",
+    "AgencyVisitPlan",
     "AnswerFingerprint",
     "Attachment",
     "AuditEvent",
@@ -70,6 +80,8 @@ __all__ = [
     "ExitDecision",
     "ExportJob",
     "ExportStatus",
+    "FlagState",
+    "FlagSubject",
     "Form",
     "FormMedia",
     "FormState",
@@ -79,6 +91,7 @@ __all__ = [
     "HouseholdStatus",
     "HouseholdVersion",
     "LoanRepayment",
+    "MonitoringFlag",
     "Pair",
     "PendingHouseholdUpdate",
     "PovertyExit",
@@ -95,6 +108,7 @@ __all__ = [
     "UnitLevel",
     "UploadSession",
     "User",
+    "VisitEvidence",
     "WebSession",
     "user_scope",
 ]
