@@ -14,7 +14,14 @@ from collections.abc import Callable
 from forms.tree import NO_NODES, Attr, Node, index_of
 from forms.xpath import ast
 from forms.xpath.coerce import as_nodes
-from forms.xpath.nodes import Document, Text, axis_nodes, document_order, text_children
+from forms.xpath.nodes import (
+    Document,
+    Text,
+    axis_nodes,
+    document_order,
+    string_value,
+    text_children,
+)
 from forms.xpath.registry import Closure, Compiled, Context
 from forms.xpath.values import to_boolean
 
@@ -36,13 +43,15 @@ def compile_path(path: ast.Path, compile_expr) -> Compiled:
         if moves and moves[0] is not None:
             return _absolute_moves(moves[0], moves[1:]), "nodes"
     start, flat = _start(path, compile_expr)
+    # A secondary instance is read-only while a form is evaluated: its predicates may be indexed.
+    static = isinstance(path.base, ast.Call) and path.base.name == "instance"
     path_steps = path.steps
     if path.base is None and path.absolute and _plain_child(path_steps[:1]):
         # Skip the document node: the first step can only select the root element.
         start, path_steps = _root_named(local(path_steps[0].test)), path_steps[1:]
     steps = []
     for step in path_steps:
-        steps.append(_compile_step(step, compile_expr, flat))
+        steps.append(_compile_step(step, compile_expr, flat, static))
         flat = flat and (step.axis in _FLAT_KEEPING or step.axis == "parent")
     if not steps:
         return start, "nodes"
@@ -268,9 +277,13 @@ def _candidates(axis: str, test: str) -> Callable[[object], list]:
     return lambda x: [y for y in axis_nodes(axis, x) if match(y)]
 
 
-def _compile_step(step: ast.Step, compile_expr, flat: bool) -> StepFn:
+def _compile_step(step: ast.Step, compile_expr, flat: bool, static: bool = False) -> StepFn:
     candidates = _candidates(step.axis, step.test)
-    preds = [_compile_predicate(p, compile_expr) for p in step.predicates]
+    preds = [
+        (_keyed_predicate(p, compile_expr) if static and i == 0 else None)
+        or _compile_predicate(p, compile_expr)
+        for i, p in enumerate(step.predicates)
+    ]
     reverse = step.axis in _REVERSE  # candidates come nearest first: sort them back
     merge = not (flat and step.axis in _FLAT_KEEPING)  # several inputs may interleave
 
@@ -336,3 +349,86 @@ def _compile_predicate(pred: ast.Expression, compile_expr) -> StepFn:
 
         return keep_bool
     return keep
+
+
+# Functions whose value depends on the context position, or changes at each call.
+_CONTEXTUAL_CALLS = frozenset({"position", "last", "random", "once"})
+
+
+def _context_free(expr: ast.Expression) -> bool:
+    """Whether `expr` has one value for every candidate of a predicate (it never reads `.`).
+
+    Paths must start from the root, `current()` or an instance; position(), last() and
+    random() are out.
+    """
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and node.name in _CONTEXTUAL_CALLS:
+            return False
+        if isinstance(node, ast.Path) and not node.absolute:
+            base = node.base
+            if not (isinstance(base, ast.Call) and base.name in ("current", "instance")):
+                return False
+    return True
+
+
+def _keyed_predicate(pred: ast.Expression, compile_expr) -> StepFn | None:
+    """`item[name = $value]` on a secondary instance, through an index of `name`'s values.
+
+    The look-up ODK forms make most (`instance('kinds')/root/item[name = ${kind}]/unit`)
+    would otherwise compare every item at every evaluation: a visit with four such
+    calculates per support repeat spent 70% of its validation there. The index maps each
+    item's `name` string-value to the items holding it, in document order; it is kept
+    while the candidate list is the same object (`Node.named` returns its index's list,
+    replaced on any change of the tree), and used only on secondary instances, which a
+    form never changes. Anything else (a number or boolean to compare, a key read from
+    the item, a position) keeps the general predicate.
+    """
+    if not (isinstance(pred, ast.Binary) and pred.op == "="):
+        return None
+    for key_side, value_side in ((pred.left, pred.right), (pred.right, pred.left)):
+        if (
+            isinstance(key_side, ast.Path)
+            and key_side.base is None
+            and not key_side.absolute
+            and len(key_side.steps) == 1
+            and key_side.steps[0].axis == "child"
+            and not key_side.steps[0].predicates
+            and not key_side.steps[0].test.endswith(("*", ")"))
+            and _context_free(value_side)
+        ):
+            break
+    else:
+        return None
+    key = local(key_side.steps[0].test)
+    value_fn, value_kind = compile_expr(value_side)
+    if value_kind in ("num", "bool"):
+        return None  # numbers and booleans compare by XPath's other rules
+    cache: list = [None, None]  # the candidate list indexed, and its index
+
+    def index_of_keys(nodes: list) -> dict[str, list]:
+        if cache[0] is not nodes:
+            index: dict[str, list] = {}
+            for position, x in enumerate(nodes):
+                seen = set()
+                for k in x.named(key):
+                    text = string_value(k)
+                    if text not in seen:
+                        seen.add(text)
+                        index.setdefault(text, []).append(position)
+            cache[0], cache[1] = nodes, index
+        return cache[1]
+
+    def keyed(nodes, c):
+        if not nodes:
+            return nodes
+        value = value_fn(nodes[0], c)
+        if type(value) is str:
+            return [nodes[i] for i in index_of_keys(nodes).get(value, ())]
+        if type(value) is list:
+            index = index_of_keys(nodes)
+            positions = sorted({i for v in value for i in index.get(string_value(v), ())})
+            return [nodes[i] for i in positions]
+        return slow(nodes, c)  # a number or boolean at run time
+
+    slow = _compile_predicate(pred, compile_expr)
+    return keyed

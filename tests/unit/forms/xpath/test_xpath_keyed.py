@@ -1,0 +1,93 @@
+"""Look-ups in a secondary instance (`item[name = ${x}]`) go through an index: same answers.
+
+`forms.xpath.paths._keyed_predicate` answers `instance('s')/root/item[name = value]` from an
+index of the items' `name` values instead of comparing every item. These tests compare it,
+for any instance and any value, with the general predicate (`... and true()` is not indexed),
+so an index that drops, adds or reorders an item fails here.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forms.tree import Node
+from forms.xpath import parse
+from tests.unit.forms.xpath.xpath_helpers import make_env
+
+KEYS = st.sampled_from(["rice", "cow", "", "Rice", "1", "01", "bò", "rice "])
+
+
+def secondary(items: list[list[str]]) -> Node:
+    root = Node("root")
+    for position, names in enumerate(items):
+        item = Node("item")
+        for name in names:
+            item.append(Node("name", name))
+        item.append(Node("unit", f"u{position}"))
+        root.append(item)
+    return root
+
+
+def primary(values: list[str]) -> Node:
+    data = Node("data")
+    for value in values:
+        data.append(Node("k", value))
+    data.append(Node("n", "1"))
+    return data
+
+
+def units(source: str, data: Node, env) -> list[str]:
+    return [n.text for n in parse(source).evaluate(data, env)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    items=st.lists(st.lists(KEYS, max_size=2), max_size=8),
+    values=st.lists(KEYS, min_size=1, max_size=3),
+    other=KEYS,
+)
+def test_an_indexed_look_up_finds_what_comparing_every_item_finds(items, values, other):
+    instance = secondary(items)
+    data = primary(values)
+    env = make_env(data, {"s": instance})
+    for value_expr in ("/data/k", "/data/k[1]", "string(/data/k)", "current()/k", "'cow'"):
+        indexed = f"instance('s')/root/item[name = {value_expr}]/unit"
+        general = f"instance('s')/root/item[name = {value_expr} and true()]/unit"
+        assert units(indexed, data, env) == units(general, data, env), value_expr
+        reversed_ = f"instance('s')/root/item[{value_expr} = name]/unit"
+        assert units(reversed_, data, env) == units(general, data, env), value_expr
+    # The same compiled expression, evaluated again after the answer changed, reads it afresh.
+    expr = parse("instance('s')/root/item[name = /data/k[1]]/unit")
+    before = [n.text for n in expr.evaluate(data, env)]
+    data.find("k").text = other
+    after = [n.text for n in expr.evaluate(data, env)]
+    general = parse("instance('s')/root/item[name = /data/k[1] and true()]/unit")
+    assert after == [n.text for n in general.evaluate(data, env)]
+    assert before == [f"u{i}" for i, names in enumerate(items) if values[0] in names]
+
+
+def test_numbers_compare_as_numbers_and_positions_stay_positions():
+    instance = secondary([["1"], ["01"], ["2"]])
+    data = primary(["x"])
+    env = make_env(data, {"s": instance})
+    # A number compares each name as a number: '1' and '01' both equal 1.
+    assert units("instance('s')/root/item[name = /data/n * 1]/unit", data, env) == ["u0", "u1"]
+    assert units("instance('s')/root/item[name = number(/data/n)]/unit", data, env) == [
+        "u0",
+        "u1",
+    ]
+    # Text compares as text: only '1'.
+    assert units("instance('s')/root/item[name = /data/n]/unit", data, env) == ["u0"]
+    assert units("instance('s')/root/item[name = position()]/unit", data, env) == ["u0"]
+
+
+def test_one_expression_reads_each_forms_own_instance():
+    """parse() caches compiled expressions: two forms' instances must not share an index."""
+    data = primary(["rice"])
+    first = make_env(data, {"s": secondary([["rice"], ["cow"]])})
+    second = make_env(data, {"s": secondary([["cow"], ["cow"], ["rice"]])})
+    source = "instance('s')/root/item[name = /data/k]/unit"
+    assert units(source, data, first) == ["u0"]
+    assert units(source, data, second) == ["u2"]
+    assert units(source, data, first) == ["u0"]
