@@ -207,11 +207,21 @@ def json_batches(n: int) -> list[bytes]:
     return _bodies(items)
 
 
+BOOKS = {"support_kind": "books", "support_quantity": "3", "support_value": "450000",
+         "support_source": "organisation", "support_giver": "Hội Khuyến học xã",
+         "support_pupils": "2"}  # fmt: skip
+CALF = {"support_kind": "cattle", "support_quantity": "1", "support_value": "15000000",
+        "support_source": "cadre", "support_date": "2026-02-20"}  # fmt: skip
+
+
 def household_batches(households: int) -> tuple[list[bytes], list[bytes]]:
     """Registrations of `households` households with the shipped forms, then two visits of
     each made offline from version 1 (one changes the household size, the other the phone):
     whichever arrives first is the fast path, the other a three-way merge (H2, H3).
-    Distinct names and phones, so that duplicate detection opens no case between them."""
+    Distinct names and phones, so that duplicate detection opens no case between them. Half
+    the first visits record support (books for two pupils; a calf as well in one visit of four), so
+    the ledger's entries are written, and the form's catalogue look-ups computed, as in the
+    field."""
     from tests.integration.contract.drivers import answers_item
     from tests.integration.contract.submissions import registration, visit
 
@@ -236,7 +246,9 @@ def household_batches(households: int) -> tuple[list[bytes], list[bytes]]:
             household_id=hid, head_name=head, village=village,
             head__phone=f"09{number:08d}",
         )))  # fmt: skip
-        first.append(answers_item(visit(hid, base_version=1, visited__hh_size="5")))
+        support = {1: [BOOKS], 3: [BOOKS, CALF]}.get(number % 4, [])
+        first.append(answers_item(visit(hid, base_version=1, visited__hh_size="5",
+                                        support=support or None)))  # fmt: skip
         second.append(answers_item(visit(hid, base_version=1, head__phone=f"08{number:08d}")))
     # As two cadres' tablets send them: each batch holds one cadre's visits.
     return _bodies(registered), _bodies(first) + _bodies(second)
