@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import db, errors, limits, logs, settings, web
+from server import db, errors, limits, logs, operations, settings, web
 from server.api import bp as api_bp
 from server.openrosa import bp as openrosa_bp
 from server.schemas import fields
@@ -40,6 +40,7 @@ def create_app(
     db.init_app(app)
     errors.init_app(app)
     limits.init_app(app)  # before the blueprints' views are called
+    operations.init_app(app)  # metrics, probes, request log: around every view
     app.register_blueprint(api_bp)
     app.register_blueprint(openrosa_bp)
     web.init_app(app)  # the review site, with Flask-Babel

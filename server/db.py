@@ -114,3 +114,38 @@ def init_app(app: Flask) -> None:
 def upgrade_database() -> None:
     """Bring the schema of the current app's database to the latest migration."""
     upgrade(directory=MIGRATIONS_DIR)
+
+
+_HEAD: list[str] = []  # the code's head revision, read from the scripts once per process
+_AT_HEAD: set[str] = set()  # database URLs already seen at the head (never go back down)
+
+
+def head_revision() -> str:
+    """The revision this code's migrations end at."""
+    if not _HEAD:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", MIGRATIONS_DIR)
+        _HEAD.append(ScriptDirectory.from_config(config).get_current_head())
+    return _HEAD[0]
+
+
+def schema_revisions() -> tuple[str | None, str]:
+    """The current app's database revision and this code's head (readiness, restore).
+
+    Once a database was seen at the head it is not asked again: a schema moves only by
+    `giupho db upgrade`, which this process's code would have run to the same head.
+    """
+    from alembic.runtime.migration import MigrationContext
+
+    expected = head_revision()
+    url = db.engine.url.render_as_string(hide_password=False)
+    if url in _AT_HEAD:
+        return expected, expected
+    with db.engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == expected:
+        _AT_HEAD.add(url)
+    return current, expected

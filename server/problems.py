@@ -642,7 +642,20 @@ _ENTRIES = (
     ),
 )
 
-_ENTRIES += _LEDGER + _REPORTS + _EXPORTS + _DUPLICATES
+# -- operations (issue 19): 400.110-114, 403.110-114, 409.110-114
+_OPERATIONS: tuple[ProblemType, ...] = (
+    ProblemType(
+        "403.110",
+        403,
+        N_(
+            "Metrics are for the operator's Prometheus: send the token set in "
+            "GIUPHO_METRICS_TOKEN as 'Authorization: Bearer <token>', or read them from the "
+            "server itself."
+        ),
+    ),
+)
+
+_ENTRIES += _LEDGER + _REPORTS + _EXPORTS + _DUPLICATES + _OPERATIONS
 
 CATALOGUE: dict[str, ProblemType] = {entry.code: entry for entry in _ENTRIES}
 

@@ -28,6 +28,13 @@ def _bool(text: str) -> bool:
     raise ValueError(f"expected a yes/no value, got {text!r}")
 
 
+def _log_format(text: str) -> str:
+    value = text.strip().lower()
+    if value not in {"text", "json"}:
+        raise ValueError(f"expected text or json, got {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: `env` is read from the environment into `app.config[key]`."""
@@ -315,6 +322,29 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting("GIUPHO_LOG_LEVEL", "LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
+    Setting(
+        "GIUPHO_LOG_FORMAT",
+        "LOG_FORMAT",
+        "text",
+        "Format of the request log: text, or json (one object per line, for a log collector).",
+        _log_format,
+    ),
+    Setting(
+        "GIUPHO_REQUEST_LOG",
+        "REQUEST_LOG",
+        False,
+        "Write one line per request (route, status, time, user, request id; no secrets) to "
+        "standard error.",
+        _bool,
+    ),
+    Setting(
+        "GIUPHO_METRICS_TOKEN",
+        "METRICS_TOKEN",
+        "",
+        "Token Prometheus sends (Authorization: Bearer) to read /metrics; without one, only "
+        "the machine itself may read /metrics. With several gunicorn workers also set "
+        "PROMETHEUS_MULTIPROC_DIR to an empty folder.",
+    ),
     Setting(
         "GIUPHO_SQL_ECHO",
         "SQLALCHEMY_ECHO",

@@ -19,6 +19,7 @@ from server.api import params
 from server.api.auth import current_user, login_required
 from server.errors import negotiate_language
 from server.limits import sending_limit
+from server.operations import metrics
 from server.problems import Problem
 from server.services.sync import exchange as sync
 from sync import protocol
@@ -107,6 +108,7 @@ def push():
     results = sync.push(
         items, user=current_user(), device=g.principal.device, lang=negotiate_language()
     )
+    metrics.count_submissions("json", (result.result for result in results))
     response = protocol.PushResponse(results, server_time=_now())
     return protocol.PushResponseSchema().dump(response)
 

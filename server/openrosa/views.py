@@ -16,6 +16,7 @@ from server.models.base import utcnow
 from server.openrosa import render
 from server.openrosa.auth import authenticate
 from server.openrosa.blueprint import bp, error_response, xml_response
+from server.operations import metrics
 from server.problems import Problem
 from server.services.forms import delivery as form_delivery
 from server.services.households import lists as household_lists
@@ -152,6 +153,7 @@ def submission(token: str | None):
         clock_offset_ms=offset_ms,
         lang=negotiate_language(),
     )
+    metrics.count_submissions("openrosa", (receipt.result,))
     return _receipt_response(receipt)
 
 

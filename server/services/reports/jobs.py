@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from flask import Flask, current_app
 from server.db import db
 from server.models import ExportJob, ExportStatus, User
 from server.models.base import utcnow
+from server.operations import metrics
 from server.problems import Problem
 from server.services import transactional
 from server.services.access import scope
@@ -92,6 +94,7 @@ def run(job_id: int) -> None:
     if job is None:
         return
     user_id, request = job
+    started = time.perf_counter()
     path = export_dir() / f"{job_id}-{exports.filename(request, scope.today())}"
     try:
         user = db.session.get(User, user_id)
@@ -99,13 +102,17 @@ def run(job_id: int) -> None:
     except Problem as problem:
         db.session.rollback()
         _finish(job_id, error=f"{problem.code} {problem.message}")
+        status = "failed"
     except Exception as exc:
         db.session.rollback()
         log.exception("export job %s failed", job_id)
         _finish(job_id, error=f"500.1 {type(exc).__name__}")
+        status = "failed"
     else:
         db.session.rollback()  # the reading transaction ends before the job's row is written
         _finish(job_id, path=path, result=result)
+        status = "done"
+    metrics.observe_export(request.kind, status, time.perf_counter() - started)
 
 
 @transactional

@@ -96,6 +96,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.health.health", "GET"): PUBLIC,
     ("api.openapi.openapi_document", "GET"): PUBLIC,
     ("api.sync.server_time", "GET"): PUBLIC,
+    # Operations: probes say nothing but up/ready; /metrics answers the machine itself or a
+    # scrape token (tests/integration/operations), holds counts by route, never data.
+    ("probes.livez", "GET"): PUBLIC,
+    ("probes.readyz", "GET"): PUBLIC,
+    ("metrics.metrics", "GET"): PUBLIC,
     ("static", "GET"): PUBLIC,
     ("api.units.list_units", "GET"): LISTING,
     ("api.forms.list_forms", "GET"): LISTING,
