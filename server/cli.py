@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from forms.cli import form
-from server import access_commands, forms_commands, programme_commands
+from server import access_commands, forms_commands, monitoring_commands, programme_commands
 from server.commands import register
 
 
@@ -25,4 +25,6 @@ register(main)
 for command in access_commands.COMMANDS:  # users and devices (they use `commands.with_app`)
     main.add_command(command)
 for command in programme_commands.COMMANDS:  # units, agencies, assignments, pairs
+    main.add_command(command)
+for command in monitoring_commands.COMMANDS:  # monitoring check
     main.add_command(command)
