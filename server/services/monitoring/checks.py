@@ -156,7 +156,7 @@ def own_findings(v: Visit, t: Thresholds) -> list[Finding]:
     if v.point is None:
         found.append(_visit_finding("no_location", v, t, {}))
     elif v.distance_m is not None and v.distance_m > t.max_distance_m + (v.accuracy_m or 0):
-        params = {"metres": number(v.distance_m), "max_metres": number(t.max_distance_m)}
+        params = {"metres": round(v.distance_m), "max_metres": number(t.max_distance_m)}
         found.append(_visit_finding("far", v, t, params, accuracy_m=v.accuracy_m))
     if v.started_at is not None:
         started = v.started_at - dt.timedelta(seconds=v.clock_offset_seconds or 0)

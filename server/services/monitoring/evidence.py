@@ -170,13 +170,13 @@ def build(
     duration = (ended - started).total_seconds() if started and ended else None
     where = _point(_find(answers, LOCATION_FIELD))
     details: dict[str, Any] = {"answers": compared_answers(model, answers)}
+    if where is not None:
+        details["location_from"] = "form"
     if log is not None:
         details["audit"] = log.summary()
         if where is None and (best := log.best_location()) is not None:
             where = (best.latitude, best.longitude, best.accuracy_m)
             details["location_from"] = "audit"
-    elif where is not None:
-        details["location_from"] = "form"
     home = geopoint((household_properties or {}).get(HOUSEHOLD_LOCATION))
     return {
         "started_at": started,
