@@ -15,8 +15,16 @@ from server.services.access import users
 from server.services.monitoring import runs
 from server.services.programme import agencies, pairs
 from server.services.programme import units as admin_units
-from tests.integration.monitoring.visits import HOME, audit_csv, post, register, visit_xml
-from tests.integration.openrosa.world import world  # noqa: F401 - fixture
+from server.services.receiving import ingest
+from tests.integration.monitoring.visits import (
+    HOME,
+    audit_csv,
+    household,
+    post,
+    register,
+    registration_xml,
+    visit_xml,
+)
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 TODAY = NOW.date()
@@ -77,7 +85,7 @@ def test_answers_copied_from_the_previous_visit_are_flagged_an_honest_revisit_is
 
     with app.app_context():
         runs.run_checks(None, TODAY)
-    [(key, params)] = _flags(app, "copied")
+    [(_key, params)] = _flags(app, "copied")
     assert params["same"] == params["compared"] == 17
     assert params["previous_date"] == (first + dt.timedelta(hours=7)).date().isoformat()
 
@@ -87,9 +95,6 @@ def test_a_household_not_visited_for_months_and_a_token_agency_are_flagged(ctx, 
     cadre = users.find("cadre_a")
     homes = db.session.scalars(sa.select(Household)).all()
     assert homes == []
-    from tests.integration.monitoring.visits import household, registration_xml
-    from server.services.receiving import ingest
-
     ids = []
     for _ in range(2):
         found = household()

@@ -12,7 +12,6 @@ from server.models import Attachment, Submission
 from server.models.monitoring import FlagState, MonitoringFlag, VisitEvidence
 from server.services.monitoring import runs
 from tests.integration.monitoring.visits import HOME, audit_csv, post, register, visit_xml
-from tests.integration.openrosa.world import world  # noqa: F401 - fixture
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 

@@ -13,7 +13,8 @@ form start,,1733380000000,,,,,,
 location tracking enabled,,1733380000100,,,,,,
 question,/data/visited/household,1733380001000,1733380031000,21.38001,103.02002,12.0,,abc
 group questions,/data/visit,1733380031000,1733380091000,21.38001,103.02002,12.0,,
-question,/data/plan/plan_agreed,1733380091000,1733380391000,21.38003,103.02001,4.5,,"Nu\xc3\xb4i b\xc3\xb2, tr\xe1\xbb\x93ng ng\xc3\xb4"
+question,/data/plan/plan_agreed,1733380091000,1733380391000,21.38003,103.02001,4.5,,\
+"Nu\xc3\xb4i b\xc3\xb2, tr\xe1\xbb\x93ng ng\xc3\xb4"
 jump,,1733380391000,1733380395000,21.38003,103.02001,4.5,,
 form save,,1733380400000,,21.38003,103.02001,4.5,,
 form exit,,1733380401000,,21.38003,103.02001,4.5,,
@@ -31,7 +32,10 @@ def test_time_on_questions_and_the_best_location_of_a_collect_log():
 
 
 def test_a_log_without_location_columns_has_timings_and_no_locations():
-    data = b"event,node,start,end\nform start,,1733380000000,\nquestion,/data/a,1733380000000,1733380060000\n"
+    data = (
+        b"event,node,start,end\nform start,,1733380000000,\n"
+        b"question,/data/a,1733380000000,1733380060000\n"
+    )
     log = audit_csv.parse(data)
     assert log.question_seconds == 60 and log.locations == [] and log.best_location() is None
 
@@ -52,7 +56,9 @@ def test_bad_rows_are_counted_and_skipped():
 
 
 def test_a_log_cut_in_a_quote_keeps_what_came_before():
-    data = b'event,node,start,end\nquestion,/data/a,1733380000000,1733380010000\nquestion,"/data/b\n'
+    data = (
+        b'event,node,start,end\nquestion,/data/a,1733380000000,1733380010000\nquestion,"/data/b\n'
+    )
     log = audit_csv.parse(data)
     assert log.question_seconds == 10
 
