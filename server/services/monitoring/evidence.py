@@ -30,6 +30,7 @@ from server.models.monitoring import VisitEvidence
 from server.services.forms import loaded as form_models
 from server.services.monitoring import audit_csv, runs
 from server.services.receiving import attachments as files
+from server.services.receiving import bounds
 
 #: The visit form's GPS question (`forms/library/survey_rows.py`).
 LOCATION_FIELD = "visit_location"
@@ -246,9 +247,10 @@ def _when(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     try:
-        return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     except (OverflowError, ValueError):
         return None
+    return utc if bounds.EARLIEST <= utc <= bounds.LATEST else None  # what a column holds
 
 
 def _point(value: Any) -> tuple[float, float, float | None] | None:
