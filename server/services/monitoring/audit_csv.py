@@ -49,6 +49,7 @@ class AuditLog:
     first_ms: int | None = None
     last_ms: int | None = None
     locations: list[Location] = field(default_factory=list)
+    last_raw: tuple = field(default=(None, None, None), repr=False)  # while reading
 
     def best_location(self) -> Location | None:
         """The most accurate fix (an unknown accuracy counts as the worst)."""
@@ -100,11 +101,14 @@ def _read_row(log: AuditLog, row: dict) -> bool:
         log.questions += 1
         if end is not None and end >= start:
             log.question_seconds += min((end - start) / 1000, MAX_QUESTION_SECONDS)
-    location = _location(row, start)
-    if location is not None and (
-        not log.locations or _where(log.locations[-1]) != _where(location)
-    ):
-        log.locations.append(location)  # a fix repeated on the next events is kept once
+    raw = (row.get("latitude"), row.get("longitude"), row.get("accuracy"))
+    if raw != log.last_raw:  # a fix repeated on the next events is read and kept once
+        log.last_raw = raw
+        location = _location(row, start)
+        if location is not None and (
+            not log.locations or _where(log.locations[-1]) != _where(location)
+        ):
+            log.locations.append(location)
     return True
 
 
@@ -135,7 +139,10 @@ def _number(value) -> float | None:
 
 
 def _millis(value) -> int | None:
-    number = _number(value)
+    try:  # what Collect writes, an integer: the cheap way first (a log has many rows)
+        number = int(value)
+    except (TypeError, ValueError):
+        number = _number(value)
     # Between 2001 and 2286 in milliseconds: anything else is not a time Collect writes.
     if number is None or not 1e12 <= number < 1e13:
         return None
