@@ -28,7 +28,16 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 #: In table order: cheap micro-benchmarks first, the server benchmarks last.
-BENCHES = ("xpath_micro", "forms_validate", "ingest", "dedup", "web", "sync_client", "exports")
+BENCHES = (
+    "xpath_micro",
+    "forms_validate",
+    "monitoring",
+    "ingest",
+    "dedup",
+    "web",
+    "sync_client",
+    "exports",
+)
 RESULTS = HERE / "results" / "latest.md"
 COLUMNS = ("name", "measured", "unit", "target", "reference")
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 import click
 
 from forms.cli import form
-from server import access_commands, forms_commands, operations_commands, programme_commands
+from server import (
+    access_commands,
+    forms_commands,
+    monitoring_commands,
+    operations_commands,
+    programme_commands,
+)
 from server.commands import register
 
 
@@ -27,4 +33,6 @@ for command in access_commands.COMMANDS:  # users and devices (they use `command
 for command in programme_commands.COMMANDS:  # units, agencies, assignments, pairs
     main.add_command(command)
 for command in operations_commands.COMMANDS:  # backup and restore
+    main.add_command(command)
+for command in monitoring_commands.COMMANDS:  # monitoring check
     main.add_command(command)

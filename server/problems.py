@@ -178,6 +178,14 @@ _EXPORTS: tuple[ProblemType, ...] = (
 # Duplicate households: groups and the reviewer's decisions on them.
 
 # -- duplicates (issue 17): 400.70-74, 404.70-74, 409.70-74
+_MONITORING_CHECKS: tuple[ProblemType, ...] = (
+    ProblemType(
+        "400.80",
+        400,
+        N_("The checks run for a commune, and %(unit)s is not one: give a commune's code."),
+    ),
+)
+
 _DUPLICATES: tuple[ProblemType, ...] = (
     ProblemType(
         "400.70",
@@ -655,7 +663,7 @@ _OPERATIONS: tuple[ProblemType, ...] = (
     ),
 )
 
-_ENTRIES += _LEDGER + _REPORTS + _EXPORTS + _DUPLICATES + _OPERATIONS
+_ENTRIES += _LEDGER + _REPORTS + _EXPORTS + _DUPLICATES + _OPERATIONS + _MONITORING_CHECKS
 
 CATALOGUE: dict[str, ProblemType] = {entry.code: entry for entry in _ENTRIES}
 

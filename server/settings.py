@@ -321,6 +321,103 @@ SETTINGS: tuple[Setting, ...] = (
         "is made in the background with its progress shown.",
         int,
     ),
+    # Token-visit monitoring (issue 16): the checks' thresholds (`server.services.monitoring`).
+    # Share of the demo data's 36 visits each check flags with these defaults (`make run`,
+    # 2026-12-06): short 11.1 %, far 8.3 %, no_location 41.7 % (the seed's support visits
+    # carry no GPS), fast_run 11.1 %, copied 2.8 %, backdated 0 %, clock_jump 0 %; one
+    # agency of one flagged token_agency, no household neglected (the pairs are new).
+    Setting(
+        "GIUPHO_MONITORING_MIN_VISIT_MINUTES",
+        "MONITORING_MIN_VISIT_MINUTES",
+        5.0,
+        "A visit shorter than this, in minutes, is flagged 'too short': the time on questions "
+        "from the audit log when the tablet sent one, else the time between start and end.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_MAX_DISTANCE_M",
+        "MONITORING_MAX_DISTANCE_M",
+        300.0,
+        "A visit recorded farther than this, in metres, from the household's known location "
+        "(plus the GPS fix's own accuracy) is flagged 'far from the household'.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_RUN_VISITS",
+        "MONITORING_RUN_VISITS",
+        4,
+        "A run of this many households visited by one cadre from one place within "
+        "MONITORING_RUN_MINUTES is flagged 'run of visits too fast'.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_RUN_MINUTES",
+        "MONITORING_RUN_MINUTES",
+        30.0,
+        "The span, in minutes from the first visit's start to the last's, of a fast run.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_RUN_METRES",
+        "MONITORING_RUN_METRES",
+        50.0,
+        "How close, in metres, the visits of a fast run are to the first one ('one place').",
+        float,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_COPIED_SHARE",
+        "MONITORING_COPIED_SHARE",
+        0.95,
+        "A visit whose compared answers are this share or more the same as the household's "
+        "previous visit is flagged 'answers copied'.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_COPIED_MIN_ANSWERS",
+        "MONITORING_COPIED_MIN_ANSWERS",
+        10,
+        "Fewest answers two visits must share for the copied-answers check to compare them.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_MAX_BACKDATED_DAYS",
+        "MONITORING_MAX_BACKDATED_DAYS",
+        30.0,
+        "A visit started more than this many days before the server received it (on the "
+        "server's clock) is flagged 'backdated'.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_CLOCK_JUMP_MINUTES",
+        "MONITORING_CLOCK_JUMP_MINUTES",
+        120.0,
+        "A visit whose tablet clock offset is this many minutes away from the tablet's usual "
+        "offset (the median of its other visits) is flagged 'tablet clock jumped'.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_NEGLECTED_MONTHS",
+        "MONITORING_NEGLECTED_MONTHS",
+        3,
+        "A household paired with a cadre or an agency and not visited for this many months "
+        "is flagged 'household not visited'.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_AGENCY_SHARE",
+        "MONITORING_AGENCY_SHARE",
+        0.5,
+        "An agency whose stays in a commune, up to the day checked, are fewer or shorter than "
+        "this share of its plan for the year (pro rata) is flagged 'agency visits few or short'.",
+        float,
+    ),
+    Setting(
+        "GIUPHO_MONITORING_LOOKBACK_DAYS",
+        "MONITORING_LOOKBACK_DAYS",
+        62,
+        "Days of visits before the day checked that a run of the checks looks at.",
+        int,
+    ),
     Setting("GIUPHO_LOG_LEVEL", "LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
     Setting(
         "GIUPHO_LOG_FORMAT",

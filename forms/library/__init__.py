@@ -20,6 +20,7 @@ VISIT_FORM_ID = "giupho_household_visit"
 REGISTRATION_VERSION = "2026120501"
 #: The visit form's version, raised for the same reason. 2026120502: the support repeat
 #: records each kind of the catalogue apart (`support_kinds`), with its source and pupils.
-VISIT_VERSION = "2026120502"
+#: 2026120610: Collect's audit log with locations (`audit.csv`, token-visit monitoring).
+VISIT_VERSION = "2026120610"
 HOUSEHOLDS_DATASET = "households"
 SHIPPED_FORMS = {REGISTRATION_FORM_ID: REGISTRATION_XLSX, VISIT_FORM_ID: VISIT_XLSX}

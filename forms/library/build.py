@@ -25,6 +25,7 @@ from forms.library.choice_lists import (
     support_kind_choices,
 )
 from forms.library.survey_rows import (
+    AUDIT,
     FOLLOW_UP,
     HEAD,
     HOUSE_LOCATION,
@@ -110,7 +111,7 @@ VISIT = FormSpec(
     form_id="giupho_household_visit",
     title="Thăm hộ gia đình (Household visit)",
     filename="household_visit.xlsx",
-    survey=[*METADATA, *HOUSEHOLD_CHOICE, *ASSESSMENT, *FOLLOW_UP],
+    survey=[*METADATA, *AUDIT, *HOUSEHOLD_CHOICE, *ASSESSMENT, *FOLLOW_UP],
     choice_lists=(
         "area",
         "yes_no",

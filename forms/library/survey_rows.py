@@ -90,6 +90,16 @@ METADATA = [
     {"type": "username", "name": "username"},
 ]
 
+# The visit form's audit log (Collect's `audit.csv`, sent as an attachment): the time spent on
+# each question and, with location tracking, where the tablet was while the form was open; the
+# evidence of token-visit monitoring (issue 16). Balanced priority (network and GPS) keeps the
+# battery through a day of visits; a fix at most every minute, none older than two minutes.
+# Enketo and ODK Web Forms ignore the `audit` row (no log is sent), so the form loads in both.
+AUDIT = [
+    {"type": "audit", "name": "audit",
+     "parameters": "location-priority=balanced location-min-interval=60 location-max-age=120"},
+]
+
 # ---------------------------------------------------------------- registration
 
 # The places the user may register in: `places.csv`, generated per user by the server with

@@ -42,6 +42,7 @@ from server.services import transactional
 from server.services.forms import loaded as form_models
 from server.services.households import batch as household_batch
 from server.services.households import versions as households
+from server.services.monitoring import evidence as visit_evidence
 from server.services.programme import ledger
 from server.services.receiving import ingest
 from server.services.receiving import store as ingest_store
@@ -187,11 +188,15 @@ def _store_grouped(prepared: list[tuple[int, Prepared]], receipts: list) -> None
     effects = _apply(new)
     audit_rows: list[dict] = []
     support_rows: list[dict] = []
+    evidence_rows: list[dict] = []
     for (index, p, submission), effect in zip(new, effects, strict=True):
         if p.answers is not None:  # the ledger entries of the whole batch: one INSERT
             support_rows += ingest.support_rows(p, submission, effect, p.answers)
-        receipts[index] = ingest.accepted(p, submission, effect, audit_rows)
+        receipts[index] = ingest.accepted(
+            p, submission, effect, audit_rows, evidence_rows=evidence_rows
+        )
     ingest_store.write_audit(audit_rows)
+    visit_evidence.write(evidence_rows)  # the visits' monitoring evidence: one INSERT
     ledger.write_form_entries(support_rows)
 
 

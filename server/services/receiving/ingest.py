@@ -54,6 +54,7 @@ from server.services.forms import loaded as form_models
 from server.services.forms import places
 from server.services.forms.loaded import LoadedForm
 from server.services.households import versions as households
+from server.services.monitoring import evidence as visit_evidence
 from server.services.programme import ledger
 from server.services.receiving import bounds
 from server.services.receiving import store as ingest_store
@@ -461,7 +462,7 @@ def store(p: Prepared) -> Receipt:
         else:
             effect = households.apply(submission.id, p.entity, props, label, p.place, p.household)
     ledger.write_form_entries(support_rows(p, submission, effect, answers))
-    return accepted(p, submission, effect, audited=audit is not None)
+    return accepted(p, submission, effect, audited=audit is not None, answers=answers)
 
 
 def support_rows(p: Prepared, submission: StoredSubmission, effect, answers: dict) -> list[dict]:
@@ -496,14 +497,23 @@ def accepted(
     audit_rows: list[dict] | None = None,
     *,
     audited: bool = False,
+    answers: dict | None = None,
+    evidence_rows: list[dict] | None = None,
 ) -> Receipt:
-    """Attachments, the audit row and the receipt of a newly stored submission.
+    """Attachments, the audit row, a visit's evidence and the receipt of a newly stored
+    submission.
 
-    With `audit_rows`, the audit row is added to that list for the caller to
-    write with the others of its batch (`ingest_store.write_audit`); `audited`:
-    the INSERT wrote it already.
+    With `audit_rows` (`evidence_rows`), the audit row (the visit's evidence) is added to
+    that list for the caller to write with the others of its batch
+    (`ingest_store.write_audit`, `visit_evidence.write`); `audited`: the INSERT wrote it
+    already. `answers`: the stored answers document, when the caller has it.
     """
     added = add_attachments(submission.id, p.d.attachments, p.d.user)
+    evidence = evidence_row(p, submission, effect, answers)
+    if evidence is not None and evidence_rows is not None:
+        evidence_rows.append(evidence)
+    elif evidence is not None:
+        visit_evidence.write([evidence])
     if not audited:
         row = ingest_store.audit_row(
             p.d.user, "submission.receive", submission.id, **receive_audit(p, effect)
@@ -523,6 +533,33 @@ def accepted(
         household_id=effect.household_id if effect else None,
         household_version=effect.version if effect else None,
         attachments_added=added,
+    )
+
+
+def evidence_row(p: Prepared, submission: StoredSubmission, effect, answers) -> dict | None:
+    """The monitoring evidence of a new visit (`visit_evidence`), None for other forms."""
+    if not visit_evidence.is_visit(p.form.model):
+        return None
+    if answers is None:
+        answers = p.answers if p.answers is not None else to_answers(p.parsed.root, p.form.model)
+    entity = p.entity
+    household_id = effect.household_id if effect else None
+    if household_id is None and entity is not None and entity.id:
+        household_id = households.normalise_id(entity.id)
+    offset = p.d.clock_offset_ms
+    return visit_evidence.row_of_delivery(
+        submission_id=submission.id,
+        model=p.form.model,
+        answers=answers,
+        household_id=household_id,
+        household_properties=p.household.properties if p.household else None,
+        user_id=p.d.user.id,
+        device_id=p.d.device.id if p.d.device is not None else None,
+        commune_id=p.place.commune_id,
+        village_id=p.place.village_id,
+        received_at=submission.received_at,
+        clock_offset_seconds=offset / 1000 if offset is not None else None,
+        parts=p.d.attachments,
     )
 
 
@@ -548,6 +585,8 @@ def already_stored(
         problem = Problem("409.3", instance_id=instance_id)
         return _quarantine(d, problem, parsed, instance_id, linked=stored.id)
     added = add_attachments(stored.id, d.attachments, d.user)
+    if added and visit_evidence.audit_part(d.attachments) is not None:
+        visit_evidence.refresh(stored.id)  # the audit log came in a later POST of the visit
     return Receipt(
         "duplicate",
         202,
