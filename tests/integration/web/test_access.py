@@ -84,6 +84,13 @@ TARGETS: dict[tuple[str, str], Callable[[Site], tuple[dict, dict, dict]]] = {
     ("web.report_print", "GET"): lambda s: ({}, _report_of_a(s), {}),
     ("web.report_records", "GET"): lambda s: ({}, _report_of_a(s) | {"figure": "helped"}, {}),
 }  # fmt: skip
+#: Token-visit monitoring (issue 16): commune A's flag, shown and dismissed.
+TARGETS |= {
+    ("web.monitoring_flag", "GET"): lambda s: ({"flag_id": str(s.admin.flag_id)}, {}, {}),
+    ("web.decide_flag", "POST"): lambda s: (
+        {"flag_id": str(s.admin.flag_id)}, {}, {"decision": "dismiss", "comment": "Đã kiểm tra"}
+    ),
+}  # fmt: skip
 
 
 def _admin(values: Callable[[Site], dict], data: Callable[[Site], dict] | None = None):
@@ -199,7 +206,7 @@ ADMIN_LISTS = {
     f"web.admin.{name}"
     for name in ("index", "audit_log", "forms", "users", "devices", "units", "agencies", "pairs",
                  "support", "support_kinds")
-} | {"web.exports.page"}  # fmt: skip
+} | {"web.exports.page", "web.monitoring"}  # fmt: skip
 
 #: Words of commune A's records that must never reach anyone outside it.
 MARKERS = ("Lò Văn Một", "Quàng Thị Hai", "Lò Văn Khác", "Mường Phăng", "Lường Văn Bốn",
