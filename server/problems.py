@@ -206,6 +206,7 @@ _MONITORING: tuple[ProblemType, ...] = (
         N_("Say why in a comment: %(action)s a flag needs one (at most 2000 characters)."),
     ),
     ProblemType("400.86", 400, N_("The decision '%(decision)s' is not one of: confirm, dismiss.")),
+    ProblemType("400.87", 400, N_("The agency stay is not valid: %(reason)s")),
     ProblemType("400.88", 400, N_("The filter %(field)s is not valid: %(reason)s")),
     ProblemType(
         "403.85",
@@ -223,13 +224,23 @@ _MONITORING: tuple[ProblemType, ...] = (
             "leads read them."
         ),
     ),
+    ProblemType(
+        "403.87",
+        403,
+        N_(
+            "You cannot record stays of %(agency)s in %(commune)s: only its lead, the "
+            "commune's officials and the coordinators there can."
+        ),
+    ),
     ProblemType("404.85", 404, N_("There is no flag %(flag_id)s that you can see.")),
+    ProblemType("404.86", 404, N_("There is no agency stay %(visit_id)s that you can see.")),
     ProblemType(
         "409.85",
         409,
         N_("The flag is %(state)s: only an open flag can be judged; reopen it first."),
     ),
     ProblemType("409.86", 409, N_("The flag is already open.")),
+    ProblemType("409.87", 409, N_("The agency stay %(visit_id)s is already voided.")),
 )
 
 _ENTRIES = (

@@ -7,18 +7,28 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from server.api import params
+from server.api import programme as lookups
 from server.api.auth import current_user, login_required
 from server.models.monitoring import MonitoringFlag, VisitEvidence
+from server.problems import Problem
 from server.schemas.monitoring import (
+    AgencyVisitCreateSchema,
+    AgencyVisitPageSchema,
+    AgencyVisitQuerySchema,
+    AgencyVisitSchema,
     DecisionSchema,
     FlagDetailSchema,
     FlagPageSchema,
     FlagQuerySchema,
     OverviewQuerySchema,
     OverviewSchema,
+    PlanCreateSchema,
+    PlanListSchema,
+    PlanQuerySchema,
 )
-from server.services.monitoring import decisions, view
-from server.services.programme import today
+from server.schemas.support import VoidSchema
+from server.services.monitoring import agency_visits, decisions, view
+from server.services.programme import agencies, today
 from server.services.reports.periods import Period
 
 bp = Blueprint("monitoring", __name__)
@@ -146,3 +156,96 @@ def decide_flag(flag_id: int):
     else:
         decisions.decide(current_user(), flag_id, body["decision"], body["comment"])
     return FlagDetailSchema().dump(_detail(flag_id))
+
+
+# -- agency stays and their plan ---------------------------------------------------------------
+
+
+def _stay(v) -> dict:
+    return {k: getattr(v, k) for k in AgencyVisitSchema().fields}
+
+
+def _year(args: dict[str, str]) -> int | None:
+    year = view.parse_id(args, "year")
+    if year is not None and not 2000 <= year <= 2100:
+        raise Problem("400.88", field="year", reason="give a year like 2026")
+    return year
+
+
+@bp.get("/monitoring/agency-visits")
+@login_required()
+def list_agency_visits():
+    """Agency stays in the caller's communes or of their agency, newest first, paged; filters
+    `agency`, `commune` (ids) and `year`."""
+    args = _args(AgencyVisitQuerySchema())
+    page = agency_visits.listed(
+        current_user(),
+        view.parse_id(args, "agency"),
+        view.parse_id(args, "commune"),
+        _year(args),
+        view.parse_id(args, "after"),
+        view.parse_id(args, "limit") or 50,
+    )
+    return AgencyVisitPageSchema().dump(
+        {
+            "visits": [_stay(v) for v in page.items],
+            "next_after": None if page.next_after is None else str(page.next_after),
+        }
+    )
+
+
+@bp.post("/monitoring/agency-visits")
+@login_required()
+def record_agency_visit():
+    """Record a stay of `agency` in `commune` (date, days, people, names, purpose, result,
+    planned): 201."""
+    body = params.load(AgencyVisitCreateSchema(), request.get_json(silent=True))
+    stay = agency_visits.Stay(
+        body["visited_on"], body["days"], body["people"], body["purpose"],
+        body.get("names"), body.get("result"), body["planned"],
+    )  # fmt: skip
+    user, commune = current_user(), lookups.unit(body["commune"])
+    made = agency_visits.record(user, agencies.visible(user, body["agency"]), commune, stay)
+    return AgencyVisitSchema().dump(_stay(made)), 201
+
+
+@bp.post("/monitoring/agency-visits/<int(max=9223372036854775807):visit_id>/void")
+@login_required()
+def void_agency_visit(visit_id: int):
+    """Void a stay with a `reason`: it stops counting against the plan; the row stays."""
+    body = params.load(VoidSchema(), request.get_json(silent=True))
+    return AgencyVisitSchema().dump(
+        _stay(agency_visits.void(current_user(), visit_id, body["reason"]))
+    )
+
+
+@bp.get("/monitoring/agency-plans")
+@login_required()
+def list_agency_plans():
+    """The year's plans (`year`, this year by default) with the stays done against each."""
+    args = _args(PlanQuerySchema())
+    year = _year(args) or today().year
+    user = current_user()
+    done = agency_visits.done(user, year)
+    return PlanListSchema().dump(
+        {"plans": [_plan(p, done) for p in agency_visits.plans(user, year)]}
+    )
+
+
+def _plan(p, done: dict) -> dict:
+    stays, days = done.get((p.agency_id, p.commune_id), (0, 0.0))
+    names = ("id", "agency_id", "commune_id", "year", "visits_planned", "days_planned", "note")
+    return {k: getattr(p, k) for k in names} | {"stays": stays, "days": days}
+
+
+@bp.post("/monitoring/agency-plans")
+@login_required()
+def set_agency_plan():
+    """Set how often and how long `agency` plans to stay in `commune` in `year`: 201."""
+    body = params.load(PlanCreateSchema(), request.get_json(silent=True))
+    user = current_user()
+    plan = agency_visits.set_plan(
+        user, agencies.visible(user, body["agency"]), lookups.unit(body["commune"]), body["year"],
+        body["visits_planned"], body["days_planned"], body.get("note"),
+    )  # fmt: skip
+    return PlanListSchema().dump({"plans": [_plan(plan, agency_visits.done(user, plan.year))]}), 201

@@ -329,6 +329,25 @@ OPERATIONS: dict[str, Operation] = {
     "api.monitoring.decide_flag": Operation(
         "monitoring", mo.FlagDetailSchema, body=mo.DecisionSchema, errors=(400, 403, 404, 409)
     ),
+    "api.monitoring.list_agency_visits": Operation(
+        "monitoring", mo.AgencyVisitPageSchema, query=mo.AgencyVisitQuerySchema, errors=(400, 403)
+    ),
+    "api.monitoring.record_agency_visit": Operation(
+        "monitoring",
+        mo.AgencyVisitSchema,
+        201,
+        body=mo.AgencyVisitCreateSchema,
+        errors=(400, 403, 404),
+    ),
+    "api.monitoring.void_agency_visit": Operation(
+        "monitoring", mo.AgencyVisitSchema, body=sp.VoidSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.monitoring.list_agency_plans": Operation(
+        "monitoring", mo.PlanListSchema, query=mo.PlanQuerySchema, errors=(400, 403)
+    ),
+    "api.monitoring.set_agency_plan": Operation(
+        "monitoring", mo.PlanListSchema, 201, body=mo.PlanCreateSchema, errors=(400, 403, 404)
+    ),
     "api.reports.show_report": Operation(
         "reports", rp.ReportSchema, query=rp.ReportQuerySchema, errors=(400, 403, 404)
     ),

@@ -120,3 +120,75 @@ class DecisionSchema(Schema):
         required=True, validate=validate.OneOf(["confirm", "dismiss", "reopen"])
     )
     comment = fields.String(required=True)
+
+
+class AgencyVisitCreateSchema(Schema):
+    agency = fields.String(required=True, metadata={"description": "Agency code."})
+    commune = fields.String(required=True, metadata={"description": "Commune path, e.g. 11/03325."})
+    visited_on = fields.Date(required=True)
+    days = fields.Float(
+        required=True, metadata={"description": "Length of the stay (0.5: a morning)."}
+    )
+    people = fields.Integer(load_default=1)
+    names = fields.String(load_default=None, validate=validate.Length(max=1000))
+    purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    result = fields.String(load_default=None, validate=validate.Length(max=4000))
+    planned = fields.Boolean(load_default=False)
+
+
+class AgencyVisitSchema(Schema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    commune_id = fields.Integer()
+    visited_on = fields.Date()
+    days = fields.Float()
+    people = fields.Integer()
+    names = fields.String(allow_none=True)
+    purpose = fields.String()
+    result = fields.String(allow_none=True)
+    planned = fields.Boolean()
+    recorded_by_id = fields.Integer(allow_none=True)
+    voided_at = fields.DateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+
+
+class AgencyVisitQuerySchema(Schema):
+    agency = fields.String(metadata={"description": "Agency id."})
+    commune = fields.String(metadata={"description": "Commune id."})
+    year = fields.String(metadata={"description": "A year, e.g. 2026."})
+    after = fields.String(metadata={"description": "`next_after` of the previous page."})
+    limit = fields.String(metadata={"description": "Stays per page (at most 200)."})
+
+
+class AgencyVisitPageSchema(Schema):
+    visits = fields.List(fields.Nested(AgencyVisitSchema))
+    next_after = fields.String(allow_none=True)
+
+
+class PlanCreateSchema(Schema):
+    agency = fields.String(required=True, metadata={"description": "Agency code."})
+    commune = fields.String(required=True, metadata={"description": "Commune path."})
+    year = fields.Integer(required=True)
+    visits_planned = fields.Integer(required=True)
+    days_planned = fields.Float(required=True)
+    note = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class PlanSchema(Schema):
+    id = fields.Integer()
+    agency_id = fields.Integer()
+    commune_id = fields.Integer()
+    year = fields.Integer()
+    visits_planned = fields.Integer()
+    days_planned = fields.Float()
+    note = fields.String(allow_none=True)
+    stays = fields.Integer()
+    days = fields.Float()
+
+
+class PlanQuerySchema(Schema):
+    year = fields.String(metadata={"description": "A year, e.g. 2026 (this year by default)."})
+
+
+class PlanListSchema(Schema):
+    plans = fields.List(fields.Nested(PlanSchema))

@@ -4,15 +4,20 @@ dismisses or reopens it with a comment."""
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from flask import flash, redirect, render_template, request, url_for
 
+from server.db import db
+from server.models import AdminUnit
 from server.problems import Problem
+from server.services.monitoring import agency_visits as stays
 from server.services.monitoring import decisions, view
 from server.services.monitoring.catalogue import CHECKS
-from server.services.programme import today
+from server.services.programme import agencies, today
 from server.services.reports.periods import Period
+from server.services.review import pages as review_pages
 from server.web.auth import signed_in_user
 from server.web.errors import sign_in_page
 from server.web.i18n import _, language
@@ -116,3 +121,123 @@ def decide_flag(flag_id: int):
             raise
         flash(problem.message(language()), "error")
     return redirect(url_for("web.monitoring_flag", flag_id=flag_id))
+
+
+# -- agency stays and their plan ---------------------------------------------------------------
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ".").strip())
+    except ValueError:
+        return None
+
+
+def _int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+@bp.get("/monitoring/agency-visits")
+def agency_visits_page():
+    """The year's plans with the stays done against them, the stays, and the forms to record a
+    stay and set a plan."""
+    user = _monitor()
+    if user is None:
+        return sign_in_page(status=401)
+    year = _int(request.args.get("year", "")) or today().year
+    if not 2000 <= year <= 2100:
+        raise Problem("400.88", field="year", reason="give a year like 2026")
+    page = stays.listed(user, None, None, year, _after())
+    done = stays.done(user, year)
+    plans = stays.plans(user, year)
+    agency_list = list(db.session.scalars(agencies.listed(user)))
+    communes = review_pages.communes(user)
+    ids = {v.agency_id for v in page.items} | {p.agency_id for p in plans}
+    return render_template(
+        "monitoring/agency_visits.html",
+        year=year,
+        page=page,
+        plans=[(p, done.get((p.agency_id, p.commune_id), (0, 0.0))) for p in plans],
+        agencies=agency_list,
+        agency_names={a.id: a.name for a in agency_list} | view.agency_names(ids),
+        communes=communes,
+        commune_names=review_pages.unit_names(
+            {v.commune_id for v in page.items} | {p.commune_id for p in plans}
+        ),
+        today=today().isoformat(),
+    )
+
+
+def _unit_and_agency(user):
+    form = request.form
+    agency = agencies.visible(user, form.get("agency", "").strip() or "-")
+    commune_id = _int(form.get("commune", ""))
+    commune = db.session.get(AdminUnit, commune_id) if commune_id else None
+    if commune is None:
+        raise Problem("400.87", reason="choose a commune")
+    return agency, commune
+
+
+def _back(message: str, category: str = "ok"):
+    flash(message, category)
+    return redirect(url_for("web.agency_visits_page", year=request.form.get("year") or None))
+
+
+@bp.post("/monitoring/agency-visits")
+def record_agency_visit():
+    user = _monitor()
+    if user is None:
+        return sign_in_page(status=401)
+    form = request.form
+    try:
+        agency, commune = _unit_and_agency(user)
+        try:
+            visited_on = dt.date.fromisoformat(form.get("visited_on", "").strip())
+        except ValueError:
+            raise Problem("400.87", reason="give the date of the stay") from None
+        stay = stays.Stay(
+            visited_on, _float(form.get("days", "")) or 0, _int(form.get("people", "")) or 0,
+            form.get("purpose", ""), form.get("names"), form.get("result"),
+            form.get("planned") == "1",
+        )  # fmt: skip
+        stays.record(user, agency, commune, stay)
+    except Problem as problem:
+        if problem.type.status != 400:
+            raise
+        return _back(problem.message(language()), "error")
+    return _back(_("Agency stay recorded."))
+
+
+@bp.post("/monitoring/agency-visits/<int(max=9223372036854775807):visit_id>/void")
+def void_agency_visit(visit_id: int):
+    user = _monitor()
+    if user is None:
+        return sign_in_page(status=401)
+    try:
+        stays.void(user, visit_id, request.form.get("reason", ""))
+    except Problem as problem:
+        if problem.type.status not in (400, 409):
+            raise
+        return _back(problem.message(language()), "error")
+    return _back(_("Agency stay voided."))
+
+
+@bp.post("/monitoring/agency-plans")
+def set_agency_plan():
+    user = _monitor()
+    if user is None:
+        return sign_in_page(status=401)
+    form = request.form
+    try:
+        agency, commune = _unit_and_agency(user)
+        year, visits = _int(form.get("year", "")), _int(form.get("visits_planned", ""))
+        days = _float(form.get("days_planned", ""))
+        if year is None or visits is None or days is None:
+            raise Problem("400.87", reason="give the year, the visits and the days planned")
+        stays.set_plan(user, agency, commune, year, visits, days, form.get("note"))
+    except Problem as problem:
+        if problem.type.status != 400:
+            raise
+        return _back(problem.message(language()), "error")
+    return _back(_("Plan saved."))

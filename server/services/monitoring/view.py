@@ -161,6 +161,10 @@ def _names(group: str, keys: set) -> dict:
     return dict(db.session.execute(sa.select(model.id, label).where(model.id.in_(keys))).all())
 
 
+def agency_names(ids: set) -> dict:
+    return _names("agency", ids)
+
+
 def overview(user: User, period: Period, group: str = "commune") -> Overview:
     """Visits, flagged visits and flags per check and state, per `group`, in `period`."""
     require_monitor(user)

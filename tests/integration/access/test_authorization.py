@@ -68,7 +68,7 @@ from tests.integration.contract.submissions import (
 from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import PASSWORD, basic, bearer
 from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
-from tests.integration.monitoring.view_cases import flag_visit
+from tests.integration.monitoring.view_cases import agency_stay, flag_visit
 from tests.integration.web.site import matrix_form, matrix_request, matrix_site
 
 ROLES = ("anonymous", "revoked", "cadre", "commune_official", "agency_lead", "coordinator",
@@ -195,6 +195,15 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.monitoring", "GET"): ADMIN_LISTING,
     ("web.monitoring_flag", "GET"): TARGET,
     ("web.decide_flag", "POST"): TARGET,
+    ("api.monitoring.list_agency_visits", "GET"): ADMIN_LISTING,
+    ("api.monitoring.list_agency_plans", "GET"): ADMIN_LISTING,
+    ("api.monitoring.record_agency_visit", "POST"): TARGET,
+    ("api.monitoring.void_agency_visit", "POST"): TARGET,
+    ("api.monitoring.set_agency_plan", "POST"): TARGET,
+    ("web.agency_visits_page", "GET"): ADMIN_LISTING,
+    ("web.record_agency_visit", "POST"): TARGET,
+    ("web.void_agency_visit", "POST"): TARGET,
+    ("web.set_agency_plan", "POST"): TARGET,
     ("web.report_print", "GET"): TARGET,
     ("web.report_records", "GET"): TARGET,
     # The administration pages (/admin): lists for the administrative roles, and every page
@@ -333,6 +342,7 @@ class Outside:
     kind_id: int = 0  # a kind of the catalogue (the admins' to rename)
     export_id: int = 0  # Lào Cai's coordinator's export of its visits, made (its file kept)
     flag_ids: tuple[int, int] = (0, 0)  # monitoring flags on its submission: API's, site's
+    stay_ids: tuple[int, int] = (0, 0)  # its agency's stays in Bắc Hà, to void: API's, site's
 
 
 def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
@@ -387,6 +397,7 @@ def _make_outside(world: World) -> Outside:
     out.flag_ids = tuple(
         flag_visit(out.submission_id, key=f"#{n}").id for n in ("api", "site")
     )  # fmt: skip
+    out.stay_ids = tuple(agency_stay(out.agency_id, out.commune_id) for _ in range(2))
     return out
 
 
@@ -775,6 +786,21 @@ REQUEST_PARTS = {
         "json": {"decision": "dismiss", "comment": "Đã kiểm tra tại hộ"}
     },
     ("web.monitoring", "GET"): _site(),
+    ("api.monitoring.record_agency_visit", "POST"): lambda *_: {"json": {
+        "agency": "LC-SNN", "commune": "15/02839", "visited_on": "2026-03-02", "days": 2,
+        "purpose": "Họp dân"}},
+    ("api.monitoring.void_agency_visit", "POST"): lambda *_: {"json": {"reason": "Nhập trùng"}},
+    ("api.monitoring.set_agency_plan", "POST"): lambda *_: {"json": {
+        "agency": "LC-SNN", "commune": "15/02839", "year": 2026, "visits_planned": 4,
+        "days_planned": 8}},
+    ("web.agency_visits_page", "GET"): _site(),
+    ("web.record_agency_visit", "POST"): _admin(lambda out: {
+        "agency": "LC-SNN", "commune": str(out.commune_id), "visited_on": "2026-03-02",
+        "days": "2", "people": "3", "purpose": "Họp dân"}),
+    ("web.void_agency_visit", "POST"): _site({"reason": "Nhập trùng"}),
+    ("web.set_agency_plan", "POST"): _admin(lambda out: {
+        "agency": "LC-SNN", "commune": str(out.commune_id), "year": "2026",
+        "visits_planned": "4", "days_planned": "8"}),
     ("web.monitoring_flag", "GET"): _site(),
     ("web.decide_flag", "POST"): _site({"decision": "dismiss", "comment": "Đã kiểm tra"}),
     ("web.home", "GET"): _site(),
@@ -851,7 +877,8 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
                "village_id": str(out.village_id)}  # fmt: skip
     values |= {"job_id": str(out.export_id), "kind": "submissions", "fmt": "csv"}
     voided = out.void_ids[0] if endpoint.startswith("api.") else out.void_ids[1]
-    values |= {"flag_id": str(out.flag_ids[0 if endpoint.startswith("api.") else 1])}
+    side = 0 if endpoint.startswith("api.") else 1
+    values |= {"flag_id": str(out.flag_ids[side]), "visit_id": str(out.stay_ids[side])}
     values |= {"support_id": str(voided if "void" in endpoint else out.loan_id),
                "kind_id": str(out.kind_id)}  # fmt: skip
     parts = (

@@ -54,3 +54,15 @@ def flag_visit(instance_id: str, check: str = "short", key: str = "", **params: 
     db.session.add(flag)
     db.session.commit()
     return flag
+
+
+def agency_stay(agency_id: int, commune_id: int, **values: Any) -> int:
+    """A recorded stay of the agency in the commune (committed): its id."""
+    from server.models.monitoring import AgencyVisit
+
+    fields = {"visited_on": dt.date(2026, 3, 2), "days": 0.5, "people": 3,
+              "purpose": "Tặng quà"} | values  # fmt: skip
+    stay = AgencyVisit(agency_id=agency_id, commune_id=commune_id, **fields)
+    db.session.add(stay)
+    db.session.commit()
+    return stay.id

@@ -84,8 +84,20 @@ TARGETS: dict[tuple[str, str], Callable[[Site], tuple[dict, dict, dict]]] = {
     ("web.report_print", "GET"): lambda s: ({}, _report_of_a(s), {}),
     ("web.report_records", "GET"): lambda s: ({}, _report_of_a(s) | {"figure": "helped"}, {}),
 }  # fmt: skip
-#: Token-visit monitoring (issue 16): commune A's flag, shown and dismissed.
+#: Token-visit monitoring (issue 16): commune A's flag, shown and dismissed; the agency's stays
+#: in commune A, recorded, voided and planned.
+_STAY = {"agency": "DB-SNN", "visited_on": "2026-03-02", "days": "1,5", "people": "2",
+         "purpose": "Họp dân"}  # fmt: skip
 TARGETS |= {
+    ("web.record_agency_visit", "POST"): lambda s: (
+        {}, {}, _STAY | {"commune": str(s.commune_a_id)}
+    ),
+    ("web.void_agency_visit", "POST"): lambda s: (
+        {"visit_id": str(s.admin.stay_id)}, {}, {"reason": "Nhập trùng"}
+    ),
+    ("web.set_agency_plan", "POST"): lambda s: ({}, {}, {
+        "agency": "DB-SNN", "commune": str(s.commune_a_id), "year": "2026",
+        "visits_planned": "4", "days_planned": "8"}),
     ("web.monitoring_flag", "GET"): lambda s: ({"flag_id": str(s.admin.flag_id)}, {}, {}),
     ("web.decide_flag", "POST"): lambda s: (
         {"flag_id": str(s.admin.flag_id)}, {}, {"decision": "dismiss", "comment": "Đã kiểm tra"}
@@ -206,7 +218,7 @@ ADMIN_LISTS = {
     f"web.admin.{name}"
     for name in ("index", "audit_log", "forms", "users", "devices", "units", "agencies", "pairs",
                  "support", "support_kinds")
-} | {"web.exports.page", "web.monitoring"}  # fmt: skip
+} | {"web.exports.page", "web.monitoring", "web.agency_visits_page"}  # fmt: skip
 
 #: Words of commune A's records that must never reach anyone outside it.
 MARKERS = ("Lò Văn Một", "Quàng Thị Hai", "Lò Văn Khác", "Mường Phăng", "Lường Văn Bốn",
