@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from server.db import db
 from server.models import AdminUnit
-from server.problems import Problem
+from server.problems import N_, Problem
 from server.services.monitoring import agency_visits as stays
 from server.services.monitoring import decisions, view
 from server.services.monitoring.catalogue import CHECKS
@@ -175,7 +175,7 @@ def _unit_and_agency(user):
     commune_id = _int(form.get("commune", ""))
     commune = db.session.get(AdminUnit, commune_id) if commune_id else None
     if commune is None:
-        raise Problem("400.87", reason="choose a commune")
+        raise Problem("400.87", reason=N_("choose a commune"))
     return agency, commune
 
 
@@ -195,7 +195,7 @@ def record_agency_visit():
         try:
             visited_on = dt.date.fromisoformat(form.get("visited_on", "").strip())
         except ValueError:
-            raise Problem("400.87", reason="give the date of the stay") from None
+            raise Problem("400.87", reason=N_("give the date of the stay")) from None
         stay = stays.Stay(
             visited_on, _float(form.get("days", "")) or 0, _int(form.get("people", "")) or 0,
             form.get("purpose", ""), form.get("names"), form.get("result"),
@@ -234,7 +234,7 @@ def set_agency_plan():
         year, visits = _int(form.get("year", "")), _int(form.get("visits_planned", ""))
         days = _float(form.get("days_planned", ""))
         if year is None or visits is None or days is None:
-            raise Problem("400.87", reason="give the year, the visits and the days planned")
+            raise Problem("400.87", reason=N_("give the year, the stays and the days planned"))
         stays.set_plan(user, agency, commune, year, visits, days, form.get("note"))
     except Problem as problem:
         if problem.type.status != 400:

@@ -19,7 +19,7 @@ from server.models import AdminUnit, Agency, Role, User
 from server.models.base import utcnow
 from server.models.monitoring import AgencyVisit, AgencyVisitPlan
 from server.models.places import UnitLevel
-from server.problems import Problem
+from server.problems import N_, Problem
 from server.services import audit
 from server.services.access import scope
 from server.services.monitoring import view
@@ -43,7 +43,7 @@ def require_writer(user: User, agency: Agency, commune: AdminUnit) -> None:
     """403.87 unless `user` may record `agency`'s stays in `commune`."""
     view.require_monitor(user)
     if commune.level != UnitLevel.COMMUNE:
-        raise Problem("400.87", reason=f"{commune.name} is not a commune")
+        raise Problem("400.87", reason=N_("%(unit)s is not a commune"), unit=commune.name)
     if user.role == Role.AGENCY_LEAD:
         allowed = db.session.scalar(
             sa.select(
@@ -74,13 +74,15 @@ class Stay:
 
 def _validate(stay: Stay) -> None:
     if stay.visited_on > today():
-        raise Problem("400.87", reason="the date is in the future")
+        raise Problem("400.87", reason=N_("the date is in the future"))
     if not 0 < stay.days <= MAX_DAYS:
-        raise Problem("400.87", reason=f"days must be more than 0 and at most {MAX_DAYS}")
+        raise Problem(
+            "400.87", reason=N_("days must be more than 0 and at most %(most)s"), most=MAX_DAYS
+        )
     if not 1 <= stay.people <= MAX_PEOPLE:
-        raise Problem("400.87", reason=f"people must be from 1 to {MAX_PEOPLE}")
+        raise Problem("400.87", reason=N_("people must be from 1 to %(most)s"), most=MAX_PEOPLE)
     if not stay.purpose.strip():
-        raise Problem("400.87", reason="say what the stay was for (purpose)")
+        raise Problem("400.87", reason=N_("say what the stay was for (purpose)"))
 
 
 def record(user: User, agency: Agency, commune: AdminUnit, stay: Stay) -> AgencyVisit:
@@ -133,7 +135,7 @@ def void(user: User, visit_id: int, reason: str | None) -> AgencyVisit:
     )
     text = (reason or "").strip()
     if not text or len(text) > 500:
-        raise Problem("400.87", reason="say why the stay is voided (at most 500 characters)")
+        raise Problem("400.87", reason=N_("say why the stay is voided (at most 500 characters)"))
     if found.voided_at is not None:
         raise Problem("409.87", visit_id=visit_id)
     found.voided_at, found.void_reason = utcnow(), text
@@ -149,9 +151,9 @@ def set_plan(
     """The year's plan of `agency` in `commune` (made or replaced; audited)."""
     require_writer(user, agency, commune)
     if not 2000 <= year <= 2100:
-        raise Problem("400.87", reason="give a year like 2026")
+        raise Problem("400.87", reason=N_("give a year like 2026"))
     if not 0 <= visits <= 366 or not 0 <= days <= MAX_DAYS:
-        raise Problem("400.87", reason="planned visits and days must be from 0 to 366")
+        raise Problem("400.87", reason=N_("planned stays and days must be from 0 to 366"))
     plan = db.session.scalar(
         sa.select(AgencyVisitPlan)
         .where(
