@@ -13,9 +13,10 @@ from server.db import db
 from server.models import AdminUnit
 from server.problems import N_, Problem
 from server.services.monitoring import agency_visits as stays
-from server.services.monitoring import decisions, view
+from server.services.monitoring import decisions, summary, view
 from server.services.monitoring.catalogue import CHECKS
 from server.services.programme import agencies, today
+from server.services.reports import downloads
 from server.services.reports.periods import Period
 from server.services.review import pages as review_pages
 from server.web.auth import signed_in_user
@@ -241,3 +242,35 @@ def set_agency_plan():
             raise
         return _back(problem.message(language()), "error")
     return _back(_("Plan saved."))
+
+
+# -- the periodic summary for the standing office ---------------------------------------------
+
+
+@bp.get("/monitoring/summary")
+def monitoring_summary():
+    """The summary for a period, on an A4-friendly page, with its XLSX and CSV downloads."""
+    user = _monitor()
+    if user is None:
+        return sign_in_page(status=401)
+    args = {k: v for k, v in request.args.items() if v.strip() and k in PERIOD_KEYS}
+    found = summary.build(user, Period.parse(args, today()))
+    query = urlencode(found.period.params())
+    return render_template(
+        "monitoring/summary.html",
+        summary=found,
+        period_args={k: request.args.get(k, "") for k in PERIOD_KEYS},
+        xlsx=url_for("web.monitoring_summary_file", fmt="xlsx") + "?" + query,
+        csv=url_for("web.monitoring_summary_file", fmt="csv") + "?" + query,
+    )
+
+
+@bp.get("/monitoring/summary.<any(csv,xlsx):fmt>")
+def monitoring_summary_file(fmt: str):
+    """The summary as a file, through the exports' writers (kind `monitoring`)."""
+    user = _monitor()
+    if user is None:
+        return sign_in_page(status=401)
+    args = {k: v for k, v in request.args.items() if k in PERIOD_KEYS}
+    export = downloads.request_from_query("monitoring", fmt, args | {"lang": language()})
+    return downloads.direct(user, export)

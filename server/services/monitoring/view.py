@@ -106,12 +106,12 @@ def title(code: str, lang: str) -> str:
 # -- the overview ----------------------------------------------------------------------------
 
 
-def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
+def bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(period.start, dt.time(), dt.UTC)
     return start, dt.datetime.combine(period.end, dt.time(), dt.UTC)
 
 
-def _visit_time():
+def visit_time():
     return sa.func.coalesce(VisitEvidence.started_at, VisitEvidence.received_at)
 
 
@@ -152,7 +152,7 @@ def _group_columns(group: str):
     return User.agency_id, sa.func.coalesce(MonitoringFlag.agency_id, User.agency_id)
 
 
-def _names(group: str, keys: set) -> dict:
+def names_of(group: str, keys: set) -> dict:
     keys = {k for k in keys if k is not None}
     if not keys:
         return {}
@@ -162,7 +162,7 @@ def _names(group: str, keys: set) -> dict:
 
 
 def agency_names(ids: set) -> dict:
-    return _names("agency", ids)
+    return names_of("agency", ids)
 
 
 def overview(user: User, period: Period, group: str = "commune") -> Overview:
@@ -170,9 +170,9 @@ def overview(user: User, period: Period, group: str = "commune") -> Overview:
     require_monitor(user)
     if group not in GROUPS:
         raise Problem("400.88", field="group", reason=f"give one of {', '.join(GROUPS)}")
-    start, end = _bounds(period)
+    start, end = bounds(period)
     ev_key, flag_key = _group_columns(group)
-    when = _visit_time()
+    when = visit_time()
     visits = (
         sa.select(ev_key, sa.func.count())
         .select_from(VisitEvidence)
@@ -187,7 +187,7 @@ def overview(user: User, period: Period, group: str = "commune") -> Overview:
 
     for key, count in db.session.execute(visits):
         row(key).visits = count
-    flags = _flags_in(user, period).outerjoin(User, User.id == MonitoringFlag.user_id)
+    flags = flags_in(user, period).outerjoin(User, User.id == MonitoringFlag.user_id)
     counted = flags.with_only_columns(
         flag_key, MonitoringFlag.check, MonitoringFlag.state, sa.func.count()
     ).group_by(flag_key, MonitoringFlag.check, MonitoringFlag.state)
@@ -202,14 +202,14 @@ def overview(user: User, period: Period, group: str = "commune") -> Overview:
     )
     for key, count in db.session.execute(flagged):
         row(key).flagged = count
-    names = _names(group, set(rows))
+    names = names_of(group, set(rows))
     for key, r in rows.items():
         r.name = names.get(key, "") if key is not None else ""
     ordered = sorted(rows.values(), key=lambda r: (r.key is None, r.name, r.key or 0))
     return Overview(period, group, ordered, months(user, period), list(CHECKS))
 
 
-def _flags_in(user: User, period: Period) -> sa.Select:
+def flags_in(user: User, period: Period) -> sa.Select:
     return sa.select(MonitoringFlag).where(
         flag_scope(user),
         MonitoringFlag.observed_on >= period.start,
@@ -219,8 +219,8 @@ def _flags_in(user: User, period: Period) -> sa.Select:
 
 def months(user: User, period: Period) -> list[tuple[str, int, int]]:
     """Visits and flagged visits per month of `period`, oldest first."""
-    start, end = _bounds(period)
-    when = _visit_time()
+    start, end = bounds(period)
+    when = visit_time()
     year, month = sa.extract("year", when), sa.extract("month", when)
     visits = (
         sa.select(year, month, sa.func.count())
@@ -235,7 +235,7 @@ def months(user: User, period: Period) -> list[tuple[str, int, int]]:
         sa.extract("month", MonitoringFlag.observed_on),
     )
     flagged = (
-        _flags_in(user, period)
+        flags_in(user, period)
         .where(MonitoringFlag.subject == FlagSubject.VISIT)
         .with_only_columns(fy, fm, sa.func.count(sa.distinct(MonitoringFlag.submission_id)))
         .group_by(fy, fm)
@@ -394,8 +394,8 @@ def flag_page(user: User, flag_id: int) -> FlagPage:
     if evidence is not None and flag.check == "fast_run":
         _fast_run(page, evidence)
     people = {flag.user_id, flag.decided_by_id, evidence.user_id if evidence else None}
-    page.people = _names("cadre", people | {e.user_id for e, _s in page.run})
-    page.places = _names("commune", {flag.commune_id, flag.village_id})
+    page.people = names_of("cadre", people | {e.user_id for e, _s in page.run})
+    page.places = names_of("commune", {flag.commune_id, flag.village_id})
     return page
 
 

@@ -202,6 +202,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.monitoring.set_agency_plan", "POST"): TARGET,
     ("web.agency_visits_page", "GET"): ADMIN_LISTING,
     ("web.record_agency_visit", "POST"): TARGET,
+    ("web.monitoring_summary", "GET"): ADMIN_LISTING,
+    ("web.monitoring_summary_file", "GET"): ADMIN_LISTING,
     ("web.void_agency_visit", "POST"): TARGET,
     ("web.set_agency_plan", "POST"): TARGET,
     ("web.report_print", "GET"): TARGET,
@@ -786,21 +788,48 @@ REQUEST_PARTS = {
         "json": {"decision": "dismiss", "comment": "Đã kiểm tra tại hộ"}
     },
     ("web.monitoring", "GET"): _site(),
-    ("api.monitoring.record_agency_visit", "POST"): lambda *_: {"json": {
-        "agency": "LC-SNN", "commune": "15/02839", "visited_on": "2026-03-02", "days": 2,
-        "purpose": "Họp dân"}},
+    ("api.monitoring.record_agency_visit", "POST"): lambda *_: {
+        "json": {
+            "agency": "LC-SNN",
+            "commune": "15/02839",
+            "visited_on": "2026-03-02",
+            "days": 2,
+            "purpose": "Họp dân",
+        }
+    },
     ("api.monitoring.void_agency_visit", "POST"): lambda *_: {"json": {"reason": "Nhập trùng"}},
-    ("api.monitoring.set_agency_plan", "POST"): lambda *_: {"json": {
-        "agency": "LC-SNN", "commune": "15/02839", "year": 2026, "visits_planned": 4,
-        "days_planned": 8}},
+    ("api.monitoring.set_agency_plan", "POST"): lambda *_: {
+        "json": {
+            "agency": "LC-SNN",
+            "commune": "15/02839",
+            "year": 2026,
+            "visits_planned": 4,
+            "days_planned": 8,
+        }
+    },
     ("web.agency_visits_page", "GET"): _site(),
-    ("web.record_agency_visit", "POST"): _admin(lambda out: {
-        "agency": "LC-SNN", "commune": str(out.commune_id), "visited_on": "2026-03-02",
-        "days": "2", "people": "3", "purpose": "Họp dân"}),
+    ("web.monitoring_summary", "GET"): _site(),
+    ("web.monitoring_summary_file", "GET"): _site(),
+    ("web.record_agency_visit", "POST"): _admin(
+        lambda out: {
+            "agency": "LC-SNN",
+            "commune": str(out.commune_id),
+            "visited_on": "2026-03-02",
+            "days": "2",
+            "people": "3",
+            "purpose": "Họp dân",
+        }
+    ),
     ("web.void_agency_visit", "POST"): _site({"reason": "Nhập trùng"}),
-    ("web.set_agency_plan", "POST"): _admin(lambda out: {
-        "agency": "LC-SNN", "commune": str(out.commune_id), "year": "2026",
-        "visits_planned": "4", "days_planned": "8"}),
+    ("web.set_agency_plan", "POST"): _admin(
+        lambda out: {
+            "agency": "LC-SNN",
+            "commune": str(out.commune_id),
+            "year": "2026",
+            "visits_planned": "4",
+            "days_planned": "8",
+        }
+    ),
     ("web.monitoring_flag", "GET"): _site(),
     ("web.decide_flag", "POST"): _site({"decision": "dismiss", "comment": "Đã kiểm tra"}),
     ("web.home", "GET"): _site(),
@@ -968,6 +997,7 @@ EXPORT_KINDS = {
     "households": lambda out: {},
     "ledger": lambda out: {},
     "report": lambda out: _report_query(out),
+    "monitoring": lambda out: {"year": "2026"},  # its commune's row
 }
 
 

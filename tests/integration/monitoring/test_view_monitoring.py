@@ -164,3 +164,22 @@ def test_site_dismissal_redirects_and_shows_the_comment(app, flagged, browser_of
     assert done.status_code == 302
     page = official.get(f"/monitoring/flags/{flagged['short']}").get_data(as_text=True)
     assert "Đã gặp chủ hộ" in page and 'data-state="dismissed"' in page
+
+
+def test_the_summary_counts_per_commune_and_exports_the_same(app, flagged, browser_of):  # noqa: F811
+    official = browser_of("official_a")
+    page = official.get("/monitoring/summary?year=2026").get_data(as_text=True)
+    assert 'id="monitoring_communes"' in page and "Số hộ chưa được thăm" in page
+    csv = official.get("/monitoring/summary.csv?year=2026")
+    assert csv.status_code == 200
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(csv.get_data())) as archive:
+        text = "".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist())
+    # commune A: 2 visits, 2 households of which none visited (their evidence names none),
+    # one short and one far flag, both open; commune B is official_b's
+    assert "Mường Phăng,2," in text and "Lò Văn Một" not in text
+    line = next(row for row in text.splitlines() if "Mường Phăng,2," in row)
+    assert line.split("Mường Phăng,")[1].split(",")[4:6] == ["1", "1"], line  # short, far
+    assert browser_of("cadre_a").get("/monitoring/summary").status_code == 403
