@@ -5,6 +5,8 @@ dismisses or reopens it with a comment."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from flask import flash, redirect, render_template, request, url_for
@@ -27,11 +29,19 @@ from server.web.site import bp
 PERIOD_KEYS = ("year", "phase", "from", "to")
 
 
-def _monitor():
-    user = signed_in_user()
-    if user is not None:
+def monitor_required(page: Callable) -> Callable:
+    """Decorate a page or action: signed in (else 401 with the sign-in form), and a reader of
+    monitoring (else 403.85: cadres)."""
+
+    @functools.wraps(page)
+    def wrapper(*args, **kwargs):
+        user = signed_in_user()
+        if user is None:
+            return sign_in_page(status=401)
         view.require_monitor(user)
-    return user
+        return page(*args, **kwargs)
+
+    return wrapper
 
 
 def _state_words() -> dict[str, str]:
@@ -53,10 +63,9 @@ def _after() -> int | None:
 
 
 @bp.get("/monitoring")
+@monitor_required
 def monitoring():
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     args = {k: v for k, v in request.args.items() if v.strip()}
     period = Period.parse(args, today())
     shown = view.overview(user, period, args.get("group", "commune"))
@@ -87,10 +96,9 @@ def monitoring():
 
 
 @bp.get("/monitoring/flags/<int(max=9223372036854775807):flag_id>")
+@monitor_required
 def monitoring_flag(flag_id: int):
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     page = view.flag_page(user, flag_id)
     return render_template(
         "monitoring/flag.html",
@@ -103,11 +111,10 @@ def monitoring_flag(flag_id: int):
 
 
 @bp.post("/monitoring/flags/<int(max=9223372036854775807):flag_id>/decision")
+@monitor_required
 def decide_flag(flag_id: int):
     """Confirm or dismiss (`decision`) with a `comment`, or reopen (`decision=reopen`)."""
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     decision = request.form.get("decision", "")
     comment = request.form.get("comment", "")
     try:
@@ -140,12 +147,11 @@ def _int(text: str) -> int | None:
 
 
 @bp.get("/monitoring/agency-visits")
+@monitor_required
 def agency_visits_page():
     """The year's plans with the stays done against them, the stays, and the forms to record a
     stay and set a plan."""
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     year = _int(request.args.get("year", "")) or today().year
     if not 2000 <= year <= 2100:
         raise Problem("400.88", field="year", reason="give a year like 2026")
@@ -186,10 +192,9 @@ def _back(message: str, category: str = "ok"):
 
 
 @bp.post("/monitoring/agency-visits")
+@monitor_required
 def record_agency_visit():
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     form = request.form
     try:
         agency, commune = _unit_and_agency(user)
@@ -211,10 +216,9 @@ def record_agency_visit():
 
 
 @bp.post("/monitoring/agency-visits/<int(max=9223372036854775807):visit_id>/void")
+@monitor_required
 def void_agency_visit(visit_id: int):
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     try:
         stays.void(user, visit_id, request.form.get("reason", ""))
     except Problem as problem:
@@ -225,10 +229,9 @@ def void_agency_visit(visit_id: int):
 
 
 @bp.post("/monitoring/agency-plans")
+@monitor_required
 def set_agency_plan():
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     form = request.form
     try:
         agency, commune = _unit_and_agency(user)
@@ -248,11 +251,10 @@ def set_agency_plan():
 
 
 @bp.get("/monitoring/summary")
+@monitor_required
 def monitoring_summary():
     """The summary for a period, on an A4-friendly page, with its XLSX and CSV downloads."""
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     args = {k: v for k, v in request.args.items() if v.strip() and k in PERIOD_KEYS}
     found = summary.build(user, Period.parse(args, today()))
     query = urlencode(found.period.params())
@@ -266,11 +268,10 @@ def monitoring_summary():
 
 
 @bp.get("/monitoring/summary.<any(csv,xlsx):fmt>")
+@monitor_required
 def monitoring_summary_file(fmt: str):
     """The summary as a file, through the exports' writers (kind `monitoring`)."""
-    user = _monitor()
-    if user is None:
-        return sign_in_page(status=401)
+    user = signed_in_user()
     args = {k: v for k, v in request.args.items() if k in PERIOD_KEYS}
     export = downloads.request_from_query("monitoring", fmt, args | {"lang": language()})
     return downloads.direct(user, export)
