@@ -206,6 +206,51 @@ _DUPLICATES: tuple[ProblemType, ...] = (
 )
 
 
+# -- token-visit monitoring (issue 16): 400.85-89, 403.85-89, 404.85-89, 409.85-89
+_MONITORING: tuple[ProblemType, ...] = (
+    ProblemType(
+        "400.85",
+        400,
+        N_("Say why in a comment: %(action)s a flag needs one (at most 2000 characters)."),
+    ),
+    ProblemType("400.86", 400, N_("The decision '%(decision)s' is not one of: confirm, dismiss.")),
+    ProblemType("400.87", 400, N_("The agency stay is not valid: %(reason)s")),
+    ProblemType("400.88", 400, N_("The filter %(field)s is not valid: %(reason)s")),
+    ProblemType(
+        "403.85",
+        403,
+        N_(
+            "Monitoring is for commune officials, agency leads, coordinators and "
+            "administrators: cadres cannot see it."
+        ),
+    ),
+    ProblemType(
+        "403.86",
+        403,
+        N_(
+            "Only commune officials, coordinators and administrators judge flags: agency "
+            "leads read them."
+        ),
+    ),
+    ProblemType(
+        "403.87",
+        403,
+        N_(
+            "You cannot record stays of %(agency)s in %(commune)s: only its lead, the "
+            "commune's officials and the coordinators there can."
+        ),
+    ),
+    ProblemType("404.85", 404, N_("There is no flag %(flag_id)s that you can see.")),
+    ProblemType("404.86", 404, N_("There is no agency stay %(visit_id)s that you can see.")),
+    ProblemType(
+        "409.85",
+        409,
+        N_("The flag is %(state)s: only an open flag can be judged; reopen it first."),
+    ),
+    ProblemType("409.86", 409, N_("The flag is already open.")),
+    ProblemType("409.87", 409, N_("The agency stay %(visit_id)s is already voided.")),
+)
+
 _ENTRIES = (
     ProblemType("400.1", 400, N_("The request could not be read: %(reason)s")),
     ProblemType("400.2", 400, N_("The required field '%(field)s' is missing.")),
@@ -663,7 +708,9 @@ _OPERATIONS: tuple[ProblemType, ...] = (
     ),
 )
 
-_ENTRIES += _LEDGER + _REPORTS + _EXPORTS + _DUPLICATES + _OPERATIONS + _MONITORING_CHECKS
+_ENTRIES += (
+    _LEDGER + _REPORTS + _EXPORTS + _DUPLICATES + _OPERATIONS + _MONITORING_CHECKS + _MONITORING
+)
 
 CATALOGUE: dict[str, ProblemType] = {entry.code: entry for entry in _ENTRIES}
 

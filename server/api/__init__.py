@@ -17,6 +17,7 @@ from server.api import (
     forms,
     health,
     households,
+    monitoring,
     openapi,
     pairs,
     quarantine,
@@ -40,5 +41,6 @@ children += (submissions.bp,)  # the review queue
 children += (support.bp,)  # the support ledger (issue 15)
 children += (reports.bp,)  # the programme's reports (issue 15)
 children += (exports.bp,)  # exports: submissions, households, ledger, reports (issue 15)
+children += (monitoring.bp,)  # token-visit monitoring (issue 16)
 for child in children:
     bp.register_blueprint(child)

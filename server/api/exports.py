@@ -74,7 +74,7 @@ def download_export(job_id: int):
     return downloads.send(path, job.filename, remove=False)
 
 
-@bp.get("/exports/<any(submissions,households,ledger,report):kind>.<any(csv,xlsx):fmt>")
+@bp.get("/exports/<any(submissions,households,ledger,report,monitoring):kind>.<any(csv,xlsx):fmt>")
 @login_required()
 def direct_export(kind: str, fmt: str):
     """A small export straight to the caller (the same parameters as POST /exports, in the

@@ -25,6 +25,7 @@ from server.schemas import AdminUnitSchema, FormSchema, FormVersionSchema, Healt
 from server.schemas import duplicates as dup
 from server.schemas import exports as ex
 from server.schemas import households as hh
+from server.schemas import monitoring as mo
 from server.schemas import programme as pg
 from server.schemas import reports as rp
 from server.schemas import submissions as subs
@@ -317,6 +318,35 @@ OPERATIONS: dict[str, Operation] = {
     "api.users.list_user_devices": Operation("devices", us.DeviceListSchema, errors=(404,)),
     "api.users.enrol_device": Operation(
         "devices", us.EnrolmentSchema, 201, body=us.EnrolRequestSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.monitoring.show_overview": Operation(
+        "monitoring", mo.OverviewSchema, query=mo.OverviewQuerySchema, errors=(400, 403)
+    ),
+    "api.monitoring.list_flags": Operation(
+        "monitoring", mo.FlagPageSchema, query=mo.FlagQuerySchema, errors=(400, 403)
+    ),
+    "api.monitoring.show_flag": Operation("monitoring", mo.FlagDetailSchema, errors=(403, 404)),
+    "api.monitoring.decide_flag": Operation(
+        "monitoring", mo.FlagDetailSchema, body=mo.DecisionSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.monitoring.list_agency_visits": Operation(
+        "monitoring", mo.AgencyVisitPageSchema, query=mo.AgencyVisitQuerySchema, errors=(400, 403)
+    ),
+    "api.monitoring.record_agency_visit": Operation(
+        "monitoring",
+        mo.AgencyVisitSchema,
+        201,
+        body=mo.AgencyVisitCreateSchema,
+        errors=(400, 403, 404),
+    ),
+    "api.monitoring.void_agency_visit": Operation(
+        "monitoring", mo.AgencyVisitSchema, body=sp.VoidSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.monitoring.list_agency_plans": Operation(
+        "monitoring", mo.PlanListSchema, query=mo.PlanQuerySchema, errors=(400, 403)
+    ),
+    "api.monitoring.set_agency_plan": Operation(
+        "monitoring", mo.PlanListSchema, 201, body=mo.PlanCreateSchema, errors=(400, 403, 404)
     ),
     "api.reports.show_report": Operation(
         "reports", rp.ReportSchema, query=rp.ReportQuerySchema, errors=(400, 403, 404)

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from server.models import ExportStatus, ReviewState
 from server.schemas.fields import Int64
 
-KINDS = ("submissions", "households", "ledger", "report")
+KINDS = ("submissions", "households", "ledger", "report", "monitoring")
 FORMATS = ("csv", "xlsx")
 
 

@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
         exits,
         exports,
         households,
+        monitoring,
         quarantine,
         reports,
         review,

@@ -51,7 +51,7 @@ from server.services.reports import submission_tables, writers
 from server.services.reports.periods import Period
 from server.services.reports.tables import Column, Table
 
-KINDS = ("submissions", "households", "ledger", "report")
+KINDS = ("submissions", "households", "ledger", "report", "monitoring")
 FORMATS = ("csv", "xlsx")
 EXPORTERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.COMMUNE_OFFICIAL, Role.AGENCY_LEAD})
 #: Roles that see a CCCD whole: they certify the household (domain.md: mask it otherwise).
@@ -78,7 +78,7 @@ class ExportRequest:
     @property
     def zipped(self) -> bool:
         """CSV of several tables (submissions with repeats, reports) is a zip of CSV files."""
-        return self.format == "csv" and self.kind in ("submissions", "report")
+        return self.format == "csv" and self.kind in ("submissions", "report", "monitoring")
 
     def params(self) -> dict[str, Any]:
         """What is kept on the job (`ExportJob.params`) to run it again later."""
@@ -489,6 +489,14 @@ def _write_report(user, request: ExportRequest, sink, today, progress) -> int:
     return write_tables(sink, report.tables, request.lang, progress)
 
 
+def _write_monitoring(user, request: ExportRequest, sink, today, progress) -> int:
+    """The standing office's monitoring summary (issue 16) for the request's period."""
+    from server.services.monitoring import summary
+
+    found = summary.build(user, _period(request, today))
+    return write_tables(sink, found.tables, request.lang, progress)
+
+
 def write_tables(sink, tables: Iterable[Table], lang: str, progress) -> int:
     """Every table as a sheet (XLSX) or a CSV file of the zip."""
     done = 0
@@ -506,6 +514,7 @@ _WRITERS: dict[str, Callable[..., int]] = {
     "households": _write_households,
     "ledger": _write_ledger,
     "report": _write_report,
+    "monitoring": _write_monitoring,
 }
 
 

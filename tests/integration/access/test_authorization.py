@@ -68,6 +68,7 @@ from tests.integration.contract.submissions import (
 from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import PASSWORD, basic, bearer
 from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
+from tests.integration.monitoring.view_cases import agency_stay, flag_visit
 from tests.integration.web.site import matrix_form, matrix_request, matrix_site
 
 ROLES = ("anonymous", "revoked", "cadre", "commune_official", "agency_lead", "coordinator",
@@ -191,6 +192,25 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.reports.show_report", "GET"): TARGET,
     ("api.reports.list_records", "GET"): TARGET,
     ("web.reports", "GET"): TARGET,
+    # Token-visit monitoring (issue 16): cadres see none; the others their own scope.
+    ("api.monitoring.show_overview", "GET"): ADMIN_LISTING,
+    ("api.monitoring.list_flags", "GET"): ADMIN_LISTING,
+    ("api.monitoring.show_flag", "GET"): TARGET,
+    ("api.monitoring.decide_flag", "POST"): TARGET,
+    ("web.monitoring", "GET"): ADMIN_LISTING,
+    ("web.monitoring_flag", "GET"): TARGET,
+    ("web.decide_flag", "POST"): TARGET,
+    ("api.monitoring.list_agency_visits", "GET"): ADMIN_LISTING,
+    ("api.monitoring.list_agency_plans", "GET"): ADMIN_LISTING,
+    ("api.monitoring.record_agency_visit", "POST"): TARGET,
+    ("api.monitoring.void_agency_visit", "POST"): TARGET,
+    ("api.monitoring.set_agency_plan", "POST"): TARGET,
+    ("web.agency_visits_page", "GET"): ADMIN_LISTING,
+    ("web.record_agency_visit", "POST"): TARGET,
+    ("web.monitoring_summary", "GET"): ADMIN_LISTING,
+    ("web.monitoring_summary_file", "GET"): ADMIN_LISTING,
+    ("web.void_agency_visit", "POST"): TARGET,
+    ("web.set_agency_plan", "POST"): TARGET,
     ("web.report_print", "GET"): TARGET,
     ("web.report_records", "GET"): TARGET,
     # The administration pages (/admin): lists for the administrative roles, and every page
@@ -328,6 +348,8 @@ class Outside:
     void_ids: tuple[int, int] = (0, 0)  # support to Bắc Hà, voided by the API, by the site
     kind_id: int = 0  # a kind of the catalogue (the admins' to rename)
     export_id: int = 0  # Lào Cai's coordinator's export of its visits, made (its file kept)
+    flag_ids: tuple[int, int] = (0, 0)  # monitoring flags on its submission: API's, site's
+    stay_ids: tuple[int, int] = (0, 0)  # its agency's stays in Bắc Hà, to void: API's, site's
 
 
 def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
@@ -379,6 +401,10 @@ def _make_outside(world: World) -> Outside:
     out.device_id = auth.register_device(spare, "Máy cũ")[0].id
     _programme_of(out)
     out.export_id = _export_of(out)
+    out.flag_ids = tuple(
+        flag_visit(out.submission_id, key=f"#{n}").id for n in ("api", "site")
+    )  # fmt: skip
+    out.stay_ids = tuple(agency_stay(out.agency_id, out.commune_id) for _ in range(2))
     return out
 
 
@@ -763,6 +789,54 @@ REQUEST_PARTS = {
     ("web.reports", "GET"): _report_page(),
     ("web.report_print", "GET"): _report_page(),
     ("web.report_records", "GET"): _report_page(figure="helped"),
+    ("api.monitoring.decide_flag", "POST"): lambda *_: {
+        "json": {"decision": "dismiss", "comment": "Đã kiểm tra tại hộ"}
+    },
+    ("web.monitoring", "GET"): _site(),
+    ("api.monitoring.record_agency_visit", "POST"): lambda *_: {
+        "json": {
+            "agency": "LC-SNN",
+            "commune": "15/02839",
+            "visited_on": "2026-03-02",
+            "days": 2,
+            "purpose": "Họp dân",
+        }
+    },
+    ("api.monitoring.void_agency_visit", "POST"): lambda *_: {"json": {"reason": "Nhập trùng"}},
+    ("api.monitoring.set_agency_plan", "POST"): lambda *_: {
+        "json": {
+            "agency": "LC-SNN",
+            "commune": "15/02839",
+            "year": 2026,
+            "visits_planned": 4,
+            "days_planned": 8,
+        }
+    },
+    ("web.agency_visits_page", "GET"): _site(),
+    ("web.monitoring_summary", "GET"): _site(),
+    ("web.monitoring_summary_file", "GET"): _site(),
+    ("web.record_agency_visit", "POST"): _admin(
+        lambda out: {
+            "agency": "LC-SNN",
+            "commune": str(out.commune_id),
+            "visited_on": "2026-03-02",
+            "days": "2",
+            "people": "3",
+            "purpose": "Họp dân",
+        }
+    ),
+    ("web.void_agency_visit", "POST"): _site({"reason": "Nhập trùng"}),
+    ("web.set_agency_plan", "POST"): _admin(
+        lambda out: {
+            "agency": "LC-SNN",
+            "commune": str(out.commune_id),
+            "year": "2026",
+            "visits_planned": "4",
+            "days_planned": "8",
+        }
+    ),
+    ("web.monitoring_flag", "GET"): _site(),
+    ("web.decide_flag", "POST"): _site({"decision": "dismiss", "comment": "Đã kiểm tra"}),
     ("web.home", "GET"): _site(),
     ("web.static", "GET"): _site(),
     ("web.sign_in", "GET"): _site(),
@@ -837,6 +911,8 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
                "village_id": str(out.village_id)}  # fmt: skip
     values |= {"job_id": str(out.export_id), "kind": "submissions", "fmt": "csv"}
     voided = out.void_ids[0] if endpoint.startswith("api.") else out.void_ids[1]
+    side = 0 if endpoint.startswith("api.") else 1
+    values |= {"flag_id": str(out.flag_ids[side]), "visit_id": str(out.stay_ids[side])}
     values |= {"support_id": str(voided if "void" in endpoint else out.loan_id),
                "kind_id": str(out.kind_id)}  # fmt: skip
     parts = (
@@ -926,6 +1002,7 @@ EXPORT_KINDS = {
     "households": lambda out: {},
     "ledger": lambda out: {},
     "report": lambda out: _report_query(out),
+    "monitoring": lambda out: {"year": "2026"},  # its commune's row
 }
 
 

@@ -310,6 +310,8 @@ class AdminCases:
     void_id: int = 0  # works given to commune A, to void
     kind_id: int = 0  # a kind of the support catalogue (the admins' to rename)
     job_id: int = 0  # official_a's export of the households, made (its file kept)
+    flag_id: int = 0  # a monitoring flag on commune A's first submission (issue 16)
+    stay_id: int = 0  # a stay of the agency in commune A, to void
 
 
 COMMUNE_FORM = """
@@ -351,6 +353,10 @@ def add_admin_cases(site: Site) -> AdminCases:
     publishing.publish(None, cases.form_id, uploaded.version)
     db.session.commit()
     _support_and_export(cases, household, commune)
+    from tests.integration.monitoring.view_cases import agency_stay, flag_visit
+
+    cases.flag_id = flag_visit(site.a[0], household_id=household.id).id
+    cases.stay_id = agency_stay(cases.agency_id, commune.id)
     site.admin = cases
     return cases
 

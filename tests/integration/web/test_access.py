@@ -84,6 +84,25 @@ TARGETS: dict[tuple[str, str], Callable[[Site], tuple[dict, dict, dict]]] = {
     ("web.report_print", "GET"): lambda s: ({}, _report_of_a(s), {}),
     ("web.report_records", "GET"): lambda s: ({}, _report_of_a(s) | {"figure": "helped"}, {}),
 }  # fmt: skip
+#: Token-visit monitoring (issue 16): commune A's flag, shown and dismissed; the agency's stays
+#: in commune A, recorded, voided and planned.
+_STAY = {"agency": "DB-SNN", "visited_on": "2026-03-02", "days": "1,5", "people": "2",
+         "purpose": "Họp dân"}  # fmt: skip
+TARGETS |= {
+    ("web.record_agency_visit", "POST"): lambda s: (
+        {}, {}, _STAY | {"commune": str(s.commune_a_id)}
+    ),
+    ("web.void_agency_visit", "POST"): lambda s: (
+        {"visit_id": str(s.admin.stay_id)}, {}, {"reason": "Nhập trùng"}
+    ),
+    ("web.set_agency_plan", "POST"): lambda s: ({}, {}, {
+        "agency": "DB-SNN", "commune": str(s.commune_a_id), "year": "2026",
+        "visits_planned": "4", "days_planned": "8"}),
+    ("web.monitoring_flag", "GET"): lambda s: ({"flag_id": str(s.admin.flag_id)}, {}, {}),
+    ("web.decide_flag", "POST"): lambda s: (
+        {"flag_id": str(s.admin.flag_id)}, {}, {"decision": "dismiss", "comment": "Đã kiểm tra"}
+    ),
+}  # fmt: skip
 
 
 def _admin(values: Callable[[Site], dict], data: Callable[[Site], dict] | None = None):
@@ -199,7 +218,11 @@ ADMIN_LISTS = {
     f"web.admin.{name}"
     for name in ("index", "audit_log", "forms", "users", "devices", "units", "agencies", "pairs",
                  "support", "support_kinds")
-} | {"web.exports.page"}  # fmt: skip
+} | {"web.exports.page", "web.monitoring", "web.agency_visits_page", "web.monitoring_summary",
+     "web.monitoring_summary_file"}  # fmt: skip
+
+#: The path of a list whose rule has a parameter.
+LIST_PATHS = {"web.monitoring_summary_file": "/monitoring/summary.csv"}
 
 #: Words of commune A's records that must never reach anyone outside it.
 MARKERS = ("Lò Văn Một", "Quàng Thị Hai", "Lò Văn Khác", "Mường Phăng", "Lường Văn Bốn",
@@ -275,9 +298,10 @@ LISTS = [r for r in ROUTES if r[0] in ADMIN_LISTS]
 def test_administration_lists_show_only_the_viewers_area(
     admin_site, browser_of, endpoint, method, rule
 ):
-    assert browser_of(None).get(rule).status_code == 401
-    assert browser_of("cadre_a").get(rule).status_code == 403
-    other = browser_of("official_b").get(rule)
-    body = other.get_data(as_text=True)
+    path = LIST_PATHS.get(endpoint, rule)
+    assert browser_of(None).get(path).status_code == 401
+    assert browser_of("cadre_a").get(path).status_code == 403
+    other = browser_of("official_b").get(path)
+    body = other.get_data().decode("utf-8", "replace")
     assert other.status_code == 200 and [m for m in MARKERS if m in body] == [], body[:500]
-    assert browser_of("official_a").get(rule).status_code == 200
+    assert browser_of("official_a").get(path).status_code == 200
