@@ -103,7 +103,7 @@ class Standard:
 
     @property
     def provisional(self) -> bool:
-        """Some figures are not gazetted yet (listed in `provisional_parts`); it still classifies."""
+        """Some figures are not gazetted yet (`provisional_parts`); it still classifies."""
         return bool(self.provisional_parts)
 
     @property

@@ -91,8 +91,13 @@ def test_an_incomplete_standard_refuses_to_classify():
     data = raw_standards()
     later = _by_id(data, "vn-2027-2030")
     later["income_lines"]["rural"]["average"] = None
-    later["incomplete"] = [{"field": "income_lines.average", "vi": "Chưa có chuẩn mức sống "
-                            "trung bình", "en": "The average living standard bands are missing"}]
+    later["incomplete"] = [
+        {
+            "field": "income_lines.average",
+            "vi": "Chưa có chuẩn mức sống trung bình",
+            "en": "The average living standard bands are missing",
+        }
+    ]
     with pytest.raises(IncompleteStandardError) as caught:
         classify(1_000_000, "rural", 4, date(2028, 3, 1), standards=parse_standards(data))
     assert "provisional" in caught.value.message

@@ -38,17 +38,38 @@ class Period:
 
 PERIODS = (
     # QĐ 59/2015/QĐ-TTg, Điều 2; applied through 2021.
-    Period("vn-2016-2020", date(2016, 1, 1), date(2021, 12, 31),
-           {"rural": 700_000, "urban": 900_000}, {"rural": 1_000_000, "urban": 1_300_000},
-           {"rural": 1_500_000, "urban": 1_950_000}, 3, 10),
+    Period(
+        "vn-2016-2020",
+        date(2016, 1, 1),
+        date(2021, 12, 31),
+        {"rural": 700_000, "urban": 900_000},
+        {"rural": 1_000_000, "urban": 1_300_000},
+        {"rural": 1_500_000, "urban": 1_950_000},
+        3,
+        10,
+    ),
     # Nghị định 07/2021/NĐ-CP, Điều 3.
-    Period("vn-2022-2026", date(2022, 1, 1), date(2026, 12, 31), None,
-           {"rural": 1_500_000, "urban": 2_000_000}, {"rural": 2_250_000, "urban": 3_000_000}, 3,
-           12),
+    Period(
+        "vn-2022-2026",
+        date(2022, 1, 1),
+        date(2026, 12, 31),
+        None,
+        {"rural": 1_500_000, "urban": 2_000_000},
+        {"rural": 2_250_000, "urban": 3_000_000},
+        3,
+        12,
+    ),
     # Nghị định 351/2025/NĐ-CP; the average bands are the provisional 1.5 x the line.
-    Period("vn-2027-2030", date(2027, 1, 1), date(2030, 12, 31), None,
-           {"rural": 2_200_000, "urban": 2_800_000}, {"rural": 3_300_000, "urban": 4_200_000}, 3,
-           13),
+    Period(
+        "vn-2027-2030",
+        date(2027, 1, 1),
+        date(2030, 12, 31),
+        None,
+        {"rural": 2_200_000, "urban": 2_800_000},
+        {"rural": 3_300_000, "urban": 4_200_000},
+        3,
+        13,
+    ),
 )
 AREAS = ("rural", "urban")
 
@@ -69,8 +90,9 @@ def _points():
         for area, at in lines:
             for income in (at - 1, at, at + 1):
                 for dep in (period.threshold - 1, period.threshold):
-                    yield pytest.param(period, income, area, dep,
-                                       id=f"{period.id}-{area}-{income}-{dep}dep")
+                    yield pytest.param(
+                        period, income, area, dep, id=f"{period.id}-{area}-{income}-{dep}dep"
+                    )
 
 
 @pytest.mark.parametrize(("period", "income", "area", "deprivations"), list(_points()))
