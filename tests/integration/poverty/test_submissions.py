@@ -45,56 +45,60 @@ LINES = [
 ]
 
 
-def submit(client, world, app, today: str, area: str, income: int, deprived: int) -> dict:  # noqa: F811
-    home = household()
-    answers = {**NOT_DEPRIVED, **{q: "yes" for q in DEPRIVED[:deprived]}}
-    xml = registration_xml(home, today=today, area=area, income_per_person=str(income), **answers)
-    response = post(client, world, xml)
-    assert response.status_code == 201, response.data
-    with app.app_context():
-        return households.get(home.id).properties
+@pytest.fixture
+def submit(client, world, app):  # noqa: F811 - the world fixture
+    def call(today: str, area: str, income: int, deprived: int) -> dict:
+        """Register a household assessed on `today` with `deprived` deprivations; its stored
+        properties."""
+        home = household()
+        answers = {**NOT_DEPRIVED, **{q: "yes" for q in DEPRIVED[:deprived]}}
+        xml = registration_xml(
+            home, today=today, area=area, income_per_person=str(income), **answers
+        )
+        response = post(client, world, xml)
+        assert response.status_code == 201, response.data
+        with app.app_context():
+            return households.get(home.id).properties
+
+    return call
 
 
 @pytest.mark.parametrize(("today", "standard", "area", "line"), LINES)
 def test_a_submission_is_classified_under_the_standard_in_force_on_its_date(
-    client,
-    world,
-    app,
+    submit,
     today,
     standard,
     area,
-    line,  # noqa: F811
+    line,
 ):
-    at_line = submit(client, world, app, today, area, line, 3)
+    at_line = submit(today, area, line, 3)
     assert (at_line["poverty_status"], at_line["poverty_standard"]) == ("poor", standard)
     assert at_line["deprivation_count"] == "3"
-    above = submit(client, world, app, today, area, line + 1, 3)
+    above = submit(today, area, line + 1, 3)
     assert (above["poverty_status"], above["poverty_standard"]) == ("average", standard)
 
 
-def test_near_poor_at_the_2022_line_with_two_deprivations(client, world, app):  # noqa: F811
-    saved = submit(client, world, app, "2024-05-01", "urban", 1_999_999, 2)
+def test_near_poor_at_the_2022_line_with_two_deprivations(submit):
+    saved = submit("2024-05-01", "urban", 1_999_999, 2)
     assert (saved["poverty_status"], saved["deprivation_count"]) == ("near_poor", "2")
 
 
-def test_a_2027_rural_household_at_2_100_000_is_poor_under_decree_351(client, world, app):  # noqa: F811
-    saved = submit(client, world, app, "2027-03-01", "rural", 2_100_000, 3)
+def test_a_2027_rural_household_at_2_100_000_is_poor_under_decree_351(submit):
+    saved = submit("2027-03-01", "rural", 2_100_000, 3)
     assert (saved["poverty_status"], saved["poverty_standard"]) == ("poor", "vn-2027-2030")
-    before = submit(client, world, app, "2026-12-31", "rural", 2_100_000, 3)
+    before = submit("2026-12-31", "rural", 2_100_000, 3)
     assert (before["poverty_status"], before["poverty_standard"]) == ("average", "vn-2022-2026")
 
 
-def test_unasked_indicators_that_decide_leave_the_household_unclassified(client, world, app):  # noqa: F811
+def test_unasked_indicators_that_decide_leave_the_household_unclassified(submit):
     # Two deprivations at the 2016-2020 line: the form does not ask QĐ 59's health access and
     # information assets, and either would make the household poor.
-    saved = submit(client, world, app, "2019-10-01", "rural", 1_000_000, 2)
+    saved = submit("2019-10-01", "rural", 1_000_000, 2)
     assert (saved["poverty_status"], saved["poverty_standard"]) == ("unclassified", "vn-2016-2020")
     # Under QĐ 59 income at or under 700,000 is poor whatever the deprivations.
-    assert submit(client, world, app, "2019-10-01", "rural", 700_000, 0)["poverty_status"] == (
-        "poor"
-    )
+    assert submit("2019-10-01", "rural", 700_000, 0)["poverty_status"] == ("poor")
 
 
-def test_a_date_outside_every_standard_is_stored_unclassified(client, world, app):  # noqa: F811
-    saved = submit(client, world, app, "2015-06-01", "rural", 500_000, 3)
+def test_a_date_outside_every_standard_is_stored_unclassified(submit):
+    saved = submit("2015-06-01", "rural", 500_000, 3)
     assert (saved["poverty_status"], saved["poverty_standard"]) == ("unclassified", "")
