@@ -52,6 +52,12 @@ def submit(client, world, app):  # noqa: F811 - the world fixture
         properties."""
         home = household()
         answers = {**NOT_DEPRIVED, **{q: "yes" for q in DEPRIVED[:deprived]}}
+        # The questions only the 2016-2020 or the 2027-2030 standard counts are asked then.
+        year = int(today[:4])
+        if 2016 <= year <= 2021:
+            answers.update(q_no_health_care="no", q_no_information_assets="no")
+        elif year >= 2027:
+            answers.update(q_no_waste_collection="no", q_no_digital_services="no")
         xml = registration_xml(
             home, today=today, area=area, income_per_person=str(income), **answers
         )
@@ -90,13 +96,11 @@ def test_a_2027_rural_household_at_2_100_000_is_poor_under_decree_351(submit):
     assert (before["poverty_status"], before["poverty_standard"]) == ("average", "vn-2022-2026")
 
 
-def test_unasked_indicators_that_decide_leave_the_household_unclassified(submit):
-    # Two deprivations at the 2016-2020 line: the form does not ask QĐ 59's health access and
-    # information assets, and either would make the household poor.
-    saved = submit("2019-10-01", "rural", 1_000_000, 2)
-    assert (saved["poverty_status"], saved["poverty_standard"]) == ("unclassified", "vn-2016-2020")
-    # Under QĐ 59 income at or under 700,000 is poor whatever the deprivations.
-    assert submit("2019-10-01", "rural", 700_000, 0)["poverty_status"] == ("poor")
+def test_under_qd_59_income_alone_makes_the_household_poor(submit):
+    saved = submit("2019-10-01", "rural", 700_000, 0)
+    assert (saved["poverty_status"], saved["poverty_standard"]) == ("poor", "vn-2016-2020")
+    near = submit("2019-10-01", "rural", 700_001, 2)
+    assert (near["poverty_status"], near["deprivation_count"]) == ("near_poor", "2")
 
 
 def test_a_date_outside_every_standard_is_stored_unclassified(submit):
