@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from forms.poverty import media as poverty_media
 from server.db import db
 from server.models import Form, FormMedia, FormState, FormVersion, User
-from forms.poverty import media as poverty_media
 from server.services import poverty, txcache
 from server.services.access import scope
 from server.services.forms import loaded as form_models

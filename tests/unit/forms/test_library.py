@@ -23,9 +23,8 @@ from forms.library import (
     build,
 )
 from forms.load import load_form
-from forms.poverty import load_standards
+from forms.poverty import classify, classify_household, load_standards, status_label
 from forms.poverty import media as poverty_media
-from forms.poverty import classify, classify_household, status_label
 from forms.validation import compute, validate
 from tests.unit.forms.poverty_cases import ALL_12, CASES
 

@@ -10,6 +10,7 @@ import pytest
 
 from forms.poverty import load_standards, media
 from forms.validation import compute, validate
+from tests.unit.forms.poverty_cases import CASES
 from tests.unit.forms.test_library import (
     NOW,
     REGISTRATION_XLSX,
@@ -21,7 +22,6 @@ from tests.unit.forms.test_library import (
     value_at,
     visit_values,
 )
-from tests.unit.forms.poverty_cases import CASES
 from tests.unit.poverty.test_lines import PERIODS, oracle
 
 NOT_DEPRIVED = {
