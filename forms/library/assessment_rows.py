@@ -79,8 +79,12 @@ def _only_under(name: str, indicator: str, vi: str, en: str) -> dict:
 ASSESSMENT = [
     # The standard in force on the assessment date for the household's area.
     {"type": "csv-external", "name": INSTANCE},
+    # Saved, so the server can reclassify the household after a merge (H6) under the standard
+    # of the day it was assessed.
+    {"type": "calculate", "name": "assessment_date", "calculation": "${today}",
+     "save_to": "assessment_date"},
     {"type": "calculate", "name": "assessment_day",
-     "calculation": "number(format-date(${today}, '%Y%m%d'))"},
+     "calculation": "number(format-date(${assessment_date}, '%Y%m%d'))"},
     {"type": "calculate", "name": "poverty_standard", "calculation": lookup("standard"),
      "save_to": "poverty_standard"},
     {"type": "calculate", "name": "standard_title", "calculation": lookup("label")},

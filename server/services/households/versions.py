@@ -94,8 +94,8 @@ def properties_of(form: LoadedForm, root: Node, computed: dict[str, str]) -> dic
         node = root.find(path.split("/", 2)[2]) if path.count("/") >= 2 else None
         values[name] = node.text.strip() if node is not None and not node.children else ""
     # The status under the standard in force on the assessment date (the form's `today`).
-    when = root.find("today")
-    return poverty.reclassify(values, poverty.assessment_date(when.text if when else None))
+    when = values.get("assessment_date") or getattr(root.find("today"), "text", None)
+    return poverty.reclassify(values, poverty.assessment_date(when))
 
 
 def label_of(form: LoadedForm, entity: EntityRef, computed: dict[str, str]) -> str | None:

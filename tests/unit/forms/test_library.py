@@ -43,6 +43,7 @@ ASSESSED = {
     "information_assets",
     "waste",  # asked when the 2027-2030 standard is in force
     "digital_services",
+    "assessment_date",  # the standard in force that day classifies the household
     "deprivation_count",
     "poverty_status",
     "poverty_standard",
