@@ -13,26 +13,9 @@ from tests.integration.openrosa.world import (
     registration_xml,
     world,  # noqa: F401 - fixture
 )
+from tests.unit.poverty.test_tablet import DEPRIVED, NOT_DEPRIVED
 
 pytestmark = pytest.mark.usefixtures("world")
-
-NOT_DEPRIVED = {
-    "q_unemployed": "no",
-    "dependants_count": "0",
-    "q_child_malnourished": "no",
-    "q_no_health_insurance": "no",
-    "q_adult_undereducated": "no",
-    "q_child_out_of_school": "no",
-    "q_non_durable": "none",
-    "floor_area_m2": "60",
-    "q_water_source": "piped",
-    "q_latrine": "septic",
-    "q_telecom": "yes",
-    "q_devices": "tv smartphone",
-}
-#: Three questions whose indicators every standard counts (health insurance, adult education,
-#: child schooling: in QĐ 59/2015, Decree 07/2021 and Decree 351/2025 alike).
-DEPRIVED = ("q_no_health_insurance", "q_adult_undereducated", "q_child_out_of_school")
 
 # (assessment date, standard, area, poverty line of that standard and area)
 LINES = [
