@@ -17,6 +17,7 @@ from server import db, errors, limits, logs, operations, settings, web
 from server.api import bp as api_bp
 from server.openrosa import bp as openrosa_bp
 from server.schemas import fields
+from server.services import poverty
 
 
 def create_app(
@@ -38,6 +39,7 @@ def create_app(
     app.url_map.converters["int"] = fields.BoundedInt  # before any route is added
     app.before_request(fields.check_request_query)
     db.init_app(app)
+    poverty.init_app(app)  # the standards in force, with the province's lines: fails early
     errors.init_app(app)
     limits.init_app(app)  # before the blueprints' views are called
     operations.init_app(app)  # metrics, probes, request log: around every view

@@ -166,6 +166,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Default: http://127.0.0.1:PORT.",
     ),
     Setting(
+        "GIUPHO_POVERTY_LOCAL_LINES",
+        "POVERTY_LOCAL_LINES",
+        None,
+        "A JSON file of the province's own poverty lines (higher than the national ones) and "
+        "the figures a provisional standard leaves open; see forms/poverty/local.py. Checked "
+        "at start: the server refuses to start with a wrong file.",
+    ),
+    Setting(
         "GIUPHO_ALLOW_INSECURE_BASIC",
         "ALLOW_INSECURE_BASIC",
         False,

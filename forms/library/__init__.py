@@ -17,10 +17,13 @@ VISIT_FORM_ID = "giupho_household_visit"
 #: The registration form's version: raised whenever its sheets change, because a server
 #: refuses a different form under a version it already holds (409.1) and loads the shipped
 #: forms at every start. 2026120501: the places offered come from the per-user places.csv.
-REGISTRATION_VERSION = "2026120501"
+#: 2026120620 (both forms): the lines of the standard in force on the assessment date come
+#: from the server's poverty_lines.csv, with the questions of the 2016 and 2027 standards.
+REGISTRATION_VERSION = "2026120620"
 #: The visit form's version, raised for the same reason. 2026120502: the support repeat
 #: records each kind of the catalogue apart (`support_kinds`), with its source and pupils.
 #: 2026120610: Collect's audit log with locations (`audit.csv`, token-visit monitoring).
-VISIT_VERSION = "2026120610"
+#: 2026120630: both of the above with the lines of the standard in force (2026120620).
+VISIT_VERSION = "2026120630"
 HOUSEHOLDS_DATASET = "households"
 SHIPPED_FORMS = {REGISTRATION_FORM_ID: REGISTRATION_XLSX, VISIT_FORM_ID: VISIT_XLSX}

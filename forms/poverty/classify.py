@@ -3,8 +3,11 @@
 The rule (Decree 07/2021/NĐ-CP, kept by Decree 351/2025/NĐ-CP): income per
 person per month at or under the poverty line makes a household poor when it
 has at least `deprivation_threshold` deprivations and near-poor otherwise;
-above that, the average band decides between "average" and "above". Every
-number comes from the Standard; see `standards.py`.
+above that, the average band decides between "average" and "above". The
+2016–2020 standard (QĐ 59/2015/QĐ-TTg) adds a lower line under which income
+alone makes a household poor. Every number comes from the Standard; see
+`standards.py`. A household whose missing answers would decide its status is
+"unclassified" (cannot be classified) with the reason, never guessed.
 """
 
 from __future__ import annotations
@@ -39,13 +42,23 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Classification:
-    """The result: status is one of poor, near_poor, average, above."""
+    """The result: status is one of poor, near_poor, average, above, or UNCLASSIFIED (then
+    `reasons` say which answers are missing and `missing` names them)."""
 
     status: str
     deprivation_count: int
     standard_id: str
     reasons: tuple[Reason, ...] = ()
     deprived: frozenset[str] = field(default_factory=frozenset)
+    missing: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def classified(self) -> bool:
+        return self.status != UNCLASSIFIED
+
+
+#: The status of a household whose answers cannot decide it (issue 18).
+UNCLASSIFIED = "unclassified"
 
 
 _VND = N_("%(amount)s VND")
@@ -63,6 +76,10 @@ _INCOME_REASONS = {
     "income_at_or_below_average_line": N_(
         "Income %(income)s per person per month is at or below the %(area)s average living "
         "standard line of %(line)s."
+    ),
+    "income_at_or_below_income_poor_line": N_(
+        "Income %(income)s per person per month is at or below the %(area)s line of %(line)s "
+        "under which a household is poor whatever its deprivations."
     ),
     "income_above_average_line": N_(
         "Income %(income)s per person per month is above the %(area)s average living standard "
@@ -169,15 +186,21 @@ def _deprivation_reason(count: int, threshold: int, total: int) -> Reason:
 def classify_under(
     standard: Standard, income_per_person: int, area: str, deprivations: Iterable[str] | int
 ) -> Classification:
-    """Classify under a given standard (refusing a provisional or incomplete one)."""
+    """Classify under a given standard (refusing an incomplete one; a provisional one classifies
+    with its provisional figures)."""
     _require_complete(standard)
     _check_inputs(income_per_person, area)
     count, deprived = _count(standard, deprivations)
     poor_line = standard.line(area, "poor")
     near_line = standard.line(area, "near_poor")
     average_line = standard.line(area, "average")
+    income_poor = standard.income_poor_line(area)
     dep = _deprivation_reason(count, standard.deprivation_threshold, len(standard.indicators))
-    if income_per_person <= poor_line and count >= standard.deprivation_threshold:
+    if income_poor is not None and income_per_person <= income_poor:
+        status = "poor"
+        reasons = (_income_reason("income_at_or_below_income_poor_line", income_per_person,
+                                  income_poor, area), dep)
+    elif income_per_person <= poor_line and count >= standard.deprivation_threshold:
         status = "poor"
         reasons = (_income_reason("income_at_or_below_poverty_line", income_per_person,
                                   poor_line, area), dep)
@@ -218,25 +241,56 @@ def classify(
     return classify_under(standard, income_per_person, area, deprivations)
 
 
+_MISSING = {
+    "income": N_("Income per person or area is not answered: the household cannot be classified."),
+    "indicators": N_(
+        "No deprivation indicator of %(standard)s is answered: the household cannot be classified."
+    ),
+    "decisive": N_(
+        "Unanswered indicators (%(indicators)s) decide the status under %(standard)s: the "
+        "household cannot be classified until they are answered."
+    ),
+}
+
+
+def _unclassified(under: Standard, why: str, missing: Iterable[str] = ()) -> Classification:
+    params = {"standard": under.id, "indicators": ", ".join(sorted(missing))}
+    reason = Reason(f"cannot_classify_{why}", *render(_MISSING[why], params))
+    return Classification(UNCLASSIFIED, 0, under.id, (reason,), frozenset(), frozenset(missing))
+
+
 def classify_household(
     properties: Mapping[str, str], on: date, *, standards: StandardSet | None = None
-) -> Classification | None:
+) -> Classification:
     """Classify from a household's entity properties, as the shipped forms save them.
 
     The forms save `income_per_person`, `area` and one property per indicator
-    id ("1" when deprived), so the server can recompute the status after a
-    merge (sync-contract H6) without the form. None when income or area is
-    not known yet.
+    id ("1" when deprived, "0" when not), so the server can recompute the
+    status after a merge (sync-contract H6) without the form. A household is
+    UNCLASSIFIED (with its reason) when income or area is not known, when no
+    indicator of the standard in force is answered, or when the unanswered
+    ones would change the status (classified both as not deprived and as
+    deprived, the two results differ); never near-poor with 0 deprivations.
     """
+    standard = (standards or load_standards()).standard_for(on)
     income, area = properties.get("income_per_person", ""), properties.get("area", "")
     if not income or not area:
-        return None
+        return _unclassified(standard, "income")
     try:
         amount = int(income)
     except ValueError:
         raise AssessmentError.of(
             N_("income_per_person %(income)r is not a whole number of VND"), income=income
         ) from None
-    standard = (standards or load_standards()).standard_for(on)
-    deprived = {i for i in standard.indicator_ids() if properties.get(i) == "1"}
-    return classify_under(standard, amount, area, deprived)
+    ids = standard.indicator_ids()
+    answered = {i for i in ids if (properties.get(i) or "").strip() in ("0", "1")}
+    missing = frozenset(ids) - answered
+    if not answered:
+        return _unclassified(standard, "indicators", missing)
+    deprived = {i for i in answered if properties[i].strip() == "1"}
+    result = classify_under(standard, amount, area, deprived)
+    if missing and classify_under(standard, amount, area, deprived | missing).status != (
+        result.status
+    ):
+        return _unclassified(standard, "decisive", missing)
+    return result

@@ -26,6 +26,9 @@ from forms.i18n import N_, render
 DEFAULT_PATH = Path(__file__).with_name("standards.json")
 AREAS = ("rural", "urban")
 BANDS = ("poor", "near_poor", "average")
+#: An optional band under the poor line: income at or under it makes a household poor whatever
+#: its deprivations (QĐ 59/2015/QĐ-TTg: 700,000 rural, 900,000 urban); later standards have none.
+INCOME_POOR = "income_poor"
 
 
 class StandardsError(ValueError):
@@ -89,16 +92,28 @@ class Standard:
     title: Label
     effective_from: date
     effective_to: date
-    provisional: bool
+    provisional_parts: tuple[Gap, ...]
     incomplete: tuple[Gap, ...]
     deprivation_threshold: int
     income_lines: Mapping[str, Mapping[str, int | None]]
     dimensions: Mapping[str, Label]
     indicators: tuple[Indicator, ...]
 
+    sources: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        """Some figures are not gazetted yet (`provisional_parts`); it still classifies."""
+        return bool(self.provisional_parts)
+
     @property
     def complete(self) -> bool:
-        return not self.provisional and not self.incomplete
+        """Whether the standard can classify: no figure is missing (`incomplete` is empty)."""
+        return not self.incomplete
+
+    def income_poor_line(self, area: str) -> int | None:
+        """The line at or under which income alone makes a household poor (None: no such line)."""
+        return self.income_lines[area].get(INCOME_POOR)
 
     def covers(self, on: date) -> bool:
         return self.effective_from <= on <= self.effective_to
@@ -127,6 +142,7 @@ class StandardSet:
     statuses: Mapping[str, Label]
     transitions: Mapping[str, Label]
     areas: Mapping[str, Label]
+    unclassified: Label = Label(vi="chưa phân loại được", en="cannot be classified")
 
     def standard_for(self, on: date) -> Standard:
         """The standard in force on `on`; NoStandardError when none covers it."""
@@ -135,7 +151,14 @@ class StandardSet:
         for standard in self.standards:
             if standard.covers(on):
                 return standard
-        raise NoStandardError.of(N_("No poverty standard covers %(date)s."), date=on.isoformat())
+        periods = ", ".join(
+            f"{s.effective_from.isoformat()}..{s.effective_to.isoformat()}" for s in self.standards
+        )
+        raise NoStandardError.of(
+            N_("No poverty standard covers %(date)s (standards known: %(periods)s)."),
+            date=on.isoformat(),
+            periods=periods,
+        )
 
     def get(self, standard_id: str) -> Standard:
         for standard in self.standards:
@@ -206,18 +229,20 @@ def _indicators(raw: Mapping[str, Any], dimensions: Mapping[str, Label]) -> tupl
 
 
 def _income_lines(raw: Mapping[str, Any]) -> dict[str, dict[str, int | None]]:
-    """Income lines per area: whole, non-negative, ordered poor <= near_poor <= average."""
+    """Income lines per area: whole, non-negative, ordered income_poor <= poor <= near_poor <=
+    average (`income_poor` optional)."""
     lines = {}
     for area in AREAS:
         bands = raw["income_lines"].get(area)
-        if bands is None or set(bands) != set(BANDS):
+        if bands is None or set(bands) - {INCOME_POOR} != set(BANDS):
             raise _fail(
                 N_("%(standard)s: income_lines.%(area)s needs exactly %(bands)s"),
                 standard=raw["id"],
                 area=area,
                 bands=", ".join(BANDS),
             )
-        known = [bands[b] for b in BANDS if bands[b] is not None]
+        order = (INCOME_POOR, *BANDS) if INCOME_POOR in bands else BANDS
+        known = [bands[b] for b in order if bands[b] is not None]
         if any(not isinstance(v, int) or v < 0 for v in known) or known != sorted(known):
             raise _fail(
                 N_(
@@ -228,7 +253,7 @@ def _income_lines(raw: Mapping[str, Any]) -> dict[str, dict[str, int | None]]:
                 standard=raw["id"],
                 area=area,
             )
-        lines[area] = {b: bands[b] for b in BANDS}
+        lines[area] = {b: bands[b] for b in order}
     return lines
 
 
@@ -241,10 +266,14 @@ def _standard(raw: Mapping[str, Any]) -> Standard:
         title=_label(raw["title"], f"{raw['id']} title"),
         effective_from=date.fromisoformat(raw["effective_from"]),
         effective_to=date.fromisoformat(raw["effective_to"]),
-        provisional=bool(raw.get("provisional", False)),
+        provisional_parts=tuple(
+            Gap(field=g["field"], reason=_label(g, f"{raw['id']} provisional part"))
+            for g in raw.get("provisional", [])
+        ),
         incomplete=tuple(
             Gap(field=g["field"], reason=_label(g, f"{raw['id']} gap")) for g in raw["incomplete"]
         ),
+        sources=tuple((src["field"], src["source"]) for src in raw.get("sources", [])),
         deprivation_threshold=raw["deprivation_threshold"],
         income_lines=_income_lines(raw),
         dimensions=dimensions,
@@ -293,6 +322,11 @@ def parse_standards(data: Mapping[str, Any]) -> StandardSet:
             statuses=_labels(data["statuses"], "status"),
             transitions=_labels(data.get("transitions", []), "transition"),
             areas=_labels(data["areas"], "area"),
+            **(
+                {"unclassified": _label(data["unclassified"], "unclassified")}
+                if "unclassified" in data
+                else {}
+            ),
         )
     except (KeyError, TypeError) as exc:
         raise _fail(N_("missing or malformed entry: %(error)s"), error=exc) from exc

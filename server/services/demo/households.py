@@ -176,6 +176,11 @@ def _assessment(rng: random.Random, household: DemoHousehold) -> dict[str, str]:
         "q_latrine": "simple_pit" if lacks(0.6) else "septic",
         "q_telecom": "no" if lacks(0.3) else "yes",
         "q_devices": "none" if lacks(0.4) else "tv smartphone",
+        # Asked only under the 2016-2020 or 2027-2030 standard; the demo assesses in 2026.
+        "q_no_health_care": "",
+        "q_no_information_assets": "",
+        "q_no_waste_collection": "",
+        "q_no_digital_services": "",
     }
 
 

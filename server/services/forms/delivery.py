@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from forms.poverty import media as poverty_media
 from server.db import db
 from server.models import Form, FormMedia, FormState, FormVersion, User
-from server.services import txcache
+from server.services import poverty, txcache
 from server.services.access import scope
 from server.services.forms import loaded as form_models
 from server.services.forms import places
@@ -91,17 +92,24 @@ def entity_list_file(user: User, version: FormVersion, filename: str) -> EntityL
 
 
 def place_lists_read(version: FormVersion) -> list[str]:
-    """The file names of the generated place lists the form reads (`places.csv`)."""
+    """The file names of the generated lists the form reads besides entity lists: the places
+    (`places.csv`) and the poverty lines of the deployment's standards (`poverty_lines.csv`)."""
     sources = form_models.loaded(version.id).model.external_instances.values()
-    wanted = CSV_PREFIX + places.PLACE_LIST
-    return [places.PLACE_LIST] if wanted in sources else []
+    return [name for name in GENERATED if CSV_PREFIX + name in sources]
 
 
 def place_list_file(user: User, version: FormVersion, filename: str) -> bytes | None:
-    """The place list `filename` for `user`, if the form reads one by that name."""
+    """The generated list `filename` for `user`, if the form reads one by that name."""
     if filename in place_lists_read(version):
-        return places.place_list(user)
+        return GENERATED[filename](user)
     return None
+
+
+#: The generated lists by file name, each made for the user who downloads it.
+GENERATED = {
+    places.PLACE_LIST: places.place_list,
+    poverty_media.FILENAME: lambda _user: poverty_media.lines_csv(poverty.standards()),
+}
 
 
 def media(version: FormVersion) -> list[FormMedia]:

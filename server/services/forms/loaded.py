@@ -17,9 +17,11 @@ import sqlalchemy as sa
 
 from forms.load import load_form
 from forms.model import FormModel
+from forms.poverty import media as poverty_media
 from forms.validation import FormValidator
 from server.db import db
 from server.models import Form, FormState, FormVersion
+from server.services import poverty
 from server.services.memory import memory
 
 #: Versions that accept submissions: closed ones too, so late tablets never lose data.
@@ -57,6 +59,7 @@ def _place_path(model: FormModel, name: str) -> str | None:
 def _load(version_id: int) -> LoadedForm:
     version = db.session.get(FormVersion, version_id)
     model = load_form(version.xform, "form.xml")
+    poverty_media.attach(model, poverty.standards())  # the lines the tablet reads, server-side
     return LoadedForm(
         version_id=version_id,
         form_id=model.form_id,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 
 from forms.model import Field, FormModel
 from forms.tree import Node
@@ -86,7 +87,8 @@ def _plan(form: FormModel) -> tuple[tuple[str, str | None], ...]:
         if path not in computable:
             f = fields.get(path)
             ok = f is not None and f.calculate is not None and path not in seen
-            ok = ok and f.kind != "attribute" and not f.in_repeat and not _volatile(f.calculate)
+            ok = ok and f.kind != "attribute" and not f.in_repeat
+            ok = ok and not _volatile(f.calculate, form)
             if ok:
                 refs = sorted(r for r in f.calculate.references(path) if r.startswith("/"))
                 for r in refs:
@@ -104,8 +106,15 @@ def _plan(form: FormModel) -> tuple[tuple[str, str | None], ...]:
     return tuple(steps)
 
 
-def _volatile(expr) -> bool:
-    return bool(expr.functions() & VOLATILE)
+def _volatile(expr, form: FormModel) -> bool:
+    """Whether `expr` reads something other than the answers. A secondary instance the server
+    holds itself (`poverty_lines`, attached by `forms.poverty.media`) is as fixed as the form."""
+    found = expr.functions() & VOLATILE
+    if found == {"instance"}:
+        held = set(form.instances)
+        named = re.findall(r"instance\(\s*'([^']*)'\s*\)", expr.source)
+        return not named or not set(named) <= held
+    return bool(found)
 
 
 def _value(f: Field, node: Node, env: Env) -> str:
@@ -131,7 +140,7 @@ def derive(form: FormModel, values: dict[str, str]) -> dict[str, str]:
         if name in values:
             _node(root, nodes, path).text = values[name]
     _node(root, nodes, f"{entity.path}/label").text = values.get(LABEL, "")
-    env = Env(root=root)
+    env = Env(root=root, instances=form.instances)  # the lines the server holds
     out = dict(values)
     for path, name in steps:
         node = _node(root, nodes, path)

@@ -43,6 +43,7 @@ from server.models import (
     Submission,
 )
 from server.models.base import utcnow
+from server.services import poverty
 from server.services.duplicates import detection as dedup
 from server.services.forms.loaded import LoadedForm
 from server.services.forms.places import Place
@@ -92,7 +93,9 @@ def properties_of(form: LoadedForm, root: Node, computed: dict[str, str]) -> dic
             continue
         node = root.find(path.split("/", 2)[2]) if path.count("/") >= 2 else None
         values[name] = node.text.strip() if node is not None and not node.children else ""
-    return values
+    # The status under the standard in force on the assessment date (the form's `today`).
+    when = values.get("assessment_date") or getattr(root.find("today"), "text", None)
+    return poverty.reclassify(values, poverty.assessment_date(when))
 
 
 def label_of(form: LoadedForm, entity: EntityRef, computed: dict[str, str]) -> str | None:

@@ -28,6 +28,7 @@ def test_h6_merged_values_get_the_derived_values_they_imply():
         "poverty_status": "near_poor",
         "income_per_person": "1000000",
         "area": "rural",
+        "assessment_date": "2026-11-21",
         "head_name": "Lò Văn Minh",
         "head_birth_year": "1980",
         LABEL: "Lò Văn Mình (1980)",

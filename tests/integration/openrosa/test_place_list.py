@@ -26,8 +26,10 @@ def place_list(client, world, username: str) -> list[str]:
     listing = client.get(world.key_url(username, "/formList"), headers=OPENROSA)
     (entry,) = [e for e in form_entries(listing.data) if e["formID"] == REGISTRATION]
     manifest = client.get(path_of(entry["manifestUrl"]), headers=OPENROSA)
-    (media,) = media_entries(manifest.data)
-    assert media["filename"] == "places.csv" and "@type" not in media  # a plain media file
+    found = {e["filename"]: e for e in media_entries(manifest.data)}
+    assert set(found) == {"places.csv", "poverty_lines.csv"}  # the lines of issue 18 too
+    media = found["places.csv"]
+    assert "@type" not in media  # a plain media file
     data = client.get(path_of(media["downloadUrl"]), headers=OPENROSA)
     assert data.content_type == "text/csv; charset=utf-8"
     assert media["hash"] == "md5:" + hashlib.md5(data.data).hexdigest()

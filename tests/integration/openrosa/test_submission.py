@@ -8,6 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from forms.library import REGISTRATION_VERSION
 from server.db import db
 from server.models import Attachment, QuarantineItem, Submission
 from tests.integration.openrosa.documents import REQUIRED_HEADERS, message
@@ -82,7 +83,9 @@ def test_split_submission_accumulates_attachments_on_one_instance(client, world,
 
 
 def test_unknown_form_version_answers_404_naming_it(client, world, app):
-    xml = registration_xml(household()).replace(b'version="2026120501"', b'version="1999"')
+    xml = registration_xml(household()).replace(
+        f'version="{REGISTRATION_VERSION}"'.encode(), b'version="1999"'
+    )
 
     response = post(client, world, xml, **{"Accept-Language": "en-GB,en;q=0.8"})
 

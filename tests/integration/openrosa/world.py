@@ -24,6 +24,8 @@ from forms.library import (
 )
 from forms.load import load_form
 from forms.model import FormModel
+from forms.poverty import load_standards
+from forms.poverty import media as poverty_media
 from server.models import Role
 from server.services.demo import households as demo_households
 from server.services.demo.households import DemoHousehold, Member
@@ -33,14 +35,20 @@ OPENROSA = {"X-OpenRosa-Version": "1.0"}
 VERSION = VISIT_VERSION
 
 
+def _with_lines(model: FormModel) -> FormModel:
+    """The form as the server holds it: with the poverty lines it sends (`poverty_lines.csv`)."""
+    poverty_media.attach(model, load_standards())
+    return model
+
+
 @functools.cache
 def registration_form() -> FormModel:
-    return load_form(REGISTRATION_XLSX)
+    return _with_lines(load_form(REGISTRATION_XLSX))
 
 
 @functools.cache
 def visit_form() -> FormModel:
-    return load_form(VISIT_XLSX)
+    return _with_lines(load_form(VISIT_XLSX))
 
 
 def load_shipped_forms() -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from forms.canonical import answers_hash
 from forms.instance import parse_submission, to_answers, to_xml
+from forms.library import REGISTRATION_VERSION
 from forms.load import load_form
 from forms.validation import compute
 from server.db import db
@@ -73,7 +74,7 @@ def send(ctx):
 def load_version(version: str) -> None:
     """Upload and publish the shipped registration form again as `version`."""
     newer = registration_form().xform.replace(
-        b'version="2026120501"', f'version="{version}"'.encode()
+        f'version="{REGISTRATION_VERSION}"'.encode(), f'version="{version}"'.encode()
     )
     forms.upload(newer, f"registration-{version}.xml", None)
     forms.publish(None, "giupho_household_registration", version)
@@ -218,7 +219,9 @@ def test_r4_an_edit_that_loses_the_race_to_another_edit_is_quarantined(send):
 
 def test_r5_unknown_form_version_is_kept_and_processed_once_loaded(send, app):
     home = household()
-    xml = registration_xml(home).replace(b'version="2026120501"', b'version="2027010101"')
+    xml = registration_xml(home).replace(
+        f'version="{REGISTRATION_VERSION}"'.encode(), b'version="2027010101"'
+    )
 
     receipt = send(xml)
     assert (receipt.result, receipt.status, receipt.problem.code) == ("quarantined", 404, "404.5")
@@ -384,7 +387,7 @@ def test_json_items_that_cannot_be_read_are_quarantined(ctx):
     differing = {
         "instance_id": new_id(),
         "form_id": "giupho_household_registration",
-        "version": "2026120501",
+        "version": REGISTRATION_VERSION,
         "answers": answers,
     }
 
@@ -433,7 +436,9 @@ def test_attachments_are_stored_once_by_content_and_accumulate_over_split_posts(
 
 
 def test_quarantined_attachments_are_kept_and_come_back_on_reprocessing(send):
-    xml = registration_xml(household()).replace(b'version="2026120501"', b'version="2027"')
+    xml = registration_xml(household()).replace(
+        f'version="{REGISTRATION_VERSION}"'.encode(), b'version="2027"'
+    )
     photo = b"photo of a house"
     receipt = send(xml, attachments=[IncomingAttachment("house.jpg", "image/jpeg", photo)])
 
@@ -555,7 +560,9 @@ def mixed_batch(send) -> list:
     a, b, c = household(), household(head_name="Lò Văn Bình"), household(head_name="Lò Văn Cường")
     send(registration_xml(c))  # registered before the batch
     reg_a, reg_b = registration_xml(a), registration_xml(b)
-    unknown = registration_xml(household()).replace(b'version="2026120501"', b'version="1"')
+    unknown = registration_xml(household()).replace(
+        f'version="{REGISTRATION_VERSION}"'.encode(), b'version="1"'
+    )
     conflicting = registration_xml(b, parse_submission(reg_b).instance_id, head_name="Khác")
     return [
         json_item(reg_a),  # new

@@ -23,7 +23,8 @@ from forms.library import (
     build,
 )
 from forms.load import load_form
-from forms.poverty import classify, classify_household, status_label
+from forms.poverty import classify, classify_household, load_standards, status_label
+from forms.poverty import media as poverty_media
 from forms.validation import compute, validate
 from tests.unit.forms.poverty_cases import ALL_12, CASES
 
@@ -38,6 +39,11 @@ ASSESSED = {
     "hh_size",
     "income_per_person",
     *ALL_12,  # the twelve deprivation indicators
+    "health_access",  # asked when the 2016-2020 standard is in force
+    "information_assets",
+    "waste",  # asked when the 2027-2030 standard is in force
+    "digital_services",
+    "assessment_date",  # the standard in force that day classifies the household
     "deprivation_count",
     "poverty_status",
     "poverty_standard",
@@ -63,7 +69,10 @@ VISIT_PROPERTIES = ASSESSED | {"exit_claimed", "last_visit_date"}
 
 @cache
 def form(path):
-    return load_form(path)
+    """The shipped form with the poverty lines the server sends with it (`poverty_lines.csv`)."""
+    model = load_form(path)
+    poverty_media.attach(model, load_standards())
+    return model
 
 
 def trimmed(rows):

@@ -80,29 +80,48 @@ def test_the_standard_in_force_follows_the_effective_period():
     assert standard_for(date(2026, 12, 31)).id == "vn-2022-2026"
     assert standard_for(date(2027, 1, 1)).id == "vn-2027-2030"
     assert standard_for(datetime(2026, 12, 31, 23, 59)).id == "vn-2022-2026"
+    assert standard_for(date(2021, 12, 31)).id == "vn-2016-2020"
     with pytest.raises(NoStandardError):
-        standard_for(date(2021, 12, 31))
+        standard_for(date(2015, 12, 31))
     with pytest.raises(NoStandardError):
         classify(1_000_000, "rural", 3, date(2031, 1, 1))
 
 
-def test_the_provisional_2027_standard_refuses_to_classify():
+def test_an_incomplete_standard_refuses_to_classify():
+    data = raw_standards()
+    later = _by_id(data, "vn-2027-2030")
+    later["income_lines"]["rural"]["average"] = None
+    later["incomplete"] = [
+        {
+            "field": "income_lines.average",
+            "vi": "Chưa có chuẩn mức sống trung bình",
+            "en": "The average living standard bands are missing",
+        }
+    ]
+    with pytest.raises(IncompleteStandardError) as caught:
+        classify(1_000_000, "rural", 4, date(2028, 3, 1), standards=parse_standards(data))
+    assert "provisional" in caught.value.message
+    assert "average living standard" in caught.value.message
+
+
+def test_the_provisional_2027_standard_classifies_and_says_what_is_provisional():
     standard = standard_for(date(2028, 3, 1))
-    assert standard.provisional and not standard.complete
+    assert standard.provisional and standard.complete
+    assert {g.field for g in standard.provisional_parts} == {"income_lines.average", "indicators"}
     assert standard.line("rural", "poor") == 2_200_000
     assert standard.line("urban", "poor") == 2_800_000
     assert "information_devices" not in standard.indicator_ids()
-    with pytest.raises(IncompleteStandardError) as caught:
-        classify(1_000_000, "rural", 4, date(2028, 3, 1))
-    assert "provisional" in caught.value.message
-    assert "tạm thời" in caught.value.message_vi
-    assert "average living standard" in caught.value.message
+    assert classify(1_000_000, "rural", 4, date(2028, 3, 1)).status == "poor"
+
+
+def _by_id(data: dict, standard_id: str) -> dict:
+    return next(s for s in data["standards"] if s["id"] == standard_id)
 
 
 def test_a_completed_2027_standard_classifies_with_its_own_lines():
     data = raw_standards()
-    later = data["standards"][1]
-    later["provisional"] = False
+    later = _by_id(data, "vn-2027-2030")
+    later["provisional"] = []
     later["incomplete"] = []
     for area, top in (("rural", 3_000_000), ("urban", 3_600_000)):
         later["income_lines"][area]["average"] = top
@@ -155,7 +174,10 @@ def test_the_shipped_2022_standard_has_12_indicators_in_6_dimensions():
 
 
 def _broken(mutate) -> dict:
+    """The shipped data with `mutate` applied, the 2022 standard first and the 2027 one second
+    (the 2016 one moved last: each mutation names the standard it breaks by position)."""
     data = copy.deepcopy(raw_standards())
+    data["standards"].append(data["standards"].pop(0))
     mutate(data)
     return data
 
@@ -168,7 +190,7 @@ def _broken(mutate) -> dict:
         (lambda d: d["standards"][0]["income_lines"]["rural"].update(average=1_000_000), "ordered"),
         (lambda d: d["standards"][0]["income_lines"]["urban"].pop("near_poor"), "exactly"),
         (lambda d: d["standards"][0].update(deprivation_threshold=13), "threshold"),
-        (lambda d: d["standards"][1].update(incomplete=[]), "incomplete"),
+        (lambda d: d["standards"][1]["income_lines"]["rural"].update(average=None), "incomplete"),
         (
             lambda d: d["standards"][0]["indicators"].append(
                 dict(d["standards"][0]["indicators"][0])
@@ -200,7 +222,9 @@ def test_loading_refuses_standards_that_cannot_be_right(mutate, words):
 
 def test_load_standards_reads_another_file(tmp_path):
     data = raw_standards()
-    data["standards"][0]["income_lines"]["rural"].update(poor=1_800_000, near_poor=1_800_000)
+    _by_id(data, "vn-2022-2026")["income_lines"]["rural"].update(
+        poor=1_800_000, near_poor=1_800_000
+    )
     path = tmp_path / "local.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     local = load_standards(path)
@@ -220,7 +244,12 @@ def test_household_properties_classify_like_the_answers():
     }
     result = classify_household(props, IN_2024)
     assert (result.status, result.deprived) == ("poor", {"water", "latrine", "telecom"})
-    assert classify_household({**props, "telecom": "0"}, IN_2024).status == "near_poor"
-    assert classify_household({**props, "income_per_person": ""}, IN_2024) is None
+    answered = {i: props.get(i, "0") for i in standard_for(IN_2024).indicator_ids()}
+    assert classify_household({**props, **answered, "telecom": "0"}, IN_2024).status == (
+        "near_poor"
+    )
+    assert classify_household({**props, "income_per_person": ""}, IN_2024).status == (
+        "unclassified"
+    )
     with pytest.raises(AssessmentError):
         classify_household({**props, "income_per_person": "1.5 triệu"}, IN_2024)

@@ -1,0 +1,70 @@
+"""The poverty standards this deployment classifies with, and the server's own classification.
+
+The shipped standards (`forms/poverty/standards.json`) plus the province's
+lines (`POVERTY_LOCAL_LINES`, checked when the app starts). Every household
+a submission writes is classified again here under the standard in force on
+the assessment date (the submission's `today`), whatever the tablet
+computed, and the standard used is recorded in `poverty_standard`
+(`unclassified` with no standard when the date is outside every standard).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, current_app
+
+from forms.poverty import UNCLASSIFIED, StandardSet, classify_household, load_standards
+from forms.poverty.local import load_local_lines
+from forms.poverty.standards import NoStandardError, StandardsError
+
+EXTENSION = "giupho_poverty_standards"
+#: The properties the shipped forms save that this service (re)computes.
+STATUS, STANDARD, COUNT = "poverty_status", "poverty_standard", "deprivation_count"
+
+
+class PovertySettingError(RuntimeError):
+    """The poverty lines setting cannot be used: the server does not start."""
+
+
+def init_app(app: Flask) -> None:
+    path = app.config.get("POVERTY_LOCAL_LINES")
+    try:
+        found = load_local_lines(load_standards(), path) if path else load_standards()
+    except StandardsError as exc:
+        raise PovertySettingError(
+            f"GIUPHO_POVERTY_LOCAL_LINES={path}: {exc.message}. Fix the file or unset the "
+            "setting to use the national lines."
+        ) from exc
+    app.extensions[EXTENSION] = found
+
+
+def standards() -> StandardSet:
+    """The standards in force in this deployment (national, with the province's lines)."""
+    return current_app.extensions.get(EXTENSION) or load_standards()
+
+
+def assessment_date(text: str | None) -> dt.date | None:
+    """The date of an assessment answer (`2027-03-01`, or a dateTime); None if unreadable."""
+    try:
+        return dt.date.fromisoformat((text or "").strip()[:10])
+    except ValueError:
+        return None
+
+
+def reclassify(values: dict[str, str], on: dt.date | None) -> dict[str, str]:
+    """`values` (a household's saved properties) with the status, deprivation count and
+    standard the server computes for the assessment date `on`. Unchanged when the form saves
+    no status or `on` is unknown."""
+    if STATUS not in values or on is None:
+        return values
+    try:
+        result = classify_household(values, on, standards=standards())
+    except NoStandardError:
+        return {**values, STATUS: UNCLASSIFIED, STANDARD: ""}
+    except StandardsError:  # answers that make no sense: the same as none
+        return {**values, STATUS: UNCLASSIFIED}
+    out = {**values, STATUS: result.status, STANDARD: result.standard_id}
+    if COUNT in values and result.classified:
+        out[COUNT] = str(result.deprivation_count)
+    return out
