@@ -21,6 +21,7 @@ from server.api import (
     pairs,
     quarantine,
     reports,
+    reviews,
     submissions,
     support,
     sync,
@@ -40,5 +41,6 @@ children += (submissions.bp,)  # the review queue
 children += (support.bp,)  # the support ledger (issue 15)
 children += (reports.bp,)  # the programme's reports (issue 15)
 children += (exports.bp,)  # exports: submissions, households, ledger, reports (issue 15)
+children += (reviews.bp,)  # the poverty review (issue 18)
 for child in children:
     bp.register_blueprint(child)

@@ -30,6 +30,14 @@ from server.models.monitoring import (
     MonitoringFlag,
     VisitEvidence,
 )
+from server.models.reviews import (
+    CampaignKind,
+    CampaignStage,
+    EntryReason,
+    HouseholdYearStatus,
+    ReviewCampaign,
+    ReviewEntry,
+)
 from server.models.people import Device, Role, User, WebSession, user_scope
 from server.models.places import AdminUnit, UnitLevel
 from server.models.programme import (
@@ -68,6 +76,8 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "CampaignKind",
+    "CampaignStage",
     "CaseStatus",
     "Change",
     "Device",
@@ -77,6 +87,7 @@ __all__ = [
     "DuplicateCaseMember",
     "DuplicateKey",
     "DuplicateProfile",
+    "EntryReason",
     "ExitDecision",
     "ExportJob",
     "ExportStatus",
@@ -90,12 +101,15 @@ __all__ = [
     "HouseholdConflict",
     "HouseholdStatus",
     "HouseholdVersion",
+    "HouseholdYearStatus",
     "LoanRepayment",
     "MonitoringFlag",
     "Pair",
     "PendingHouseholdUpdate",
     "PovertyExit",
     "QuarantineItem",
+    "ReviewCampaign",
+    "ReviewEntry",
     "ReviewState",
     "Role",
     "Submission",
