@@ -30,14 +30,6 @@ from server.models.monitoring import (
     MonitoringFlag,
     VisitEvidence,
 )
-from server.models.reviews import (
-    CampaignKind,
-    CampaignStage,
-    EntryReason,
-    HouseholdYearStatus,
-    ReviewCampaign,
-    ReviewEntry,
-)
 from server.models.people import Device, Role, User, WebSession, user_scope
 from server.models.places import AdminUnit, UnitLevel
 from server.models.programme import (
@@ -47,6 +39,14 @@ from server.models.programme import (
     AgencyLevel,
     Pair,
     UnitCategory,
+)
+from server.models.reviews import (
+    CampaignKind,
+    CampaignStage,
+    EntryReason,
+    HouseholdYearStatus,
+    ReviewCampaign,
+    ReviewEntry,
 )
 from server.models.submissions import (
     Attachment,

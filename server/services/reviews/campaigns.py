@@ -41,7 +41,7 @@ from server.services.access import scope
 STATUS = "poverty_status"
 LISTED = ("poor", "near_poor")  # the statuses a commune keeps lists of
 RUNNERS = frozenset({Role.COMMUNE_OFFICIAL, Role.ADMIN})
-READERS = RUNNERS | {Role.COORDINATOR}
+READERS = RUNNERS | {Role.COORDINATOR, Role.AGENCY_LEAD}
 #: The annual review's window (domain.md): 1 September - 14 December of its year.
 ANNUAL_OPENS, ANNUAL_CLOSES = (9, 1), (12, 14)
 STAGE_WORDS = {
