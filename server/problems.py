@@ -669,8 +669,8 @@ _REVIEWS: tuple[ProblemType, ...] = (
         "403.95",
         403,
         N_(
-            "Only the commune's officials (or an administrator) run its review; coordinators and agency "
-            "leads read it, and reviewers see the households assigned to them."
+            "Only the commune's officials (or an administrator) run its review; coordinators "
+            "and agency leads read it, and reviewers see the households assigned to them."
         ),
     ),
     ProblemType("404.95", 404, N_("There is no review campaign %(campaign)s in your area.")),

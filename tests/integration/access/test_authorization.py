@@ -183,6 +183,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.duplicate", "GET"): TARGET,
     ("web.decide_duplicate", "POST"): TARGET,
     ("web.exits", "GET"): TARGET,
+    ("web.review_campaigns", "GET"): TARGET,
+    ("web.open_review", "POST"): TARGET,
+    ("web.review_campaign", "GET"): TARGET,
+    ("web.review_step", "POST"): TARGET,
+    ("web.review_lists", "GET"): TARGET,
     ("web.decide_exit", "POST"): TARGET,
     # The programme's reports about Lào Cai's province (issue 15).
     ("api.reports.show_report", "GET"): TARGET,
@@ -826,6 +831,13 @@ REQUEST_PARTS = {
     ("web.duplicate", "GET"): _site(),
     ("web.decide_duplicate", "POST"): _site({"decision": "distinct"}),
     ("web.exits", "GET"): _site(commune=True),
+    ("web.review_campaigns", "GET"): _site(commune=True),
+    ("web.open_review", "POST"): lambda role, out, probe_id: _site(
+        {"commune": str(out.commune_id), "year": "2031"}
+    )(role, out, probe_id),
+    ("web.review_campaign", "GET"): _site(),
+    ("web.review_step", "POST"): _site({"date": "2026-11-05", "attendance": "25"}),
+    ("web.review_lists", "GET"): _site(),
     ("web.decide_exit", "POST"): _site({"decision": "certify", "version": "1"}),
     ("api.uploads.create_upload", "POST"): _upload_create_body,
     ("api.uploads.write_chunk", "PATCH"): _chunk_body,
@@ -877,8 +889,10 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
                "assignment_id": str(out.assignment_id), "pair_id": str(pair_id),
                "village_id": str(out.village_id)}  # fmt: skip
     values |= {"job_id": str(out.export_id), "kind": "submissions", "fmt": "csv"}
-    step = {"record_meeting": "assessed", "propose": "met", "decide": "proposed"}
-    review = step.get(endpoint.rsplit(".", 1)[-1], "open") if ".reviews." in endpoint else "open"
+    step = {"record_meeting": "assessed", "propose": "met", "decide": "proposed",
+            "review_step": "assessed"}  # fmt: skip
+    review = step.get(endpoint.rsplit(".", 1)[-1], "open")
+    values |= {"step": "meeting"}
     values |= {"campaign_id": str(out.review_ids.get(review, 0))}
     voided = out.void_ids[0] if endpoint.startswith("api.") else out.void_ids[1]
     values |= {"support_id": str(voided if "void" in endpoint else out.loan_id),
