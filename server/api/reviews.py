@@ -5,9 +5,7 @@ Commune officials run their commune's campaign; coordinators read their area's; 
 
 from __future__ import annotations
 
-import tempfile
 from io import BytesIO
-from pathlib import Path
 
 from flask import Blueprint, current_app, request, send_file
 
@@ -141,13 +139,6 @@ def download_lists(campaign_id: int):
     """The campaign's list of households and its summary per village, as XLSX."""
     user = current_user()
     campaign = campaigns.campaign_for(user, campaign_id)
-    with tempfile.TemporaryDirectory() as folder:
-        path = lists.write_xlsx(user, campaign, Path(folder) / "review.xlsx",
-                                current_app.config.get("TIMEZONE"))  # fmt: skip
-        data = path.read_bytes()
-    return send_file(
-        BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"ra-soat-{campaign.year}-{campaign.id}.xlsx",
-    )
+    data, name = lists.workbook(user, campaign, current_app.config.get("TIMEZONE"))
+    return send_file(BytesIO(data), mimetype=lists.XLSX_TYPE, as_attachment=True,
+                     download_name=name)  # fmt: skip

@@ -5,9 +5,7 @@ The services decide who may do what (`server.services.reviews.campaigns`)."""
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from io import BytesIO
-from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 
@@ -113,13 +111,6 @@ def review_lists(campaign_id: int):
     """The campaign's list and summary as XLSX (the circular's layout)."""
     user = signed_in_user()
     campaign = campaigns.campaign_for(user, campaign_id)
-    with tempfile.TemporaryDirectory() as folder:
-        path = lists.write_xlsx(user, campaign, Path(folder) / "review.xlsx",
-                                current_app.config.get("TIMEZONE"))  # fmt: skip
-        data = path.read_bytes()
-    return send_file(
-        BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"ra-soat-{campaign.year}-{campaign.id}.xlsx",
-    )
+    data, name = lists.workbook(user, campaign, current_app.config.get("TIMEZONE"))
+    return send_file(BytesIO(data), mimetype=lists.XLSX_TYPE, as_attachment=True,
+                     download_name=name)  # fmt: skip

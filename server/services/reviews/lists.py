@@ -4,6 +4,7 @@ village (the transitions of the circular's summary: phát sinh, thoát, tái ngh
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -87,3 +88,13 @@ def write_xlsx(user: User, campaign: ReviewCampaign, path: Path, zone: str | Non
             append(row)
     sink.close()
     return path
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook(user: User, campaign: ReviewCampaign, zone: str | None) -> tuple[bytes, str]:
+    """The campaign's workbook (`write_xlsx`) as bytes, and the file name to download it as."""
+    with tempfile.TemporaryDirectory() as folder:
+        data = write_xlsx(user, campaign, Path(folder) / "review.xlsx", zone).read_bytes()
+    return data, f"ra-soat-{campaign.year}-{campaign.id}.xlsx"
