@@ -13,13 +13,15 @@ from server.api import params
 from server.api.auth import current_user, login_required
 from server.models import ReviewCampaign, ReviewEntry, User
 from server.schemas.reviews import (
-    AssessSchema,
-    AssignSchema,
     CampaignCreateSchema,
-    DecisionSchema,
+    CampaignDetailSchema,
+    CampaignListSchema,
     EntryAddSchema,
-    MeetingSchema,
-    ProposalSchema,
+    ReviewAssessSchema,
+    ReviewAssignSchema,
+    ReviewDecisionSchema,
+    ReviewMeetingSchema,
+    ReviewProposalSchema,
 )
 from server.services.reviews import campaigns, lists
 
@@ -54,17 +56,22 @@ def shown_entry(entry: ReviewEntry) -> dict:
 
 
 def _full(user: User, campaign: ReviewCampaign) -> dict:
-    return shown(campaign) | {
-        "progress": campaigns.progress(campaign),
-        "entries": [shown_entry(e) for e in campaigns.entries(user, campaign)],
-    }
+    return CampaignDetailSchema().dump(
+        shown(campaign)
+        | {
+            "progress": campaigns.progress(campaign),
+            "entries": [shown_entry(e) for e in campaigns.entries(user, campaign)],
+        }
+    )
 
 
 @bp.get("/reviews")
 @login_required()
 def list_campaigns():
     """The review campaigns in the caller's area (a reviewer: those they review in)."""
-    return {"campaigns": [shown(c) for c in campaigns.listed(current_user())]}
+    return CampaignListSchema().dump(
+        {"campaigns": [shown(c) for c in campaigns.listed(current_user())]}
+    )
 
 
 @bp.post("/reviews")
@@ -96,7 +103,7 @@ def add_household(campaign_id: int):
 @login_required()
 def assign_reviewer(campaign_id: int):
     """Assign a reviewer (working in the commune) to households of the list."""
-    body = params.load(AssignSchema(), request.get_json(silent=True))
+    body = params.load(ReviewAssignSchema(), request.get_json(silent=True))
     return {"assigned": campaigns.assign(current_user(), campaign_id, **body)}
 
 
@@ -104,7 +111,7 @@ def assign_reviewer(campaign_id: int):
 @login_required()
 def attach_assessment(campaign_id: int, household_id: str):
     """Attach the household's assessment (a submission since the campaign opened)."""
-    body = params.load(AssessSchema(), request.get_json(silent=True) or {})
+    body = params.load(ReviewAssessSchema(), request.get_json(silent=True) or {})
     entry = campaigns.attach_assessment(current_user(), campaign_id, household_id, **body)
     return shown_entry(entry)
 
@@ -113,7 +120,7 @@ def attach_assessment(campaign_id: int, household_id: str):
 @login_required()
 def record_meeting(campaign_id: int):
     """The village meeting's result: date, attendance, the households it disagreed on."""
-    body = params.load(MeetingSchema(), request.get_json(silent=True))
+    body = params.load(ReviewMeetingSchema(), request.get_json(silent=True))
     return shown(campaigns.record_meeting(current_user(), campaign_id, **body))
 
 
@@ -121,7 +128,7 @@ def record_meeting(campaign_id: int):
 @login_required()
 def propose(campaign_id: int):
     """The commune's proposed list, posted on a date."""
-    body = params.load(ProposalSchema(), request.get_json(silent=True))
+    body = params.load(ReviewProposalSchema(), request.get_json(silent=True))
     return shown(campaigns.propose(current_user(), campaign_id, **body))
 
 
@@ -129,7 +136,7 @@ def propose(campaign_id: int):
 @login_required()
 def decide(campaign_id: int):
     """The commune's decision (number, date): the households' statuses for the year."""
-    body = params.load(DecisionSchema(), request.get_json(silent=True))
+    body = params.load(ReviewDecisionSchema(), request.get_json(silent=True))
     return shown(campaigns.decide(current_user(), campaign_id, **body))
 
 
