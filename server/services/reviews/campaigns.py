@@ -135,7 +135,7 @@ def progress(campaign: ReviewCampaign) -> list[dict]:
 def _commune(user: User, commune_id: int) -> AdminUnit:
     commune = db.session.get(AdminUnit, commune_id)
     if commune is None or commune.level != UnitLevel.COMMUNE:
-        raise Problem("404.95", campaign=f"({commune_id})")
+        raise Problem("404.50", unit=commune_id)
     if not db.session.scalar(scope.in_scope(user, commune)):
         raise Problem("403.95")
     return commune
