@@ -708,8 +708,82 @@ _OPERATIONS: tuple[ProblemType, ...] = (
     ),
 )
 
+# The poverty review (issue 18): campaigns, their lists, meeting, proposal and decision.
+
+# -- reviews: 400.95-99, 403.95-99, 404.95-99, 409.95-99
+_REVIEWS: tuple[ProblemType, ...] = (
+    ProblemType("400.95", 400, N_("'%(field)s' is not valid: %(hint)s")),
+    ProblemType(
+        "400.96",
+        400,
+        N_("The date %(date)s is before %(earlier)s, the step it follows: give a later date."),
+    ),
+    ProblemType(
+        "400.97",
+        400,
+        N_(
+            "Household %(household)s is not in the campaign's commune: add only households of "
+            "%(commune)s."
+        ),
+    ),
+    ProblemType(
+        "400.98",
+        400,
+        N_("%(user)s does not work in %(commune)s: assign a reviewer of the commune."),
+    ),
+    ProblemType(
+        "403.95",
+        403,
+        N_(
+            "Only the commune's officials (or an administrator) run its review; coordinators "
+            "and agency leads read it, and reviewers see the households assigned to them."
+        ),
+    ),
+    ProblemType("404.95", 404, N_("There is no review campaign %(campaign)s in your area.")),
+    ProblemType("404.96", 404, N_("Household %(household)s is not on the list of this campaign.")),
+    ProblemType(
+        "404.97",
+        404,
+        N_(
+            "Household %(household)s has no assessment since the campaign opened on "
+            "%(opens)s: send the assessment form for it first."
+        ),
+    ),
+    ProblemType(
+        "409.95",
+        409,
+        N_("%(commune)s already has a review of this kind opening on %(opens)s."),
+    ),
+    ProblemType(
+        "409.96",
+        409,
+        N_("The campaign is at the step '%(stage)s': %(needed)s first."),
+    ),
+    ProblemType(
+        "409.97",
+        409,
+        N_(
+            "%(count)s households on the list have no assessment yet: assess them before the "
+            "village meeting."
+        ),
+    ),
+    ProblemType(
+        "409.98",
+        409,
+        N_("The campaign was decided (decision %(number)s): it can no longer change."),
+    ),
+)
+
+
 _ENTRIES += (
-    _LEDGER + _REPORTS + _EXPORTS + _DUPLICATES + _OPERATIONS + _MONITORING_CHECKS + _MONITORING
+    _LEDGER
+    + _REPORTS
+    + _EXPORTS
+    + _DUPLICATES
+    + _OPERATIONS
+    + _MONITORING_CHECKS
+    + _MONITORING
+    + _REVIEWS
 )
 
 CATALOGUE: dict[str, ProblemType] = {entry.code: entry for entry in _ENTRIES}

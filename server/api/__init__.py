@@ -22,6 +22,7 @@ from server.api import (
     pairs,
     quarantine,
     reports,
+    reviews,
     submissions,
     support,
     sync,
@@ -42,5 +43,6 @@ children += (support.bp,)  # the support ledger (issue 15)
 children += (reports.bp,)  # the programme's reports (issue 15)
 children += (exports.bp,)  # exports: submissions, households, ledger, reports (issue 15)
 children += (monitoring.bp,)  # token-visit monitoring (issue 16)
+children += (reviews.bp,)  # the poverty review (issue 18)
 for child in children:
     bp.register_blueprint(child)

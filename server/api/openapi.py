@@ -28,6 +28,7 @@ from server.schemas import households as hh
 from server.schemas import monitoring as mo
 from server.schemas import programme as pg
 from server.schemas import reports as rp
+from server.schemas import reviews as rv
 from server.schemas import submissions as subs
 from server.schemas import support as sp
 from server.schemas import users as us
@@ -251,6 +252,38 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "api.exports.list_exports": Operation("exports", ex.ExportJobListSchema),
     "api.exports.show_export": Operation("exports", ex.ExportJobSchema, errors=(404,)),
+    "api.reviews.list_campaigns": Operation("reviews", rv.CampaignListSchema, errors=(403,)),
+    "api.reviews.open_campaign": Operation(
+        "reviews",
+        rv.CampaignDetailSchema,
+        201,
+        body=rv.CampaignCreateSchema,
+        errors=(400, 403, 404, 409),
+    ),
+    "api.reviews.show_campaign": Operation("reviews", rv.CampaignDetailSchema, errors=(404,)),
+    "api.reviews.add_household": Operation(
+        "reviews", rv.ReviewEntrySchema, 201, body=rv.EntryAddSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.reviews.assign_reviewer": Operation(
+        "reviews", rv.AssignedSchema, body=rv.ReviewAssignSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.reviews.attach_assessment": Operation(
+        "reviews", rv.ReviewEntrySchema, body=rv.ReviewAssessSchema, errors=(403, 404, 409)
+    ),
+    "api.reviews.record_meeting": Operation(
+        "reviews", rv.CampaignSchema, body=rv.ReviewMeetingSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.reviews.propose": Operation(
+        "reviews", rv.CampaignSchema, body=rv.ReviewProposalSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.reviews.decide": Operation(
+        "reviews", rv.CampaignSchema, body=rv.ReviewDecisionSchema, errors=(400, 403, 404, 409)
+    ),
+    "api.reviews.download_lists": Operation(
+        "reviews",
+        produces="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        errors=(404,),
+    ),
     "api.exports.download_export": Operation(
         "exports", produces="application/octet-stream", errors=(404, 409)
     ),

@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
         quarantine,
         reports,
         review,
+        reviews,
     )
 
     app.register_blueprint(bp)

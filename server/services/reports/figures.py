@@ -140,6 +140,7 @@ def build(actor: User, args: Mapping[str, str], today: dt.date) -> Report:
         _visits_by_cadre(s),
         _visits_by_agency(s),
         _children_table(s, below),
+        _review_transitions(s),
     ]
     return Report(s, headline, tables, below, charts.of(below, kinds))
 
@@ -500,6 +501,14 @@ def _visits_by_agency(s: Selection) -> Table:
     return Table(
         "visits_by_agency", "Lượt thăm hộ theo cơ quan", "Visits per agency", columns, rows
     )
+
+
+def _review_transitions(s: Selection) -> Table:
+    """The review's transitions (issue 18) of the period's year, per village of the report's
+    communes (bounded by the report's scope)."""
+    from server.services.reviews.lists import transitions_table  # reviews read reports' tables
+
+    return transitions_table(s.commune_ids(), s.period.last_day.year, "review_transitions")
 
 
 # -- drill-down -------------------------------------------------------------------------------

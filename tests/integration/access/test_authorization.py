@@ -22,6 +22,7 @@ answered to its owner, which proves the request names a real job.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -55,6 +56,7 @@ from server.services.programme import units as admin_units
 from server.services.receiving import ingest, uploads
 from server.services.reports import jobs
 from server.services.reports.exports import ExportRequest
+from server.services.reviews import campaigns as reviews
 from tests.conftest import empty_tables
 from tests.integration.contract.drivers import OPENROSA_HEADERS, answers_item
 from tests.integration.contract.submissions import (
@@ -187,6 +189,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.duplicate", "GET"): TARGET,
     ("web.decide_duplicate", "POST"): TARGET,
     ("web.exits", "GET"): TARGET,
+    ("web.review_campaigns", "GET"): TARGET,
+    ("web.open_review", "POST"): TARGET,
+    ("web.review_campaign", "GET"): TARGET,
+    ("web.review_step", "POST"): TARGET,
+    ("web.review_lists", "GET"): TARGET,
     ("web.decide_exit", "POST"): TARGET,
     # The programme's reports about Lào Cai's province (issue 15).
     ("api.reports.show_report", "GET"): TARGET,
@@ -257,6 +264,16 @@ ACCESS: dict[tuple[str, str], str] = {
     ("api.support.void_entry", "POST"): TARGET,
     ("api.support.repay_entry", "POST"): TARGET,
     ("api.support.import_entries", "POST"): TARGET,
+    ("api.reviews.list_campaigns", "GET"): LISTING,
+    ("api.reviews.open_campaign", "POST"): TARGET,
+    ("api.reviews.show_campaign", "GET"): TARGET,
+    ("api.reviews.add_household", "POST"): TARGET,
+    ("api.reviews.assign_reviewer", "POST"): TARGET,
+    ("api.reviews.attach_assessment", "POST"): TARGET,
+    ("api.reviews.record_meeting", "POST"): TARGET,
+    ("api.reviews.propose", "POST"): TARGET,
+    ("api.reviews.decide", "POST"): TARGET,
+    ("api.reviews.download_lists", "GET"): TARGET,
     ("api.support.list_kinds", "GET"): SIGNED_IN,  # the catalogue: nobody's area
     ("api.support.create_kind", "POST"): TARGET,  # the admins' (403.41 for the others)
     ("web.admin.support", "GET"): ADMIN_LISTING,
@@ -350,6 +367,9 @@ class Outside:
     export_id: int = 0  # Lào Cai's coordinator's export of its visits, made (its file kept)
     flag_ids: tuple[int, int] = (0, 0)  # monitoring flags on its submission: API's, site's
     stay_ids: tuple[int, int] = (0, 0)  # its agency's stays in Bắc Hà, to void: API's, site's
+    # Bắc Hà's review campaigns, one at each step (the admin takes the next one): open,
+    # assessed (the meeting's), met (the proposal's), proposed (the decision's).
+    review_ids: dict[str, int] = field(default_factory=dict)
 
 
 def _lao_cai(xform: bytes, form_id: str, old_id: str, title: str | None = None) -> bytes:
@@ -436,6 +456,26 @@ def _programme_of(out: Outside) -> None:
     out.province_id = province.id
     out.village_id = admin_units.find(out.world.places.other_village).id
     _support_of(out, household, commune)
+    _reviews_of(out, household, commune)
+
+
+def _reviews_of(out: Outside, household: Household, commune: AdminUnit) -> None:
+    """Bắc Hà's review campaigns (issue 18), each at one step, opened by the admin."""
+    admin = users.find("admin")
+    days = {"open": 1, "assessed": 2, "met": 3, "proposed": 4}
+    for step, day in days.items():
+        opens = dt.date(2026, 1, day)
+        campaign = reviews.open_campaign(admin, commune.id, 2026, "ongoing", opens,
+                                         dt.date(2026, 12, 31))  # fmt: skip
+        out.review_ids[step] = campaign.id
+        if step == "open":
+            continue
+        for entry in reviews.entries(admin, campaign):
+            reviews.attach_assessment(admin, campaign.id, entry.household_id)
+        if step in ("met", "proposed"):
+            reviews.record_meeting(admin, campaign.id, dt.date(2026, 11, 1), 30)
+        if step == "proposed":
+            reviews.propose(admin, campaign.id, dt.date(2026, 11, 2))
 
 
 def _support_of(out: Outside, household: Household, commune: AdminUnit) -> None:
@@ -660,6 +700,17 @@ PROGRAMME_PARTS = {
     ("api.pairs.reassign_pair", "POST"): lambda *_: {"json": {"helper": "LC-T2"}},
     ("api.pairs.import_pairs", "POST"): lambda role, out, probe_id: _sheet(
         f"household,helper\n{out.household_id},LC-T4\n"),
+    ("api.reviews.open_campaign", "POST"): lambda role, out, probe_id: {
+        "json": {"commune_id": out.commune_id, "year": 2027}},
+    ("api.reviews.add_household", "POST"): lambda role, out, probe_id: {
+        "json": {"household_id": out.household_id}},
+    ("api.reviews.assign_reviewer", "POST"): lambda role, out, probe_id: {
+        "json": {"reviewer_id": out.spare_id, "household_ids": [out.household_id]}},
+    ("api.reviews.record_meeting", "POST"): lambda *_: {
+        "json": {"date": "2026-11-05", "attendance": 25}},
+    ("api.reviews.propose", "POST"): lambda *_: {"json": {"date": "2026-11-06"}},
+    ("api.reviews.decide", "POST"): lambda *_: {
+        "json": {"number": "12/QĐ-UBND", "date": "2026-11-07"}},
     ("api.support.record_entry", "POST"): lambda role, out, probe_id: {
         "json": {"kind": "rice", "household": out.household_id, "quantity": 10}},
     ("api.support.void_entry", "POST"): lambda *_: {"json": {"reason": "Nhập trùng"}},
@@ -859,6 +910,13 @@ REQUEST_PARTS = {
     ("web.duplicate", "GET"): _site(),
     ("web.decide_duplicate", "POST"): _site({"decision": "distinct"}),
     ("web.exits", "GET"): _site(commune=True),
+    ("web.review_campaigns", "GET"): _site(commune=True),
+    ("web.open_review", "POST"): lambda role, out, probe_id: _site(
+        {"commune": str(out.commune_id), "year": "2031"}
+    )(role, out, probe_id),
+    ("web.review_campaign", "GET"): _site(),
+    ("web.review_step", "POST"): _site({"date": "2026-11-05", "attendance": "25"}),
+    ("web.review_lists", "GET"): _site(),
     ("web.decide_exit", "POST"): _site({"decision": "certify", "version": "1"}),
     ("api.uploads.create_upload", "POST"): _upload_create_body,
     ("api.uploads.write_chunk", "PATCH"): _chunk_body,
@@ -910,6 +968,11 @@ def build_call(endpoint: str, method: str, rule: str, role: str, out: Outside, p
                "assignment_id": str(out.assignment_id), "pair_id": str(pair_id),
                "village_id": str(out.village_id)}  # fmt: skip
     values |= {"job_id": str(out.export_id), "kind": "submissions", "fmt": "csv"}
+    step = {"record_meeting": "assessed", "propose": "met", "decide": "proposed",
+            "review_step": "assessed"}  # fmt: skip
+    review = step.get(endpoint.rsplit(".", 1)[-1], "open")
+    values |= {"step": "meeting"}
+    values |= {"campaign_id": str(out.review_ids.get(review, 0))}
     voided = out.void_ids[0] if endpoint.startswith("api.") else out.void_ids[1]
     side = 0 if endpoint.startswith("api.") else 1
     values |= {"flag_id": str(out.flag_ids[side]), "visit_id": str(out.stay_ids[side])}

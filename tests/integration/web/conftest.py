@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.db import db
+from tests.integration.reviews.site import add_review_case
 from tests.integration.web.site import (
     Site,
     SiteClient,
@@ -35,6 +36,7 @@ def admin_site(app, full_site) -> Site:
     tablet, a village, an agency assigned to commune A, a pair, a form of commune A."""
     with app.app_context():
         add_admin_cases(full_site)
+        add_review_case(full_site)
         db.session.remove()
     return full_site
 

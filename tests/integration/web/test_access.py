@@ -81,6 +81,14 @@ TARGETS: dict[tuple[str, str], Callable[[Site], tuple[dict, dict, dict]]] = {
         {"decision": "decline", "version": "2", "reason": "Thu nhập chưa ổn định"},
     ),
     ("web.reports", "GET"): lambda s: ({}, _report_of_a(s), {}),
+    ("web.review_campaigns", "GET"): lambda s: ({}, _commune_a(s), {}),
+    ("web.open_review", "POST"): lambda s: (
+        {}, {}, {"commune": str(s.commune_a_id), "year": "2030"}),
+    ("web.review_campaign", "GET"): lambda s: ({"campaign_id": str(s.review_id)}, {}, {}),
+    ("web.review_lists", "GET"): lambda s: ({"campaign_id": str(s.review_id)}, {}, {}),
+    ("web.review_step", "POST"): lambda s: (
+        {"campaign_id": str(s.review_id), "step": "meeting"}, {},
+        {"date": "2026-11-01", "attendance": "20"}),
     ("web.report_print", "GET"): lambda s: ({}, _report_of_a(s), {}),
     ("web.report_records", "GET"): lambda s: ({}, _report_of_a(s) | {"figure": "helped"}, {}),
 }  # fmt: skip
