@@ -48,6 +48,7 @@ from server.problems import Problem
 from server.services.access import scope
 from server.services.duplicates import cases as duplicates
 from server.services.households import review as household_review
+from server.services.households import search
 from server.services.paging import Page, keyset_page
 from server.services.receiving import quarantine
 from server.services.review import exits
@@ -432,8 +433,7 @@ def households(user: User, commune: AdminUnit, f: HouseholdFilter) -> QueuePage:
         stmt = stmt.where(Household.flagged.is_(True))
     if f.conflicts:
         stmt = stmt.where(Household.open_conflicts > 0)
-    if f.q and f.q.strip():
-        stmt = stmt.where(Household.label.ilike(f"%{f.q.strip()}%"))
+    stmt = search.matching(stmt, f.q)
     total = db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, f.page), pages)
