@@ -326,7 +326,7 @@ def updated_many(versions: list[tuple[str, dict[str, str], str | None]]) -> None
                     "new_profile": profile.to_json(),
                     "new_commune": row.commune_id,
                     "new_search": search_text(profile),
-                }  # fmt: skip
+                }
             )
         else:
             fresh.append((row.id, profile, row.commune_id))

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
+from forms.instance import to_xml
 from server.db import db
 from server.models import DuplicateProfile
-from server.services.receiving import ingest
 from server.services.access import users
-from forms.instance import to_xml
+from server.services.receiving import ingest
 from tests.integration.contract.submissions import household_id, registration
 from tests.integration.web.site import Site
 
