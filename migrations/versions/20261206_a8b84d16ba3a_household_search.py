@@ -25,15 +25,23 @@ _BATCH = 1000
 
 
 def upgrade():
-    postgres = op.get_bind().dialect.name == "postgresql"
-    if postgres:
-        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    trigrams = "gin_trgm_ops"
+    if op.get_bind().dialect.name == "postgresql":
+        # In public, not the first schema of the search path: a schema dropped with CASCADE
+        # (a test run's) would take the extension and every index using it along. The
+        # operator class is named with its schema, whatever the connection's search path.
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+        schema = op.get_bind().scalar(sa.text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'pg_trgm'"
+        ))
+        trigrams = f'"{schema}".gin_trgm_ops'
     with op.batch_alter_table('duplicate_profiles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('search', sa.Text(), server_default='', nullable=False))
     _backfill()
     with op.batch_alter_table('duplicate_profiles', schema=None) as batch_op:
         batch_op.create_index('ix_duplicate_profiles_commune_search', ['commune_id', 'search'], unique=False)
-        batch_op.create_index('ix_duplicate_profiles_search_trgm', ['search'], unique=False, postgresql_using='gin', postgresql_ops={'search': 'gin_trgm_ops'})
+        batch_op.create_index('ix_duplicate_profiles_search_trgm', ['search'], unique=False, postgresql_using='gin', postgresql_ops={'search': trigrams})
 
 
 def _backfill():

@@ -442,6 +442,12 @@ def households(user: User, commune: AdminUnit, f: HouseholdFilter) -> QueuePage:
     return QueuePage(items, total, page, pages)
 
 
+def households_in_scope(user: User) -> int:
+    """How many active households are in `user`'s units (a cadre's landing page)."""
+    stmt = household_review.visible(user).where(Household.status == HouseholdStatus.ACTIVE)
+    return db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
+
+
 def poverty_statuses() -> list[tuple[str, dict]]:
     """The standards' status ids with their words by language."""
     return [(key, {"vi": t.vi, "en": t.en}) for key, t in load_standards().statuses.items()]
