@@ -35,9 +35,9 @@ def _pages_without_arguments() -> list[str]:
     skip = {"web.static", "web.sign_out", "web.set_language", "web.home", "web.sign_in"}
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("web.") and "GET" in rule.methods and not rule.arguments:
-            if rule.endpoint not in skip and not rule.rule.endswith((".csv", ".xlsx", ".pdf")):
-                found.add(rule.rule)
+        page = rule.endpoint.startswith("web.") and "GET" in rule.methods and not rule.arguments
+        if page and rule.endpoint not in skip:
+            found.add(rule.rule)
     return sorted(found)
 
 
