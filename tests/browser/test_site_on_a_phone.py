@@ -160,3 +160,28 @@ def live_full_site_postgres(tmp_path_factory) -> Iterator[LiveSite]:
 
 def test_search_ignores_accents_and_case_on_postgresql(live_full_site_postgres, browser):
     _search_everywhere(live_full_site_postgres, browser)
+
+
+def test_the_household_page_shows_the_members_and_the_deprivation_checklist(
+    live_full_site: LiveSite, page
+):
+    from forms.poverty import load_standards
+    from tests.browser.test_review_site import sign_in
+
+    url, cases = live_full_site.url, live_full_site.site.cases
+    sign_in(page, url)
+    page.goto(f"{url}/review/households/{cases.exited}")
+    people = page.locator("#members tbody tr")
+    expect(people).to_have_count(2)  # the head and the spouse of the registration
+    expect(people.nth(0)).to_contain_text("Lò Thị Sáu")
+    expect(people.nth(0)).to_contain_text("Chủ hộ")
+    expect(people.nth(1)).to_contain_text("Lò Thị Hoa")
+    assert "spouse" not in people.nth(1).inner_text()  # the relation in words
+    standard = load_standards().get("vn-2022-2026")
+    dimensions = page.locator("#deprivations [data-dimension]")
+    expect(dimensions).to_have_count(len(standard.dimensions))
+    expect(dimensions.nth(0).locator("h3")).to_have_text(standard.dimensions["employment"].vi)
+    items = page.locator("#deprivations li")
+    expect(items).to_have_count(len(standard.indicators))
+    expect(items.filter(has_text="Không thiếu hụt")).not_to_have_count(0)
+    assert page.locator("#deprivations").inner_text().count("Chưa đánh giá") == 0

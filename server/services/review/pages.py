@@ -442,6 +442,49 @@ def households(user: User, commune: AdminUnit, f: HouseholdFilter) -> QueuePage:
     return QueuePage(items, total, page, pages)
 
 
+@dataclass(frozen=True)
+class Deprivation:
+    """One indicator of the household's poverty standard and whether the household lacks it
+    (None: not assessed)."""
+
+    name: dict
+    deprived_when: dict
+    deprived: bool | None
+
+
+def deprivations(household: Household) -> list[tuple[dict, list[Deprivation]]]:
+    """The household's deprivation checklist by dimension, in the words of the standard it
+    was assessed with (its `poverty_standard`, else the first the programme applies)."""
+    standards = load_standards()
+    properties = household.properties or {}
+    known = {st.id: st for st in standards.standards}
+    standard = known.get(properties.get("poverty_standard") or "", standards.standards[0])
+    found = []
+    for key, label in standard.dimensions.items():
+        rows = [
+            Deprivation(
+                {"vi": i.name.vi, "en": i.name.en},
+                {"vi": i.deprived_when.vi, "en": i.deprived_when.en},
+                {"1": True, "0": False}.get(str(properties.get(i.id, ""))),
+            )
+            for i in standard.indicators
+            if i.dimension == key
+        ]
+        if rows:
+            found.append(({"vi": label.vi, "en": label.en}, rows))
+    return found
+
+
+def members(household: Household) -> list:
+    """The people of the household as its registration lists them (head first)."""
+    from server.services.duplicates import detection
+
+    profile = detection.profile_of(household.id)
+    if profile is None:
+        return []
+    return list(profile.members)
+
+
 def households_in_scope(user: User) -> int:
     """How many active households are in `user`'s units (a cadre's landing page)."""
     stmt = household_review.visible(user).where(Household.status == HouseholdStatus.ACTIVE)
