@@ -632,6 +632,20 @@ def household_visits(
 # -- duplicates ------------------------------------------------------------------------------
 
 
+def households_of(submission_ids) -> dict[int, tuple[str, str]]:
+    """The household each submission registered or updated: submission id -> (household id,
+    label), for pages that name records by the people they are about."""
+    ids = sorted({i for i in submission_ids if i})
+    if not ids:
+        return {}
+    stmt = (
+        sa.select(HouseholdVersion.submission_id, Household.id, Household.label)
+        .join(Household, Household.id == HouseholdVersion.household_id)
+        .where(HouseholdVersion.submission_id.in_(ids))
+    )
+    return {sid: (hid, label or hid) for sid, hid, label in db.session.execute(stmt)}
+
+
 def household_labels(ids) -> dict[str, str]:
     ids = {i for i in ids if i}
     if not ids:
