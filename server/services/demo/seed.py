@@ -41,6 +41,7 @@ from server.models import (
 from server.services import transactional
 from server.services.access import auth, users
 from server.services.demo import households as demo_households
+from server.services.demo import work as demo_work
 from server.services.forms import loaded as form_models
 from server.services.forms import publishing as forms
 from server.services.programme import agencies, ledger, pairs
@@ -131,6 +132,7 @@ def seed_demo() -> bool:
     ledger.load_catalogue()  # the migration made it; a database emptied since lacks it
     _support_visits(tablets)
     _agency_support(communes, villages)
+    demo_work.add_review_work(tablets)
     return True
 
 
