@@ -12,6 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from forms.library import VISIT_FORM_ID
+from forms.model import FormModel
 from server.db import db
 from server.models import Device, Form, FormState, FormVersion, Household, Pair, User
 from server.services.demo import households as demo_households
@@ -21,17 +22,22 @@ from server.services.receiving import ingest
 _ZONE = dt.timezone(dt.timedelta(hours=7))
 
 
-def add_review_work(tablets: dict[int, tuple[User, Device]]) -> None:
-    """Conflicts, exits and a quarantine item on households nobody is paired with."""
+def visit_model() -> FormModel | None:
+    """The published shipped visit form the demo's visits are filled in (None: not shipped)."""
     version_id = db.session.scalar(
         sa.select(FormVersion.id)
         .join(Form)
         .where(Form.form_id == VISIT_FORM_ID, FormVersion.state == FormState.PUBLISHED)
         .order_by(FormVersion.id.desc())
     )
-    if version_id is None:
+    return form_models.loaded(version_id).model if version_id is not None else None
+
+
+def add_review_work(tablets: dict[int, tuple[User, Device]]) -> None:
+    """Conflicts, exits and a quarantine item on households nobody is paired with."""
+    model = visit_model()
+    if model is None:
         return  # the shipped visit form is not in this build
-    model = form_models.loaded(version_id).model
     paired = sa.select(Pair.household_id).where(Pair.household_id.is_not(None))
     rows = db.session.execute(
         sa.select(Household.id, Household.version, Household.village_id)
