@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
-from server.dedup.names import parse
+from server.dedup.names import folded, parse
 
 #: GPS grid cell size in degrees (~165 m of latitude; ~160 m of longitude in Vietnam).
 GPS_CELL_DEGREES = 0.0015
@@ -164,6 +164,30 @@ class Profile:
             members=tuple(_member(*m) for m in data.get("members") or ()),
             sex=data.get("sex") or "",
         )
+
+
+#: Separates the people and numbers of a search text, so a query never matches across two.
+SEARCH_SEPARATOR = "|"
+
+
+def search_text(profile: Profile) -> str:
+    """What the site's search box looks in: the head's and every member's folded name (the
+    matching key 2: accents, case, tone placement and đ/d do not count), the CCCDs, the phone
+    and the household code, each between separators ("|nguyen van dinh|lo thi mai|0912...|")."""
+    parts = [folded(profile.name), *(folded(m.name) for m in profile.members)]
+    parts += [profile.cccd, *(m.cccd for m in profile.members), profile.phone]
+    parts.append(profile.household_code.lower())
+    found = SEARCH_SEPARATOR.join(p for p in parts if p)
+    return f"{SEARCH_SEPARATOR}{found}{SEARCH_SEPARATOR}" if found else ""
+
+
+def search_query(text: str) -> str:
+    """A search box's text as it is looked for in `search_text`: a number (CCCD, phone,
+    household code typed with spaces or +84) as its digits, anything else as folded words."""
+    text = (text or "").strip()
+    if text and not any(c.isalpha() for c in text):
+        return phone(text) or digits(text)
+    return folded(text)
 
 
 def _member(name, year, cccd, sex="", relation="") -> Member:

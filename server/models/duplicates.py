@@ -37,6 +37,15 @@ class DuplicateProfile(Base):
     """What the score compares of a household (`server.dedup.keys.Profile` as JSON)."""
 
     __tablename__ = "duplicate_profiles"
+    __table_args__ = (
+        sa.Index("ix_duplicate_profiles_commune_search", "commune_id", "search"),
+        sa.Index(
+            "ix_duplicate_profiles_search_trgm",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+        ),  # on SQLite a plain index (the dialect options are PostgreSQL's)
+    )
 
     household_id: Mapped[str] = mapped_column(
         sa.ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
@@ -45,6 +54,12 @@ class DuplicateProfile(Base):
         sa.ForeignKey("admin_units.id", ondelete="RESTRICT")
     )
     profile: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    # `server.dedup.keys.search_text(profile)`, written with the profile: the site's search
+    # (names without accents, CCCD, phone) is a LIKE '%...%' on it. PostgreSQL answers that
+    # from a trigram index (pg_trgm GIN: a contains match, which a B-tree cannot serve);
+    # SQLite has no trigram index and reads the (commune, search) index entries of the
+    # commune being searched, never the table.
+    search: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
 
 class CaseStatus(enum.StrEnum):

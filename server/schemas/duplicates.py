@@ -52,6 +52,7 @@ class CaseSideSchema(Schema):
     village = fields.String(allow_none=True)
     properties = fields.Dict(keys=fields.String(), values=fields.Raw())
     members = fields.List(fields.String())
+    updated_at = fields.AwareDateTime(allow_none=True)
 
 
 class ComparedPropertySchema(Schema):
@@ -62,10 +63,17 @@ class ComparedPropertySchema(Schema):
         fields.Raw(allow_none=True), metadata={"description": "Each side's value, in order."}
     )
     same = fields.Boolean()
+    preferred = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The side whose value a merge keeps unless told otherwise."},
+    )
 
 
 class CaseDetailSchema(CaseSchema):
     sides = fields.List(fields.Nested(CaseSideSchema), metadata={"description": "Side by side."})
+    preferred_survivor = fields.Integer(
+        allow_none=True, metadata={"description": "The most complete side, then most recent."}
+    )
     comparison = fields.List(fields.Nested(ComparedPropertySchema))
 
 

@@ -10,14 +10,13 @@ language. Every state-changing request carries the CSRF token
 gettext catalogues in `server/translations` (`server.web.i18n`);
 Vietnamese is the default.
 
-Modules: `auth` (sign in and out, language), `review` (dashboard, queue,
-submission page and decisions), `quarantine`, `households` (list, a
-household's page, conflict resolution), `duplicates` (comparison, merge,
-distinct, undo), `exits` (poverty exits to certify); `reports` (the programme's
-reports, charts, the A4 page); `exports` (files of submissions, households, the ledger
-and reports); `answers` lays out a submission's answers under the form's labels; `admin` is
-the administration pages under `/admin` (users, devices, units, agencies, pairs, forms,
-audit log).
+Modules: `auth` (sign in and out, language), `review` (dashboard, queue, submission page and
+decisions), `quarantine`, `households` (list, a household's page, conflict resolution),
+`duplicates` (comparison, merge, distinct, undo), `exits` (poverty exits to certify);
+`start` (a cadre's landing page); `reports` (the programme's reports, charts, the A4 page);
+`exports` (files of submissions, households, the ledger and reports); `answers` lays out a
+submission's answers under the form's labels; `admin` is the administration pages under
+`/admin` (users, devices, units, agencies, pairs, forms, audit log).
 """
 
 from __future__ import annotations
@@ -77,6 +76,7 @@ def init_app(app: Flask) -> None:
         reports,
         review,
         reviews,
+        start,
     )
 
     app.register_blueprint(bp)

@@ -169,10 +169,13 @@ def choice_label(model: FormModel, path: str, value: str, lang: str) -> str:
 
 
 def property_choices(model: FormModel, lang: str) -> dict[str, dict[str, str]]:
-    """For each household property saved from a choice question, its choices' labels."""
+    """For each household property saved from a choice question, its choices' labels; and
+    the choice questions about members (`member_relation`, ...), which the household page's
+    members table reads from the registration, by their names."""
     key = language_key(model, lang)
     found: dict[str, dict[str, str]] = {}
     for f in model.root.walk():
-        if f.saveto and f.choices is not None and f.saveto not in found:
-            found[f.saveto] = _options(f, key)
+        name = f.saveto or (f.name if f.name.startswith("member_") else None)
+        if name and f.choices is not None and name not in found:
+            found[name] = _options(f, key)
     return found

@@ -99,8 +99,13 @@ def sign_in():
 
 def _start(user: User) -> str | None:
     """Where a user lands after signing in when they asked for no page: agency leads review
-    nothing, their pages are the administration's (pairs of their agency)."""
-    return url_for("web.admin.index") if user.role == Role.AGENCY_LEAD else None
+    nothing, their pages are the administration's (pairs of their agency); cadres collect
+    with their tablets, their page says how and which households are theirs."""
+    if user.role == Role.AGENCY_LEAD:
+        return url_for("web.admin.index")
+    if user.role == Role.CADRE:
+        return url_for("web.my_work")
+    return None
 
 
 @bp.post("/signout")

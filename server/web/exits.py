@@ -24,15 +24,17 @@ def exits():
     commune, communes = review_pages.commune_for(user, _int_arg("commune"))
     found = exit_service.exits(user, commune)
     decided = exit_service.decided(user, commune)
+    held = exit_service.held(user, commune)
     return render_template(
         "exits.html",
         commune=commune,
         communes=communes,
         waiting=[e for e in found if e.decision is None],
         decided=decided,
+        held=held,
         labels=review_pages.household_labels({d.household_id for d in decided}),
         people=review_pages.names({d.decided_by_id for d in decided}),
-        places=review_pages.unit_names({e.household.village_id for e in found}),
+        places=review_pages.unit_names({e.household.village_id for e in [*found, *held]}),
         statuses=dict(review_pages.poverty_statuses()),
         transitions=review_pages.poverty_transitions(),
         today=exit_service.today().isoformat(),

@@ -100,6 +100,8 @@ def household(household_id: str):
         choices=property_choices(form.model, language()) if form else {},
         statuses=dict(review_pages.poverty_statuses()),
         support=support_rows(h.id, language()),
+        members=review_pages.members(h),
+        deprivations=review_pages.deprivations(h),
         places=review_pages.unit_names({h.village_id, h.commune_id}),
         people=review_pages.names({s.submitter_id for s in shown.visits}),
     )

@@ -20,7 +20,9 @@ The language is the one chosen with the switch (kept in the session), else
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
+from babel.numbers import format_decimal as babel_decimal
 from flask import current_app, session
 from flask_babel import format_datetime, format_decimal
 from flask_babel import gettext as _  # noqa: F401 - the views import `_` from here
@@ -48,6 +50,18 @@ def format_number(value) -> str:
     return format_decimal(value) if value is not None else ""
 
 
+def format_money(value) -> str:
+    """An amount in đồng as officials write it: 2.500.000 đ (vi-VN grouping in either
+    language; a value that is not a number is shown as it is)."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return str(value)
+    return babel_decimal(amount, locale="vi_VN") + " đ"
+
+
 def pick(texts: dict, fallback: str = "") -> str:
     """From {"vi": ..., "en": ...}, the text of the current language."""
     return texts.get(language()) or texts.get("vi") or fallback
@@ -60,6 +74,7 @@ def template_globals() -> dict:
         "languages": LANGUAGES,
         "format_time": format_time,
         "format_number": format_number,
+        "format_money": format_money,
         "pick": pick,
     }
 

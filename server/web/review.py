@@ -71,6 +71,7 @@ def queue():
         forms=review_pages.forms_of(commune),
         people=review_pages.names({s.submitter_id for s in page.items}),
         places=review_pages.unit_names({s.village_id for s in page.items}),
+        about=review_pages.households_of(s.id for s in page.items),
         args={k: v for k, v in request.args.items() if k != "page"},
     )
 
@@ -94,6 +95,7 @@ def _submission_page(instance_id: str, correction: dict | None = None, status: i
     return render_template(
         "submission.html",
         submission=found,
+        about=review_pages.households_of([found.id]).get(found.id),
         form=form,
         rows=rows,
         issues=[

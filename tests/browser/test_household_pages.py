@@ -31,7 +31,8 @@ def test_an_official_resolves_a_conflict_from_the_household_page(live_full_site,
     page.click("#conflicts button.primary")
     expect(page.locator(".flash.ok")).to_contain_text("Đã giải quyết mâu thuẫn")
     expect(page.locator("#conflicts")).to_have_count(0)
-    expect(page.locator('#record tr[data-property="income_per_person"]')).to_contain_text(value)
+    money = f"{int(value):,}".replace(",", ".") + " đ"  # vi-VN: 1.300.000 đ
+    expect(page.locator('#record tr[data-property="income_per_person"]')).to_contain_text(money)
     expect(page.locator("#versions")).to_contain_text("quyết định giải quyết mâu thuẫn")
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
-from forms.library import REGISTRATION_FORM_ID, VISIT_FORM_ID
+from forms.library import REGISTRATION_FORM_ID
 from server.db import db
 from server.models import (
     AdminUnit,
@@ -42,6 +42,7 @@ from server.services import transactional
 from server.services.access import auth, users
 from server.services.demo import households as demo_households
 from server.services.demo import monitoring as demo_monitoring
+from server.services.demo import work as demo_work
 from server.services.forms import loaded as form_models
 from server.services.forms import publishing as forms
 from server.services.programme import agencies, ledger, pairs
@@ -133,6 +134,7 @@ def seed_demo() -> bool:
     _support_visits(tablets)
     _agency_support(communes, villages)
     demo_monitoring.seed_monitoring(tablets, AGENCY[0], communes[AGENCY_COMMUNE])
+    demo_work.add_review_work(tablets)
     return True
 
 
@@ -169,15 +171,9 @@ DEMO_SUPPORT = (
 
 def _support_visits(tablets: dict[int, tuple[User, Device]]) -> None:
     """A visit by each pair's cadre to the households they help, with support (ingest)."""
-    version_id = db.session.scalar(
-        sa.select(FormVersion.id)
-        .join(Form)
-        .where(Form.form_id == VISIT_FORM_ID, FormVersion.state == FormState.PUBLISHED)
-        .order_by(FormVersion.id.desc())
-    )
-    if version_id is None:
+    model = demo_work.visit_model()
+    if model is None:
         return  # the shipped visit form is not in this build
-    model = form_models.loaded(version_id).model
     devices = {user.id: (user, device) for user, device in tablets.values()}
     helped = db.session.execute(
         sa.select(Pair.household_id, Pair.helper_user_id, Household.version)

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from forms.instance import EntityRef
 from server.db import db
+from server.dedup.names import strip_accents
 from server.dedup.score import THRESHOLD
 from server.models import (
     AdminUnit,
@@ -125,6 +126,7 @@ def describe(case: DuplicateCase, *, full: bool = False) -> dict:
         sides = [_side(hid) for hid in out["households"]]
         out["sides"] = sides
         out["comparison"] = _comparison(sides)
+        out["preferred_survivor"] = preferred_side(sides)
     return out
 
 
@@ -166,6 +168,7 @@ def _side(household_id: str) -> dict:
         "village": _unit_name(found.village_id),
         "properties": dict(found.properties or {}),
         "members": [m.name for m in (dedup.profile_of(found.id) or _NO_PROFILE).members],
+        "updated_at": found.updated_at,
     }
 
 
@@ -185,8 +188,38 @@ def _comparison(sides: list[dict]) -> list[dict]:
     for name in names:
         values = [p.get(name) for p in props]
         rows.append({"property": name, "first": values[0], "second": values[1],
-                     "values": values, "same": len(set(map(str, values))) == 1})  # fmt: skip
+                     "values": values, "same": len(set(map(str, values))) == 1,
+                     "preferred": preferred_value(values, sides)})  # fmt: skip
     return rows
+
+
+def _recency(side: dict) -> float:
+    at = side.get("updated_at")
+    return at.timestamp() if at is not None else 0.0
+
+
+def preferred_value(values: list, sides: list[dict]) -> int | None:
+    """The side whose value a merge pre-selects (issue 20, point 4): a value over none (a
+    CCCD, a GPS point present over absent), a name written with its accents over one without
+    (more marked letters), then the side updated last. None when no side has a value."""
+    present = [i for i, v in enumerate(values) if v not in (None, "")]
+    if not present:
+        return None
+    return max(present, key=lambda i: (_marked(str(values[i])), _recency(sides[i])))
+
+
+def _marked(text: str) -> int:
+    """How many letters carry a Vietnamese mark (accents, đ): 0 for text typed without."""
+    return sum(1 for c in text if strip_accents(c) != c)
+
+
+def preferred_side(sides: list[dict]) -> int | None:
+    """The household a merge pre-selects to survive: the most complete (most properties with
+    a value), then the one updated last."""
+    if not sides:
+        return None
+    filled = [sum(1 for v in s["properties"].values() if v not in (None, "")) for s in sides]
+    return max(range(len(sides)), key=lambda i: (filled[i], _recency(sides[i])))
 
 
 def _unit_name(unit_id: int | None) -> str | None:

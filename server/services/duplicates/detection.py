@@ -38,6 +38,7 @@ from server.dedup.keys import (
     exact_keys,
     index_keys,
     probe_keys,
+    search_text,
 )
 from server.dedup.keys import profile_from as _profile_from
 from server.dedup.score import Score, score
@@ -199,7 +200,8 @@ def registered_many(
         keyed += [{"key": k, "household_id": household_id} for k in index_keys(profile, scope)]
         probes[household_id] = probe_keys(profile, scope)
     conn.execute(sa.insert(PROFILES), [
-        {"household_id": hid, "commune_id": place.commune_id, "profile": profile.to_json()}
+        {"household_id": hid, "commune_id": place.commune_id, "profile": profile.to_json(),
+         "search": search_text(profile)}
         for hid, profile, place, _ in profiles
     ])  # fmt: skip
     if keyed:
@@ -319,7 +321,12 @@ def updated_many(versions: list[tuple[str, dict[str, str], str | None]]) -> None
             continue
         if index_keys(stored, scope) == index_keys(profile, scope):
             profiles.append(
-                {"hid": row.id, "new_profile": profile.to_json(), "new_commune": row.commune_id}
+                {
+                    "hid": row.id,
+                    "new_profile": profile.to_json(),
+                    "new_commune": row.commune_id,
+                    "new_search": search_text(profile),
+                }
             )
         else:
             fresh.append((row.id, profile, row.commune_id))
@@ -334,6 +341,7 @@ _SET_PROFILE = (
     .values(
         profile=sa.bindparam("new_profile", type_=PROFILES.c.profile.type),
         commune_id=sa.bindparam("new_commune", type_=PROFILES.c.commune_id.type),
+        search=sa.bindparam("new_search"),
     )
 )
 
@@ -363,7 +371,8 @@ def index_many(profiles: list[tuple[str, Profile, int | None]], *, fresh: bool =
         conn.execute(sa.delete(KEYS).where(KEYS.c.household_id.in_(ids)))
         conn.execute(sa.delete(PROFILES).where(PROFILES.c.household_id.in_(ids)))
     conn.execute(sa.insert(PROFILES), [
-        {"household_id": household_id, "commune_id": commune_id, "profile": profile.to_json()}
+        {"household_id": household_id, "commune_id": commune_id, "profile": profile.to_json(),
+         "search": search_text(profile)}
         for household_id, profile, commune_id in profiles
     ])  # fmt: skip
     keys = [

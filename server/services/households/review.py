@@ -21,6 +21,7 @@ from server.models import (
 from server.problems import Problem
 from server.services import audit, transactional
 from server.services.access import scope
+from server.services.households import search
 from server.services.households import versions as households
 from server.services.paging import Page, keyset_page
 
@@ -55,8 +56,7 @@ def list_households(
         stmt = stmt.where(Household.status == HouseholdStatus(status))
     if flagged is not None:
         stmt = stmt.where(Household.flagged.is_(flagged))
-    if q:
-        stmt = stmt.where(Household.label.ilike(f"%{q.strip()}%"))
+    stmt = search.matching(stmt, q)
     return keyset_page(stmt, Household.id, after, limit)
 
 

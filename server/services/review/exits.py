@@ -161,6 +161,63 @@ def exits(user: User, commune: AdminUnit) -> list[Exit]:
     return _exits(_candidates(user, commune))
 
 
+@dataclass
+class HeldExit:
+    """An exit a visit claimed that an open conflict holds back: the status derived from the
+    merged values (H6) reads one of the conflicting values, so the household still shows its
+    old status until a person chooses. Listed so the claim is seen before anyone resolves
+    the conflict; certified once it is resolved (issue 20, point 5)."""
+
+    household: Household
+    version: int
+    from_status: str
+    claimed_status: str | None  # what the visit assessed, when it was better
+    claimed: bool  # the household said it escaped poverty (exit_claimed = yes)
+    assessed_at: dt.datetime
+
+
+def held(user: User, commune: AdminUnit) -> list[HeldExit]:
+    """The commune's poor or near-poor households with an open conflict whose latest claim of
+    an exit (a visit that assessed a better status, or the household's own claim) is
+    pending on that conflict."""
+    stmt = household_review.visible(user).where(
+        Household.commune_id == commune.id,
+        Household.status == HouseholdStatus.ACTIVE,
+        Household.open_conflicts > 0,
+        Household.properties[STATUS].as_string().in_(sorted(TRANSITIONS)),
+    )
+    households = list(db.session.scalars(stmt.order_by(Household.label, Household.id)))
+    if not households:
+        return []
+    versions = sa.select(
+        HouseholdVersion.household_id,
+        HouseholdVersion.version,
+        HouseholdVersion.created_at,
+        HouseholdVersion.sent,
+        HouseholdVersion.changes,
+    ).where(
+        HouseholdVersion.household_id.in_([h.id for h in households]),
+        HouseholdVersion.submission_id.is_not(None),
+    )
+    latest: dict[str, tuple] = {}
+    for hid, version, at, sent, changes in db.session.execute(
+        versions.order_by(HouseholdVersion.household_id, HouseholdVersion.version)
+    ):
+        latest[hid] = (version, at, sent if sent is not None else changes or {})
+    order, found = ranks(), []
+    for household in households:
+        if household.id not in latest:
+            continue
+        version, at, sent = latest[household.id]
+        current = household.properties[STATUS]
+        assessed = sent.get(STATUS)
+        better = assessed if order.get(assessed, -1) > order.get(current, -1) else None
+        claimed = sent.get("exit_claimed") == "yes"
+        if better or claimed:
+            found.append(HeldExit(household, version, current, better, claimed, at))
+    return found
+
+
 def waiting(user: User, commune: AdminUnit) -> list[Exit]:
     return [e for e in exits(user, commune) if e.decision is None]
 

@@ -48,6 +48,7 @@ from server.problems import Problem
 from server.services.access import scope
 from server.services.duplicates import cases as duplicates
 from server.services.households import review as household_review
+from server.services.households import search
 from server.services.paging import Page, keyset_page
 from server.services.receiving import quarantine
 from server.services.review import exits
@@ -432,14 +433,62 @@ def households(user: User, commune: AdminUnit, f: HouseholdFilter) -> QueuePage:
         stmt = stmt.where(Household.flagged.is_(True))
     if f.conflicts:
         stmt = stmt.where(Household.open_conflicts > 0)
-    if f.q and f.q.strip():
-        stmt = stmt.where(Household.label.ilike(f"%{f.q.strip()}%"))
+    stmt = search.matching(stmt, f.q)
     total = db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, f.page), pages)
     rows = stmt.order_by(Household.label, Household.id).limit(PAGE_SIZE)
     items = list(db.session.scalars(rows.offset((page - 1) * PAGE_SIZE)))
     return QueuePage(items, total, page, pages)
+
+
+@dataclass(frozen=True)
+class Deprivation:
+    """One indicator of the household's poverty standard and whether the household lacks it
+    (None: not assessed)."""
+
+    name: dict
+    deprived_when: dict
+    deprived: bool | None
+
+
+def deprivations(household: Household) -> list[tuple[dict, list[Deprivation]]]:
+    """The household's deprivation checklist by dimension, in the words of the standard it
+    was assessed with (its `poverty_standard`, else the first the programme applies)."""
+    standards = load_standards()
+    properties = household.properties or {}
+    known = {st.id: st for st in standards.standards}
+    standard = known.get(properties.get("poverty_standard") or "", standards.standards[0])
+    found = []
+    for key, label in standard.dimensions.items():
+        rows = [
+            Deprivation(
+                {"vi": i.name.vi, "en": i.name.en},
+                {"vi": i.deprived_when.vi, "en": i.deprived_when.en},
+                {"1": True, "0": False}.get(str(properties.get(i.id, ""))),
+            )
+            for i in standard.indicators
+            if i.dimension == key
+        ]
+        if rows:
+            found.append(({"vi": label.vi, "en": label.en}, rows))
+    return found
+
+
+def members(household: Household) -> list:
+    """The people of the household as its registration lists them (head first)."""
+    from server.services.duplicates import detection
+
+    profile = detection.profile_of(household.id)
+    if profile is None:
+        return []
+    return list(profile.members)
+
+
+def households_in_scope(user: User) -> int:
+    """How many active households are in `user`'s units (a cadre's landing page)."""
+    stmt = household_review.visible(user).where(Household.status == HouseholdStatus.ACTIVE)
+    return db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
 
 
 def poverty_statuses() -> list[tuple[str, dict]]:
@@ -581,6 +630,20 @@ def household_visits(
 
 
 # -- duplicates ------------------------------------------------------------------------------
+
+
+def households_of(submission_ids) -> dict[int, tuple[str, str]]:
+    """The household each submission registered or updated: submission id -> (household id,
+    label), for pages that name records by the people they are about."""
+    ids = sorted({i for i in submission_ids if i})
+    if not ids:
+        return {}
+    stmt = (
+        sa.select(HouseholdVersion.submission_id, Household.id, Household.label)
+        .join(Household, Household.id == HouseholdVersion.household_id)
+        .where(HouseholdVersion.submission_id.in_(ids))
+    )
+    return {sid: (hid, label or hid) for sid, hid, label in db.session.execute(stmt)}
 
 
 def household_labels(ids) -> dict[str, str]:

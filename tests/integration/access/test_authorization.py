@@ -174,6 +174,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("web.sign_out", "POST"): PUBLIC,
     ("web.set_language", "POST"): PUBLIC,
     ("web.dashboard", "GET"): TARGET,
+    ("web.my_work", "GET"): LISTING,  # the caller's own account and units
     ("web.queue", "GET"): TARGET,
     ("web.quarantine", "GET"): TARGET,
     ("web.quarantine_item", "GET"): TARGET,
@@ -889,6 +890,7 @@ REQUEST_PARTS = {
     ("web.monitoring_flag", "GET"): _site(),
     ("web.decide_flag", "POST"): _site({"decision": "dismiss", "comment": "Đã kiểm tra"}),
     ("web.home", "GET"): _site(),
+    ("web.my_work", "GET"): _site(),
     ("web.static", "GET"): _site(),
     ("web.sign_in", "GET"): _site(),
     ("web.sign_in", "POST"): _site({"username": "nobody", "password": "wrong"}),
