@@ -24,6 +24,7 @@ ignored), and numbers the vi-VN way (see `parse_number`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -135,6 +136,11 @@ class Questionnaire:
         and `entity_id` the household that record registered (kept, not made anew)."""
         self.replaces = replaces
         self.entity_id = entity_id
+        # The households held on this device stand in for the form's external list, for
+        # the questions and for the form's own calculations (the last classification).
+        self.instances = dict(form.instances)
+        self.instances["households"] = _households_instance(households)
+        form = dataclasses.replace(form, instances=self.instances)
         self.form = form
         self.ask_raw = ask
         self.say = say
@@ -145,8 +151,6 @@ class Questionnaire:
         self.username = username
         self.device_id = device_id
         self.now = now
-        self.instances = dict(form.instances)
-        self.instances["households"] = _households_instance(households)
         self.repeat_templates: dict[str, Node] = {}
         self.files: dict[str, str] = dict(files or {})  # answer -> path on this computer
         self._version = 0  # bumped on every change of the answers
@@ -158,6 +162,8 @@ class Questionnaire:
         #: The label of the question being asked (where an interruption stopped).
         self.asking: str | None = None
         self._replayed = False
+        self._kept_at: str | None = None
+        self._repeats = {f.path for f in form.fields.values() if f.kind == "repeat"}
         self._triggers: dict[str, list] = {}
         for fld in form.fields.values():
             for action in fld.setvalues:
@@ -171,10 +177,34 @@ class Questionnaire:
 
     def _ask(self, key: str, prompt: str) -> str:
         """The officer's answer for `key`, live (the question so far was said)."""
+        if self.answered and self._kept_at != self.asking:
+            # The draft names the question now asked: where a closed terminal stopped.
+            self._kept_at = self.asking
+            self.on_answer()
+        return self.ask_raw(prompt)
+
+    def _key(self, node: Node) -> str:
+        """The path of `node` with the position of every repeat instance on it, even a lone
+        one (/data/member[1]/member_name), as validation issues and answers name it."""
+        chain = []
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        plain, out = "", []
+        for step in reversed(chain):
+            plain += "/" + step.name
+            if plain in self._repeats and step.parent is not None:
+                position = step.parent.children_named(step.name).index(step) + 1
+                out.append(f"{step.name}[{position}]")
+            else:
+                out.append(step.name)
+        return "/" + "/".join(out)
+
+    def _going_on(self) -> None:
+        """Before the first question asked live after a draft's answers: say so."""
         if self.replay and not self._replayed:
             self._replayed = True
             self.say(self._(RESUMED))
-        return self.ask_raw(prompt)
 
     def _record(self, key: str, value: str) -> None:
         self.answered[key] = value
@@ -246,10 +276,11 @@ class Questionnaire:
                 if done >= count:
                     return
             else:
-                key = f"+{parent.indexed_path()}/{repeat.name}[{done + 1}]"
+                key = f"+{self._key(parent)}/{repeat.name}[{done + 1}]"
                 if key in self.replay:
                     answer = self.answered[key] = self.replay[key]
                 else:
+                    self._going_on()
                     self.asking = label
                     prompt = self._(ADD_REPEAT, label=label) + " "
                     if key in self.defaults:
@@ -301,13 +332,14 @@ class Questionnaire:
         options = self._options(question, node) if question.choices is not None else None
         if options is not None and not options:
             self.say(f"{label}\n  {self._(NO_CHOICE)}")
-        key = node.indexed_path()
+        key = self._key(node)
         if key in self.replay and self._take(question, node, self.replay[key]):
             self.answered[key] = self.replay[key]
             return
         current = self.defaults.get(key, node.text)
         shown = options if options is None or len(options) <= LIST_LIMIT else None
         self.asking = label
+        self._going_on()
         while True:
             self.say(f"\n{label}" + (f"\n  ({hint})" if hint else ""))
             if shown:
@@ -359,7 +391,7 @@ class Questionnaire:
         actions = self._triggers.get(question.path)
         if not actions:
             return
-        prefix = node.indexed_path()
+        prefix = self._key(node)
         for action in actions:
             if action.value is None:
                 continue
@@ -435,7 +467,7 @@ class Questionnaire:
         """The validation messages about `node` once the answers so far are computed."""
         computed, _here = self._computed(node)
         result = validate(self.form, computed, now=self.now())
-        path = node.indexed_path()
+        path = self._key(node)
         key = "message_vi" if self.lang == "vi" else "message"
         out = []
         for issue in result.issues:
