@@ -46,5 +46,3 @@ class Officer:
 
     def told(self, text: str) -> None:
         self.child.expect(re.escape(text))
-
-

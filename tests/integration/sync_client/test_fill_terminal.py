@@ -13,6 +13,7 @@ from sync.client import LocalStore, store_path
 from tests.integration.sync_client.helpers import photo
 from tests.integration.sync_client.terminal import CHOOSE, TEXT, Officer, run_client, spawn
 
+
 def test_c1_fill_a_registration_in_the_terminal_then_push_it(live_db, tmp_path):
     live, url = live_db
     home = tmp_path / "home"

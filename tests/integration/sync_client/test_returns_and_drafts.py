@@ -118,9 +118,7 @@ def _answers(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def test_r4_a_returned_record_is_listed_reopened_corrected_and_resent_as_an_edit(
-    live_db, tmp_path
-):
+def test_r4_a_returned_record_is_listed_reopened_corrected_and_resent_as_an_edit(live_db, tmp_path):
     live, url = live_db
     home = tmp_path / "home"
     _sign_in(home, live)
