@@ -36,9 +36,12 @@ class TerminalProgress(Progress):
         self.files: dict[str, tqdm] = {}
         self.lock = threading.Lock()
 
-    def _bar(self, total: int, label: str, in_bytes: bool, leave: bool = True) -> tqdm:
+    def _bar(
+        self, total: int, label: str, in_bytes: bool, leave: bool = True, initial: int = 0
+    ) -> tqdm:
         return tqdm(
             total=max(total, 1),
+            initial=initial,
             desc=label,
             file=self.stream,
             unit="B" if in_bytes else "",
@@ -55,7 +58,8 @@ class TerminalProgress(Progress):
         with self.lock:
             bar = self.steps.get(step)
             if bar is None:
-                bar = self.steps[step] = self._bar(total, self.label(step), step in BYTES)
+                label, in_bytes = self.label(step), step in BYTES
+                bar = self.steps[step] = self._bar(total, label, in_bytes, initial=done)
             bar.total = max(total, done, 1)
             bar.update(done - bar.n)
             if done >= total:
@@ -68,7 +72,10 @@ class TerminalProgress(Progress):
         with self.lock:
             bar = self.files.get(key)
             if bar is None:
-                bar = self.files[key] = self._bar(total, f"  {name}", True, leave=False)
+                # A resumed upload starts at the bytes the server already holds.
+                bar = self.files[key] = self._bar(
+                    total, f"  {name}", True, leave=False, initial=done
+                )
             bar.total = max(total, done)
             bar.update(done - bar.n)
             if done >= total:
