@@ -454,8 +454,9 @@ class Questionnaire:
                 return "", self._(INVALID_CHOICE, value=token)
             else:  # a few letters of the label: search, accents and case ignored
                 found = search(options, token)
-                if not found:
-                    return "", self._(NO_MATCH, value=token)
+                if not found:  # a number out of the list, or letters of no option
+                    message = INVALID_CHOICE if token.isdigit() else NO_MATCH
+                    return "", self._(message, value=token)
                 if len(found) > 1:
                     return "", found
                 number, text = found[0]
