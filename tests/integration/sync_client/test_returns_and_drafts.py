@@ -8,6 +8,7 @@ Vietnamese words and progress bars."""
 from __future__ import annotations
 
 import random
+import signal
 import re
 import string
 from collections.abc import Callable
@@ -261,3 +262,24 @@ def test_c1_a_visit_interrupted_with_ctrl_c_resumes_where_it_stopped_and_is_sent
     assert "Đã gửi 0 biểu mẫu" in run_client(home, "push")  # nothing is sent twice
     visits = _submissions(url, "instance_id = :i", i=saved.instance_id)
     assert len(visits) == 1
+
+
+def test_c1_a_killed_terminal_keeps_the_answers_given_so_far(live_db, tmp_path):
+    live, _url = live_db
+    home = tmp_path / "home"
+    _sign_in(home, live)
+    token = _token()
+    _register(home, live, f"Lò Thị Mai {token}")
+    run_client(home, "pull")
+    child = spawn(home, "fill", "giupho_household_visit")
+    child.expect(CHOOSE)
+    child.sendline(f"lo thi mai {token}")
+    child.expect(re.escape("Khu vực"))
+    child.expect(CHOOSE)
+    child.kill(signal.SIGKILL)  # no goodbye: the terminal is gone
+    child.close()
+    store = LocalStore(store_path(home, live.url, "cadre_a"))
+    draft = store.draft("form:giupho_household_visit")
+    store.close()
+    assert draft is not None and draft["data"]["stopped_at"] == "Khu vực"
+    assert list(draft["data"]["answered"]) == ["/data/visited/household"]
