@@ -8,8 +8,8 @@ Vietnamese words and progress bars."""
 from __future__ import annotations
 
 import random
-import signal
 import re
+import signal
 import string
 from collections.abc import Callable
 from pathlib import Path
