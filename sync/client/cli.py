@@ -32,7 +32,7 @@ import click
 from sync.client.api import RetryPolicy, SyncClient
 from sync.client.engine import Synchronizer, SyncReport
 from sync.client.errors import AuthError, OfflineError, SyncError
-from sync.client.i18n import LANGUAGES, N_, translations
+from sync.client.i18n import LANGUAGES, N_, YES, translations
 from sync.client.store import KEPT_STATES, Attachment, LocalStore, store_path
 
 #: The client's messages are English message ids (`ctx._("...")`); their Vietnamese is in the
@@ -47,8 +47,6 @@ STATES = {
     "quarantined": N_("kept aside"),
     "refused": N_("refused"),
 }
-#: Answers to a yes/no question that mean yes, whatever the language.
-YES = frozenset(("c", "có", "y", "yes"))
 
 
 class Context:

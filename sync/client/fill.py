@@ -39,7 +39,7 @@ from forms.model import Field, FormModel
 from forms.tree import Node
 from forms.validation import compute, validate
 from forms.xpath import Env, XPathError
-from sync.client.i18n import LANGUAGES, N_, translations
+from sync.client.i18n import LANGUAGES, N_, YES, translations
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
@@ -48,14 +48,12 @@ Say = Callable[[str], None]
 #: English message ids, their Vietnamese in the `giupho_sync` catalogue (`sync.client.i18n`).
 CHOOSE = N_("Choose a number (or type the value)")
 CHOOSE_MANY = N_("Choose numbers separated by spaces")
-# TRANSLATORS: a yes/no question; c, có, y and yes all answer yes (YES below).
+# TRANSLATORS: a yes/no question; c, có, y and yes all answer yes (i18n.YES).
 ADD_REPEAT = N_("Add a «%(label)s»? (y/n)")
 NO_CHOICE = N_("No option fits the previous answers.")
 INVALID_CHOICE = N_("Not a valid choice: %(value)s")
 FILE = N_("Path of the file (empty for none)")
 NO_FILE = N_("File not found: %(path)s")
-#: Answers to ADD_REPEAT that mean yes, whatever the language.
-YES = frozenset(("c", "có", "y", "yes"))
 NO_MATCH = N_("No option matches «%(value)s». Type a number, or other letters of the name.")
 SEVERAL_MATCH = N_("%(count)s options match «%(value)s»: choose one by its number.")
 PICKED = N_("Chosen: %(label)s")
