@@ -322,6 +322,11 @@ class ReviewReturnDataSchema(_Message):
     review_state = fields.String(required=True)
     comment = fields.String(allow_none=True, load_default=None)
     returned_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    # What the cadre sent, so the tablet can reopen it for correction (an edit, R4) even
+    # once the outbox let it go: the household it was about and when it was filled.
+    household_id = fields.String(allow_none=True, load_default=None)
+    submitted_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    answers = fields.Dict(allow_none=True, load_default=None)
 
 
 # --- digest and time -----------------------------------------------------------------------

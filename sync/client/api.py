@@ -126,12 +126,17 @@ class SyncClient:
         expect_json: bool = True,
         retry: bool = True,
         on_retry: Callable[[Exception], None] | None = None,
+        on_bytes: Callable[[int, int], None] | None = None,
     ) -> requests.Response:
-        """One API call with retries; the response of a 2xx answer (its JSON checked readable)."""
+        """One API call with retries; the response of a 2xx answer (its JSON checked readable).
+
+        `on_bytes(received, expected)` is told how much of the body has arrived as it
+        arrives (`expected` 0 when the server does not say): a download's progress.
+        """
         attempts = self.retry.attempts if retry else 1
         for attempt in range(attempts):
             try:
-                return self._attempt(method, path, body, headers, auth, expect_json)
+                return self._attempt(method, path, body, headers, auth, expect_json, on_bytes)
             except _Retry as transient:
                 if attempt + 1 >= attempts:
                     raise transient.final from None
@@ -144,7 +149,9 @@ class SyncClient:
                 self.sleep(min(wait, self.retry.max_retry_after))
         raise AssertionError("unreachable")
 
-    def _attempt(self, method, path, body, headers, auth, expect_json) -> requests.Response:
+    def _attempt(
+        self, method, path, body, headers, auth, expect_json, on_bytes=None
+    ) -> requests.Response:
         self.requests_made += 1
         try:
             response = self.session.request(
@@ -155,8 +162,10 @@ class SyncClient:
                 auth=auth,
                 timeout=self.timeouts.pair(),
                 allow_redirects=False,
+                stream=on_bytes is not None,
             )
-            content = response.content  # read it all now: a cut body fails here, not later
+            # Read it all now: a cut body fails here, not later.
+            content = response.content if on_bytes is None else _read(response, on_bytes)
         except requests.RequestException as exc:
             raise _Retry(_offline(exc)) from None
         status = response.status_code
@@ -254,9 +263,9 @@ class SyncClient:
         data = self._json("POST", "sync/digest", {"digest": digest, "cursor": cursor})
         return self._load(protocol.DigestResponseSchema(), data)
 
-    def download(self, path: str) -> bytes:
-        """A file the server lists (form XForm, form media)."""
-        return self.request("GET", path, expect_json=False).content
+    def download(self, path: str, on_bytes: Callable[[int, int], None] | None = None) -> bytes:
+        """A file the server lists (form XForm, form media); `on_bytes` follows its arrival."""
+        return self.request("GET", path, expect_json=False, on_bytes=on_bytes).content
 
     # -- resumable uploads (C3) --------------------------------------------------------------
 
@@ -282,6 +291,21 @@ class SyncClient:
     def upload_finish(self, upload_id: str) -> protocol.UploadState:
         data = self._json("POST", f"uploads/{upload_id}/finish")
         return self._load(protocol.UploadStateSchema(), data)
+
+
+def _read(response: requests.Response, on_bytes: Callable[[int, int], None]) -> bytes:
+    """The whole body of a streamed response, telling `on_bytes` as it arrives."""
+    try:
+        expected = int(response.headers.get("Content-Length") or 0)
+    except ValueError:
+        expected = 0
+    parts, received = [], 0
+    for part in response.iter_content(16 * 1024):
+        parts.append(part)
+        received += len(part)
+        on_bytes(received, max(expected, received))
+    response._content = content = b"".join(parts)  # what `.content` gives from now on
+    return content
 
 
 def _offline(exc: Exception) -> OfflineError:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +28,21 @@ from sync.client.errors import OfflineError, RequestError, ServerError, SyncErro
 from sync.client.rebase import PendingEdit, merge_pending
 from sync.client.store import LocalStore, OutboxItem
 
-#: Progress callback: (step, done, total).
-Progress = Callable[[str, int, int], None]
+
+class Progress:
+    """What a sync tells as it goes; this one tells nobody (the command line draws bars).
+
+    `step(step, done, total)`: the whole of a step: items sent ("push"), bytes of
+    photos uploaded ("upload"), changes received ("pull"). `transfer(step, key, name,
+    done, total)`: the bytes of one file going up or coming down; an upload that resumes
+    starts at the offset the server holds. Upload calls come from the upload threads.
+    """
+
+    def step(self, step: str, done: int, total: int) -> None:
+        pass
+
+    def transfer(self, step: str, key: str, name: str, done: int, total: int) -> None:
+        pass
 
 
 @dataclass
@@ -67,7 +80,10 @@ class Synchronizer:
         self.store = store
         self.client = client
         self.limits = limits or Limits()
-        self.progress = progress or (lambda _step, _done, _total: None)
+        self.progress = progress or Progress()
+        self._uploaded: dict[str, int] = {}  # bytes the server holds, by file (this sync)
+        self._upload_total = 0
+        self._lock = threading.Lock()
 
     # -- everything ----------------------------------------------------------------------------
 
@@ -117,7 +133,7 @@ class Synchronizer:
         report = report or SyncReport()
         pending = self.store.pending()
         total, done = len(pending), 0
-        self.progress("push", 0, total)
+        self.progress.step("push", 0, total)
         queue = self._batches(pending)
         while queue:
             batch = queue.pop(0)
@@ -138,7 +154,7 @@ class Synchronizer:
                 report.results[result.result] = report.results.get(result.result, 0) + 1
             report.pushed += len(batch)
             done += len(batch)
-            self.progress("push", done, total)
+            self.progress.step("push", done, total)
         return report
 
     def _refuse(self, item: OutboxItem, exc: RequestError) -> None:
@@ -159,9 +175,11 @@ class Synchronizer:
         """
         report = report or SyncReport()
         files = self.store.files_to_upload()
-        self.progress("upload", 0, len(files))
         if not files:
             return report
+        self._uploaded = {}
+        self._upload_total = sum(f["size"] for f in files)
+        self.progress.step("upload", 0, self._upload_total)
         workers = max(1, min(self.limits.upload_workers, len(files)))
         with ThreadPoolExecutor(workers, thread_name_prefix="giupho-upload") as pool:
             running = {}
@@ -183,7 +201,6 @@ class Synchronizer:
                         continue
                     self.store.file_uploaded(file["instance_id"], file["filename"])
                     report.files_uploaded += 1
-                    self.progress("upload", report.files_uploaded, len(files))
             if first_error is not None:
                 raise first_error
         return report
@@ -212,7 +229,10 @@ class Synchronizer:
         state = self._state(file)
         failures = 0
         size = self.limits.chunk_bytes
-        while not state.complete:
+        while True:
+            self._moved(file, state)
+            if state.complete:
+                return
             if state.offset >= state.size:
                 try:
                     state = self.client.upload_finish(state.id)
@@ -240,6 +260,16 @@ class Synchronizer:
                 if exc.status == 413:
                     size = max(1024, size // 2)  # the server takes smaller chunks
                 state = self._after_failure(file, exc, failures)
+
+    def _moved(self, file: dict[str, Any], state: protocol.UploadState) -> None:
+        """Tell the progress where one upload stands, and where all of them do together."""
+        held = state.size if state.complete else state.offset
+        key = f"{file['instance_id']}/{file['filename']}"
+        with self._lock:
+            self._uploaded[key] = held
+            together = sum(self._uploaded.values())
+        self.progress.transfer("upload", key, file["filename"], held, state.size)
+        self.progress.step("upload", together, self._upload_total)
 
     def _after_failure(self, file: dict, exc: SyncError, failures: int) -> protocol.UploadState:
         if failures >= self.limits.upload_attempts:
@@ -273,7 +303,8 @@ class Synchronizer:
             self.store.apply_page(page.changes, page.cursor, files)
             report.pages += 1
             report.changes += len(page.changes)
-            self.progress("pull", report.changes, report.changes + (1 if page.has_more else 0))
+            more = 1 if page.has_more else 0
+            self.progress.step("pull", report.changes, report.changes + more)
             if not page.has_more:
                 return
 
@@ -286,12 +317,19 @@ class Synchronizer:
             data = change.data
             form_id, version = data["form_id"], data["version"]
             if self.store.form_hash(form_id, version) != data["hash"]:
-                files[(form_id, version)] = self.client.download(data["download_url"])
+                name = f"{form_id}.xml"
+                files[(form_id, version)] = self._download(data["download_url"], name)
             for media in data.get("media") or []:
                 if self.store.media_hash(form_id, version, media["filename"]) != media["hash"]:
                     key = (form_id, version, media["filename"])
-                    files[key] = self.client.download(media["download_url"])
+                    files[key] = self._download(media["download_url"], media["filename"])
         return files
+
+    def _download(self, url: str, name: str) -> bytes:
+        def arrived(done: int, total: int) -> None:
+            self.progress.transfer("pull", url, name, done, total)
+
+        return self.client.download(url, on_bytes=arrived)
 
     # -- rebase (C4) -----------------------------------------------------------------------------
 

@@ -9,13 +9,26 @@ every answer is checked by `forms.validation.validate` (type, constraint,
 required, choice) and asked again with the form's message until it passes.
 Repeats are asked as "add another?" (or `repeat_count` times). Households
 the user holds locally stand in for the form's external `households` list.
+
+What is already known is not typed again: values a question's trigger sets
+from the household record (`<setvalue>` on `xforms-value-changed`) and the
+answers of a returned record being corrected are offered as the current value
+(Enter keeps it); the answers of a draft being resumed are taken as they are,
+and the questions go on where the draft stopped. `on_answer` is called after
+every answer, so the caller can keep the draft (see `state`).
+
+Where the officer types, they type as Vietnamese people write: a choice by
+number, by value or by a few letters of its label (accents and case
+ignored), and numbers the vi-VN way (see `parse_number`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +39,7 @@ from forms.model import Field, FormModel
 from forms.tree import Node
 from forms.validation import compute, validate
 from forms.xpath import Env, XPathError
-from sync.client.i18n import LANGUAGES, N_, translations
+from sync.client.i18n import LANGUAGES, N_, YES, translations
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
@@ -35,14 +48,38 @@ Say = Callable[[str], None]
 #: English message ids, their Vietnamese in the `giupho_sync` catalogue (`sync.client.i18n`).
 CHOOSE = N_("Choose a number (or type the value)")
 CHOOSE_MANY = N_("Choose numbers separated by spaces")
-# TRANSLATORS: a yes/no question; c, có, y and yes all answer yes (YES below).
+# TRANSLATORS: a yes/no question; c, có, y and yes all answer yes (i18n.YES).
 ADD_REPEAT = N_("Add a «%(label)s»? (y/n)")
 NO_CHOICE = N_("No option fits the previous answers.")
 INVALID_CHOICE = N_("Not a valid choice: %(value)s")
 FILE = N_("Path of the file (empty for none)")
 NO_FILE = N_("File not found: %(path)s")
-#: Answers to ADD_REPEAT that mean yes, whatever the language.
-YES = frozenset(("c", "có", "y", "yes"))
+NO_MATCH = N_("No option matches «%(value)s». Type a number, or other letters of the name.")
+SEVERAL_MATCH = N_("%(count)s options match «%(value)s»: choose one by its number.")
+PICKED = N_("Chosen: %(label)s")
+MANY_OPTIONS = N_("%(count)s options: type a few letters to search, or a number.")
+# TRANSLATORS: shown under a question that already has a value (from the household record,
+# the record being corrected, or the form's default).
+CURRENT = N_("Now: %(value)s (Enter keeps it, «-» empties it)")
+RESUMED = N_("Going on from where the draft stopped.")
+NOT_A_NUMBER = N_(
+    "Not a number: %(value)s. Write it the Vietnamese way: dots between thousands "
+    "(2.500.000), a comma before decimals (2,5), or digits alone (2500000)."
+)
+NOT_WHOLE = N_("A whole number is asked here (no decimals): %(value)s")
+#: The kind of answer each question type asks for, shown in its prompt ("[whole number] > ").
+TYPE_WORDS = {
+    "string": N_("text"),
+    "int": N_("whole number"),
+    "decimal": N_("number"),
+    "date": N_("date, YYYY-MM-DD"),
+    "time": N_("time, HH:MM"),
+    "dateTime": N_("date and time, YYYY-MM-DDTHH:MM"),
+    "geopoint": N_("GPS: latitude longitude"),
+    "barcode": N_("code"),
+}
+#: Beyond this many options, the list is shown only after a search (a village's households).
+LIST_LIMIT = 30
 
 _WIDGETS = ("input", "select1", "select", "range", "rank", "trigger")
 
@@ -82,7 +119,26 @@ class Questionnaire:
         username: str = "",
         device_id: str = "giupho-sync",
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).astimezone(),
+        answered: Mapping[str, str] | None = None,
+        defaults: Mapping[str, str] | None = None,
+        files: Mapping[str, str] | None = None,
+        on_answer: Callable[[], None] | None = None,
+        replaces: str | None = None,
+        entity_id: str | None = None,
     ) -> None:
+        """`answered`: answers of a draft by key (indexed path, or "+" and the path of a
+        repeat instance for "add it?"), taken without asking; `defaults`: answers offered
+        as the current value (a returned record); `files`: file name -> path of the
+        draft's upload answers; `on_answer`: called after each answer (keep `state`).
+        `replaces`: the instanceID this form corrects (an edit: `meta/deprecatedID`, R4),
+        and `entity_id` the household that record registered (kept, not made anew)."""
+        self.replaces = replaces
+        self.entity_id = entity_id
+        # The households held on this device stand in for the form's external list, for
+        # the questions and for the form's own calculations (the last classification).
+        self.instances = dict(form.instances)
+        self.instances["households"] = _households_instance(households)
+        form = dataclasses.replace(form, instances=self.instances)
         self.form = form
         self.ask_raw = ask
         self.say = say
@@ -93,12 +149,64 @@ class Questionnaire:
         self.username = username
         self.device_id = device_id
         self.now = now
-        self.instances = dict(form.instances)
-        self.instances["households"] = _households_instance(households)
         self.repeat_templates: dict[str, Node] = {}
-        self.files: dict[str, str] = {}  # answer -> path on this computer
+        self.files: dict[str, str] = dict(files or {})  # answer -> path on this computer
         self._version = 0  # bumped on every change of the answers
         self._cache: tuple[Node, int, Node] | None = None
+        self.replay = dict(answered or {})
+        self.defaults = dict(defaults or {})
+        self.answered: dict[str, str] = {}  # this fill's answers by key, in order
+        self.on_answer = on_answer or (lambda: None)
+        #: The label of the question being asked (where an interruption stopped).
+        self.asking: str | None = None
+        self._replayed = False
+        self._kept_at: str | None = None
+        self._repeats = {f.path for f in form.fields.values() if f.kind == "repeat"}
+        self._triggers: dict[str, list] = {}
+        for fld in form.fields.values():
+            for action in fld.setvalues:
+                if action.trigger and "xforms-value-changed" in action.event:
+                    self._triggers.setdefault(action.trigger, []).append(action)
+
+    def state(self) -> dict[str, Any]:
+        """What a draft keeps: the answers so far, the offered values, the files named."""
+        return {"answered": dict(self.answered), "defaults": self.defaults,
+                "files": dict(self.files), "stopped_at": self.asking}  # fmt: skip
+
+    def _ask(self, key: str, prompt: str) -> str:
+        """The officer's answer for `key`, live (the question so far was said)."""
+        if self.answered and self._kept_at != self.asking:
+            # The draft names the question now asked: where a closed terminal stopped.
+            self._kept_at = self.asking
+            self.on_answer()
+        return self.ask_raw(prompt)
+
+    def _key(self, node: Node) -> str:
+        """The path of `node` with the position of every repeat instance on it, even a lone
+        one (/data/member[1]/member_name), as validation issues and answers name it."""
+        chain = []
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        plain, out = "", []
+        for step in reversed(chain):
+            plain += "/" + step.name
+            if plain in self._repeats and step.parent is not None:
+                position = step.parent.children_named(step.name).index(step) + 1
+                out.append(f"{step.name}[{position}]")
+            else:
+                out.append(step.name)
+        return "/" + "/".join(out)
+
+    def _going_on(self) -> None:
+        """Before the first question asked live after a draft's answers: say so."""
+        if self.replay and not self._replayed:
+            self._replayed = True
+            self.say(self._(RESUMED))
+
+    def _record(self, key: str, value: str) -> None:
+        self.answered[key] = value
+        self.on_answer()
 
     def _(self, message: str, **params) -> str:
         """`message` (an English message id) in the chosen language, `%(params)s` filled in."""
@@ -166,7 +274,19 @@ class Questionnaire:
                 if done >= count:
                     return
             else:
-                answer = self.ask_raw(self._(ADD_REPEAT, label=label) + " ")
+                key = f"+{self._key(parent)}/{repeat.name}[{done + 1}]"
+                if key in self.replay:
+                    answer = self.answered[key] = self.replay[key]
+                else:
+                    self._going_on()
+                    self.asking = label
+                    prompt = self._(ADD_REPEAT, label=label) + " "
+                    if key in self.defaults:
+                        self.say("  " + self._(CURRENT, value=self.defaults[key]))
+                    answer = self._ask(key, prompt).strip().lower()
+                    if not answer and key in self.defaults:
+                        answer = self.defaults[key]
+                    self._record(key, answer)
                 if answer.strip().lower() not in YES:
                     return
             instance = template.copy()
@@ -210,29 +330,85 @@ class Questionnaire:
         options = self._options(question, node) if question.choices is not None else None
         if options is not None and not options:
             self.say(f"{label}\n  {self._(NO_CHOICE)}")
+        key = self._key(node)
+        if key in self.replay and self._take(question, node, self.replay[key]):
+            self.answered[key] = self.replay[key]
+            return
+        current = self.defaults.get(key, node.text)
+        shown = options if options is None or len(options) <= LIST_LIMIT else None
+        self.asking = label
+        self._going_on()
         while True:
             self.say(f"\n{label}" + (f"\n  ({hint})" if hint else ""))
-            if options:
+            if shown:
                 for number, (_value, text) in enumerate(options, 1):
-                    self.say(f"  {number}. {text}")
+                    if shown is options or (number, text) in shown:
+                        self.say(f"  {number}. {text}")
+            elif options:
+                self.say("  " + self._(MANY_OPTIONS, count=len(options)))
+            if current:
+                self.say("  " + self._(CURRENT, value=self._shown(current, options)))
             prompt = self._prompt(question, options)
-            raw = self.ask_raw(prompt).strip()
+            raw = self._ask(key, prompt).strip()
+            if not raw and current:
+                raw = current
+            elif raw == "-":
+                raw = ""
             if question.control == "upload":
                 value, error = self._file(raw)
             else:
                 value, error = self._parse(question, options, raw)
+            if isinstance(error, list):  # several options match: show only those
+                shown = error
+                self.say("  " + self._(SEVERAL_MATCH, count=len(error), value=raw))
+                continue
             if error:
                 self.say(f"  ! {error}")
                 continue
-            node.text = value
-            self._changed()
-            problems = self._problems(node)
-            if not problems:
+            if self._take(question, node, value, say=True):
+                self._record(key, value)
                 return
-            for message in problems:
-                self.say(f"  ! {message}")
-            node.text = ""
-            self._changed()
+
+    def _take(self, question: Field, node: Node, value: str, say: bool = False) -> bool:
+        """Put `value` in `node` if the form accepts it (its triggers fire); else say why."""
+        node.text = value
+        self._changed()
+        problems = self._problems(node)
+        if not problems:
+            self._fire(question, node)
+            return True
+        for message in problems if say else ():
+            self.say(f"  ! {message}")
+        node.text = ""
+        self._changed()
+        return False
+
+    def _fire(self, question: Field, node: Node) -> None:
+        """The `<setvalue>` actions this answer triggers: values the household record gives
+        (offered as the current value of their questions, which come later)."""
+        actions = self._triggers.get(question.path)
+        if not actions:
+            return
+        prefix = self._key(node)
+        for action in actions:
+            if action.value is None:
+                continue
+            computed, here = self._computed(node)
+            try:
+                value = action.value.eval_string(here, self._env(computed))
+            except XPathError:
+                continue
+            target = _follow(_root_of(node), _indexed_like(action.ref, prefix))
+            if target is not None:
+                target.text = value
+                self._changed()
+
+    def _shown(self, value: str, options) -> str:
+        """A current value as the officer reads it (a choice by its number and label)."""
+        for number, (option, text) in enumerate(options or (), 1):
+            if option == value:
+                return f"{number}. {text}"
+        return value
 
     def _file(self, raw: str) -> tuple[str, str | None]:
         """An upload answer: the file's name in the answers, its path kept for the outbox."""
@@ -252,28 +428,45 @@ class Questionnaire:
             return f"{self._(CHOOSE_MANY)}: "
         if options:
             return f"{self._(CHOOSE)}: "
-        return f"[{question.datatype}] > "
+        words = TYPE_WORDS.get(question.datatype)
+        return f"[{self._(words) if words else question.datatype}] > "
 
-    def _parse(self, question: Field, options, raw: str) -> tuple[str, str | None]:
+    def _parse(self, question: Field, options, raw: str):
+        """(value, None), or ("", the message of what is wrong), or ("", [(number, label)])
+        when a search matches several options."""
+        if raw and question.datatype in ("int", "decimal") and not options:
+            value, problem = parse_number(raw, whole=question.datatype == "int")
+            return value, problem and self._(problem, value=raw)
         if not options or not raw:
             return raw, None
         values = [v for v, _t in options]
         picked = []
-        tokens = raw.split() if question.datatype == "select_multiple" else [raw]
+        several = question.datatype == "select_multiple"
+        tokens = raw.split() if several else [raw]
         for token in tokens:
             if token.isdigit() and 1 <= int(token) <= len(options):
                 picked.append(values[int(token) - 1])
             elif token in values:
                 picked.append(token)
-            else:
+            elif several:
                 return "", self._(INVALID_CHOICE, value=token)
+            else:  # a few letters of the label: search, accents and case ignored
+                found = search(options, token)
+                if not found:  # a number out of the list, or letters of no option
+                    message = INVALID_CHOICE if token.isdigit() else NO_MATCH
+                    return "", self._(message, value=token)
+                if len(found) > 1:
+                    return "", found
+                number, text = found[0]
+                self.say("  " + self._(PICKED, label=text))
+                picked.append(values[number - 1])
         return " ".join(picked), None
 
     def _problems(self, node: Node) -> list[str]:
         """The validation messages about `node` once the answers so far are computed."""
         computed, _here = self._computed(node)
         result = validate(self.form, computed, now=self.now())
-        path = node.indexed_path()
+        path = self._key(node)
         key = "message_vi" if self.lang == "vi" else "message"
         out = []
         for issue in result.issues:
@@ -374,12 +567,15 @@ class Questionnaire:
         instance_id = f"uuid:{uuid.uuid4()}"
         if meta is not None and meta.child("instanceID") is not None:
             meta.child("instanceID").text = instance_id
+        if self.replaces and meta is not None:
+            replaced = meta.child("deprecatedID") or meta.append(Node("deprecatedID"))
+            replaced.text = self.replaces
         entity_id, base_version, properties = None, None, {}
         declaration = self.form.entity
         entity = meta.child("entity") if meta is not None else None
         if declaration is not None and entity is not None:
             if "create" in entity.attrs:
-                entity_id = str(uuid.uuid4())
+                entity_id = self.entity_id or str(uuid.uuid4())
             elif declaration.entity_id is not None:
                 entity_id = declaration.entity_id.eval_string(root, self._env(root))
             held = self.households.get(entity_id or "")
@@ -404,7 +600,111 @@ class Questionnaire:
         return FilledForm(root, answers, instance_id, entity_id, base_version, properties, files)
 
 
+def known_answers(form: FormModel, answers: Mapping[str, Any]) -> dict[str, str]:
+    """The answers of a record (JSON answers, `forms.instance.to_answers`) as the keys a
+    `Questionnaire` offers them by: each question's indexed path, and for each repeat
+    "+path[n]" = "c" for its instances and "k" after the last (asked "add another?")."""
+    out: dict[str, str] = {}
+
+    def walk(fld: Field, value: Any, path: str) -> None:
+        for child in fld.children:
+            if child.name not in value or child.kind in ("meta", "calculate"):
+                continue
+            here = value[child.name]
+            if child.kind == "repeat":
+                instances = here if isinstance(here, list) else [here]
+                for number, item in enumerate(instances, 1):
+                    out[f"+{path}/{child.name}[{number}]"] = "c"
+                    if isinstance(item, Mapping):
+                        walk(child, item, f"{path}/{child.name}[{number}]")
+                out[f"+{path}/{child.name}[{len(instances) + 1}]"] = "k"
+            elif child.kind == "group" and isinstance(here, Mapping):
+                walk(child, here, f"{path}/{child.name}")
+            elif child.kind == "question" and isinstance(here, str | int | float):
+                out[f"{path}/{child.name}"] = str(here)
+
+    walk(form.root, answers, f"/{form.root_name}")
+    return out
+
+
+# -- what the officer types ------------------------------------------------------------------
+
+#: A vi-VN number: digits with "." between groups of three, then "," and decimals; or
+#: plain digits with an optional "," (or a lone ".") before decimals. Spaces between the
+#: groups of three are read as the dots are.
+_GROUPED = re.compile(r"^(\d{1,3}(?:[. ]\d{3})+)(?:,(\d+))?$")
+_PLAIN = re.compile(r"^(\d+)(?:,(\d+))?$")
+_MONEY = re.compile(r"\s*(?:đồng|đ|vnd|vnđ)$", re.IGNORECASE)
+
+
+def parse_number(raw: str, *, whole: bool = False) -> tuple[str, str | None]:
+    """A number typed the vi-VN way, as the form stores it ("2.500.000" -> "2500000",
+    "2,5" -> "2.5"), or ("", a message id) when it is not one.
+
+    The rule of vi-VN: "." separates thousands and "," the decimals, so "2.500.000",
+    "2500000" and "2.500.000 đ" are two and a half million, and "2,5" two and a half.
+    A dot that is not between groups of three ("2.5") is refused rather than guessed:
+    read as thousands it is not a number, read as decimals it breaks the rule and a
+    "1.500" next to it would mean something else. A whole number with decimals is refused.
+    """
+    text = _MONEY.sub("", raw.strip().replace("\u00a0", " ").replace("\u2212", "-"))
+    sign = ""
+    if text[:1] in "+-" and text[:1]:
+        sign, text = ("-" if text[0] == "-" else ""), text[1:].strip()
+    match = _GROUPED.match(text) or _PLAIN.match(text)
+    if match is None:
+        return "", NOT_A_NUMBER
+    digits = re.sub(r"[. ]", "", match.group(1)).lstrip("0") or "0"
+    decimals = (match.group(2) or "").rstrip("0")
+    if decimals and whole:
+        return "", NOT_WHOLE
+    if sign and digits == "0" and not decimals:
+        sign = ""
+    return sign + digits + (f".{decimals}" if decimals else ""), None
+
+
+def fold(text: str) -> str:
+    """`text` for comparing what is typed with a label: accents and tone marks stripped
+    (wherever the tone was placed: hoà = hòa), đ -> d, lower case, single spaces.
+
+    Written here rather than imported: the project's Vietnamese folding
+    (`server.dedup.names.folded`) is pure, but it lives under `server/`, whose package
+    imports Flask at import time, and the client stays free of the server. Its name-key
+    extras (regional spellings, Telex leftovers) are for matching names, not for finding
+    a label by a few letters.
+    """
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.replace("đ", "d").split())
+
+
+def search(options: list[tuple[str, str]], typed: str) -> list[tuple[int, str]]:
+    """(number, label) of the options whose label (or value) holds every word typed, at the
+    start of one of its words ("van din" finds "Nguyễn Văn Dình"), accents and case ignored."""
+    wanted = fold(typed).split()
+    found = []
+    for number, (value, text) in enumerate(options, 1):
+        words = fold(f"{text} {value}").split()
+        if wanted and all(any(w.startswith(t) for w in words) for t in wanted):
+            found.append((number, text))
+    return found
+
+
 # -- tree helpers ---------------------------------------------------------------------------
+
+
+def _indexed_like(path: str, indexed: str) -> str:
+    """`path` (no positions) with the positions `indexed` has on the steps they share: the
+    node of the same repeat instance (/data/m/x, /data/m[2]/y -> /data/m[2]/x)."""
+    steps, given = path.strip("/").split("/"), indexed.strip("/").split("/")
+    out = []
+    for number, step in enumerate(steps):
+        if number < len(given) and given[number].split("[")[0] == step:
+            out.append(given[number])
+        else:
+            out.extend(steps[number:])
+            break
+    return "/" + "/".join(out)
 
 
 def _root_of(node: Node) -> Node:

@@ -14,6 +14,8 @@ from pathlib import Path
 LOCALE = Path(__file__).parent / "locale"
 DOMAIN = "giupho_sync"
 LANGUAGES = ("vi", "en")
+#: Answers to a yes/no question ("(c/k)", "(y/n)") that mean yes, whatever the language.
+YES = frozenset(("c", "có", "y", "yes"))
 
 
 def N_(message: str) -> str:

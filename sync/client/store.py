@@ -4,7 +4,8 @@ What it holds: the forms the user may fill (XForm and media), the households
 of the user's scope as last pulled (and their local view with unsent edits
 re-applied, C4), redirects from merges, review returns, the outbox of
 finished submissions with their attachments, the pull cursor and the clock
-offset measured at each sync.
+offset measured at each sync, and the drafts of forms being filled (saved after
+every answer, so an interrupted form resumes where it stopped).
 
 Durability (C1): WAL journal with `synchronous=FULL`, so a transaction that
 returned is on disk; every write runs in one `BEGIN IMMEDIATE` transaction,
@@ -55,6 +56,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     code TEXT, message TEXT, result TEXT,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS ix_outbox_state ON outbox (state, seq);
+CREATE TABLE IF NOT EXISTS drafts (
+    key TEXT PRIMARY KEY, form_id TEXT NOT NULL, version TEXT NOT NULL, data TEXT NOT NULL,
+    updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox_files (
     instance_id TEXT NOT NULL REFERENCES outbox (instance_id) ON DELETE CASCADE,
     filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
@@ -199,13 +203,18 @@ class LocalStore:
         base_version: int | None = None,
         base: dict[str, Any] | None = None,
         edits: dict[str, Any] | None = None,
+        draft: str | None = None,
     ) -> int:
         """Put a finished form and its files in the outbox; returns after the commit (C1).
 
-        Saving the same instanceID again changes nothing (the first copy stays).
+        Saving the same instanceID again changes nothing (the first copy stays). `draft`:
+        the key of the draft this form finishes, dropped in the same transaction, so a
+        form is either a draft or in the outbox, never both (it is sent once).
         """
         stamp = now_text()
         with self.transaction():
+            if draft is not None:
+                self.db.execute("DELETE FROM drafts WHERE key = ?", (draft,))
             cur = self.db.execute(
                 "INSERT INTO outbox (instance_id, form_id, version, household_id, base_version,"
                 " base, edits, item, created_at, updated_at)"
@@ -278,6 +287,12 @@ class LocalStore:
                     state = "refused" if final else PENDING
                 else:
                     state = result.result
+                replaced = item.item.get("deprecated_id")
+                if replaced and state in (SENT, "invalid"):
+                    # The correction of a returned record is held: the return is dealt with.
+                    self.db.execute(
+                        "DELETE FROM records WHERE kind = 'review_return' AND id = ?", (replaced,)
+                    )
                 receipt = {"result": result.result, "status": result.status,
                            "submission_id": result.submission_id,
                            "quarantine_id": result.quarantine_id,
@@ -441,6 +456,42 @@ class LocalStore:
                 "UPDATE households SET local = ?, conflicts = ? WHERE id = ?",
                 (_dump(properties), _dump(conflicts) if conflicts else None, household_id),
             )
+
+    def returned(self) -> list[dict[str, Any]]:
+        """The records reviewers returned for correction, oldest return first; each with
+        `correction`: the instanceID of its correction waiting in the outbox, or None."""
+        waiting = {
+            item.item.get("deprecated_id"): item.instance_id
+            for item in self.pending()
+            if item.item.get("deprecated_id")
+        }
+        out = [r | {"correction": waiting.get(r.get("instance_id"))}
+               for r in self.records("review_return")]  # fmt: skip
+        return sorted(out, key=lambda r: (r.get("returned_at") or "", r.get("instance_id")))
+
+    # -- drafts ----------------------------------------------------------------------------------
+
+    def save_draft(self, key: str, form_id: str, version: str, data: dict[str, Any]) -> None:
+        """Keep the answers so far of a form being filled (after each answer; durable)."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO drafts (key, form_id, version, data, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+                " form_id = excluded.form_id, version = excluded.version,"
+                " data = excluded.data, updated_at = excluded.updated_at",
+                (key, form_id, version, _dump(data), now_text()),
+            )
+
+    def draft(self, key: str) -> dict[str, Any] | None:
+        """The draft kept under `key` ({form_id, version, data, updated_at}), or None."""
+        row = self.db.execute("SELECT * FROM drafts WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        return dict(row) | {"data": json.loads(row["data"])}
+
+    def drop_draft(self, key: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM drafts WHERE key = ?", (key,))
 
     def records(self, kind: str) -> list[dict[str, Any]]:
         return [

@@ -69,8 +69,13 @@ def _extracted(d: Domain) -> set[str]:
     }
 
 
-def _msgids(catalogue: Catalog) -> set[str]:
+def _msgids(catalogue: Catalog) -> set[str | tuple[str, ...]]:
     return {m.id for m in catalogue if m.id}  # iterating leaves out the obsolete (#~) ones
+
+
+def _forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    """Every form of a message: one text, or (singular, plural) for ngettext."""
+    return text if isinstance(text, tuple) else (text,)
 
 
 @pytest.mark.parametrize("d", DOMAINS, ids=lambda d: d.domain)
@@ -94,7 +99,11 @@ def test_each_catalogue_holds_the_templates_message_ids(d, lang):
 @pytest.mark.parametrize("d", DOMAINS, ids=lambda d: d.domain)
 def test_every_message_has_its_vietnamese(d):
     catalogue = _read(d.po("vi"), "vi")
-    missing = sorted(m.id for m in catalogue if m.id and not (m.string and m.string.strip()))
+    missing = sorted(
+        _forms(m.id)[0]
+        for m in catalogue
+        if m.id and not all(t and t.strip() for t in _forms(m.string))
+    )
     fuzzy = sorted(m.id for m in catalogue if m.id and m.fuzzy)
     assert missing == [] and fuzzy == []
 
@@ -105,11 +114,11 @@ def test_translations_keep_their_placeholders_and_are_nfc(d, lang):
     for message in catalogue:
         if not (message.id and message.string):
             continue
-        assert sorted(PLACEHOLDER.findall(message.string)) == sorted(
-            PLACEHOLDER.findall(message.id)
-        ), message.id
-        assert unicodedata.is_normalized("NFC", message.string), message.string
-        assert message.string.strip() == message.string, message.id
+        wanted = sorted(PLACEHOLDER.findall(_forms(message.id)[-1]))  # the plural's, if any
+        for text in _forms(message.string):
+            assert sorted(PLACEHOLDER.findall(text)) == wanted, message.id
+            assert unicodedata.is_normalized("NFC", text), text
+            assert text.strip() == text, message.id
     assert [str(e) for m in catalogue for e in m.check(catalogue)] == []
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from server.db import db
 from server.models import (
@@ -146,7 +146,10 @@ def snapshot_review_returns(view: ScopeView, renderer: Renderer, key: str, room:
             Submission.superseded.is_(False),
             Submission.id > int(key or 0),
         )
-        .options(joinedload(Submission.form_version).joinedload(FormVersion.form))
+        .options(
+            joinedload(Submission.form_version).joinedload(FormVersion.form),
+            undefer(Submission.answers),
+        )
         .order_by(Submission.id)
         .limit(room + 1)
     )

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from server.db import db
 from server.models import (
@@ -191,8 +191,11 @@ class Renderer:
     def review_return(self, submission: Submission, event: AuditEvent | None) -> protocol.Change:
         """A submission returned to its cadre; once it is no longer returned, a delete."""
         key = submission.instance_id
-        if submission.review_state != ReviewState.RETURNED:
+        if submission.review_state != ReviewState.RETURNED or submission.superseded:
             return protocol.Change("review_return", key, "delete")
+        answers = submission.answers or {}
+        entity = (answers.get("meta") or {}).get("entity")
+        household_id = entity.get("@id") if isinstance(entity, dict) else None
         data = {
             "instance_id": key,
             "form_id": submission.form_version.form.form_id,
@@ -200,6 +203,9 @@ class Renderer:
             "review_state": submission.review_state.value,
             "comment": (event.details or {}).get("comment") if event else None,
             "returned_at": event.at if event else None,
+            "household_id": household_id if isinstance(household_id, str) else None,
+            "submitted_at": submission.device_time or submission.received_at,
+            "answers": answers,
         }
         return protocol.Change("review_return", key, "upsert", _REVIEW_RETURN.dump(data))
 
@@ -298,7 +304,10 @@ class Renderer:
         stmt = (
             sa.select(Submission)
             .where(Submission.id.in_(ids), Submission.submitter_id == self.view.user.id)
-            .options(joinedload(Submission.form_version).joinedload(FormVersion.form))
+            .options(
+                joinedload(Submission.form_version).joinedload(FormVersion.form),
+                undefer(Submission.answers),
+            )
         )
         found = list(db.session.scalars(stmt))
         changes = self.review_returns(found)

@@ -73,7 +73,9 @@ def test_status_shows_conflicts_with_the_servers_reason(live, run, tmp_path):
     changed = with_answer(original, "head/head_name", "Lò Văn Khác")  # same id, new content
     store.save(answers_item(changed))
     store.close()
-    assert "1 conflict" in run("push").output  # the server's reason, in Vietnamese
+    # Vietnamese words for what the server did, not the protocol's ("1 conflict").
+    assert "Đã gửi 1 biểu mẫu: 1 xung đột." in run("push").output
     status = run("status")
-    assert "Cần xem lại (máy chủ giữ lại): 1" in status.output
-    assert "[conflict]" in status.output and "đừng gửi lại" in status.output
+    assert "Máy chủ giữ lại, cần xử lý: 1" in status.output
+    assert "Cần xem lại (người duyệt trả về): 0" in status.output
+    assert "[xung đột]" in status.output and "đừng gửi lại" in status.output

@@ -4,65 +4,26 @@ calculations come from the forms engine; the visit is saved to the outbox and pu
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from pathlib import Path
 
 import pexpect
 import sqlalchemy as sa
 
 from sync.client import LocalStore, store_path
 from tests.integration.sync_client.helpers import photo
-
-ROOT = Path(__file__).resolve().parents[3]
-CHOOSE = "Chọn số \\(hoặc gõ giá trị\\): "
-TEXT = re.escape("] > ")
-
-
-def _spawn(home: Path, *args: str) -> pexpect.spawn:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIUPHO_")}
-    env |= {"GIUPHO_SYNC_HOME": str(home), "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
-    return pexpect.spawn(sys.executable, ["-m", "sync.client.cli", *args], cwd=str(ROOT),
-                         env=env, encoding="utf-8", timeout=60, dimensions=(50, 200))  # fmt: skip
-
-
-def _run(home: Path, *args: str) -> str:
-    child = _spawn(home, *args)
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
-    return child.before
-
-
-class Officer:
-    """Answers questions the way a person at the terminal does: read, then type."""
-
-    def __init__(self, child: pexpect.spawn) -> None:
-        self.child = child
-
-    def answer(self, question: str, value: str, prompt: str = CHOOSE) -> str:
-        """Wait for `question` and its prompt, type `value`; returns what was shown."""
-        self.child.expect(re.escape(question))
-        self.child.expect(prompt)
-        shown = self.child.before
-        self.child.sendline(value)
-        return shown
-
-    def told(self, text: str) -> None:
-        self.child.expect(re.escape(text))
+from tests.integration.sync_client.terminal import CHOOSE, TEXT, Officer, run_client, spawn
 
 
 def test_c1_fill_a_registration_in_the_terminal_then_push_it(live_db, tmp_path):
     live, url = live_db
     home = tmp_path / "home"
-    _run(home, "login", live.url, "-u", "cadre_a", "--token", live.world.tokens["cadre_a"])
-    assert "Đã nhận" in _run(home, "pull")
-    assert "giupho_household_registration" in _run(home, "forms")
+    run_client(home, "login", live.url, "-u", "cadre_a", "--token", live.world.tokens["cadre_a"])
+    assert "Đã nhận" in run_client(home, "pull")
+    assert "giupho_household_registration" in run_client(home, "forms")
     picture = tmp_path / "nha.jpg"
     picture.write_bytes(photo(1, 5000))
 
-    child = _spawn(home, "fill", "giupho_household_registration")
+    child = spawn(home, "fill", "giupho_household_registration")
     officer = Officer(child)
     officer.answer("Tỉnh, thành phố", "1")
     communes = officer.answer("Xã, phường, đặc khu", "2")
@@ -131,7 +92,7 @@ def test_c1_fill_a_registration_in_the_terminal_then_push_it(live_db, tmp_path):
     assert answers["result"]["poverty_status"] == "near_poor"
     assert f"**{answers['result']['status_vi']}**" in shown_status
 
-    assert "1 accepted" in _run(home, "--lang", "en", "push")
+    assert "1 accepted" in run_client(home, "--lang", "en", "push")
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         state, issues = conn.execute(
