@@ -6,7 +6,7 @@ on SQLite the (commune, search) index is read for the commune being searched. Ex
 profiles are backfilled from their stored JSON with the function that writes new ones.
 
 Revision ID: a8b84d16ba3a
-Revises: 1e03184597a1
+Revises: d9e118a10cd0
 Create Date: 2026-12-06 00:38:57.034187
 
 """
@@ -17,7 +17,7 @@ from server.dedup.keys import Profile, search_text
 
 # revision identifiers, used by Alembic.
 revision = 'a8b84d16ba3a'
-down_revision = '1e03184597a1'
+down_revision = 'd9e118a10cd0'
 branch_labels = None
 depends_on = None
 
