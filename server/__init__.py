@@ -17,7 +17,7 @@ from server import db, errors, limits, logs, operations, settings, web
 from server.api import bp as api_bp
 from server.openrosa import bp as openrosa_bp
 from server.schemas import fields
-from server.services import poverty
+from server.services.households import poverty
 
 
 def create_app(

@@ -18,12 +18,13 @@ from sqlalchemy.orm import selectinload
 from forms.poverty import media as poverty_media
 from server.db import db
 from server.models import Form, FormMedia, FormState, FormVersion, User
-from server.services import poverty, txcache
+from server.services import txcache
 from server.services.access import scope
 from server.services.forms import loaded as form_models
 from server.services.forms import places
 from server.services.forms import publishing as forms
 from server.services.households import lists as household_lists
+from server.services.households import poverty
 
 CSV_PREFIX = "jr://file-csv/"
 

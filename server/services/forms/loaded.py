@@ -21,7 +21,7 @@ from forms.poverty import media as poverty_media
 from forms.validation import FormValidator
 from server.db import db
 from server.models import Form, FormState, FormVersion
-from server.services import poverty
+from server.services.households import poverty
 from server.services.memory import memory
 
 #: Versions that accept submissions: closed ones too, so late tablets never lose data.

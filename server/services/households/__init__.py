@@ -8,6 +8,8 @@
 - `rebuild`: every household replayed from stored submissions (H8)
 - `accept`: a submission a reviewer accepts takes its household effect then (R6)
 - `review`: lists, history and conflict resolution for reviewers
+- `poverty`: the standard in force on the assessment date, applied to every household written
+- `search`: the folded search text behind the household lists (names, CCCD, phone)
 - `lists`: what tablets read (the entity list CSV and its integrity check), closed
   and merged households (H9)
 """

@@ -43,11 +43,11 @@ from server.models import (
     Submission,
 )
 from server.models.base import utcnow
-from server.services import poverty
 from server.services.duplicates import detection as dedup
 from server.services.forms.loaded import LoadedForm
 from server.services.forms.places import Place
 from server.services.households import merge as merging
+from server.services.households import poverty
 from server.services.households.derived import LABEL
 from server.services.sync import changes
 from sync.merge import SUBMISSION, chain_position

@@ -9,7 +9,7 @@ import pytest
 
 from forms.poverty import classify
 from server import create_app
-from server.services import poverty
+from server.services.households import poverty
 
 
 def _app(tmp_path, lines: dict):
