@@ -45,8 +45,12 @@ _ROW = (
 
 
 def lookup(column: str) -> str:
-    """The `column` of the standard in force on the assessment date for the household's area."""
-    return f"{_ROW}/{column}"
+    """The `column` of the standard in force on the assessment date for the household's area.
+
+    Through the row's name (`poverty_line_row`, found once by area and dates): a look-up by
+    one key is indexed by form engines (ours: `forms.xpath.paths._keyed_predicate`), where
+    nine look-ups by area and date range compared every row nine times."""
+    return f"instance('{INSTANCE}')/root/item[name = ${{poverty_line_row}}]/{column}"
 
 
 def counted(indicator: str) -> str:
@@ -85,6 +89,7 @@ ASSESSMENT = [
      "save_to": "assessment_date"},
     {"type": "calculate", "name": "assessment_day",
      "calculation": "number(format-date(${assessment_date}, '%Y%m%d'))"},
+    {"type": "calculate", "name": "poverty_line_row", "calculation": f"{_ROW}/name"},
     {"type": "calculate", "name": "poverty_standard", "calculation": lookup("standard"),
      "save_to": "poverty_standard"},
     {"type": "calculate", "name": "standard_title", "calculation": lookup("label")},

@@ -426,6 +426,8 @@ def _keyed_predicate(pred: ast.Expression, compile_expr) -> StepFn | None:
             return [nodes[i] for i in index_of_keys(nodes).get(value, ())]
         if type(value) is list:
             index = index_of_keys(nodes)
+            if len(value) == 1:  # the usual `${field}`: one node, its items already in order
+                return [nodes[i] for i in index.get(string_value(value[0]), ())]
             positions = sorted({i for v in value for i in index.get(string_value(v), ())})
             return [nodes[i] for i in positions]
         return slow(nodes, c)  # a number or boolean at run time
