@@ -392,10 +392,15 @@ def _fill(ctx: Context, store: LocalStore, key: str, found: tuple[str, bytes], d
     """Ask the form's questions (a draft's answers taken, a returned record's offered), keep
     the draft after each answer, and save the finished form to the outbox."""
     from forms.load import load_form  # the forms engine: loaded only for filling
+    from forms.poverty import load_standards
+    from forms.poverty import media as poverty_media
     from sync.client.fill import Questionnaire
 
     version, xform = found
     form = load_form(xform, "form.xml")
+    # The poverty lines the form reads (poverty_lines.csv): the shipped standards, as the
+    # server gives Collect (a province's own higher lines do not reach this client yet).
+    poverty_media.attach(form, load_standards())
     replaces, entity_id = draft.get("replaces"), draft.get("entity_id")
 
     def keep() -> None:

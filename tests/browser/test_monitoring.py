@@ -64,7 +64,7 @@ def test_an_official_dismisses_a_flagged_visit_with_a_comment(live_flagged, page
     row = page.locator(f'#flags tr[data-flag="{flag_id}"]')
     expect(row).to_contain_text("1.234,5 m")  # the reason, with Vietnamese numbers
     row.locator("a").click()
-    expect(page.locator("h1")).to_have_text("Xa nhà hộ")
+    expect(page.locator("h1")).to_have_text("Xa nhà của hộ")
     expect(page.locator("#evidence")).to_contain_text("Khoảng cách đến hộ")
     expect(page.locator("#submission-link")).to_be_visible()
 

@@ -45,7 +45,7 @@ READERS = RUNNERS | {Role.COORDINATOR, Role.AGENCY_LEAD}
 #: The annual review's window (domain.md): 1 September - 14 December of its year.
 ANNUAL_OPENS, ANNUAL_CLOSES = (9, 1), (12, 14)
 STAGE_WORDS = {
-    CampaignStage.OPEN: N_("open"),
+    CampaignStage.OPEN: N_("under review"),
     CampaignStage.MET: N_("meeting held"),
     CampaignStage.PROPOSED: N_("list proposed"),
     CampaignStage.DECIDED: N_("decided"),

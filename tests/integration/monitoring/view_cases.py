@@ -15,6 +15,15 @@ from server.models.monitoring import FlagSubject, MonitoringFlag, VisitEvidence
 STARTED = dt.datetime(2026, 6, 10, 8, 0, tzinfo=dt.UTC)
 
 
+def clear_monitoring() -> None:
+    """Forget the evidence and flags ingest wrote for the site's submissions (committed), so a
+    view test counts exactly the evidence it makes (ingest's own: test_evidence, test_checks).
+    """
+    db.session.execute(sa.delete(MonitoringFlag))
+    db.session.execute(sa.delete(VisitEvidence))
+    db.session.commit()
+
+
 def evidence_of(
     instance_id: str,
     *,
