@@ -9,12 +9,19 @@ shape) and touches no database.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
+from forms.library import SHIPPED_FORMS
+from forms.load import load_form
 from forms.model import Field, FormModel
 from forms.poverty import load_standards
 from forms.poverty.standards import Label
-from server.web.i18n import _
+from server.i18n import N_
+from server.web.i18n import _, format_money, language
+
+#: A date answer (YYYY-MM-DD), shown as officials write it (dd/mm/yyyy).
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Questions whose answer a reviewer may correct
 # (mirrors `server.services.review.decisions.CORRECTABLE`).
@@ -139,6 +146,7 @@ def property_labels(model: FormModel, lang: str) -> dict[str, str]:
         "poverty_status": _("Poverty classification"),
         "poverty_standard": _("Poverty standard"),
         "ethnic_minority": _("Ethnic minority household"),
+        "assessment_date": _("Assessment date"),
     }
     found = {}
     for f in model.root.walk():
@@ -179,3 +187,84 @@ def property_choices(model: FormModel, lang: str) -> dict[str, dict[str, str]]:
         if name and f.choices is not None and name not in found:
             found[name] = _options(f, key)
     return found
+
+
+@functools.cache
+def _shipped_models() -> tuple[FormModel, ...]:
+    """The shipped forms (registration, visit), read once: their labels name every property
+    the programme's households carry, whichever form a household was written with."""
+    return tuple(load_form(path) for path in SHIPPED_FORMS.values())
+
+
+def household_words(model: FormModel | None, lang: str) -> tuple[dict, dict]:
+    """(labels, choices) of a household's properties: the labels form's first, then the
+    shipped forms' for what it does not name (a visit saves `exit_claimed`, a registration
+    `member_relation`)."""
+    labels: dict[str, str] = {}
+    choices: dict[str, dict[str, str]] = {}
+    for m in ([model] if model else []) + list(_shipped_models()):
+        for name, label in property_labels(m, lang).items():
+            labels.setdefault(name, label)
+        for name, options in property_choices(m, lang).items():
+            choices.setdefault(name, options)
+    return labels, choices
+
+
+#: The household page's sections of the current record, in order, by property name; what
+#: no section names is shown last, under "Other answers".
+RECORD_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (N_("Head and household"), ("head_name", "head_sex", "head_birth_year", "head_cccd",
+                                "ethnicity", "ethnicity_other", "ethnic_minority", "hh_size",
+                                "phone", "household_code")),
+    (N_("Place"), ("province", "commune", "village", "area", "address", "geometry")),
+    (N_("Income and status"), ("income_per_person", "poverty_status", "poverty_standard",
+                               "deprivation_count", "assessment_date")),
+    (N_("Visits and exit"), ("last_visit_date", "exit_claimed")),
+)  # fmt: skip
+_MONEY = {"income_per_person", "support_total", "support_value", "value_vnd"}
+
+
+def record_sections(properties: dict, labels: dict, choices: dict) -> list[tuple[str, list]]:
+    """The household's current record for the page: sections of (name, label, value in
+    words); living conditions (the deprivation indicators) are left to the checklist."""
+    indicators = set(_indicator_names())
+    filled = {k: v for k, v in (properties or {}).items() if v not in (None, "")}
+    placed: set[str] = set(indicators)
+    sections = []
+    for title, names in RECORD_SECTIONS:
+        rows = [(n, labels.get(n, n), property_words(n, filled[n], choices)) for n in names
+                if n in filled]  # fmt: skip
+        placed |= set(names)
+        if rows:
+            sections.append((_(title), rows))
+    rest = sorted((labels.get(n, n), n) for n in filled if n not in placed)
+    if rest:
+        rows = [(n, label, property_words(n, filled[n], choices)) for label, n in rest]
+        sections.append((_("Other answers"), rows))
+    return sections
+
+
+def property_words(name: str, value, choices: dict) -> str:
+    """A household property's value in words: choices by their labels, yes/no, a
+    deprivation indicator as deprived or not, money as 2.500.000 đ, dates as dd/mm/yyyy,
+    the poverty status and standard by their titles."""
+    text = str(value).strip()
+    lang = language()
+    standards = load_standards()
+    if name in _MONEY:
+        return format_money(text)
+    if name in _indicator_names() and text in ("0", "1"):
+        return _("Deprived") if text == "1" else _("Not deprived")
+    if name == "poverty_status" and text in standards.statuses:
+        return standards.statuses[text].get(lang)
+    if name == "poverty_standard":
+        found = next((s for s in standards.standards if s.id == text), None)
+        return found.title.get(lang) if found else text
+    options = choices.get(name, {})
+    if options:
+        return ", ".join(options.get(v, v) for v in text.split())
+    if text in ("yes", "no"):
+        return _("Yes") if text == "yes" else _("No")
+    if DAY.fullmatch(text):
+        return f"{text[8:10]}/{text[5:7]}/{text[:4]}"
+    return text

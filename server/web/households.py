@@ -10,16 +10,18 @@ from forms.library.support_kinds import UNITS
 from server.models import HouseholdStatus, Submission
 from server.problems import Problem
 from server.services.forms import loaded as form_models
+from server.services.households import poverty
 from server.services.households import review as household_review
 from server.services.programme import ledger
 from server.services.review import pages as review_pages
-from server.web.answers import property_choices, property_labels
+from server.web.answers import household_words, property_words, record_sections
 from server.web.auth import reviewer_required, signed_in_user
 from server.web.i18n import _, language
 from server.web.review import _int_arg
 from server.web.site import bp
 
 HOUSEHOLD_STATES = [s.value for s in HouseholdStatus]
+bp.add_app_template_global(property_words, "property_words")
 MAX_SEARCH = 100
 
 
@@ -90,14 +92,17 @@ def household(household_id: str):
     h = shown.household
     form = _labels_form(shown.visits, h)
     commune = review_pages.commune_for(user, h.commune_id)[0] if h.commune_id else None
+    labels, choices = household_words(form.model if form else None, language())
     return render_template(
         "household.html",
         page=shown,
         household=h,
         commune=commune,
         communes=[],
-        labels=property_labels(form.model, language()) if form else {},
-        choices=property_choices(form.model, language()) if form else {},
+        labels=labels,
+        choices=choices,
+        record=record_sections(h.properties, labels, choices),
+        standards={s.id: s.title for s in poverty.standards().standards},
         statuses=dict(review_pages.poverty_statuses()),
         support=support_rows(h.id, language()),
         members=review_pages.members(h),

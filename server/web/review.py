@@ -11,6 +11,7 @@ from server.models import ReviewState
 from server.problems import Problem
 from server.schemas.fields import ascii_int
 from server.services.forms import loaded as form_models
+from server.services.households import poverty
 from server.services.receiving import attachments as files
 from server.services.review import decisions as review_service
 from server.services.review import pages as review_pages
@@ -42,13 +43,13 @@ def dashboard():
     return render_template("dashboard.html", board=board, commune=commune, communes=communes)
 
 
-@bp.get("/review/submissions")
-@reviewer_required
-def queue():
-    user = signed_in_user()
-    commune, communes = review_pages.commune_for(user, _int_arg("commune"))
+#: The queue's filters a submission's page carries so that "next" stays in the same queue.
+QUEUE_ARGS = ("commune", "state", "village", "cadre", "form", "from", "to")
+
+
+def _queue_filter() -> review_pages.QueueFilter:
     state = request.args.get("state") or None
-    filters = review_pages.QueueFilter(
+    return review_pages.QueueFilter(
         state=state if state in STATES else None,
         village_id=_int_arg("village"),
         submitter_id=_int_arg("cadre"),
@@ -57,6 +58,18 @@ def queue():
         date_to=_date_arg("to"),
         page=_int_arg("page") or 1,
     )
+
+
+def _queue_args(source) -> dict[str, str]:
+    return {k: source[k] for k in QUEUE_ARGS if source.get(k)}
+
+
+@bp.get("/review/submissions")
+@reviewer_required
+def queue():
+    user = signed_in_user()
+    commune, communes = review_pages.commune_for(user, _int_arg("commune"))
+    filters = _queue_filter()
     page = review_pages.queue(user, commune, filters)
     villages = review_pages.villages(commune)
     return render_template(
@@ -71,6 +84,7 @@ def queue():
         forms=review_pages.forms_of(commune),
         people=review_pages.names({s.submitter_id for s in page.items}),
         places=review_pages.unit_names({s.village_id for s in page.items}),
+        queue_args={**_queue_args(request.args), "commune": commune.id},
         about=review_pages.households_of(s.id for s in page.items),
         args={k: v for k, v in request.args.items() if k != "page"},
     )
@@ -92,8 +106,21 @@ def _submission_page(instance_id: str, correction: dict | None = None, status: i
     chain = review_service.versions(found)
     current = next((v for v in reversed(chain) if not v.superseded), None)
     labels = {r.path: r.label for r in rows}
+    sent = review_pages.sent_values(found.id)
+    following = None
+    if request.args.get("decided") and found.commune_id:
+        # The queue the reviewer came from, never wider than the submission's own commune.
+        commune = review_pages.commune_for(user, found.commune_id)[0]
+        following = review_pages.next_waiting(user, commune, _queue_filter(), found.id)
     return render_template(
         "submission.html",
+        classification=poverty.explain(sent) if sent else None,
+        decided=bool(request.args.get("decided")),
+        following=following,
+        following_about=review_pages.households_of([following.id]).get(following.id)
+        if following
+        else None,
+        queue_args=_queue_args(request.args),
         submission=found,
         about=review_pages.households_of([found.id]).get(found.id),
         form=form,
@@ -105,7 +132,10 @@ def _submission_page(instance_id: str, correction: dict | None = None, status: i
         chain=chain,
         current=current,
         people=review_pages.names({found.submitter_id} | {e.actor_id for e in events}),
-        places=review_pages.unit_names({found.village_id, found.commune_id}),
+        places=review_pages.unit_names(
+            {found.village_id, found.commune_id, following.village_id if following else None}
+        ),
+        statuses=dict(review_pages.poverty_statuses()),
         decisions=list(review_service.DECISIONS),
         correction=correction,
     ), status
@@ -127,6 +157,14 @@ def decide(instance_id: str):
         flash(refused.message(language()), "error")
     else:
         flash(_("Decision saved: %(state)s.", state=_(done.review_state.value)), "ok")
+        return redirect(
+            url_for(
+                "web.submission",
+                instance_id=instance_id,
+                decided=1,
+                **_queue_args(request.form),
+            )
+        )
     return redirect(url_for("web.submission", instance_id=instance_id))
 
 

@@ -11,16 +11,20 @@ computed, and the standard used is recorded in `poverty_standard`
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 
 from forms.poverty import UNCLASSIFIED, StandardSet, classify_household, load_standards
+from forms.poverty.classify import Reason
 from forms.poverty.local import load_local_lines
-from forms.poverty.standards import NoStandardError, StandardsError
+from forms.poverty.standards import Label, NoStandardError, Standard, StandardsError
 
 EXTENSION = "giupho_poverty_standards"
 #: The properties the shipped forms save that this service (re)computes.
 STATUS, STANDARD, COUNT = "poverty_status", "poverty_standard", "deprivation_count"
+#: The income lines a submission's page compares the income with, lowest first.
+BANDS = ("poor", "near_poor", "average")
 
 
 class PovertySettingError(RuntimeError):
@@ -68,3 +72,55 @@ def reclassify(values: dict[str, str], on: dt.date | None) -> dict[str, str]:
     if COUNT in values and result.classified:
         out[COUNT] = str(result.deprivation_count)
     return out
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What the server decided for one submission's answers, in the standard's words: the
+    status, the standard used, the deprivations against the threshold, the income against
+    the lines, each indicator and the reasons (or why the household cannot be classified)."""
+
+    status: str
+    standard: Standard | None
+    income: int | None
+    area: str
+    lines: dict[str, int | None]
+    count: int
+    indicators: list[tuple[Label, bool | None]]
+    reasons: tuple[Reason, ...]
+
+
+def explain(values: dict[str, str]) -> Explanation | None:
+    """The server's classification of `values` (the properties a submission sent, with the
+    status and standard the server computed); None when the form classifies nothing."""
+    if STATUS not in values:
+        return None
+    found = standards()
+    standard = next((s for s in found.standards if s.id == values.get(STANDARD)), None)
+    if standard is None:
+        # No standard covers the assessment date: the page says so in its own words.
+        return Explanation(UNCLASSIFIED, None, None, "", {}, 0, [], ())
+    try:
+        result = classify_household(values, standard.effective_from, standards=found)
+    except StandardsError as refused:
+        why = Reason("unreadable", refused.message, refused.message_vi)
+        result = None
+    income = values.get("income_per_person", "")
+    area = values.get("area", "")
+    lines = {}
+    if area in standard.income_lines:
+        lines = {band: standard.income_lines[area].get(band) for band in BANDS}
+    shown = [
+        (i.name, {"1": True, "0": False}.get((values.get(i.id) or "").strip()))
+        for i in standard.indicators
+    ]
+    return Explanation(
+        status=result.status if result else UNCLASSIFIED,
+        standard=standard,
+        income=int(income) if income.isdigit() else None,
+        area=area,
+        lines=lines,
+        count=sum(1 for _name, deprived in shown if deprived),
+        indicators=shown,
+        reasons=result.reasons if result else (why,),
+    )

@@ -357,8 +357,8 @@ class QueuePage:
     pages: int
 
 
-def queue(user: User, commune: AdminUnit, f: QueueFilter) -> QueuePage:
-    """The current versions of submissions in the commune matching `f`, newest first."""
+def _queue_query(user: User, commune: AdminUnit, f: QueueFilter) -> sa.Select:
+    """The current versions of submissions in the commune, in `user`'s scope, matching `f`."""
     stmt = scope.submissions(user).where(
         scope.in_commune(commune), Submission.superseded.is_(False)
     )
@@ -378,6 +378,16 @@ def queue(user: User, commune: AdminUnit, f: QueueFilter) -> QueuePage:
     if f.date_to:
         end = dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time(), zone)
         stmt = stmt.where(Submission.received_at < end)
+    return stmt
+
+
+#: The states a submission waits in for a reviewer's decision.
+WAITING_STATES = (ReviewState.RECEIVED, ReviewState.HAS_ISSUES)
+
+
+def queue(user: User, commune: AdminUnit, f: QueueFilter) -> QueuePage:
+    """The current versions of submissions in the commune matching `f`, newest first."""
+    stmt = _queue_query(user, commune, f)
     total = db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, f.page), pages)
@@ -386,6 +396,35 @@ def queue(user: User, commune: AdminUnit, f: QueueFilter) -> QueuePage:
     )
     items = list(db.session.scalars(rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return QueuePage(items, total, page, pages)
+
+
+def next_waiting(user: User, commune: AdminUnit, f: QueueFilter, decided: int) -> Submission | None:
+    """After a decision on submission `decided`, the next one of the same queue (its commune
+    and filters) that still waits for a reviewer (its state, else received or has issues)."""
+    stmt = _queue_query(user, commune, f).where(Submission.id != decided)
+    if not f.state:
+        stmt = stmt.where(Submission.review_state.in_(WAITING_STATES))
+    stmt = stmt.options(joinedload(Submission.form_version))
+    return db.session.scalars(
+        stmt.order_by(Submission.received_at.desc(), Submission.id.desc()).limit(1)
+    ).first()
+
+
+def sent_values(submission_id: int) -> dict | None:
+    """The household properties submission `submission_id` sent, as the server computed
+    them (its poverty status and standard included); None when it wrote no household.
+    A registration's version keeps them as its changes (every property is new)."""
+    stmt = (
+        sa.select(HouseholdVersion.sent, HouseholdVersion.changes, HouseholdVersion.version)
+        .where(HouseholdVersion.submission_id == submission_id)
+        .order_by(HouseholdVersion.id)
+        .limit(1)
+    )
+    found = db.session.execute(stmt).first()
+    if found is None:
+        return None
+    sent, changes, version = found
+    return sent or (changes if version == 1 else None)
 
 
 def names(ids: set[int | None]) -> dict[int, str]:

@@ -95,7 +95,7 @@ def test_the_household_page_shows_poverty_by_year_versions_visits_support_and_ca
     body = page.get_data(as_text=True)
     assert "Lò Thị Sáu" in body
     years = body.split('id="poverty-years"')[1].split("</table>")[0]
-    assert "hộ có mức sống trên trung bình" in years and "vn-2022-2026" in years
+    assert "hộ có mức sống trên trung bình" in years and "giai đoạn 2022–2026" in years
     versions = body.split('id="versions"')[1].split("</table>")[0]
     change = "<del>hộ cận nghèo</del> → <ins>hộ có mức sống trên trung bình</ins>"
     assert change in versions
@@ -152,3 +152,35 @@ def test_the_dashboard_tiles_of_conflicts_duplicates_and_exits_link_to_their_pag
         assert (tile.group(1), tile.group(2)) == (link, "1"), kind
     other = browser_of("official_b").get("/review").get_data(as_text=True)
     assert re.search(r'data-kind="conflicts">\s*<a[^>]*>\s*<span class="count">0', other)
+
+
+def test_the_household_record_speaks_words_in_sections_not_property_names(
+    full_site: Site, browser_of
+):
+    """Issue 20, point 3: every label and value in words (the visit's `exit_claimed` named by
+    the visit form, yes/no, deprivations, money, dates), grouped in sections."""
+    page = browser_of("official_a").get(f"/review/households/{full_site.cases.exited}")
+    record = page.get_data(as_text=True).split('id="record"')[1].split("</section>")[0]
+    cells = re.findall(r"<td>([^<]*)</td>", record)
+    labels, values = cells[0::2], cells[1::2]
+    for raw in (
+        "exit_claimed",
+        "hh_size",
+        "assessment_date",
+        "poverty_standard",
+        "ethnic_minority",
+    ):
+        assert raw not in labels
+    assert not {"yes", "no", "vn-2022-2026"} & set(values)
+    rows = dict(zip(labels, values, strict=True))
+    assert rows["Hộ có tự đánh giá đã thoát nghèo không?"] in ("Có", "Không")
+    assert rows["Hộ dân tộc thiểu số"] == "Có"
+    assert rows["Số nhân khẩu hiện nay"].isdigit()
+    assert rows["Thu nhập bình quân đầu người mỗi tháng (đồng)"] == "4.500.000 đ"
+    assert rows["Ngày rà soát"] == "01/03/2026"
+    assert rows["Chuẩn nghèo áp dụng"] == "Chuẩn nghèo đa chiều giai đoạn 2022–2026"
+    sections = re.findall(r"<h3>([^<]+)</h3>", record)
+    assert sections[:3] == ["Chủ hộ và hộ gia đình", "Địa bàn", "Thu nhập và phân loại"]
+    assert "Thăm hộ và thoát nghèo" in sections
+    # The deprivation indicators are the checklist's, not rows of 0 and 1 here.
+    assert "Việc làm" not in labels
