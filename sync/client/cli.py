@@ -425,7 +425,7 @@ def _fill(ctx: Context, store: LocalStore, key: str, found: tuple[str, bytes], d
     )  # fmt: skip
     try:
         filled = questionnaire.run()
-    except click.Abort:  # Ctrl-C, or the end of the input
+    except (click.Abort, KeyboardInterrupt):  # Ctrl-C (at a prompt or between), end of input
         command = (f"giupho-sync correct {replaces}" if replaces
                    else f"giupho-sync fill {form.form_id}")  # fmt: skip
         click.echo("\n" + ctx._(
