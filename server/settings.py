@@ -375,9 +375,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "GIUPHO_MONITORING_COPIED_SHARE",
         "MONITORING_COPIED_SHARE",
-        0.95,
+        0.99,
         "A visit whose compared answers are this share or more the same as the household's "
-        "previous visit is flagged 'answers copied'.",
+        "previous visit is flagged 'answers copied'. The default flags only a visit whose every "
+        "answer is the same: an honest revisit changes one answer as often as a copy does.",
         float,
     ),
     Setting(

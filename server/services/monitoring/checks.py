@@ -47,7 +47,7 @@ class Thresholds:
     run_visits: int = 4
     run_minutes: float = 30.0
     run_metres: float = 50.0
-    copied_share: float = 0.95
+    copied_share: float = 0.99
     copied_min_answers: int = 10
     max_backdated_days: float = 30.0
     clock_jump_minutes: float = 120.0
