@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -18,8 +19,15 @@ TEXT = re.escape("] > ")
 def spawn(home: Path, *args: str) -> pexpect.spawn:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIUPHO_")}
     env |= {"GIUPHO_SYNC_HOME": str(home), "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
+    # A terminal's Ctrl-C: pytest-xdist's workers ignore SIGINT, and an ignored signal stays
+    # ignored across exec, so the client would never see the ^C a person types.
     return pexpect.spawn(sys.executable, ["-m", "sync.client.cli", *args], cwd=str(ROOT),
-                         env=env, encoding="utf-8", timeout=60, dimensions=(50, 200))  # fmt: skip
+                         env=env, encoding="utf-8", timeout=60, dimensions=(50, 200),
+                         preexec_fn=_default_sigint)  # fmt: skip
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_client(home: Path, *args: str) -> str:
