@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -71,6 +72,23 @@ LAYOUTS = (
 #: A partition maintenance waits at most this long for a lock, so that it never queues
 #: behind a long transaction while every pull and ingest queues behind it.
 LOCK_TIMEOUT = "5s"
+
+
+_PARTITION_NAME = re.compile(
+    "^("
+    + "|".join(layout.table for layout in LAYOUTS)
+    + r")_(default|p\d{4,}|y\d{4}m\d{2}|h\d{2})$"
+)
+
+
+def is_partition_name(name: str) -> bool:
+    """Whether `name` is one of the partitions this module and the migration create."""
+    return _PARTITION_NAME.match(name) is not None
+
+
+def include_name(name: str | None, type_: str, _parent_names: dict) -> bool:
+    """Alembic's `include_name`: a partition is not a table of the models (its parent is)."""
+    return not (type_ == "table" and name is not None and is_partition_name(name))
 
 
 @dataclasses.dataclass(frozen=True)
