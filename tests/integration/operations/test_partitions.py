@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from server.cli import main
 from server.db import db
 from server.models import AuditEvent, Submission, SubmissionPayload
 from server.operations import partitions
@@ -22,8 +23,6 @@ from tests.integration.contract.drivers import DRIVERS
 from tests.integration.contract.submissions import household_id, registration, visit
 from tests.integration.contract.tablet import Tablet, settle
 from tests.integration.live import populate_world, publish_shipped_xforms
-
-pytestmark = pytest.mark.postgres_only
 
 SPAN = {layout.table: layout.span for layout in partitions.LAYOUTS}
 
@@ -57,6 +56,7 @@ def plan(statement: str, parameters) -> str:
     return "\n".join(row[0] for row in raw)
 
 
+@pytest.mark.postgres_only
 def test_the_tables_that_grow_with_visits_are_partitioned(ctx):
     strategies = dict(
         db.session.execute(
@@ -83,6 +83,7 @@ def test_the_tables_that_grow_with_visits_are_partitioned(ctx):
     assert "households" not in strategies and "submissions" not in strategies
 
 
+@pytest.mark.postgres_only
 def test_a_row_of_a_month_without_partition_lands_in_default_then_ensure_moves_it(ctx):
     far = dt.datetime(2031, 2, 14, 9, 30, tzinfo=dt.UTC)
     db.session.add(AuditEvent(action="test.far", details={}, at=far))
@@ -134,6 +135,7 @@ def txid_split():
         assert "changes_p0000" in {p.name for p in partitions.partitions()}
 
 
+@pytest.mark.postgres_only
 def test_a_pull_reads_only_the_partitions_from_its_cursor_on(ctx):
     with txid_split() as split:
         changes.record("household", "h-1", "upsert", None)
@@ -152,6 +154,7 @@ def test_a_pull_reads_only_the_partitions_from_its_cursor_on(ctx):
         assert [c.entity_id for c in page.changes] == ["h-1"]
 
 
+@pytest.mark.postgres_only
 def test_a_households_history_reads_one_partition(ctx):
     with statements_on("household_versions") as seen:
         household_review.versions_of(_Household("6a1f5c1e-4b0b-4c59-9e53-5e7d7c5d2a10"))
@@ -189,6 +192,7 @@ def month_without_partition():
     yield first + 1, span
 
 
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("protocol", sorted(DRIVERS))
 def test_ingest_pull_merge_and_rebuild_across_a_missing_partition(app, client, protocol):
     with app.app_context():
@@ -239,3 +243,17 @@ def test_ingest_pull_merge_and_rebuild_across_a_missing_partition(app, client, p
     with app.app_context():
         last = db.session.scalar(sa.select(sa.func.max(Submission.id)))
         assert where("submission_payloads", "submission_id", last) == newest
+
+
+def test_the_commands_ensure_and_list_on_either_database(runner, app):
+    ensured = runner.invoke(main, ["partitions", "ensure", "--months-ahead", "2"])
+    listed = runner.invoke(main, ["partitions", "list"])
+
+    assert ensured.exit_code == 0 and listed.exit_code == 0, ensured.output + listed.output
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert "only PostgreSQL" in ensured.output and "only PostgreSQL" in listed.output
+        return
+    assert "rows moved out of DEFAULT" in ensured.output
+    ahead = partitions.next_month(partitions.next_month(dt.datetime.now(dt.UTC).date()))
+    assert partitions.month_name("audit_events", ahead) in listed.output
+    assert "household_versions_h15" in listed.output
