@@ -71,6 +71,11 @@ def partitions_ensure(app: Flask, months_ahead: int) -> None:
     for name in done.created:
         click.echo(f"created {name}")
     click.echo(f"{len(done.created)} partitions created, {done.moved} rows moved out of DEFAULT")
+    if done.skipped:
+        raise click.ClickException(
+            f"not created, a lock was not had within {partitions.LOCK_TIMEOUT}: "
+            + ", ".join(done.skipped)
+        )
 
 
 @partitions_group.command("list")

@@ -72,6 +72,7 @@ LAYOUTS = (
 #: A partition maintenance waits at most this long for a lock, so that it never queues
 #: behind a long transaction while every pull and ingest queues behind it.
 LOCK_TIMEOUT = "5s"
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 _PARTITION_NAME = re.compile(
@@ -162,9 +163,10 @@ def _exists(name: str) -> bool:
     )
 
 
-def _create(layout: Layout, name: str, low: str, high: str) -> int:
+def _create(layout: Layout, name: str, low: str, high: str) -> int | None:
     """Create one partition in its own transaction, taking over the rows of the DEFAULT
-    partition that belong to it; returns how many rows moved.
+    partition that belong to it; returns how many rows moved (None: another process
+    created it meanwhile).
 
     PostgreSQL refuses a new partition while DEFAULT holds rows of its range, so the rows
     are moved into a plain table that is then attached, all in one transaction: readers see
@@ -175,6 +177,9 @@ def _create(layout: Layout, name: str, low: str, high: str) -> int:
     session.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     # The lock first: an insert between the move and the attach would land in DEFAULT.
     session.execute(sa.text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+    if _exists(name):  # another process made it while this one waited for the lock
+        session.rollback()
+        return None
     session.execute(
         sa.text(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     )
@@ -198,6 +203,7 @@ def _create(layout: Layout, name: str, low: str, high: str) -> int:
 class Ensured:
     created: list[str]
     moved: int  # rows taken out of DEFAULT partitions
+    skipped: list[str] = dataclasses.field(default_factory=list)  # a lock not had in time
 
 
 def ensure(months_ahead: int = 3, today: dt.date | None = None) -> Ensured:
@@ -206,18 +212,28 @@ def ensure(months_ahead: int = 3, today: dt.date | None = None) -> Ensured:
     if not enabled():
         return Ensured([], 0)
     today = today or dt.datetime.now(dt.UTC).date()
-    created, moved = [], 0
+    done = Ensured([], 0)
     for layout in LAYOUTS:
         if layout.kind == "hash":
             continue
         wanted = list(_ranges(layout, months_ahead, today))
         db.session.rollback()
         for name, low, high in wanted:
-            if not _exists(name):
-                moved += _create(layout, name, low, high)
-                created.append(name)
+            if _exists(name):
+                continue
+            try:
+                moved = _create(layout, name, low, high)
+            except sa.exc.OperationalError as error:
+                db.session.rollback()
+                if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                done.skipped.append(name)  # the next run makes it; DEFAULT holds rows meanwhile
+                continue
+            if moved is not None:
+                done.created.append(name)
+                done = dataclasses.replace(done, moved=done.moved + moved)
     db.session.rollback()
-    return Ensured(created, moved)
+    return done
 
 
 def partitions() -> list[Partition]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -257,3 +258,27 @@ def test_the_commands_ensure_and_list_on_either_database(runner, app):
     ahead = partitions.next_month(partitions.next_month(dt.datetime.now(dt.UTC).date()))
     assert partitions.month_name("audit_events", ahead) in listed.output
     assert "household_versions_h15" in listed.output
+
+
+@pytest.mark.postgres_only
+def test_ensure_gives_up_on_a_lock_held_by_a_long_transaction(ctx, monkeypatch):
+    """`ensure` never queues behind a long transaction (every pull would queue behind it):
+    it skips that partition, and the next run makes it."""
+    monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "200ms")
+    partitions.ensure()
+    today = dt.datetime.now(dt.UTC).date()
+    ahead = partitions.month_name("audit_events", partitions.next_month(today))
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE audit_events DETACH PARTITION {ahead}"))
+        conn.execute(sa.text(f"DROP TABLE {ahead}"))
+    with db.engine.connect() as long_writer:
+        long_writer.execute(
+            sa.text("INSERT INTO audit_events (action, details, at) VALUES ('x', '{}', now())")
+        )  # not committed yet: holds its lock on audit_events
+        started = time.monotonic()
+        done = partitions.ensure()
+        assert done.skipped == [ahead] and ahead not in done.created
+        assert time.monotonic() - started < 3
+        long_writer.commit()
+    again = partitions.ensure()
+    assert again.created == [ahead] and again.skipped == []
