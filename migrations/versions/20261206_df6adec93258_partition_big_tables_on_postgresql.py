@@ -5,8 +5,8 @@ RANGE (at) monthly, `household_versions` by HASH (household_id) into 16: the lay
 and archiving are in docs/partitioning.md, maintenance in `server.operations.partitions`
 (`giupho partitions ensure`). Each table is rebuilt as a partitioned table: created, its
 partitions made (every range table has a DEFAULT one), rows copied, sequence handed over, the
-old table dropped, keys, foreign keys and indexes recreated on the parent (PostgreSQL makes
-them on every partition). A partitioned table's primary key must contain the partition key,
+old table dropped, keys, foreign keys and indexes (as the catalogue lists them) recreated on
+the parent (PostgreSQL makes them on every partition). A partitioned table's primary key must contain the partition key,
 so `changes`, `audit_events` and `household_versions` get (id, key); ids still come from
 their sequence. SQLite is left as it is.
 
@@ -48,40 +48,30 @@ TABLES = {
     ),
 }
 
-# What each table carries besides its columns (the same before and after).
-EXTRAS = {
-    "changes": [
-        "ALTER TABLE changes ADD CONSTRAINT fk_changes_unit_id_admin_units FOREIGN KEY (unit_id)"
-        " REFERENCES admin_units(id) ON DELETE RESTRICT",
-        "CREATE INDEX ix_changes_cursor ON changes (txid, id)",
-        "CREATE INDEX ix_changes_unit_cursor ON changes (unit_id, txid, id)",
-    ],
-    "submission_payloads": [
-        "ALTER TABLE submission_payloads ADD CONSTRAINT"
-        " fk_submission_payloads_submission_id_submissions FOREIGN KEY (submission_id)"
-        " REFERENCES submissions(id) ON DELETE CASCADE",
-    ],
-    "audit_events": [
-        "ALTER TABLE audit_events ADD CONSTRAINT fk_audit_events_actor_id_users"
-        " FOREIGN KEY (actor_id) REFERENCES users(id) ON DELETE RESTRICT",
-        "CREATE INDEX ix_audit_events_actor_id ON audit_events (actor_id)",
-        "CREATE INDEX ix_audit_events_at ON audit_events (at)",
-        "CREATE INDEX ix_audit_events_target ON audit_events (target_type, target_id)",
-    ],
-    "household_versions": [
-        "ALTER TABLE household_versions ADD CONSTRAINT"
-        " uq_household_versions_household_id_version UNIQUE (household_id, version)",
-        "ALTER TABLE household_versions ADD CONSTRAINT fk_household_versions_actor_id_users"
-        " FOREIGN KEY (actor_id) REFERENCES users(id) ON DELETE RESTRICT",
-        "ALTER TABLE household_versions ADD CONSTRAINT"
-        " fk_household_versions_household_id_households FOREIGN KEY (household_id)"
-        " REFERENCES households(id) ON DELETE RESTRICT",
-        "ALTER TABLE household_versions ADD CONSTRAINT"
-        " fk_household_versions_submission_id_submissions FOREIGN KEY (submission_id)"
-        " REFERENCES submissions(id) ON DELETE RESTRICT",
-        "CREATE INDEX ix_household_versions_submission_id ON household_versions (submission_id)",
-    ],
-}
+INDEXES = """
+SELECT indexdef FROM pg_indexes i
+WHERE schemaname = current_schema() AND tablename = :table
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                  WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass)
+"""
+CONSTRAINTS = """
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid = CAST(:table AS regclass) AND contype IN ('u', 'f')
+ORDER BY contype DESC, conname
+"""
+
+
+def _extras(conn, table: str) -> list[str]:
+    """What `table` carries besides its columns and primary key (unique and foreign keys,
+    indexes), as statements that make them again: read from the catalogue, so an index a
+    later migration of another branch added is kept too."""
+    made = [
+        f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+        for name, definition in conn.execute(sa.text(CONSTRAINTS), {"table": table})
+    ]
+    made += [definition for (definition,) in conn.execute(sa.text(INDEXES), {"table": table})]
+    return made
+
 
 CURRENT = {
     "changes": "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint",
@@ -135,6 +125,7 @@ def _rebuild(table: str, partitioned: bool) -> None:
     """Copy `table` into a new table, partitioned or plain, and put the copy in its place."""
     conn = op.get_bind()
     clause, _kind, _key, _span, sequence, pk_after, pk_before = TABLES[table]
+    extras = _extras(conn, table)
     by = f" PARTITION BY {clause}" if partitioned else ""
     conn.execute(
         sa.text(
@@ -152,7 +143,7 @@ def _rebuild(table: str, partitioned: bool) -> None:
     conn.execute(sa.text(f"ALTER TABLE {table}__new RENAME TO {table}"))
     pk = pk_after if partitioned else pk_before
     conn.execute(sa.text(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY ({pk})"))
-    for statement in EXTRAS[table]:
+    for statement in extras:
         conn.execute(sa.text(statement))
 
 

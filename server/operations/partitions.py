@@ -130,7 +130,10 @@ def _ranges(layout: Layout, months_ahead: int, today: dt.date) -> Iterator[tuple
         for _ in range(months_ahead):
             starts.add(next_month(max(starts)))
         stray = db.session.scalars(
-            sa.text(f"SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'UTC') FROM {default}")
+            sa.text(
+                f"SELECT DISTINCT date_trunc('month', {layout.key} AT TIME ZONE 'UTC')"
+                f" FROM {default}"
+            )
         )
         starts.update(value.date() for value in stray)
         for start in sorted(starts):

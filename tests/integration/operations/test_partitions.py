@@ -138,21 +138,21 @@ def txid_split():
 
 @pytest.mark.postgres_only
 def test_a_pull_reads_only_the_partitions_from_its_cursor_on(ctx):
+    """The plan of `changes.read` after a cursor leaves out the partitions below it. (Those
+    above the pull horizon are left out too when the plan starts; the horizon is the
+    server's, which other databases on it may hold back, so this test does not rely on it.)"""
     with txid_split() as split:
         changes.record("household", "h-1", "upsert", None)
         db.session.commit()
         assert db.session.scalar(sa.text("SELECT max(txid) FROM changes")) >= split
-        settle(ctx)  # the pull horizon past it (other databases of the server hold it back)
         with statements_on("changes") as seen:
-            page = changes.read(Cursor(split, 0), 50, unit_ids=sa.select(sa.literal(1)))
+            changes.read(Cursor(split, 0), 50, unit_ids=sa.select(sa.literal(1)))
             changes.read(Cursor(0, 0), 50)
         (recent_sql, recent_params), (old_sql, old_params) = seen
 
         recent_plan = plan(recent_sql, recent_params)
-        assert "changes_test_new" in recent_plan, recent_plan
         assert "changes_test_old" not in recent_plan, recent_plan
         assert "changes_test_old" in plan(old_sql, old_params)  # the control: nothing pruned
-        assert [c.entity_id for c in page.changes] == ["h-1"]
 
 
 @pytest.mark.postgres_only
