@@ -21,6 +21,7 @@ from server import create_app, settings
 from server.db import upgrade_database
 from server.models import Role
 from server.models.base import utcnow
+from server.operations import partitions
 from server.runtime import tune_gc
 from server.services import transactional
 from server.services.demo import seed
@@ -101,13 +102,16 @@ RECHECK_HOURS = 24.0
 
 def periodic() -> None:
     """Apply held household updates whose wait is over (H5) and look again for possible
-    duplicates of the last day's registrations (D2). On a server, run both from cron:
-    `giupho households release` and `giupho duplicates recheck --since 24`, hourly."""
+    duplicates of the last day's registrations (D2), and create the coming months' partitions
+    (PostgreSQL). On a server, run them from cron: `giupho households release` and
+    `giupho duplicates recheck --since 24` hourly, `giupho partitions ensure` daily."""
     released = transactional(households.release_timed_out)()
     since = utcnow() - dt.timedelta(hours=RECHECK_HOURS)
     opened = transactional(dedup.recheck)(since)
     if released or opened:
         click.echo(f"Held updates applied: {released}; possible duplicates opened: {opened}.")
+    if created := partitions.ensure().created:  # PostgreSQL only; daily is enough
+        click.echo(f"Partitions created: {', '.join(created)}.")
 
 
 @click.command("run", epilog=settings.help_text())

@@ -1,4 +1,5 @@
-"""`giupho backup FILE` and `giupho restore FILE`: see `server.operations.backup`."""
+"""`giupho backup FILE` and `giupho restore FILE` (`server.operations.backup`), and
+`giupho partitions ensure|list` (`server.operations.partitions`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import click
 from flask import Flask
 
 from server.commands import with_app
-from server.operations import backup
+from server.operations import backup, partitions
 
 
 def _size(n: int) -> str:
@@ -46,4 +47,46 @@ def restore_command(app: Flask, file: Path, force: bool) -> None:
         click.echo(f"The schema was upgraded from {done.upgraded_from} to the current one.")
 
 
-COMMANDS = (backup_command, restore_command)
+@click.group("partitions")
+def partitions_group() -> None:
+    """PostgreSQL partitions of the tables that grow with every visit (docs/partitioning.md)."""
+
+
+@partitions_group.command("ensure")
+@click.option(
+    "--months-ahead",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=0, max=120),
+    help="Create the partitions of this many months (or id spans) ahead.",
+)
+@with_app
+def partitions_ensure(app: Flask, months_ahead: int) -> None:
+    """Create the coming months' partitions and move any row the DEFAULT partitions hold
+    into its own partition. Run it daily (cron); it waits at most 5 s for a lock."""
+    if not partitions.enabled():
+        click.echo("Nothing to do: only PostgreSQL databases are partitioned.")
+        return
+    done = partitions.ensure(months_ahead)
+    for name in done.created:
+        click.echo(f"created {name}")
+    click.echo(f"{len(done.created)} partitions created, {done.moved} rows moved out of DEFAULT")
+    if done.skipped:
+        raise click.ClickException(
+            f"not created, a lock was not had within {partitions.LOCK_TIMEOUT}: "
+            + ", ".join(done.skipped)
+        )
+
+
+@partitions_group.command("list")
+@with_app
+def partitions_list(app: Flask) -> None:
+    """Every partition with its bounds, estimated rows and size."""
+    if not partitions.enabled():
+        click.echo("Nothing is partitioned: only PostgreSQL databases are.")
+        return
+    for p in partitions.partitions():
+        click.echo(f"{p.table}\t{p.name}\t{p.bounds}\t{p.rows}\t{_size(p.bytes)}")
+
+
+COMMANDS = (backup_command, restore_command, partitions_group)

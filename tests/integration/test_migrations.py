@@ -10,17 +10,22 @@ from alembic.migration import MigrationContext
 
 from server.db import MIGRATIONS_DIR, db, upgrade_database
 from server.models import Base
+from server.operations import partitions
+from tests.integration.contract.drivers import DRIVERS
+from tests.integration.contract.submissions import household_id, registration, visit
 from tests.integration.database import (
     build_app,
     dispose_app,
     drop_postgres_schema,
     make_postgres_schema,
 )
+from tests.integration.live import populate_world, publish_shipped_xforms
 
 
 def test_migrated_schema_has_no_pending_autogenerate_diff(ctx):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": partitions.include_name}
+        context = MigrationContext.configure(conn, opts=opts)
         assert compare_metadata(context, Base.metadata) == []
 
 
@@ -80,5 +85,77 @@ def test_an_install_with_data_upgrades_to_the_programme_structure(fresh_url, tmp
                 conn.execute(sa.text("UPDATE users SET role = 'agency_lead' WHERE id = 1"))
                 if db.engine.dialect.name == "sqlite":
                     assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        dispose_app(app)
+
+
+PARTITIONED = ("changes", "submission_payloads", "audit_events", "household_versions")
+OWN_PARTITIONS = (
+    "SELECT count(*) FROM pg_inherits JOIN pg_class c ON c.oid = inhrelid"
+    " WHERE c.relnamespace = current_schema()::regnamespace"
+)
+
+
+def _counts(conn) -> dict[str, int]:
+    return {t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in PARTITIONED}
+
+
+def _kinds(conn) -> set[str]:
+    rows = conn.execute(
+        sa.text(
+            "SELECT relkind FROM pg_class WHERE relname IN :names"
+            " AND relnamespace = current_schema()::regnamespace"
+        ).bindparams(sa.bindparam("names", expanding=True)),
+        {"names": list(PARTITIONED)},
+    )
+    return {kind for (kind,) in rows}
+
+
+@pytest.mark.postgres_only
+def test_the_partitioning_goes_down_and_up_again_with_its_rows(fresh_url, tmp_path):
+    """Issue 19's migration on an install with data: every row kept both ways, ids still
+    from their sequences, and a row of an earlier month in that month's partition."""
+    app = build_app(fresh_url, str(tmp_path / "instance"))
+    try:
+        with app.app_context():
+            upgrade_database()
+            world = populate_world(publish_shipped_xforms)
+            driver = DRIVERS["json"](app.test_client(), world.tokens["cadre_a"])
+            home = registration()
+            assert driver.submit(home).means("accepted")
+            assert driver.submit(visit(household_id(home))).means("accepted")
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO audit_events (action, details, at)"
+                        " VALUES ('test.old', '{}', '2025-06-30 23:59:59+00')"
+                    )
+                )
+                before = _counts(conn)
+            assert all(before.values()), before
+            db.session.remove()
+
+            flask_migrate.downgrade(directory=MIGRATIONS_DIR, revision="a8b84d16ba3a")
+            with db.engine.begin() as conn:
+                assert _kinds(conn) == {"r"}
+                assert _counts(conn) == before
+                assert conn.scalar(sa.text(OWN_PARTITIONS)) == 0
+
+            upgrade_database()
+            with db.engine.begin() as conn:
+                assert _kinds(conn) == {"p"}
+                assert _counts(conn) == before
+                assert conn.scalar(sa.text(OWN_PARTITIONS)) > 0
+                old = "SELECT tableoid::regclass::text FROM audit_events WHERE action = 'test.old'"
+                assert conn.scalar(sa.text(old)) == "audit_events_y2025m06"
+                newest = conn.scalar(sa.text("SELECT max(id) FROM audit_events"))
+                added = conn.scalar(
+                    sa.text(
+                        "INSERT INTO audit_events (action, details, at)"
+                        " VALUES ('test.new', '{}', now()) RETURNING id"
+                    )
+                )
+                assert added > newest
+            assert driver.submit(visit(household_id(home))).means("accepted")
     finally:
         dispose_app(app)

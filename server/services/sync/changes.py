@@ -156,6 +156,18 @@ def helper_clause(helpers: list[str]) -> sa.ColumnElement[bool]:
     )
 
 
+def after_clause(after: Cursor) -> sa.ColumnElement[bool]:
+    """SQL: a change row comes after `after` in cursor order.
+
+    The plain `txid >= ...` adds nothing to the row comparison but lets PostgreSQL skip the
+    partitions below the cursor (`changes` is partitioned by txid; it does not prune on a
+    row comparison)."""
+    return sa.and_(
+        Change.txid >= sa.literal(after.txid),
+        sa.tuple_(Change.txid, Change.id) > sa.tuple_(sa.literal(after.txid), sa.literal(after.id)),
+    )
+
+
 def read(
     after: Cursor,
     limit: int,
@@ -167,9 +179,7 @@ def read(
     Changes without a unit (nationwide) are always included, and those `also`
     picks (a user's pairs and paired households, wherever they are).
     """
-    stmt = sa.select(Change).where(
-        sa.tuple_(Change.txid, Change.id) > sa.tuple_(sa.literal(after.txid), sa.literal(after.id))
-    )
+    stmt = sa.select(Change).where(after_clause(after))
     if _is_postgres():
         # Only transactions that have all finished: see the module docstring of the model.
         horizon = sa.cast(

@@ -263,7 +263,7 @@ def _changed_since(state: sync_cursor.PullState) -> set[str]:
     log = state.log
     stmt = sa.select(Change.kind, Change.entity_id).where(
         Change.kind.in_([HOUSEHOLD_CHANGE, changes.PAIR_CHANGE]),
-        sa.tuple_(Change.txid, Change.id) > sa.tuple_(sa.literal(log.txid), sa.literal(log.id)),
+        changes.after_clause(log),
     )
     return {
         entity if kind == HOUSEHOLD_CHANGE else changes.parse_pair_entity(entity)[1]
