@@ -20,6 +20,8 @@ None).
 
 from __future__ import annotations
 
+import math
+
 from forms.xpath import ast
 from forms.xpath.coerce import as_bool, as_num, as_str
 from forms.xpath.compiler import _divide, _modulo, compile_expr
@@ -98,6 +100,7 @@ class _Writer:
             "TO_BOOLEAN": to_boolean,
             "DIVIDE": _divide,
             "MODULO": _modulo,
+            "NAN": math.nan,
         }
         self.temporaries = 0
 
@@ -161,6 +164,16 @@ class _Writer:
         compiled = compile_expr(node)
         if want == "value":
             return f"{self.name(compiled[0])}(n, c)", compiled[1]
+        if compiled[1] == "nodes" and not hasattr(compiled[0], "value"):
+            # coerce.as_str/as_num/as_bool of a node-set, written out: its first node's text
+            call = f"{self.name(compiled[0])}(n, c)"
+            if want == "bool":
+                return f"(len({call}) > 0)", "bool"
+            x = self.temporary()
+            text = f"({x}[0].text if not {x}[0].children else {x}[0].string_value())"
+            if want == "str":
+                return f'({text} if ({x} := {call}) else "")', "str"
+            return f"(TO_NUMBER({text}, c.tz) if ({x} := {call}) else NAN)", "num"
         return f"{self.name(_CONVERT[want](compiled))}(n, c)", want
 
     def convert(self, code: str, kind: str, want: str) -> tuple[str, str]:

@@ -49,6 +49,10 @@ def compile_path(path: ast.Path, compile_expr) -> Compiled:
     if path.base is None and path.absolute and _plain_child(path_steps[:1]):
         # Skip the document node: the first step can only select the root element.
         start, path_steps = _root_named(local(path_steps[0].test)), path_steps[1:]
+    elif static and _literal_instance(path.base) and _plain_child(path_steps[:1]):
+        # instance('id')/root/...: the same, with the instance looked up by its literal id.
+        first = local(path_steps[0].test)
+        start, path_steps = _instance_root(path.base.args[0].value, first), path_steps[1:]
     steps = []
     for step in path_steps:
         steps.append(_compile_step(step, compile_expr, flat, static))
@@ -124,6 +128,21 @@ def _root_named(name: str) -> Closure:
     def run(n, c):
         root = c.env.root
         return [root] if root.name == name else []
+
+    return run
+
+
+def _literal_instance(call: ast.Call) -> bool:
+    return len(call.args) == 1 and isinstance(call.args[0], ast.Literal)
+
+
+def _instance_root(instance_id: str, name: str) -> Closure:
+    """`instance('id')/name`: the secondary instance's root element if it is called `name`
+    (what `fn_instance` and a child step from its document node select, without them)."""
+
+    def run(n, c):
+        root = c.env.instances.get(instance_id)
+        return [root] if root is not None and root.name == name else []
 
     return run
 

@@ -91,3 +91,21 @@ def test_one_expression_reads_each_forms_own_instance():
     assert units(source, data, first) == ["u0"]
     assert units(source, data, second) == ["u2"]
     assert units(source, data, first) == ["u0"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    items=st.lists(st.lists(KEYS, max_size=2), max_size=4),
+    instance_id=st.sampled_from(["s", "missing"]),
+    first=st.sampled_from(["root", "item", "other"]),
+)
+def test_an_instance_path_starts_where_the_document_node_would_lead(items, instance_id, first):
+    """`instance('id')/root/...` starts at the instance's root element without its document
+    node; `self::node()` first keeps the general route: both select the same nodes."""
+    data = primary(["cow"])
+    env = make_env(data, {"s": secondary(items)})
+    for rest in ("", "/item", "/item/unit", "/item[name = 'cow']/unit", "/*"):
+        direct = f"instance('{instance_id}')/{first}{rest}"
+        general = f"instance('{instance_id}')/self::node()/{first}{rest}"
+        found = parse(direct).evaluate(data, env)
+        assert found == parse(general).evaluate(data, env), direct
