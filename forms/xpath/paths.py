@@ -42,6 +42,10 @@ def compile_path(path: ast.Path, compile_expr) -> Compiled:
             return _relative_moves(moves), "nodes"
         if moves and moves[0] is not None:
             return _absolute_moves(moves[0], moves[1:]), "nodes"
+    base = path.base
+    if moves and isinstance(base, ast.Call) and base.name == "current" and not base.args:
+        # current()/../name, the key of a look-up inside a repeat: moves from the current node.
+        return _current_moves(moves), "nodes"
     start, flat = _start(path, compile_expr)
     # A secondary instance is read-only while a form is evaluated: its predicates may be indexed.
     static = isinstance(path.base, ast.Call) and path.base.name == "instance"
@@ -248,6 +252,19 @@ def _relative_moves(moves: list[str | None]) -> Closure:
 
         return sibling
     return lambda n, c: _walk([n], moves)
+
+
+def _current_moves(moves: list[str | None]) -> Closure:
+    """Child-name and parent moves from `current()` (see `fn_nodes.build_current`)."""
+    if len(moves) == 2 and moves[0] is None and moves[1] is not None:
+        name = moves[1]
+
+        def sibling(n, c):
+            parent = c.current.parent
+            return parent.named(name) if parent is not None else NO_NODES
+
+        return sibling
+    return lambda n, c: _walk([c.current], moves)
 
 
 def _start(path: ast.Path, compile_expr) -> tuple[Closure, bool]:

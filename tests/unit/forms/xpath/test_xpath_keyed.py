@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forms.tree import Node
-from forms.xpath import parse
+from forms.xpath import Context, parse
 from tests.unit.forms.xpath.xpath_helpers import make_env
 
 KEYS = st.sampled_from(["rice", "cow", "", "Rice", "1", "01", "bò", "rice "])
@@ -109,3 +109,22 @@ def test_an_instance_path_starts_where_the_document_node_would_lead(items, insta
         general = f"instance('{instance_id}')/self::node()/{first}{rest}"
         found = parse(direct).evaluate(data, env)
         assert found == parse(general).evaluate(data, env), direct
+
+
+def test_moves_from_current_select_what_the_general_steps_select():
+    """`current()/../name` (the key of a look-up in a repeat) follows parent and child-name
+    moves from the current node; a predicate on `current()` keeps the general steps."""
+    data = primary(["cow", "rice"])
+    group = data.append(Node("g"))
+    group.append(Node("k", "bò"))
+    group.append(Node("inner"))
+    env = make_env(data, {})
+    contexts = [data, data.child("n"), group, group.child("k"), group.child("inner")]
+    for moves in ("../k", "k", "../../k", "..", "../g/k", "../n", "../../g/inner/.."):
+        direct = parse(f"current()/{moves}")
+        general = parse(f"current()[true()]/{moves}")
+        for current in contexts:
+            for node in contexts:  # inside a predicate the context node is another one
+                ctx = Context(env, current)
+                found = direct.as_value(node, ctx)
+                assert found == general.as_value(node, ctx), (moves, current.name, node.name)
