@@ -43,7 +43,7 @@ _ARITHMETIC = {"+": "+", "-": "-", "*": "*"}
 _MAX_DEPTH = 60
 _WANTS = ("value", "bool", "num", "str")
 _COMPILED: dict[str, object] = {}  # source -> its code object (see `_Writer.functions`)
-_COMPILED_LIMIT = 4096
+_COMPILED_LIMIT = 1024  # a few kB each: a bound on what forms of odd shapes can hold
 
 
 def generate(tree: ast.Expression) -> dict[str, Closure] | None:
