@@ -21,6 +21,13 @@ machine. The best of several passes is kept. Trees are parsed afresh (and
 untimed) before each pass, so no pass profits from work an earlier pass left
 in a tree (the child-name index of `forms.tree.Node`).
 
+The first line is a machine-speed row: CPU microseconds of a fixed piece of
+pure-Python work that touches no project code (`reference_work`), so that two
+runs on this shared machine, whose speed drifts by up to half from one hour to
+the next, compare through it even when the code under test changed. (The
+ingest bench's machine-speed row validates a kit submission, which a change to
+`forms/` also moves; the kit form's "parse + validate" row below is that row.)
+
 Run: `python bench/forms_validate.py [-n 400] [--kit DIR] [--seconds 2]`.
 """
 
@@ -168,6 +175,21 @@ def run_form(label: str, path: Path, kit_module, n: int, seconds: float) -> None
     print(f"  issues found: {dict(issues) or 'none'}")
 
 
+def reference_work() -> int:
+    """Fixed interpreter work, like validation's (dict look-ups, strings, small loops),
+    using nothing of the project: its time tracks the machine, not the code."""
+    counts: dict[str, int] = {}
+    for i in range(2_000):
+        key = f"q{i % 97}"
+        counts[key] = counts.get(key, 0) + len(key.strip()) * i
+    return sum(value for _key, value in sorted(counts.items()))
+
+
+def machine_speed_us(seconds: float = 1.0) -> float:
+    """CPU microseconds per `reference_work` (the best of several passes)."""
+    return 1e6 / rate(lambda _: reference_work(), range(50), seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=400, help="instances per form")
@@ -175,6 +197,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
     args = parser.parse_args()
     kit_module = load_kit(args.kit)
+    speed = machine_speed_us()
+    print(f"machine speed: fixed pure-Python work {speed:8.1f} µs CPU (lower is faster)")
     for label, path in bench_forms(args.kit):
         run_form(label, path, kit_module, args.n, args.seconds)
 

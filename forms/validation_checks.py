@@ -43,8 +43,8 @@ class Run:
     """One validation: where each field is in the tree, what was changed, what was found."""
 
     __slots__ = (
-        "computed", "ctx", "env", "instances", "issues", "journal", "langs", "nonrel", "pos",
-        "virtual", "vkids",
+        "computed", "ctx", "env", "instances", "issues", "journal", "langs", "nonrel", "paths",
+        "pos", "virtual", "vkids",
     )  # fmt: skip
 
     def __init__(self, plans: dict[str, Plan], env: Env, langs) -> None:
@@ -53,6 +53,7 @@ class Run:
         self.vkids: dict[int, list[Node]] = {}  # id(parent) -> its virtual children
         self.nonrel: set[int] = set()  # ids of every element that is not relevant
         self.pos: dict[int, int] = {}  # id(repeat instance) -> 1-based position
+        self.paths: dict[int, str] = {}  # id(element) -> its indexed path (`ipath`)
         self.journal: list[tuple] = []  # changes to undo: (kind, node or parent, old value)
         self.issues: list[Issue] = []
         self.computed: dict[str, str] = {}
@@ -64,15 +65,22 @@ class Run:
         return id(node.parent if isinstance(node, Attr) else node) in self.nonrel
 
     def ipath(self, node) -> str:
-        """Indexed path: repeat instances always carry their position (`member[1]`)."""
+        """Indexed path: repeat instances always carry their position (`member[1]`).
+
+        The paths of parents are remembered for the run: the calculates of a repeat
+        instance (and the issues under one group) share theirs.
+        """
         if isinstance(node, Attr):
             return f"{self.ipath(node.parent)}/@{node.name}"
-        parts = []
-        while node is not None:
-            position = self.pos.get(id(node))
-            parts.append(f"{node.name}[{position}]" if position else node.name)
-            node = node.parent
-        return "/" + "/".join(reversed(parts))
+        position = self.pos.get(id(node))
+        part = f"{node.name}[{position}]" if position else node.name
+        parent = node.parent
+        if parent is None:
+            return "/" + part
+        prefix = self.paths.get(id(parent))
+        if prefix is None:
+            prefix = self.paths[id(parent)] = self.ipath(parent)
+        return f"{prefix}/{part}"
 
     def issue(self, node, code: str, key: str, *, value=None, custom: Text | None = None, **params):
         """Record an issue at `node`; `custom` is the form author's message, if any."""

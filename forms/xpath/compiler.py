@@ -18,7 +18,7 @@ from forms.xpath.coerce import as_bool, as_num, as_str, constant, not_nodes
 from forms.xpath.errors import eval_error
 from forms.xpath.nodes import document_order
 from forms.xpath.paths import compile_filter, compile_path
-from forms.xpath.registry import IMPLEMENTATIONS, Compiled
+from forms.xpath.registry import IMPLEMENTATIONS, PARAMS, Compiled
 from forms.xpath.signatures import SIGNATURES
 from forms.xpath.values import NAN, compare, numbers_equal, string_to_number
 
@@ -229,7 +229,7 @@ def _call(node: ast.Call) -> Compiled:
     if kind == "builder":
         return impl(node, args)
     returns = SIGNATURES[node.name].returns
-    fns = [a[0] for a in args]
+    fns = _typed_arguments(node.name, args)
     if not fns:
         return (lambda n, c: impl(n, c)), returns
     if len(fns) == 1:
@@ -239,3 +239,18 @@ def _call(node: ast.Call) -> Compiled:
         a, b = fns
         return (lambda n, c: impl(n, c, a(n, c), b(n, c))), returns
     return (lambda n, c: impl(n, c, *[f(n, c) for f in fns])), returns
+
+
+_CONVERTERS = {"s": as_str, "n": as_num, "b": as_bool}
+
+
+def _typed_arguments(name: str, args: list[Compiled]) -> list:
+    """The argument closures, converted as the function declares (`registry.PARAMS`)."""
+    params = PARAMS.get(name)
+    if not params:
+        return [a[0] for a in args]
+    fns = []
+    for i, arg in enumerate(args):
+        convert = _CONVERTERS.get(params[min(i, len(params) - 1)])
+        fns.append(convert(arg) if convert is not None else arg[0])
+    return fns

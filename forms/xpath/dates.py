@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 
 VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # no DST in Vietnam since 1975
 EPOCH = date(1970, 1, 1)
@@ -32,7 +33,16 @@ _TIME = re.compile(
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # datetime.weekday() order
 
+# The same dates come back in every submission (today, the visit date, a constant such as
+# '2000-01-01'), and parsing one costs a regular expression and several constructors, so
+# what does not depend on the time zone is remembered: a text's date, a dateTime's local
+# fields and offset, a pattern applied to local fields. Keys never hold an aware datetime
+# or a time zone: those compare equal across zones (10:00+07:00 == 03:00Z), which would
+# hand one zone's answer to another.
+_REMEMBERED = 4096
 
+
+@lru_cache(maxsize=_REMEMBERED)
 def parse_date(text: str) -> date | None:
     """A "YYYY-MM-DD" date (month and day may be unpadded, as JavaRosa accepts), or None."""
     m = _DATE.match(text)
@@ -62,14 +72,29 @@ def _clock(hour: str, minute: str, second: str | None, fraction: str | None) -> 
 
 def parse_datetime(text: str, tz: tzinfo) -> datetime | None:
     """An aware dateTime; without an offset the time is local to `tz`. None when invalid."""
+    parts = _datetime_parts(text)
+    if parts is None:
+        return None
+    fields, offset = parts
+    # Positional: datetime.replace(tzinfo=...) costs six times as much on CPython 3.11.
+    return datetime(*fields, tz if offset is None else offset)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _datetime_parts(text: str) -> tuple[tuple[int, ...], tzinfo | None] | None:
+    """A dateTime text's local fields (year to microsecond) and its own offset (None if
+    it gives none)."""
     m = _DATETIME.match(text)
     if m is None:
         return None
     try:
         day = date(int(m[1]), int(m[2]), int(m[3]))
-        return datetime.combine(day, _clock(m[4], m[5], m[6], m[7]), _offset(m[8], tz))
+        clock = _clock(m[4], m[5], m[6], m[7])
+        offset = _offset(m[8], UTC) if m[8] else None
     except ValueError:
         return None
+    fields = (day.year, day.month, day.day, clock.hour, clock.minute, clock.second)
+    return (*fields, clock.microsecond), offset
 
 
 def parse_time(text: str, tz: tzinfo, on: date) -> datetime | None:
@@ -137,7 +162,16 @@ def format_moment(moment: datetime, pattern: str) -> str:
 
     Unknown escapes are copied through, as ODK Web Forms does; month and day
     names are English three-letter abbreviations, as the spec's examples.
+    Only the local fields of `moment` count (its zone is not printed).
     """
+    m = moment
+    fields = (m.year, m.month, m.day, m.hour, m.minute, m.second, m.microsecond)
+    return _format_local(fields, pattern)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _format_local(fields: tuple[int, ...], pattern: str) -> str:
+    moment = datetime(*fields)
     fields = {
         "Y": f"{moment.year:04d}",
         "y": f"{moment.year:04d}"[-2:],

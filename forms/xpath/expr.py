@@ -17,6 +17,7 @@ from typing import Any
 from forms.tree import Node
 from forms.xpath import ast
 from forms.xpath.analysis import function_names, is_constant, needs_own_context, references
+from forms.xpath.codegen import generate
 from forms.xpath.coerce import as_bool, as_num, as_str
 from forms.xpath.compiler import compile_expr
 from forms.xpath.dates import VN_TZ
@@ -46,6 +47,8 @@ class Env:
     # One read-only evaluation context shared by the expressions that never change it (no
     # predicates, no current()): saves an allocation per evaluation on the hot path.
     _shared: Context | None = field(default=None, init=False, repr=False, compare=False)
+    # `now` in local time, for the clock and zone it was computed with (`Context.now`).
+    _local_now: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def release(self) -> None:
         """Forget the shared context once evaluating is over. It and this Env refer to each
@@ -83,9 +86,16 @@ class Expr:
         self.ast = tree
         compiled = compile_expr(tree)
         self.as_value, self.result_type = compiled  # bool, num, str, nodes or any
-        self.as_boolean = as_bool(compiled)
-        self.as_number = as_num(compiled)
-        self.as_string = as_str(compiled)
+        generated = generate(tree)  # its operators as one function, if it has any
+        if generated is not None:
+            self.as_value = generated["value"]
+            self.as_boolean = generated["bool"]
+            self.as_number = generated["num"]
+            self.as_string = generated["str"]
+        else:
+            self.as_boolean = as_bool(compiled)
+            self.as_number = as_num(compiled)
+            self.as_string = as_str(compiled)
         self.own_context = needs_own_context(tree)
 
     def _context(self, node: Any, env: Env) -> Context:

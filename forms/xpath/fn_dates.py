@@ -127,7 +127,7 @@ def fn_decimal_time(n, c, value):
     return seconds / _DAY_SECONDS
 
 
-@function("format-date", "format-date-time")
+@function("format-date", "format-date-time", params="-s")
 def fn_format_date(n, c, value, pattern):
     moment = _moment(value, c.tz)
     return format_moment(moment, to_string(pattern)) if moment is not None else ""

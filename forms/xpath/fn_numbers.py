@@ -24,17 +24,17 @@ def numbers_of(value, tz) -> list[float]:
     return [to_number(value, tz)]
 
 
-@function("number")
+@function("number", params="n")
 def fn_number(n, c, value=None):
     return string_to_number(string_value(n), c.tz) if value is None else to_number(value, c.tz)
 
 
-@function("boolean")
+@function("boolean", params="b")
 def fn_boolean(n, c, value):
     return to_boolean(value)
 
 
-@function("not")
+@function("not", params="b")
 def fn_not(n, c, value):
     return not to_boolean(value)
 
@@ -49,7 +49,7 @@ def fn_false(n, c):
     return False
 
 
-@function("boolean-from-string")
+@function("boolean-from-string", params="s")
 def fn_boolean_from_string(n, c, value):
     """True for 'true' (any case, as JavaRosa's equalsIgnoreCase) or '1'."""
     text = to_string(value)
@@ -92,26 +92,26 @@ def fn_min(n, c, *values):
     return _extreme(values, c.tz, min)
 
 
-@function("floor")
+@function("floor", params="n")
 def fn_floor(n, c, value):
     x = to_number(value, c.tz)
     return x if x != x or math.isinf(x) else float(math.floor(x))
 
 
-@function("ceiling")
+@function("ceiling", params="n")
 def fn_ceiling(n, c, value):
     x = to_number(value, c.tz)
     return x if x != x or math.isinf(x) else float(math.ceil(x))
 
 
-@function("int")
+@function("int", params="n")
 def fn_int(n, c, value):
     """Drop the fraction (toward zero), as JavaRosa's toInt."""
     x = to_number(value, c.tz)
     return x if x != x or math.isinf(x) else float(math.trunc(x))
 
 
-@function("round")
+@function("round", params="n")
 def fn_round(n, c, value, places=None):
     """Round half toward +Infinity at `places` decimals (XPath 1.0 round, JavaRosa round(x, n)).
 

@@ -117,13 +117,28 @@ def _items(value) -> list[str]:
     return [part for part in to_string(value).split(" ") if part]
 
 
-@function("selected")
 def fn_selected(n, c, answer, choice):
     """JavaRosa multiSelected: (" " + list + " ") contains (" " + trim(choice) + " ")."""
     return f" {to_string(choice).strip()} " in f" {to_string(answer)} "
 
 
-@function("selected-at")
+@builder("selected")
+def build_selected(call, args):
+    """`fn_selected`, with both arguments read as text directly and a literal choice padded
+    once: `selected(${indicators}, 'water')` is the commonest call of a checklist form."""
+    answer, choice = as_str(args[0]), as_str(args[1])
+    if hasattr(choice, "value"):  # a literal (see `coerce.constant`)
+        needle = f" {choice.value.strip()} "
+        return (lambda n, c: needle in f" {answer(n, c)} "), "bool"
+
+    def selected(n, c):
+        text = answer(n, c)
+        return f" {choice(n, c).strip()} " in f" {text} "
+
+    return selected, "bool"
+
+
+@function("selected-at", params="sn")
 def fn_selected_at(n, c, answer, index):
     items = _items(answer)
     k = to_number(index, c.tz)
@@ -131,7 +146,7 @@ def fn_selected_at(n, c, answer, index):
     return items[k] if 0 <= k < len(items) else ""
 
 
-@function("count-selected")
+@function("count-selected", params="s")
 def fn_count_selected(n, c, answer):
     return float(len(_items(answer)))
 

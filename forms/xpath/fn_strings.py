@@ -40,7 +40,7 @@ def _truncate(value, tz) -> int | None:
     return int(x)
 
 
-@function("string")
+@function("string", params="s")
 def fn_string(n, c, value=None):
     return string_value(n) if value is None else to_string(value)
 
@@ -62,29 +62,29 @@ def fn_join(n, c, separator, *values):
     return to_string(separator).join(s for v in values for s in strings_of(v))
 
 
-@function("starts-with")
+@function("starts-with", params="s")
 def fn_starts_with(n, c, text, prefix):
     return to_string(text).startswith(to_string(prefix))
 
 
-@function("ends-with")
+@function("ends-with", params="s")
 def fn_ends_with(n, c, text, suffix):
     return to_string(text).endswith(to_string(suffix))
 
 
-@function("contains")
+@function("contains", params="s")
 def fn_contains(n, c, text, part):
     return to_string(part) in to_string(text)
 
 
-@function("substring-before")
+@function("substring-before", params="s")
 def fn_substring_before(n, c, text, part):
     text, part = to_string(text), to_string(part)
     index = text.find(part)
     return text[:index] if index >= 0 else ""
 
 
-@function("substring-after")
+@function("substring-after", params="s")
 def fn_substring_after(n, c, text, part):
     text, part = to_string(text), to_string(part)
     index = text.find(part)
@@ -95,7 +95,7 @@ def _xpath_round(x: float) -> float:
     return x if x != x or math.isinf(x) else math.floor(x + 0.5)
 
 
-@function("substring")
+@function("substring", params="sn")
 def fn_substring(n, c, text, start, length=None):
     """XPath 1.0 substring: 1-based, positions rounded, characters p with start <= p < start+len."""
     text = to_string(text)
@@ -123,18 +123,18 @@ def fn_substr(n, c, text, start, end=None):
     return text[first:last] if first <= last else ""
 
 
-@function("string-length")
+@function("string-length", params="s")
 def fn_string_length(n, c, value=None):
     return float(len(string_value(n) if value is None else to_string(value)))
 
 
-@function("normalize-space")
+@function("normalize-space", params="s")
 def fn_normalize_space(n, c, value=None):
     text = string_value(n) if value is None else to_string(value)
     return _XML_SPACE.sub(" ", text).strip(" ")
 
 
-@function("translate")
+@function("translate", params="s")
 def fn_translate(n, c, text, source, target):
     source, target = to_string(source), to_string(target)
     table: dict[int, int | None] = {}

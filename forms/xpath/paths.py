@@ -42,6 +42,10 @@ def compile_path(path: ast.Path, compile_expr) -> Compiled:
             return _relative_moves(moves), "nodes"
         if moves and moves[0] is not None:
             return _absolute_moves(moves[0], moves[1:]), "nodes"
+    base = path.base
+    if moves and isinstance(base, ast.Call) and base.name == "current" and not base.args:
+        # current()/../name, the key of a look-up inside a repeat: moves from the current node.
+        return _current_moves(moves), "nodes"
     start, flat = _start(path, compile_expr)
     # A secondary instance is read-only while a form is evaluated: its predicates may be indexed.
     static = isinstance(path.base, ast.Call) and path.base.name == "instance"
@@ -49,6 +53,10 @@ def compile_path(path: ast.Path, compile_expr) -> Compiled:
     if path.base is None and path.absolute and _plain_child(path_steps[:1]):
         # Skip the document node: the first step can only select the root element.
         start, path_steps = _root_named(local(path_steps[0].test)), path_steps[1:]
+    elif static and _literal_instance(path.base) and _plain_child(path_steps[:1]):
+        # instance('id')/root/...: the same, with the instance looked up by its literal id.
+        first = local(path_steps[0].test)
+        start, path_steps = _instance_root(path.base.args[0].value, first), path_steps[1:]
     steps = []
     for step in path_steps:
         steps.append(_compile_step(step, compile_expr, flat, static))
@@ -124,6 +132,21 @@ def _root_named(name: str) -> Closure:
     def run(n, c):
         root = c.env.root
         return [root] if root.name == name else []
+
+    return run
+
+
+def _literal_instance(call: ast.Call) -> bool:
+    return len(call.args) == 1 and isinstance(call.args[0], ast.Literal)
+
+
+def _instance_root(instance_id: str, name: str) -> Closure:
+    """`instance('id')/name`: the secondary instance's root element if it is called `name`
+    (what `fn_instance` and a child step from its document node select, without them)."""
+
+    def run(n, c):
+        root = c.env.instances.get(instance_id)
+        return [root] if root is not None and root.name == name else []
 
     return run
 
@@ -229,6 +252,19 @@ def _relative_moves(moves: list[str | None]) -> Closure:
 
         return sibling
     return lambda n, c: _walk([n], moves)
+
+
+def _current_moves(moves: list[str | None]) -> Closure:
+    """Child-name and parent moves from `current()` (see `fn_nodes.build_current`)."""
+    if len(moves) == 2 and moves[0] is None and moves[1] is not None:
+        name = moves[1]
+
+        def sibling(n, c):
+            parent = c.current.parent
+            return parent.named(name) if parent is not None else NO_NODES
+
+        return sibling
+    return lambda n, c: _walk([c.current], moves)
 
 
 def _start(path: ast.Path, compile_expr) -> tuple[Closure, bool]:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forms.tree import Node
-from forms.xpath import parse
+from forms.xpath import Context, parse
 from tests.unit.forms.xpath.xpath_helpers import make_env
 
 KEYS = st.sampled_from(["rice", "cow", "", "Rice", "1", "01", "bò", "rice "])
@@ -91,3 +91,40 @@ def test_one_expression_reads_each_forms_own_instance():
     assert units(source, data, first) == ["u0"]
     assert units(source, data, second) == ["u2"]
     assert units(source, data, first) == ["u0"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    items=st.lists(st.lists(KEYS, max_size=2), max_size=4),
+    instance_id=st.sampled_from(["s", "missing"]),
+    first=st.sampled_from(["root", "item", "other"]),
+)
+def test_an_instance_path_starts_where_the_document_node_would_lead(items, instance_id, first):
+    """`instance('id')/root/...` starts at the instance's root element without its document
+    node; `self::node()` first keeps the general route: both select the same nodes."""
+    data = primary(["cow"])
+    env = make_env(data, {"s": secondary(items)})
+    for rest in ("", "/item", "/item/unit", "/item[name = 'cow']/unit", "/*"):
+        direct = f"instance('{instance_id}')/{first}{rest}"
+        general = f"instance('{instance_id}')/self::node()/{first}{rest}"
+        found = parse(direct).evaluate(data, env)
+        assert found == parse(general).evaluate(data, env), direct
+
+
+def test_moves_from_current_select_what_the_general_steps_select():
+    """`current()/../name` (the key of a look-up in a repeat) follows parent and child-name
+    moves from the current node; a predicate on `current()` keeps the general steps."""
+    data = primary(["cow", "rice"])
+    group = data.append(Node("g"))
+    group.append(Node("k", "bò"))
+    group.append(Node("inner"))
+    env = make_env(data, {})
+    contexts = [data, data.child("n"), group, group.child("k"), group.child("inner")]
+    for moves in ("../k", "k", "../../k", "..", "../g/k", "../n", "../../g/inner/.."):
+        direct = parse(f"current()/{moves}")
+        general = parse(f"current()[true()]/{moves}")
+        for current in contexts:
+            for node in contexts:  # inside a predicate the context node is another one
+                ctx = Context(env, current)
+                found = direct.as_value(node, ctx)
+                assert found == general.as_value(node, ctx), (moves, current.name, node.name)
