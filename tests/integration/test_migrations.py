@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from server.db import MIGRATIONS_DIR, db, upgrade_database
+from server.db import MIGRATIONS_DIR, db, include_name, upgrade_database
 from server.models import Base
 from tests.integration.database import (
     build_app,
@@ -20,7 +20,8 @@ from tests.integration.database import (
 
 def test_migrated_schema_has_no_pending_autogenerate_diff(ctx):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_name}  # as `flask db migrate`
+        context = MigrationContext.configure(conn, opts=opts)
         assert compare_metadata(context, Base.metadata) == []
 
 
