@@ -156,21 +156,29 @@ def households_group() -> None:
 @click.option("--fix", is_flag=True, help="Write the rebuilt state where it differs.")
 @click.option("--restart", is_flag=True, help="Start again from nothing, not from checkpoints.")
 @click.option("--here", is_flag=True, help="Rebuild in this process instead of the job workers.")
+@click.option(
+    "--batch",
+    "batch_size",
+    default=household_rebuild.BATCH,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Households per transaction (and checkpoint).",
+)
 @with_app
-def households_rebuild(app: Flask, fix: bool, restart: bool, here: bool) -> None:
+def households_rebuild(app: Flask, fix: bool, restart: bool, here: bool, batch_size: int) -> None:
     """Rebuild every household from the stored submissions and decisions and report every
     difference from the live state (0 differences is the normal result; exit 1 otherwise).
 
     One job per commune for the `giupho worker` processes (this command waits and shows
-    the progress), 500 households per transaction; a stopped rebuild continues from each
+    the progress), --batch households per transaction; a stopped rebuild continues from each
     commune's checkpoint when run again (--restart starts from nothing)."""
     todo = household_rebuild.begin(fix=fix, restart=restart)
     if here or jobs.runner().kind == "inprocess":
         for commune_key in todo:
-            household_rebuild.rebuild_commune(commune_key)
+            household_rebuild.rebuild_commune(commune_key, batch_size)
     else:
         for commune_key in todo:
-            jobs.defer("households.rebuild_commune", commune_key=commune_key)
+            jobs.defer("households.rebuild_commune", commune_key=commune_key, batch_size=batch_size)
         click.echo(f"{len(todo)} communes queued for `giupho worker`.", err=True)
         _wait_for_rebuild()
     found = 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 
 import procrastinate
 import sqlalchemy as sa
@@ -38,22 +40,30 @@ class ProcrastinateRunner(Runner):
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._proc: procrastinate.App | None = None
+        self._deferrer: tuple[int, procrastinate.App] | None = None
+        self._lock = threading.Lock()
 
-    def procrastinate_app(self) -> procrastinate.App:
-        if self._proc is None:
-            connector = procrastinate.PsycopgConnector(
-                conninfo=conninfo(self.app.config["SQLALCHEMY_DATABASE_URI"]),
-                json_dumps=dumps_text,
-                json_loads=loads,
-                min_size=1,
-                max_size=self.app.config["JOBS_POOL_SIZE"],
-            )
-            self._proc = procrastinate.App(connector=connector)
-        return self._proc
+    def procrastinate_app(self, *, min_size: int = 1) -> procrastinate.App:
+        """A Procrastinate app on the configured database (not opened yet)."""
+        connector = procrastinate.PsycopgConnector(
+            conninfo=conninfo(self.app.config["SQLALCHEMY_DATABASE_URI"]),
+            json_dumps=dumps_text,
+            json_loads=loads,
+            min_size=min_size,
+            max_size=self.app.config["JOBS_POOL_SIZE"],
+        )
+        return procrastinate.App(connector=connector)
+
+    def _opened(self) -> procrastinate.App:
+        """This process's app for deferring, opened on first use (its pool keeps no idle
+        connection: a web worker defers rarely). Made again in a forked child."""
+        with self._lock:
+            if self._deferrer is None or self._deferrer[0] != os.getpid():
+                self._deferrer = (os.getpid(), self.procrastinate_app(min_size=0).open())
+            return self._deferrer[1]
 
     def defer(self, name: str, args: dict) -> None:
-        self.procrastinate_app().configure_task(name).defer(**args)
+        self._opened().configure_task(name).defer(**args)
 
     def depth(self) -> dict[str, int]:
         """Jobs waiting and running, read from Procrastinate's table (its status index)."""

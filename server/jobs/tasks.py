@@ -19,9 +19,9 @@ def export(job_id: int) -> None:
 
 
 @task("households.rebuild_commune")
-def rebuild_commune(commune_key: int) -> int:
+def rebuild_commune(commune_key: int, batch_size: int = household_rebuild.BATCH) -> int:
     """Rebuild one commune's households from its checkpoint on; the differences found."""
-    return len(household_rebuild.rebuild_commune(commune_key))
+    return len(household_rebuild.rebuild_commune(commune_key, batch_size))
 
 
 @task("households.release", cron="5 * * * *")

@@ -285,11 +285,12 @@ def recheck_in_batches(since: dt.datetime) -> int:
 
 
 def recheck_batch(
-    since: dt.datetime, after: tuple[str, str] | None, limit: int = RECHECK_BATCH
+    since: dt.datetime, after: tuple[str, str] | None, limit: int | None = None
 ) -> tuple[int, tuple[str, str] | None]:
     """One batch of `recheck`: the households registered since `since` after the keyset
     `after` (creation time as ISO text, id), in creation order (the index on `created_at`);
     returns the cases opened and the keyset of the next batch (None after the last)."""
+    limit = limit or RECHECK_BATCH
     query = (
         sa.select(
             HOUSEHOLDS.c.id, HOUSEHOLDS.c.commune_id, HOUSEHOLDS.c.created_at, PROFILES.c.profile

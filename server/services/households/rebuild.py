@@ -250,12 +250,12 @@ def begin(*, fix: bool = False, restart: bool = False) -> list[int]:
     return sorted(k for k, c in checkpoints.items() if c.finished_at is None)
 
 
-def rebuild_commune(commune_key: int) -> list[Difference]:
-    """Rebuild the households of one commune from its checkpoint on, a batch per transaction;
-    returns the differences this call found (all of them are stored too)."""
+def rebuild_commune(commune_key: int, batch_size: int = BATCH) -> list[Difference]:
+    """Rebuild the households of one commune from its checkpoint on, `batch_size` per
+    transaction; returns the differences this call found (all of them are stored too)."""
     found: list[Difference] = []
     while True:
-        batch = _rebuild_batch(commune_key)
+        batch = _rebuild_batch(commune_key, batch_size)
         if batch is None:
             return found
         found += batch
@@ -268,7 +268,7 @@ def _in_commune(commune_key: int):
 
 
 @transactional
-def _rebuild_batch(commune_key: int) -> list[Difference] | None:
+def _rebuild_batch(commune_key: int, batch_size: int) -> list[Difference] | None:
     """The next batch of a commune (its checkpoint locked: one worker at a time per commune);
     None once the commune is done."""
     checkpoint = db.session.get(RebuildCheckpoint, commune_key, with_for_update=True)
@@ -279,7 +279,7 @@ def _rebuild_batch(commune_key: int) -> list[Difference] | None:
             sa.select(Household.id)
             .where(_in_commune(commune_key), Household.id > checkpoint.after_id)
             .order_by(Household.id)
-            .limit(BATCH)
+            .limit(batch_size)
         )
     )
     now = utcnow()
