@@ -22,6 +22,7 @@ from flask import Flask
 
 from server.jobs.registry import Runner, load, perform
 from server.json_codec import dumps_text, loads
+from server.runtime import tune_gc
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class ProcrastinateRunner(Runner):
         until the queue is empty."""
         proc = self.procrastinate_app()
         self._register(proc)
+        tune_gc()  # as a web worker: the jobs build as many short-lived trees as ingest
         stalled_s = self.app.config["JOBS_STALLED_S"]
 
         async def main() -> None:

@@ -132,11 +132,12 @@ def _job_queue() -> list[GaugeMetricFamily]:
     """Batch jobs waiting and running now, as the app's job runner counts them."""
     import sqlalchemy as sa
 
-    from server import jobs
     from server.db import db
 
+    runner = current_app.extensions.get("giupho_jobs")  # `server.jobs.init_app`
+    if runner is None:
+        return []
     try:
-        runner = jobs.runner()
         depth = runner.depth()
     except sa.exc.SQLAlchemyError as error:  # a scrape must not fail when the database is away
         db.session.rollback()

@@ -77,7 +77,7 @@ def reread(submission_id: int, form_version_id: int):
     return _reread(payload.content_type, payload.body, form_version_id)
 
 
-def _reread(content_type: str, body: bytes, form_version_id: int):
+def _reread(content_type: str, body: bytes, form_version_id: int, *, checked: bool = True):
     form = form_models.loaded(form_version_id)
     try:
         if content_type == "application/json":
@@ -91,11 +91,22 @@ def _reread(content_type: str, body: bytes, form_version_id: int):
             parsed = parse_submission(body)
     except (SubmissionError, ValueError, KeyError):
         return None
+    if not checked:
+        return form, parsed, form.validator.computed(parsed.root, _saved_paths(form.model))
     return form, parsed, form.validator.validate(parsed.root).computed
 
 
+def _saved_paths(model) -> frozenset[str]:
+    """The paths whose computed values `households.properties_of` and `label_of` read."""
+    entity = model.entity
+    if entity is None:
+        return frozenset()
+    return frozenset(entity.properties.values()) | {f"{entity.path}/label"}
+
+
 def _values_of(content_type: str, body: bytes, form_version_id: int) -> dict[str, str] | None:
-    found = _reread(content_type, body, form_version_id)
+    # The values only: the constraints were checked when the submission was received.
+    found = _reread(content_type, body, form_version_id, checked=False)
     if found is None:
         return None
     form, parsed, computed = found
