@@ -13,7 +13,9 @@ Which runner (`GIUPHO_JOBS`, by default from the database kind):
   speaks psycopg 3 as the app does, runs plain synchronous functions in its workers, has
   periodic (cron) tasks, retries and a job table operators can query; it is maintained
   (releases through 2025) and its schema is applied by an Alembic migration on PostgreSQL
-  (`migrations/versions/*_jobs_*`), in the app's schema (the URL's search_path).
+  (`migrations/versions/*_batch_jobs.py`), in the app's schema (the URL's search_path).
+  RQ would add a Redis to run, back up and watch; PgQueuer is asyncio-first, where these
+  jobs are synchronous functions.
 * `inprocess` (SQLite, the laptop of `make run`): a thread pool in the process that defers,
   behind the same `defer()`; there is no queue to survive a restart, which a laptop with
   one user does not need.
