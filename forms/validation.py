@@ -39,7 +39,7 @@ from forms.validation_checks import (
     has_checks,
     message_languages,
 )
-from forms.validation_plan import Plan, build_plans, calculation_order
+from forms.validation_plan import Plan, build_plans, calculation_order, needed_steps
 from forms.xpath import Context, Env, XPathError
 
 # Children a client may add under `meta` without the form declaring them.
@@ -78,6 +78,7 @@ class FormValidator:
         self.root_plan, self.plans = build_plans(form)
         # Paths caught in a dependency cycle (run last, in form order) stay visible here.
         self.steps, self.cyclic = calculation_order(self.plans)
+        self._needed: dict[frozenset[str], list] = {}  # `computed`'s steps by target paths
         plans = self.plans.values()
         self.checked = [p for p in plans if p.leaf and p.kind != "calculate" and has_checks(p)]
         self.calculated = [p for p in plans if p.calculate is not None]
@@ -133,6 +134,28 @@ class FormValidator:
             run.env.release()
         ok = not any(i.severity == "error" for i in run.issues)
         return ValidationResult(run.issues, run.computed, ok)
+
+    def computed(
+        self, root: Node, paths: frozenset[str], *, now: datetime | None = None
+    ) -> dict[str, str]:
+        """The values `validate` computes for the calculates at `paths`, computing only
+        what they need and checking nothing: what reading a stored submission again needs
+        (the household rebuild reads the entity's properties; the checks were passed when
+        the submission was received). Paths of other calculates are left out."""
+        if root.name != self.form.root_name:
+            return {}
+        steps = self._needed.get(paths)
+        if steps is None:
+            steps = self._needed[paths] = (
+                self.steps if self.cyclic else needed_steps(self.steps, paths)
+            )
+        run = self._bind_run(root, now)
+        try:
+            self._compute(run, steps)
+        finally:
+            _undo(run)
+            run.env.release()
+        return {path: value for path, value in run.computed.items() if path in paths}
 
     def compute(self, root: Node, *, now: datetime | None = None) -> Node:
         """A copy of `root` with every calculate (re)computed and written in.
@@ -223,14 +246,15 @@ class FormValidator:
 
     # -- computation --------------------------------------------------------------
 
-    def _compute(self, run: Run) -> None:
-        for kind, plan in self.steps:
+    def _compute(self, run: Run, steps: list | None = None) -> None:
+        for kind, plan in self.steps if steps is None else steps:
             if kind == "relevant":
                 self._relevance(plan, run)
             else:
                 self._calculate(plan, run)
         computed = run.computed
-        for plan in self.calculated:
+        calculated = self.calculated if steps is None else [p for k, p in steps if k != "relevant"]
+        for plan in calculated:
             for node in run.instances[plan.path]:
                 computed[run.ipath(node) if plan.in_repeat else plan.path] = node.text
 

@@ -165,6 +165,29 @@ def calculation_order(plans: dict[str, Plan]) -> tuple[list[tuple[str, Plan]], l
     return _toposort(steps, depends)
 
 
+def needed_steps(steps: list[tuple[str, Plan]], targets: frozenset[str]) -> list[tuple[str, Plan]]:
+    """The steps of `steps` (kept in their order) that the calculates at `targets` need:
+    their own, those of what they read and the relevance of their ancestors, transitively
+    (the dependencies `calculation_order` sorts by)."""
+    depends: list[set[int]] = []
+    for kind, plan in steps:
+        expr = plan.relevant if kind == "relevant" else plan.calculate
+        refs = {r for r in expr.references(plan.path) if r.startswith("/")}
+        own = {a for a in _ancestors(plan.path) if a != plan.path or kind == "calculate"}
+        depends.append({
+            j for j, (k2, p2) in enumerate(steps)
+            if (k2, p2) != (kind, plan) and _needs(k2, p2.path, refs, own)
+        })  # fmt: skip
+    todo = [i for i, (k, p) in enumerate(steps) if k == "calculate" and p.path in targets]
+    wanted: set[int] = set()
+    while todo:
+        i = todo.pop()
+        if i not in wanted:
+            wanted.add(i)
+            todo.extend(depends[i])
+    return [steps[i] for i in sorted(wanted)]
+
+
 def _ancestors(path: str) -> list[str]:
     parts = path.split("/")
     return ["/".join(parts[:i]) for i in range(2, len(parts) + 1)]

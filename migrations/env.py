@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
+from server.db import include_name
 from server.models.base import UTCDateTime
-from server.operations.partitions import include_name
 
 config = context.config
 
@@ -60,7 +60,7 @@ def run_migrations_online() -> None:
     args = dict(_migrate().configure_args)
     args.setdefault("process_revision_directives", _skip_empty_autogenerate)
     args.setdefault("render_item", render_item)
-    args.setdefault("include_name", include_name)  # partitions are not models' tables
+    args.setdefault("include_name", include_name)  # partitions, the job queue's tables
     with _migrate().db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=_migrate().db.metadata, **args)
         with _sqlite_foreign_keys_off(connection), context.begin_transaction():

@@ -11,6 +11,7 @@ from forms.cli import form
 from server import (
     access_commands,
     forms_commands,
+    jobs_commands,
     monitoring_commands,
     operations_commands,
     programme_commands,
@@ -35,4 +36,6 @@ for command in programme_commands.COMMANDS:  # units, agencies, assignments, pai
 for command in operations_commands.COMMANDS:  # backup, restore, partitions
     main.add_command(command)
 for command in monitoring_commands.COMMANDS:  # monitoring check
+    main.add_command(command)
+for command in jobs_commands.COMMANDS:  # worker, periodic
     main.add_command(command)

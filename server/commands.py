@@ -7,8 +7,8 @@ otherwise (the `giupho` console script).
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
+import time
 from collections.abc import Callable
 
 import click
@@ -17,18 +17,16 @@ from flask import Flask, current_app, url_for
 from flask.cli import ScriptInfo
 from werkzeug.routing import BuildError
 
-from server import create_app, settings
-from server.db import upgrade_database
+from server import create_app, jobs, settings
+from server.db import db, upgrade_database
 from server.models import Role
-from server.models.base import utcnow
-from server.operations import partitions
 from server.runtime import tune_gc
 from server.services import transactional
 from server.services.demo import seed
 from server.services.duplicates import detection as dedup
 from server.services.forms import publishing as forms
+from server.services.households import periodic as household_periodic
 from server.services.households import rebuild as household_rebuild
-from server.services.households import versions as households
 from server.services.programme import ledger
 
 
@@ -85,7 +83,8 @@ def _echo_review_site(app: Flask, base_url: str) -> None:
 
 def prepare() -> None:
     """Create or upgrade the database, seed the demo if it is empty, load the shipped forms,
-    then the periodic household work (what cron runs on a server, see `periodic`)."""
+    then the periodic household work (what the worker or cron runs on a server). Only
+    `giupho run` (one laptop) does this at start; gunicorn workers never do."""
     upgrade_database()
     if seed.seed_demo():
         click.echo("Seeded demo data (empty database).")
@@ -93,25 +92,11 @@ def prepare() -> None:
     ledger.load_catalogue()
     if ledger.needs_backfill() and (written := ledger.backfill_form_entries()):
         click.echo(f"Support entries written from visits received before the ledger: {written}.")
-    periodic()
-
-
-#: How far back the periodic duplicate recheck looks (longer than any sensible period).
-RECHECK_HOURS = 24.0
-
-
-def periodic() -> None:
-    """Apply held household updates whose wait is over (H5) and look again for possible
-    duplicates of the last day's registrations (D2), and create the coming months' partitions
-    (PostgreSQL). On a server, run them from cron: `giupho households release` and
-    `giupho duplicates recheck --since 24` hourly, `giupho partitions ensure` daily."""
-    released = transactional(households.release_timed_out)()
-    since = utcnow() - dt.timedelta(hours=RECHECK_HOURS)
-    opened = transactional(dedup.recheck)(since)
-    if released or opened:
-        click.echo(f"Held updates applied: {released}; possible duplicates opened: {opened}.")
-    if created := partitions.ensure().created:  # PostgreSQL only; daily is enough
-        click.echo(f"Partitions created: {', '.join(created)}.")
+    done = household_periodic.run_all()
+    if done.released or done.opened:
+        click.echo(
+            f"Held updates applied: {done.released}; possible duplicates opened: {done.opened}."
+        )
 
 
 @click.command("run", epilog=settings.help_text())
@@ -169,23 +154,63 @@ def households_group() -> None:
 
 @households_group.command("rebuild")
 @click.option("--fix", is_flag=True, help="Write the rebuilt state where it differs.")
+@click.option("--restart", is_flag=True, help="Start again from nothing, not from checkpoints.")
+@click.option("--here", is_flag=True, help="Rebuild in this process instead of the job workers.")
+@click.option(
+    "--batch",
+    "batch_size",
+    default=household_rebuild.BATCH,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Households per transaction (and checkpoint).",
+)
 @with_app
-def households_rebuild(app: Flask, fix: bool) -> None:
+def households_rebuild(app: Flask, fix: bool, restart: bool, here: bool, batch_size: int) -> None:
     """Rebuild every household from the stored submissions and decisions and report every
-    difference from the live state (0 differences is the normal result; exit 1 otherwise)."""
-    found = household_rebuild.rebuild(fix=fix)
-    for d in found:
+    difference from the live state (0 differences is the normal result; exit 1 otherwise).
+
+    One job per commune for the `giupho worker` processes (this command waits and shows
+    the progress), --batch households per transaction; a stopped rebuild continues from each
+    commune's checkpoint when run again (--restart starts from nothing)."""
+    todo = household_rebuild.begin(fix=fix, restart=restart)
+    if here or jobs.runner().kind == "inprocess":
+        for commune_key in todo:
+            household_rebuild.rebuild_commune(commune_key, batch_size)
+    else:
+        for commune_key in todo:
+            jobs.defer("households.rebuild_commune", commune_key=commune_key, batch_size=batch_size)
+        click.echo(f"{len(todo)} communes queued for `giupho worker`.", err=True)
+        _wait_for_rebuild()
+    found = 0
+    for d in household_rebuild.differences():
         click.echo(f"{d.household_id}\t{d.field}\tlive={d.live!r}\trebuilt={d.rebuilt!r}")
-    click.echo(f"{len(found)} differences" + (" (fixed)" if fix and found else ""))
+        found += 1
+    click.echo(f"{found} differences" + (" (fixed)" if fix and found else ""))
     if found and not fix:
         raise SystemExit(1)
+
+
+def _wait_for_rebuild(every_s: float = 2.0) -> None:
+    """Print the rebuild's progress until every commune is done."""
+    shown = None
+    while True:
+        done = household_rebuild.progress()
+        db.session.rollback()  # no transaction stays open while the workers write
+        line = (f"communes {done.finished}/{done.communes}, households {done.households:,}, "
+                f"differences {done.differences}")  # fmt: skip
+        if line != shown:
+            click.echo(line, err=True)
+            shown = line
+        if done.finished >= done.communes:
+            return
+        time.sleep(every_s)
 
 
 @households_group.command("release")
 @with_app
 def households_release(app: Flask) -> None:
     """Apply the held household updates whose wait is over (GIUPHO_HOLD_TIMEOUT_HOURS)."""
-    applied = transactional(households.release_timed_out)()
+    applied = household_periodic.release_in_batches()
     click.echo(f"{applied} held updates applied")
 
 
@@ -208,9 +233,9 @@ def duplicates_group() -> None:
 def duplicates_recheck(app: Flask, hours: float) -> None:
     """Look again for possible duplicates of recently registered households: two
     registrations committed at the same moment by two workers cannot see each other.
-    Run it periodically (cron) with a window longer than the period."""
-    since = utcnow() - dt.timedelta(hours=hours)
-    opened = transactional(dedup.recheck)(since)
+    A `giupho worker` runs it hourly; without one, run it (or `giupho periodic`) from cron
+    with a window longer than the period. 200 households per transaction."""
+    opened = household_periodic.recheck(hours)
     click.echo(f"{opened} possible duplicates opened")
 
 

@@ -35,6 +35,13 @@ def _log_format(text: str) -> str:
     return value
 
 
+def _jobs_kind(text: str) -> str:
+    value = text.strip().lower()
+    if value not in {"", "inprocess", "procrastinate"}:
+        raise ValueError(f"expected inprocess or procrastinate, got {text!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: `env` is read from the environment into `app.config[key]`."""
@@ -314,12 +321,45 @@ SETTINGS: tuple[Setting, ...] = (
         "Hours an export's file is kept after it was made; then it is removed.",
         float,
     ),
+    # Batch work (`server.jobs`): exports, the household rebuild, the duplicate recheck.
     Setting(
-        "GIUPHO_EXPORT_WORKERS",
-        "EXPORT_WORKERS",
+        "GIUPHO_JOBS",
+        "JOBS",
+        "",
+        "Who runs batch work: procrastinate (a queue in the PostgreSQL database, run by "
+        "`giupho worker` processes) or inprocess (threads of the process that asks, for one "
+        "laptop). Default: procrastinate on PostgreSQL, inprocess on SQLite.",
+        _jobs_kind,
+    ),
+    Setting(
+        "GIUPHO_JOBS_THREADS",
+        "JOBS_THREADS",
         1,
-        "Threads per web process that make exports in the background.",
+        "inprocess only: threads per process that run batch work (exports) in the background.",
         int,
+    ),
+    Setting(
+        "GIUPHO_JOBS_POOL_SIZE",
+        "JOBS_POOL_SIZE",
+        2,
+        "procrastinate only: most connections per process that defers jobs or runs a worker.",
+        int,
+    ),
+    Setting(
+        "GIUPHO_JOBS_POLL_S",
+        "JOBS_POLL_S",
+        5.0,
+        "procrastinate only: most seconds a worker waits before looking for jobs again (it "
+        "is also woken at once by PostgreSQL's LISTEN/NOTIFY).",
+        float,
+    ),
+    Setting(
+        "GIUPHO_JOBS_STALLED_S",
+        "JOBS_STALLED_S",
+        30.0,
+        "procrastinate only: a worker silent this long (killed, its machine lost) is taken "
+        "for dead and its running job queued again (s).",
+        float,
     ),
     Setting(
         "GIUPHO_EXPORT_DIRECT_MAX_ROWS",

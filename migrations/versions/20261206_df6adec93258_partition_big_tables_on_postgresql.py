@@ -14,7 +14,7 @@ The constants are copied from `server.operations.partitions` (a migration import
 application code): keep both in step.
 
 Revision ID: df6adec93258
-Revises: a8b84d16ba3a
+Revises: 392c6f675c4b
 Create Date: 2026-12-06 03:27:31.207785
 
 """
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'df6adec93258'
-down_revision = 'a8b84d16ba3a'
+down_revision = '392c6f675c4b'
 branch_labels = None
 depends_on = None
 

@@ -40,6 +40,7 @@ from server.models.programme import (
     Pair,
     UnitCategory,
 )
+from server.models.rebuild import RebuildCheckpoint, RebuildDifference
 from server.models.reviews import (
     CampaignKind,
     CampaignStage,
@@ -108,6 +109,8 @@ __all__ = [
     "PendingHouseholdUpdate",
     "PovertyExit",
     "QuarantineItem",
+    "RebuildCheckpoint",
+    "RebuildDifference",
     "ReviewCampaign",
     "ReviewEntry",
     "ReviewState",

@@ -42,6 +42,9 @@ class Household(Base):
     __table_args__ = (
         sa.Index("ix_households_village_status", "village_id", "status"),
         sa.Index("ix_households_commune_status", "commune_id", "status"),
+        # The rebuild's keyset per commune; the periodic recheck of recent registrations.
+        sa.Index("ix_households_commune_id", "commune_id", "id"),
+        sa.Index("ix_households_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)

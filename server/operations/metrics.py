@@ -9,6 +9,11 @@
 * `giupho_export_job_duration_seconds{kind,status}`: background export jobs;
   `giupho_export_jobs{status}`: the jobs queued and running now, read from the database
   when Prometheus scrapes (one indexed count, not a table scan per request).
+* `giupho_job_duration_seconds{task,status}`: every batch job (`server.jobs`: exports, the
+  rebuild per commune, the recheck, the release of held updates), counted by the process
+  that ran it (a `giupho worker`: give it the same `PROMETHEUS_MULTIPROC_DIR`);
+  `giupho_jobs{runner,status}`: jobs waiting (`todo`) and running (`doing`) now, from
+  Procrastinate's table (its status index) or the in-process runner's pool.
 
 Several gunicorn workers: set `PROMETHEUS_MULTIPROC_DIR` to an empty folder before starting
 gunicorn (prometheus_client's multiprocess mode); each worker writes its counts there and
@@ -67,6 +72,18 @@ def count_submissions(protocol: str, results: Iterable[str]) -> None:
         SUBMISSIONS.labels(protocol, result).inc()
 
 
+JOBS = Histogram(
+    "giupho_job_duration_seconds",
+    "Time a batch job took, in seconds.",
+    ("task", "status"),
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+)
+
+
+def observe_job(task: str, status: str, seconds: float) -> None:
+    JOBS.labels(task=task, status=status).observe(seconds)
+
+
 def observe_export(kind: str, status: str, seconds: float) -> None:
     EXPORT_JOBS.labels(kind, status).observe(seconds)
 
@@ -108,6 +125,31 @@ def _export_queue() -> list[GaugeMetricFamily]:
     )
     for status in waiting:
         family.add_metric([status.value], rows.get(status, 0))
+    return [family]
+
+
+def _job_queue() -> list[GaugeMetricFamily]:
+    """Batch jobs waiting and running now, as the app's job runner counts them."""
+    import sqlalchemy as sa
+
+    from server.db import db
+
+    runner = current_app.extensions.get("giupho_jobs")  # `server.jobs.init_app`
+    if runner is None:
+        return []
+    try:
+        depth = runner.depth()
+    except sa.exc.SQLAlchemyError as error:  # a scrape must not fail when the database is away
+        db.session.rollback()
+        current_app.logger.warning("metrics: cannot count jobs: %s", error.__class__.__name__)
+        return []
+    finally:
+        db.session.rollback()  # the count's read ends here
+    family = GaugeMetricFamily(
+        "giupho_jobs", "Batch jobs waiting (todo) or running (doing).", labels=["runner", "status"]
+    )
+    for status in ("todo", "doing"):
+        family.add_metric([runner.kind, status], depth.get(status, 0))
     return [family]
 
 
@@ -156,7 +198,7 @@ def metrics():
     else:
         registry = REGISTRY
     counted = CollectorRegistry(auto_describe=False)
-    counted.register(_Counted(_export_queue()))
+    counted.register(_Counted(_export_queue() + _job_queue()))
     body = generate_latest(registry) + generate_latest(counted)
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 

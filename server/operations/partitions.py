@@ -87,11 +87,6 @@ def is_partition_name(name: str) -> bool:
     return _PARTITION_NAME.match(name) is not None
 
 
-def include_name(name: str | None, type_: str, _parent_names: dict) -> bool:
-    """Alembic's `include_name`: a partition is not a table of the models (its parent is)."""
-    return not (type_ == "table" and name is not None and is_partition_name(name))
-
-
 @dataclasses.dataclass(frozen=True)
 class Partition:
     table: str

@@ -20,6 +20,9 @@ BASE_TEST_CONFIG = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_KIB": 1024,
     "DEMO_PASSWORD": "demo-pass",
+    # Batch jobs run in a thread of the test's process; the tests of `server.jobs` start
+    # real `giupho worker` processes on PostgreSQL's queue themselves.
+    "JOBS": "inprocess",
 }
 
 

@@ -57,7 +57,7 @@ from server.models import (
     Submission,
 )
 from server.models.base import utcnow
-from server.services import audit
+from server.services import audit, transactional
 from server.services.forms.places import Place
 
 KEYS = DuplicateKey.__table__
@@ -259,14 +259,56 @@ def recheck(since: dt.datetime) -> int:
     cases it opened (a household matching an open group joins it instead). Two registrations of one
     household committed at the same moment by two workers cannot see each other's keys; a
     periodic recheck (a job, or after an import) finds such pairs. Pairs that share a case
-    are left alone, as in `registered`."""
-    conn = db.session.connection()
-    rows = conn.execute(
-        sa.select(HOUSEHOLDS.c.id, HOUSEHOLDS.c.commune_id, PROFILES.c.profile)
+    are left alone, as in `registered`. In the caller's transaction; `recheck_in_batches`
+    commits a batch at a time."""
+    opened, after = 0, None
+    while True:
+        done, after = recheck_batch(since, after)
+        opened += done
+        if after is None:
+            return opened
+
+
+#: Households looked at again per transaction of `recheck_in_batches`.
+RECHECK_BATCH = 200
+
+
+def recheck_in_batches(since: dt.datetime) -> int:
+    """`recheck`, `RECHECK_BATCH` households per transaction (the periodic job): each batch
+    holds its locks for milliseconds, so ingest and pulls never wait on a whole day's work."""
+    opened, after = 0, None
+    while True:
+        done, after = transactional(recheck_batch)(since, after)
+        opened += done
+        if after is None:
+            return opened
+
+
+def recheck_batch(
+    since: dt.datetime, after: tuple[str, str] | None, limit: int | None = None
+) -> tuple[int, tuple[str, str] | None]:
+    """One batch of `recheck`: the households registered since `since` after the keyset
+    `after` (creation time as ISO text, id), in creation order (the index on `created_at`);
+    returns the cases opened and the keyset of the next batch (None after the last)."""
+    limit = limit or RECHECK_BATCH
+    query = (
+        sa.select(
+            HOUSEHOLDS.c.id, HOUSEHOLDS.c.commune_id, HOUSEHOLDS.c.created_at, PROFILES.c.profile
+        )
         .join(PROFILES, PROFILES.c.household_id == HOUSEHOLDS.c.id)
         .where(HOUSEHOLDS.c.created_at >= since, HOUSEHOLDS.c.status == HouseholdStatus.ACTIVE)
         .order_by(HOUSEHOLDS.c.created_at, HOUSEHOLDS.c.id)
-    ).all()
+        .limit(limit)
+    )
+    if after is not None:
+        at, last_id = dt.datetime.fromisoformat(after[0]), after[1]
+        query = query.where(
+            sa.or_(
+                HOUSEHOLDS.c.created_at > at,
+                sa.and_(HOUSEHOLDS.c.created_at == at, HOUSEHOLDS.c.id > last_id),
+            )
+        )
+    rows = db.session.connection().execute(query).all()
     opened = 0
     for row in rows:
         scored = [
@@ -279,7 +321,9 @@ def recheck(since: dt.datetime) -> int:
         if scored:
             groups = Groups.of([row.id, *(other for other, _ in scored)])
             opened += groups.add(row.id, scored, row.commune_id, None)
-    return opened
+    if len(rows) < limit:
+        return opened, None
+    return opened, (rows[-1].created_at.isoformat(), rows[-1].id)
 
 
 def updated(household_id: str, properties: dict[str, str], label: str | None) -> None:

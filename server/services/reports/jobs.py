@@ -1,9 +1,8 @@
 """Exports made in the background: an `ExportJob` with its progress, its file, its error.
 
 `create()` records what was asked (checked first: a wrong form or period is refused at once)
-and `start()` hands the job to the runner. The runner is one function, `run(job_id)`, that a
-job queue can call as well (issue 19 moves batch work to one); for now a small thread pool in
-the web process (`EXPORT_WORKERS` threads) calls it. While it writes, `rows_done` and
+and `start()` defers task `exports.run` (`server.jobs`: a `giupho worker` on PostgreSQL, a
+thread of the process on SQLite), which calls `run(job_id)`. While it writes, `rows_done` and
 `rows_total` say how far it is; the file goes to `EXPORT_DIR` (the instance's `exports/`) and
 is removed `EXPORT_KEEP_HOURS` after it was made (`expire()`, run before each job). A failed
 job keeps its error, a problem's code and message or the kind of failure, for the user to see.
@@ -14,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 
 from server.db import db
+from server.jobs import defer
 from server.models import ExportJob, ExportStatus, User
 from server.models.base import utcnow
 from server.operations import metrics
@@ -61,29 +60,8 @@ def create(user: User, request: ExportRequest) -> ExportJob:
 
 
 def start(job: ExportJob) -> None:
-    """Hand `job` to the runner (after the transaction that created it has committed)."""
-    app = current_app._get_current_object()
-    _pool(app).submit(_run_in_app, app, job.id)
-
-
-def _pool(app: Flask) -> ThreadPoolExecutor:
-    pool = app.extensions.get("giupho_export_pool")
-    if pool is None:
-        workers = app.config["EXPORT_WORKERS"]
-        pool = app.extensions["giupho_export_pool"] = ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="giupho-export"
-        )
-    return pool
-
-
-def _run_in_app(app: Flask, job_id: int) -> None:
-    with app.app_context():
-        try:
-            run(job_id)
-        except Exception:  # run() records failures; this is a failure to record one
-            log.exception("export job %s could not be run", job_id)
-        finally:
-            db.session.remove()
+    """Hand `job` to the job runner (after the transaction that created it has committed)."""
+    defer("exports.run", job_id=job.id)
 
 
 def run(job_id: int) -> None:
