@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import db, errors, limits, logs, operations, settings, web
+from server import db, errors, limits, logs, operations, settings, storage, web
 from server.api import bp as api_bp
 from server.openrosa import bp as openrosa_bp
 from server.schemas import fields
@@ -39,6 +39,7 @@ def create_app(
     app.url_map.converters["int"] = fields.BoundedInt  # before any route is added
     app.before_request(fields.check_request_query)
     db.init_app(app)
+    storage.init_app(app)  # attachments, upload chunks, exports: what every machine reaches
     poverty.init_app(app)  # the standards in force, with the province's lines: fails early
     errors.init_app(app)
     limits.init_app(app)  # before the blueprints' views are called

@@ -1,4 +1,5 @@
-"""`giupho backup FILE` and `giupho restore FILE`: see `server.operations.backup`."""
+"""`giupho backup FILE` and `giupho restore FILE` (see `server.operations.backup`), and
+`giupho storage migrate` (see `server.storage.legacy`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import Flask
 
 from server.commands import with_app
 from server.operations import backup
+from server.storage import legacy
 
 
 def _size(n: int) -> str:
@@ -46,4 +48,24 @@ def restore_command(app: Flask, file: Path, force: bool) -> None:
         click.echo(f"The schema was upgraded from {done.upgraded_from} to the current one.")
 
 
-COMMANDS = (backup_command, restore_command)
+@click.group("storage")
+def storage_group() -> None:
+    """The file store every machine reaches (GIUPHO_STORAGE)."""
+
+
+@storage_group.command("migrate")
+@click.option("--remove", is_flag=True, help="Delete each file from disk once it is in the store.")
+@with_app
+def storage_migrate_command(app: Flask, remove: bool) -> None:
+    """Move the files of the attachment folder (GIUPHO_ATTACHMENT_DIR: photos, audit logs,
+    unfinished uploads) into the file store. Run it once after upgrading, on the machine
+    that holds the folder; running it again is harmless."""
+    root = Path(app.config["ATTACHMENT_DIR"])
+    done = legacy.move_folder(root, remove=remove)
+    click.echo(
+        f"Moved {done.files} files ({_size(done.bytes)}) from {root} into the "
+        f"{app.config['STORAGE'].split('://')[0]} store; {done.skipped} left aside."
+    )
+
+
+COMMANDS = (backup_command, restore_command, storage_group)

@@ -48,6 +48,7 @@ from server.models.reviews import (
     ReviewCampaign,
     ReviewEntry,
 )
+from server.models.storage import Blob
 from server.models.submissions import (
     Attachment,
     QuarantineItem,
@@ -76,6 +77,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "Blob",
     "CampaignKind",
     "CampaignStage",
     "CaseStatus",
