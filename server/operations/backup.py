@@ -85,14 +85,15 @@ def _add_store_files(tar: tarfile.TarFile, work: Path) -> int:
     """Add the store's files to the archive (an object store's); returns how many files the
     backup holds (with the database store: the blobs in the database's copy)."""
     store = storage.current()
-    keys = (k for k in store.iter_keys() if not k.startswith(_LEFT_OUT))
     count = 0
     if store.kind == "database":
-        count = sum(1 for _ in keys)
+        if not sa.inspect(db.engine).has_table("blobs"):  # a schema from before the store
+            return 0
+        count = sum(1 for k in store.iter_keys() if not k.startswith(_LEFT_OUT))
         db.session.rollback()
         return count
     scratch = work / "file"
-    for key in keys:
+    for key in (k for k in store.iter_keys() if not k.startswith(_LEFT_OUT)):
         with scratch.open("wb") as handle:  # one file at a time on disk, never in memory
             for block in store.open_stream(key):
                 handle.write(block)

@@ -1,9 +1,11 @@
-"""Exports sent straight to the browser: small ones, written to a file then streamed. The file is
-written whole before the first byte goes out, so an error becomes a proper problem answer
-rather than a truncated download; it is read back in chunks and removed once sent (a local
-file: the request that wrote it sends it). A background job's file is read from the file store
-(`server.storage`) a part at a time. An export larger than `EXPORT_DIRECT_MAX_ROWS` is refused
-(409.61): it is made in the background instead (`jobs`), with its progress shown.
+"""Exports sent straight to the browser: small ones, written to a file then streamed.
+
+The file is written whole before the first byte goes out, so an error becomes a proper
+problem answer rather than a truncated download; it is read back in chunks and removed once
+sent (a local file: the request that wrote it sends it). A background job's file is read
+from the file store (`server.storage`) a part at a time. An export larger than
+`EXPORT_DIRECT_MAX_ROWS` is refused (409.61): it is made in the background instead (`jobs`),
+with its progress shown.
 """
 
 from __future__ import annotations
