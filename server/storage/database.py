@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.db import db
@@ -71,19 +72,38 @@ class DatabaseStore:
         db.session.execute(sa.insert(_BLOBS).values(key=key, part=part, data=data))
 
     def get(self, key: str) -> bytes:
-        return b"".join(self.open_stream(key))
+        """The whole file, read in the caller's transaction (it sees what the caller wrote)."""
+        check_key(key)
+        parts = []
+        while (data := self._part(key, len(parts))) is not None:
+            parts.append(data)
+        if not parts:
+            raise MissingFile(key)
+        return b"".join(parts)
+
+    def _part(self, key: str, part: int) -> bytes | None:
+        return db.session.execute(_PART, {"key": key, "part": part}).scalar()
 
     def open_stream(self, key: str) -> Iterator[bytes]:
+        """The first part at once (a missing file is known before a response starts), the
+        others as they are sent, each in an application context of its own: a response is
+        sent after its request's context has ended, and a download left unread must not
+        hold a context or a connection open."""
         check_key(key)
-        first = db.session.execute(_PART, {"key": key, "part": 0}).scalar()
+        first = self._part(key, 0)
         if first is None:
             raise MissingFile(key)
-        return self._rest(key, first)
+        return self._rest(current_app._get_current_object(), key, first)
 
-    def _rest(self, key: str, first: bytes) -> Iterator[bytes]:
+    def _rest(self, app: Flask, key: str, first: bytes) -> Iterator[bytes]:
         yield first
         part = 1
-        while (data := db.session.execute(_PART, {"key": key, "part": part}).scalar()) is not None:
+        while True:
+            with app.app_context():
+                data = self._part(key, part)
+                db.session.remove()
+            if data is None:
+                return
             yield data
             part += 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from server.models import ReviewState
 from server.problems import Problem
@@ -200,9 +200,7 @@ def attachment(instance_id: str, filename: str):
     kept = next((a for a in found.attachments if a.filename == filename), None)
     if kept is None:
         raise Problem("404.1")
-    response = Response(
-        stream_with_context(files.open_stream(kept.storage_path)), mimetype=kept.content_type
-    )
+    response = Response(files.open_stream(kept.storage_path), mimetype=kept.content_type)
     response.headers["Content-Length"] = str(kept.size)
     response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(filename)}"
     response.headers["X-Content-Type-Options"] = "nosniff"

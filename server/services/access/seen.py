@@ -102,7 +102,6 @@ class SeenTimes:
             return 0
         return len(taken)
 
-
     def stop(self) -> None:
         """Write what is noted and stop the thread (an app being disposed of)."""
         self.wake.set()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Mapping
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app
 
 from server.models import User
 from server.problems import Problem
@@ -51,11 +51,10 @@ def direct(user: User, request: ExportRequest) -> Response:
 
 
 def send(chunks: Iterator[bytes], filename: str, size: int) -> Response:
-    """`chunks` as a download named `filename` of `size` bytes; read while it is sent (the
-    request's context kept for a file read from the database store)."""
+    """`chunks` as a download named `filename` of `size` bytes, read while it is sent."""
     suffix = next(s for s in (".csv.zip", ".xlsx", ".csv") if filename.endswith(s))
     response = Response(
-        stream_with_context(chunks),
+        chunks,
         mimetype=writers.MEDIA_TYPES[suffix],
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
