@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from server.db import db
 from server.models.storage import Blob
-from server.storage import PART_BYTES, MissingFile, check_key
+from server.storage.base import PART_BYTES, MissingFile, check_key
 
 _BLOBS = Blob.__table__
 _PART = (

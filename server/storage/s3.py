@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from server.storage import PART_BYTES, MissingFile, check_key
+from server.storage.base import PART_BYTES, MissingFile, check_key
 
 _SPOOL_BYTES = 8 * 1024 * 1024
 
