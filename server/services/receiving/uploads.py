@@ -73,9 +73,10 @@ def _chunks(session: UploadSession) -> Iterator[tuple[str, bytes]]:
 
 
 def _drop_chunks(session: UploadSession) -> None:
+    """Delete the chunks received (one in memory at a time); a missing one ends the walk."""
     store = storage.current()
     try:
-        for key, _data in list(_chunks(session)):
+        for key, _data in _chunks(session):
             store.delete(key)
     except storage.MissingFile:
         pass
