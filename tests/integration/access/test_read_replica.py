@@ -42,9 +42,10 @@ READ_FROM_REPLICA = (
     "api.reports.show_report",
 )
 
-#: Reading routes that read no table (probes, the API's description, the server's time).
+#: Reading routes that read no table from the replica (the probes and the health check ask
+#: the primary; /readyz also asks the replica whether it answers).
 NO_DATABASE = {"api.health.health", "api.openapi.openapi_document", "api.sync.server_time",
-               "probes.livez", "probes.readyz", "static"}  # fmt: skip
+               "probes.livez", "static"}  # fmt: skip
 
 
 def read_only(url: str) -> str:
@@ -145,3 +146,18 @@ def test_last_seen_reaches_the_primary_though_requests_read_the_replica(replicat
             ).all()
             db.session.remove()
     assert len(seen) == 1
+
+
+def test_readiness_says_when_the_replica_does_not_answer(replicated, tmp_path):
+    app = replicated[0]
+    assert app.test_client().get("/readyz").status_code == 200
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    gone = sa.engine.make_url(url).set(database="giupho_no_such_replica")
+    lost = build_app(url, str(tmp_path / "lost"),
+                     DATABASE_REPLICA_URL=gone.render_as_string(hide_password=False))  # fmt: skip
+    try:
+        answer = lost.test_client().get("/readyz")
+    finally:
+        dispose_app(lost)
+    assert answer.status_code == 503
+    assert any("replica" in reason for reason in answer.get_json()["reasons"])
