@@ -17,8 +17,8 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from server.cli import main
 from server import storage
+from server.cli import main
 from server.db import MIGRATIONS_DIR, db, head_revision, upgrade_database
 from server.services.demo import seed
 from tests.integration.database import (
