@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import db, errors, jobs, limits, logs, operations, settings, web
+from server import db, errors, jobs, limits, logs, operations, settings, storage, web
 from server.api import bp as api_bp
 from server.openrosa import bp as openrosa_bp
 from server.schemas import fields
@@ -40,6 +40,7 @@ def create_app(
     app.before_request(fields.check_request_query)
     db.init_app(app)
     jobs.init_app(app)  # binds the batch-work runner; starts nothing
+    storage.init_app(app)  # attachments, upload chunks, exports: what every machine reaches
     poverty.init_app(app)  # the standards in force, with the province's lines: fails early
     errors.init_app(app)
     limits.init_app(app)  # before the blueprints' views are called

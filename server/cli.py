@@ -33,7 +33,7 @@ for command in access_commands.COMMANDS:  # users and devices (they use `command
     main.add_command(command)
 for command in programme_commands.COMMANDS:  # units, agencies, assignments, pairs
     main.add_command(command)
-for command in operations_commands.COMMANDS:  # backup, restore, partitions
+for command in operations_commands.COMMANDS:  # backup, restore, partitions, storage
     main.add_command(command)
 for command in monitoring_commands.COMMANDS:  # monitoring check
     main.add_command(command)

@@ -11,12 +11,17 @@ from flask import Flask
 from flask_migrate import Migrate, upgrade
 from flask_sqlalchemy import SQLAlchemy
 
+from server import replica
 from server.json_codec import dumps_text, loads
 from server.models import Base
+from server.replica import RoutingSession
 
 # Objects stay loaded after commit: services commit before the view renders the
 # response, and re-reading every row just to serialise it would double the queries.
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+# The session class routes a reading request's SELECTs to a read replica when one is set.
+db = SQLAlchemy(
+    model_class=Base, session_options={"expire_on_commit": False, "class_": RoutingSession}
+)
 migrate = Migrate()
 
 #: Alembic scripts live next to the package (repository root `migrations/`).
@@ -127,6 +132,10 @@ def init_app(app: Flask) -> None:
             sa.event.listen(engine, "savepoint", _begin_before_savepoint)
         else:
             _ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_S"])
+    replica.init_app(app, engine_options(app.config))
+    engine = replica.replica_engine_of(app)
+    if engine is not None and engine.dialect.name != "sqlite":
+        _ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_S"])
 
 
 def upgrade_database() -> None:

@@ -1,5 +1,6 @@
-"""`giupho backup FILE` and `giupho restore FILE` (`server.operations.backup`), and
-`giupho partitions ensure|list` (`server.operations.partitions`)."""
+"""`giupho backup FILE` and `giupho restore FILE` (`server.operations.backup`),
+`giupho partitions ensure|list` (`server.operations.partitions`) and `giupho storage migrate`
+(`server.storage.legacy`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Flask
 
 from server.commands import with_app
 from server.operations import backup, partitions
+from server.storage import legacy
 
 
 def _size(n: int) -> str:
@@ -89,4 +91,24 @@ def partitions_list(app: Flask) -> None:
         click.echo(f"{p.table}\t{p.name}\t{p.bounds}\t{p.rows}\t{_size(p.bytes)}")
 
 
-COMMANDS = (backup_command, restore_command, partitions_group)
+@click.group("storage")
+def storage_group() -> None:
+    """The file store every machine reaches (GIUPHO_STORAGE)."""
+
+
+@storage_group.command("migrate")
+@click.option("--remove", is_flag=True, help="Delete each file from disk once it is in the store.")
+@with_app
+def storage_migrate_command(app: Flask, remove: bool) -> None:
+    """Move the files of the attachment folder (GIUPHO_ATTACHMENT_DIR: photos, audit logs,
+    unfinished uploads) into the file store. Run it once after upgrading, on the machine
+    that holds the folder; running it again is harmless."""
+    root = Path(app.config["ATTACHMENT_DIR"])
+    done = legacy.move_folder(root, remove=remove)
+    click.echo(
+        f"Moved {done.files} files ({_size(done.bytes)}) from {root} into the "
+        f"{app.config['STORAGE'].split('://')[0]} store; {done.skipped} left aside."
+    )
+
+
+COMMANDS = (backup_command, restore_command, partitions_group, storage_group)

@@ -100,11 +100,51 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "GIUPHO_DATABASE_REPLICA_URL",
+        "DATABASE_REPLICA_URL",
+        "",
+        "PostgreSQL only: a read replica's URL. Read-only requests (GET and HEAD: form "
+        "lists, manifests, media, pulls, review pages, reports) read from it; every write, "
+        "and every read of a request after it wrote, goes to GIUPHO_DATABASE_URL. "
+        "Default: none (everything on the primary).",
+    ),
+    Setting(
+        "GIUPHO_LAST_SEEN_FLUSH_S",
+        "LAST_SEEN_FLUSH_S",
+        30.0,
+        "How often each process writes the devices' last use it noted (at most one write "
+        "per device a minute) to the database, off the requests' path (s).",
+        float,
+    ),
+    Setting(
+        "GIUPHO_STORAGE",
+        "STORAGE",
+        "database",
+        "Where attachments, upload chunks and export files are kept, reached by every "
+        "machine: 'database' (the blobs table) or 's3://bucket/prefix' (an S3-compatible "
+        "store; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or boto3's other "
+        "sources).",
+    ),
+    Setting(
+        "GIUPHO_S3_ENDPOINT_URL",
+        "S3_ENDPOINT_URL",
+        "",
+        "With GIUPHO_STORAGE=s3://...: the store's address for a service other than AWS "
+        "(MinIO, Ceph, a cloud's S3 API), such as https://s3.example.vn. Default: AWS.",
+    ),
+    Setting(
+        "GIUPHO_S3_REGION",
+        "S3_REGION",
+        "",
+        "With GIUPHO_STORAGE=s3://...: the bucket's region. Default: boto3's.",
+    ),
+    Setting(
         "GIUPHO_ATTACHMENT_DIR",
         "ATTACHMENT_DIR",
         None,
-        "Folder where submission attachments are stored. Default: attachments/ in the "
-        "instance folder.",
+        "Folder where giupho kept attachments and unfinished uploads before the file store "
+        "(read only by `giupho storage migrate`, which moves them into the store). Default: "
+        "attachments/ in the instance folder.",
     ),
     Setting(
         "GIUPHO_SQLITE_BUSY_TIMEOUT_MS",
@@ -312,7 +352,9 @@ SETTINGS: tuple[Setting, ...] = (
         "GIUPHO_EXPORT_DIR",
         "EXPORT_DIR",
         "",
-        "Folder of the files exports make in the background (default: the instance's exports/).",
+        "Local working folder where an export is written before it goes to the file store "
+        "(GIUPHO_STORAGE) and where a small one waits while it is sent (default: the "
+        "instance's exports/).",
     ),
     Setting(
         "GIUPHO_EXPORT_KEEP_HOURS",

@@ -70,8 +70,8 @@ def show_export(job_id: int):
 @login_required()
 def download_export(job_id: int):
     """The file of a finished export (409 while it is being made, 404 once it expired)."""
-    path, job = jobs.file_of(current_user(), job_id)
-    return downloads.send(path, job.filename, remove=False)
+    chunks, job = jobs.file_of(current_user(), job_id)
+    return downloads.send(chunks, job.filename, job.size)
 
 
 @bp.get("/exports/<any(submissions,households,ledger,report,monitoring):kind>.<any(csv,xlsx):fmt>")

@@ -49,6 +49,7 @@ from server.models.reviews import (
     ReviewCampaign,
     ReviewEntry,
 )
+from server.models.storage import Blob
 from server.models.submissions import (
     Attachment,
     QuarantineItem,
@@ -77,6 +78,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "Blob",
     "CampaignKind",
     "CampaignStage",
     "CaseStatus",

@@ -2,8 +2,8 @@
 
 Small exports stream straight to the browser; an `ExportJob` is an export made in the
 background (large ones, and every one asked through `/api/v1/exports`) with its progress, so
-a person can leave the page and come back for the file. The file lives in the instance's
-export folder under `storage_path` until it expires.
+a person can leave the page and come back for the file. The file lives in the file
+store every machine reaches (`server.storage`) under the key `storage_path` until it expires.
 """
 
 from __future__ import annotations

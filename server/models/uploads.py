@@ -2,9 +2,10 @@
 
 A tablet on 2G sends a photo in chunks; when the link drops it asks the
 session how many bytes the server holds and carries on from there. The bytes
-received so far live in a part file beside the attachment store; `offset` is
-only advanced after the chunk is on disk, so the row never claims more than
-the file holds. At the end the SHA-256 the client declared is checked, the
+received so far are chunks in the file store every machine reaches
+(`server.storage`, `uploads/<token>/<offset>`); `offset` is only advanced with or
+after the chunk is stored, so the row never claims more than the store holds.
+At the end the SHA-256 the client declared is checked, the
 file joins the content-addressed attachment store and, when its submission is
 known, becomes one of the submission's attachments.
 """

@@ -1,9 +1,13 @@
 """`giupho backup` and `giupho restore`: the database and the stored files, in one archive.
 
 The archive is a gzip'd tar holding `manifest.json` (format, giupho version, the schema's
-migration revision, the database kind, when), the database, and `attachments/` (every
-stored photo and audit log, and unfinished resumable uploads). Export files are left out:
-they expire and can be made again.
+migration revision, the database kind, the file store's kind, when), the database, and the
+stored files (every photo and audit log, and the chunks of unfinished resumable uploads).
+With the database store (the default) the files are rows of the `blobs` table, so the
+database's copy holds them; with an object store (`GIUPHO_STORAGE=s3://...`) each file is
+copied under `attachments/<key>`. Export files are left out: they expire and can be made
+again. An archive made before the store (files under `attachments/` from the attachment
+folder) is restored into the store.
 
 The database is copied with the tools made for it, not row by row:
 * SQLite: the online backup API of Python's `sqlite3` (a consistent copy while the server
@@ -34,9 +38,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
 
+from server import storage
 from server.db import db, head_revision, schema_revisions, upgrade_database
+from server.storage import legacy
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -72,8 +77,29 @@ def _kind() -> str:
     return name
 
 
-def _files_root() -> Path:
-    return Path(current_app.config["ATTACHMENT_DIR"])
+#: Keys left out of an archive: export files expire and can be made again.
+_LEFT_OUT = "exports/"
+
+
+def _add_store_files(tar: tarfile.TarFile, work: Path) -> int:
+    """Add the store's files to the archive (an object store's); returns how many files the
+    backup holds (with the database store: the blobs in the database's copy)."""
+    store = storage.current()
+    count = 0
+    if store.kind == "database":
+        if not sa.inspect(db.engine).has_table("blobs"):  # a schema from before the store
+            return 0
+        count = sum(1 for k in store.iter_keys() if not k.startswith(_LEFT_OUT))
+        db.session.rollback()
+        return count
+    scratch = work / "file"
+    for key in (k for k in store.iter_keys() if not k.startswith(_LEFT_OUT)):
+        with scratch.open("wb") as handle:  # one file at a time on disk, never in memory
+            for block in store.open_stream(key):
+                handle.write(block)
+        tar.add(scratch, arcname=f"{FILES}/{key}")
+        count += 1
+    return count
 
 
 def create(path: Path) -> Summary:
@@ -95,6 +121,7 @@ def create(path: Path) -> Summary:
             "giupho": _giupho_version(),
             "database": kind,
             "revision": revision,
+            "storage": storage.current().kind,
             "created_at": dt.datetime.now(dt.UTC).isoformat(),
         }
         with tarfile.open(partial, "w:gz", compresslevel=3) as tar:
@@ -103,11 +130,7 @@ def create(path: Path) -> Summary:
             info.size, info.mtime = len(data), int(dt.datetime.now(dt.UTC).timestamp())
             tar.addfile(info, io.BytesIO(data))
             tar.add(dump, arcname=DATABASE[kind])
-            root = _files_root()
-            if root.is_dir():
-                for file in sorted(p for p in root.rglob("*") if p.is_file()):
-                    tar.add(file, arcname=f"{FILES}/{file.relative_to(root).as_posix()}")
-                    files += 1
+            files = _add_store_files(tar, Path(work))
     os.replace(partial, path)  # a half-written archive never has the final name
     return Summary(path, kind, revision, files, path.stat().st_size)
 
@@ -151,12 +174,12 @@ def restore(path: Path, *, force: bool = False) -> Summary:
         else:
             _pg_restore(dump)
         db.engine.dispose()
+        current, head = schema_revisions()
+        upgraded_from = None
+        if current != head:
+            upgrade_database()  # before the files: an archive from before the blobs table
+            upgraded_from = current
         files = _restore_files(tar)
-    current, head = schema_revisions()
-    upgraded_from = None
-    if current != head:
-        upgrade_database()
-        upgraded_from = current
     return Summary(path, kind, revision, files, path.stat().st_size, upgraded_from)
 
 
@@ -215,18 +238,24 @@ def _holds_data() -> bool:
 
 
 def _restore_files(tar: tarfile.TarFile) -> int:
-    """Extract `attachments/...` into the file store; files already there are kept as they
-    are content-addressed (the same name holds the same bytes)."""
-    root = _files_root()
+    """Put the archive's `attachments/...` into the file store, one file at a time; names
+    that are not store keys (absolute paths, '..', control characters) and links are left
+    out. With the database store and an archive of this version there are none: the files
+    came back with the database."""
+    store = storage.current()
     count = 0
     prefix = f"{FILES}/"
     for member in tar.getmembers():
         if not member.name.startswith(prefix) or not member.isfile():
             continue
-        relative = member.name[len(prefix) :]
-        # tarfile's "data" filter refuses absolute paths, '..', links and devices.
-        tar.extract(member.replace(name=relative, deep=False), root, filter="data")
+        key = legacy.key_for(member.name[len(prefix) :])
+        if key is None:
+            continue
+        with tar.extractfile(member) as source:
+            store.put_stream(key, legacy.chunks_of(source))
+        db.session.commit()
         count += 1
+    db.session.remove()
     return count
 
 

@@ -36,6 +36,8 @@ def readyz():
                 f"database schema: at {current or 'nothing'}, this code needs {expected}: "
                 "run `giupho db upgrade`"
             )
+    if not system.replica_ok():
+        reasons.append("database replica (GIUPHO_DATABASE_REPLICA_URL): not reachable")
     if reasons:
         response = jsonify(status="not ready", reasons=reasons)
         response.status_code = 503

@@ -84,8 +84,8 @@ def create():
 @bp.get("/exports/<int:job_id>/file")
 @exporter_required
 def job_file(job_id: int):
-    path, job = jobs.file_of(signed_in_user(), job_id)
-    return downloads.send(path, job.filename, remove=False)
+    chunks, job = jobs.file_of(signed_in_user(), job_id)
+    return downloads.send(chunks, job.filename, job.size)
 
 
 @bp.get("/exports/report.<any(csv,xlsx):fmt>")

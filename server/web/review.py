@@ -200,7 +200,8 @@ def attachment(instance_id: str, filename: str):
     kept = next((a for a in found.attachments if a.filename == filename), None)
     if kept is None:
         raise Problem("404.1")
-    response = Response(files.read(kept.storage_path), mimetype=kept.content_type)
+    response = Response(files.open_stream(kept.storage_path), mimetype=kept.content_type)
+    response.headers["Content-Length"] = str(kept.size)
     response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(filename)}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, max-age=3600"

@@ -8,8 +8,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from server import create_app
+from server import create_app, replica
 from server.db import db
+from server.services.access import seen
 
 POSTGRES_ENV = "GIUPHO_TEST_POSTGRES_URL"
 
@@ -70,6 +71,8 @@ def build_app(database_url: str, instance_path: str, **config):
 
 
 def dispose_app(app) -> None:
+    seen.stop(app)  # last-seen times noted by its requests, while the database is there
+    replica.dispose(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -24,14 +24,14 @@ from server.models import Device, User
 from server.models.base import utcnow
 from server.problems import Problem
 from server.services import audit, transactional
-from server.services.access import sessions
+from server.services.access import seen, sessions
 
 #: The HTTP Digest realm. It is part of every stored HA1, so it never changes.
 DIGEST_REALM = "giupho"
 
-#: How stale `last_seen_at` may get before a request refreshes it (one write per
-#: device per interval instead of one per request).
-LAST_SEEN_RESOLUTION = dt.timedelta(minutes=5)
+#: How stale `last_seen_at` may get before a request notes a new one (`seen`: written in
+#: batches off the request's path, at most one write per device per interval).
+LAST_SEEN_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def _hasher() -> PasswordHasher:
@@ -175,13 +175,5 @@ def authenticate_token(token: str) -> Device:
         raise Problem("401.2")
     now = utcnow()
     if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
-        try:
-            _touch(device, now)
-        except sa.exc.OperationalError:  # SQLite busy with another writer: next time, then
-            current_app.logger.info("last_seen_at of device %s not updated", device.id)
+        seen.note_device(device.id, now)
     return device
-
-
-@transactional
-def _touch(device: Device, now: dt.datetime) -> None:
-    device.last_seen_at = now

@@ -21,6 +21,7 @@ from server.db import db
 from server.models import User, WebSession
 from server.models.base import utcnow
 from server.services import transactional
+from server.services.access import seen
 
 #: How stale `seen_at` may get before a request refreshes it (one write a minute at most).
 SEEN_RESOLUTION = dt.timedelta(minutes=1)
@@ -64,13 +65,8 @@ def is_open(user: User, session_id: str | None) -> bool:
     if row.created_at <= born_after or row.seen_at <= seen_after:
         return False
     if now - row.seen_at > SEEN_RESOLUTION:
-        _touch(row, now)
+        seen.note_session(row.id_hash, now)  # written in batches, off the request's path
     return True
-
-
-@transactional
-def _touch(row: WebSession, now: dt.datetime) -> None:
-    row.seen_at = now
 
 
 @transactional

@@ -1,27 +1,25 @@
-"""Attachment files: kept on disk once per content, named by their SHA-256.
+"""Attachment files: kept in the file store once per content, named by their SHA-256.
 
 Photos arrive with submissions (OpenRosa multipart parts, several POSTs for a
 large submission) and must never be lost, even when the submission they
-came with is quarantined. The bytes go to the attachment folder
-(`ATTACHMENT_DIR`) under `ab/cd/<sha256>`: the same photo sent twice is
-stored once, a file is written aside and renamed into place so a reader
-never sees half of it, and several workers writing the same content at
-once are harmless.
+came with is quarantined. The bytes go to the file store every machine reaches
+(`server.storage`) under `ab/cd/<sha256>`: the same photo sent twice is stored
+once, and several workers adding the same content at once are harmless.
 
-A file written for a transaction that then rolls back stays on disk without
-a row pointing at it: content-addressed, so a later upload of the same bytes
-reuses it; a cleanup job can remove unreferenced files.
+In the database store (the default) the file is written in the transaction of the
+rows that point at it, so a rolled-back submission leaves no file behind. In an
+object store a file written for a transaction that then rolls back stays without a
+row pointing at it: content-addressed, so a later upload of the same bytes reuses it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath, PureWindowsPath
 
-from flask import current_app
+from server import storage
 
 #: What a stored attachment is called when the client gave no usable name.
 UNNAMED = "attachment"
@@ -30,49 +28,44 @@ MAX_FILENAME = 300
 
 @dataclass(frozen=True)
 class StoredFile:
-    """Where one attachment's bytes are kept, relative to the attachment folder."""
+    """Where one attachment's bytes are kept: its key in the file store."""
 
     sha256: str
     size: int
     storage_path: str
 
 
-def root() -> Path:
-    """The attachment folder of the current app."""
-    return Path(current_app.config["ATTACHMENT_DIR"])
+def key_of(sha256: str) -> str:
+    """The store key of the attachment with this SHA-256 (the attachment folder's layout)."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 def store(data: bytes) -> StoredFile:
-    """Keep `data` in the attachment folder (once per content); returns where it is."""
+    """Keep `data` in the file store (once per content); returns where it is."""
     sha = hashlib.sha256(data).hexdigest()
-    relative = f"{sha[:2]}/{sha[2:4]}/{sha}"
-    path = root() / relative
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{sha}.{os.getpid()}.{secrets.token_hex(4)}")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)  # atomic: readers see nothing or the whole file
+    relative = key_of(sha)
+    storage.current().add(relative, data)
     return StoredFile(sha, len(data), relative)
 
 
-def upload_folder() -> Path:
-    """Where resumable uploads keep the bytes received so far (`server.services.receiving.uploads`).
-
-    Inside the attachment folder, so the verified file is moved into the store
-    on the same file system.
-    """
-    return root() / "uploads"
+def keep_verified(sha256: str, size: int, chunks: Iterator[bytes]) -> StoredFile:
+    """Keep a file whose SHA-256 was checked already (a finished upload), read from `chunks`
+    a part at a time; nothing is written when the store holds that content already."""
+    relative = key_of(sha256)
+    store_ = storage.current()
+    if not store_.exists(relative):
+        store_.put_stream(relative, chunks)
+    return StoredFile(sha256, size, relative)
 
 
 def read(storage_path: str) -> bytes:
-    """The bytes of a stored attachment."""
-    path = (root() / storage_path).resolve()
-    if root().resolve() not in path.parents:
-        raise ValueError(f"attachment path escapes the attachment folder: {storage_path!r}")
-    return path.read_bytes()
+    """The bytes of a stored attachment (`storage.MissingFile`, an OSError, when gone)."""
+    return storage.current().get(storage_path)
+
+
+def open_stream(storage_path: str) -> Iterator[bytes]:
+    """The bytes of a stored attachment in parts (a download holds one part at a time)."""
+    return storage.current().open_stream(storage_path)
 
 
 def safe_filename(name: str | None) -> str:

@@ -7,10 +7,13 @@ The protocol, for one attachment of a submission the caller sent:
    client that lost the answer simply asks again.
 2. `write` appends a chunk at `offset`, which must equal the bytes the server
    holds: anything else is refused with the server's offset in the details,
-   and the client continues from there. The chunk reaches the disk (fsync)
-   before the offset row is committed, so the row never claims bytes the
-   file lacks; bytes past the offset (a crash between the two) are
-   overwritten by the next write.
+   and the client continues from there. Each chunk is a file of the store every
+   machine reaches (`server.storage`, key `uploads/<token>/<offset>`), so the next
+   chunk may go to another machine. In the database store the chunk and the
+   offset that counts it commit together; in an object store the chunk is written
+   before the offset row is committed, so the row never claims bytes the store
+   lacks, and a chunk left by a crash between the two is replaced by the next
+   write at that offset (the file is read by walking the offsets, never by listing).
 3. The write that brings the offset to the size (or `finish`, for an empty
    file or a client that lost that answer) checks the SHA-256 of the whole
    file, keeps it in the attachment store and adds it to the submission (or,
@@ -24,13 +27,13 @@ session of anyone else answers as one that does not exist.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
-from pathlib import Path
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from flask import current_app
 
+from server import storage
 from server.db import db
 from server.models import Attachment, Device, QuarantineItem, Submission, User
 from server.models.base import utcnow
@@ -52,8 +55,31 @@ def max_chunk() -> int:
     return int(current_app.config["UPLOAD_MAX_CHUNK"])
 
 
-def _part_path(session: UploadSession) -> Path:
-    return attachments.upload_folder() / f"{session.token}.part"
+def _chunk_key(session: UploadSession, offset: int) -> str:
+    return f"uploads/{session.token}/{offset:012d}"
+
+
+def _chunks(session: UploadSession) -> Iterator[tuple[str, bytes]]:
+    """The chunks received, in order: (key, bytes), from offset 0 to the session's offset."""
+    store = storage.current()
+    offset = 0
+    while offset < session.offset:
+        key = _chunk_key(session, offset)
+        data = store.get(key)
+        if not data:
+            raise storage.MissingFile(key)
+        yield key, data[: session.offset - offset]
+        offset += len(data)
+
+
+def _drop_chunks(session: UploadSession) -> None:
+    """Delete the chunks received (one in memory at a time); a missing one ends the walk."""
+    store = storage.current()
+    try:
+        for key, _data in _chunks(session):
+            store.delete(key)
+    except storage.MissingFile:
+        pass
 
 
 def _owned(user: User, instance_id: str) -> tuple[Submission | None, QuarantineItem | None]:
@@ -191,14 +217,7 @@ def write(user: User, token: str, offset: int, data: bytes) -> UploadSession:
     if offset == 0 and len(data) == session.size:
         _complete(user, session, data)  # the whole file in one chunk: no part file needed
         return session
-    path = _part_path(session)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "r+b" if path.exists() else "wb") as handle:
-        handle.seek(offset)
-        handle.write(data)
-        handle.truncate()
-        handle.flush()
-        os.fsync(handle.fileno())
+    storage.current().put(_chunk_key(session, offset), data)
     session.offset = offset + len(data)
     session.updated_at = utcnow()
     if session.offset == session.size:
@@ -228,14 +247,20 @@ def finish(user: User, token: str) -> UploadSession:
 
 
 def _complete(user: User, session: UploadSession, data: bytes | None = None) -> None:
-    """Check the received file against its SHA-256, keep it and attach it (see `finish`)."""
-    path = _part_path(session)
+    """Check the received file against its SHA-256, keep it and attach it (see `finish`).
+
+    The chunks are read twice, a chunk at a time (hash, then copy into the attachment's
+    key), so a 50 MiB photo never sits whole in memory."""
     if data is None:
-        data = path.read_bytes()[: session.size] if session.size else b""
-    if hashlib.sha256(data).hexdigest() != session.sha256:
+        digest = hashlib.sha256()
+        for _key, chunk in _chunks(session):
+            digest.update(chunk)
+    else:
+        digest = hashlib.sha256(data)
+    if digest.hexdigest() != session.sha256:
+        _drop_chunks(session)
         session.offset = 0
         session.updated_at = utcnow()
-        path.unlink(missing_ok=True)
         db.session.commit()  # the reset must stick: the client starts again from 0
         raise Problem(
             "400.3",
@@ -243,14 +268,18 @@ def _complete(user: User, session: UploadSession, data: bytes | None = None) -> 
             field="sha256",
             reason="the bytes received do not match the checksum; send the file again",
         )
-    kept = attachments.store(data)
+    if data is not None:
+        kept = attachments.store(data)
+    else:
+        chunks = (chunk for _key, chunk in _chunks(session))
+        kept = attachments.keep_verified(session.sha256, session.size, chunks)
     session.storage_path = kept.storage_path
     session.completed_at = utcnow()
     session.updated_at = session.completed_at
     session.offset = session.size
     _attach(user, session, kept)
     db.session.flush()
-    path.unlink(missing_ok=True)
+    _drop_chunks(session)
 
 
 def _attach(user: User, session: UploadSession, kept: attachments.StoredFile) -> None:

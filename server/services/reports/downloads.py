@@ -2,15 +2,16 @@
 
 The file is written whole before the first byte goes out, so an error becomes a proper
 problem answer rather than a truncated download; it is read back in chunks and removed once
-sent. An export larger than `EXPORT_DIRECT_MAX_ROWS` is refused (409.61): it is made in the
-background instead (`jobs`), with its progress shown.
+sent (a local file: the request that wrote it sends it). A background job's file is read
+from the file store (`server.storage`) a part at a time. An export larger than
+`EXPORT_DIRECT_MAX_ROWS` is refused (409.61): it is made in the background instead (`jobs`),
+with its progress shown.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 
 from flask import Response, current_app
 
@@ -45,15 +46,15 @@ def direct(user: User, request: ExportRequest) -> Response:
         raise Problem("409.61", rows=total, limit=limit)
     path = jobs.export_dir() / f"direct-{secrets.token_hex(8)}"
     result = exports.write(user, request, path, today)
-    return send(path, result.filename, remove=True)
-
-
-def send(path: Path, filename: str, remove: bool) -> Response:
-    """`path` as a download named `filename`, read in chunks (removed after when asked)."""
-    suffix = next(s for s in (".csv.zip", ".xlsx", ".csv") if filename.endswith(s))
     size = path.stat().st_size
+    return send(exports.iter_file(path, remove=True), result.filename, size)
+
+
+def send(chunks: Iterator[bytes], filename: str, size: int) -> Response:
+    """`chunks` as a download named `filename` of `size` bytes, read while it is sent."""
+    suffix = next(s for s in (".csv.zip", ".xlsx", ".csv") if filename.endswith(s))
     response = Response(
-        exports.iter_file(path, remove=remove),
+        chunks,
         mimetype=writers.MEDIA_TYPES[suffix],
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

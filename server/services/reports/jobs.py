@@ -3,8 +3,10 @@
 `create()` records what was asked (checked first: a wrong form or period is refused at once)
 and `start()` defers task `exports.run` (`server.jobs`: a `giupho worker` on PostgreSQL, a
 thread of the process on SQLite), which calls `run(job_id)`. While it writes, `rows_done` and
-`rows_total` say how far it is; the file goes to `EXPORT_DIR` (the instance's `exports/`) and
-is removed `EXPORT_KEEP_HOURS` after it was made (`expire()`, run before each job). A failed
+`rows_total` say how far it is; the file is written in the local working folder `EXPORT_DIR`,
+then kept in the file store every machine reaches (`server.storage`, key
+`exports/<job>-<name>`), so any web process serves the download; it is removed
+`EXPORT_KEEP_HOURS` after it was made (`expire()`, run before each job). A failed
 job keeps its error, a problem's code and message or the kind of failure, for the user to see.
 """
 
@@ -13,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
+from server import storage
 from server.db import db
 from server.jobs import defer
 from server.models import ExportJob, ExportStatus, User
@@ -88,7 +92,10 @@ def run(job_id: int) -> None:
         status = "failed"
     else:
         db.session.rollback()  # the reading transaction ends before the job's row is written
-        _finish(job_id, path=path, result=result)
+        try:
+            _finish(job_id, path=path, result=result)
+        finally:
+            path.unlink(missing_ok=True)  # in the store now (or failed): the local copy goes
         status = "done"
     metrics.observe_export(request.kind, status, time.perf_counter() - started)
 
@@ -124,7 +131,9 @@ def _finish(job_id: int, *, path: Path | None = None, result=None, error: str | 
     job.rows_done = result.rows
     if job.rows_total is None or job.rows_total != result.rows:
         job.rows_total = result.rows
-    job.filename, job.storage_path, job.size = result.filename, str(path), path.stat().st_size
+    key = f"exports/{path.name}"
+    size = storage.current().put_stream(key, storage.stream_file(path))
+    job.filename, job.storage_path, job.size = result.filename, key, size
 
 
 def jobs_of(user: User) -> list[ExportJob]:
@@ -146,16 +155,18 @@ def job_for(user: User, job_id: int) -> ExportJob:
     return job
 
 
-def file_of(user: User, job_id: int) -> tuple[Path, ExportJob]:
-    """The file of `user`'s finished job; 409.60 while it runs or when it failed, 404.62 once
-    it has expired."""
+def file_of(user: User, job_id: int) -> tuple[Iterator[bytes], ExportJob]:
+    """The file of `user`'s finished job, as parts to stream; 409.60 while it runs or when it
+    failed, 404.62 once it has expired."""
     job = job_for(user, job_id)
     if job.status != ExportStatus.DONE:
         raise Problem("409.60", job=job_id, status=job.error or job.status.value)
-    path = Path(job.storage_path or "")
-    if not job.storage_path or not path.is_file():
+    if not job.storage_path:
         raise Problem("404.62", job=job_id)
-    return path, job
+    try:
+        return storage.current().open_stream(job.storage_path), job
+    except (storage.MissingFile, ValueError):  # ValueError: a path from before the store
+        raise Problem("404.62", job=job_id) from None
 
 
 @transactional
@@ -171,11 +182,19 @@ def expire(now: dt.datetime | None = None) -> int:
         .limit(500)
     )
     removed = 0
+    store = storage.current()
     for job in db.session.scalars(stmt):
-        Path(job.storage_path).unlink(missing_ok=True)
+        _remove(store, job.storage_path)
         job.storage_path = None
         removed += 1
     return removed
+
+
+def _remove(store: storage.Store, storage_path: str) -> None:
+    if storage_path.startswith("/"):  # a file of the export folder, from before the store
+        Path(storage_path).unlink(missing_ok=True)
+    else:
+        store.delete(storage_path)
 
 
 def is_expired(job: ExportJob) -> bool:

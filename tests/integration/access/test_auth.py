@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import sqlalchemy as sa
 
 from server.db import db
@@ -62,13 +65,25 @@ def test_revoked_token_stops_working_at_once_and_is_audited(app, client, make_us
     assert response.status_code == 401 and response.json["code"] == "401.2"
 
 
-def test_device_use_is_recorded_as_last_seen(app, client, make_user, make_device):
+def test_device_use_is_recorded_as_last_seen_off_the_requests_path(
+    app, client, make_user, make_device
+):
+    """The request writes nothing (it may be served by a read replica); the process's writer
+    thread records the use within `LAST_SEEN_FLUSH_S`."""
+    app.config["LAST_SEEN_FLUSH_S"] = 0.1
     make_user("hoa", Role.CADRE)
     token = make_device("hoa")
-    client.get("/api/v1/forms", headers=bearer(token))
-    with app.app_context():
-        seen = db.session.scalar(sa.select(Device.last_seen_at))
+    assert client.get("/api/v1/forms", headers=bearer(token)).status_code == 200
+    deadline = time.monotonic() + 10
+    while True:
+        with app.app_context():
+            seen = db.session.scalar(sa.select(Device.last_seen_at))
+            db.session.remove()
+        if seen is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert seen is not None and seen.tzinfo is not None
+    assert dt.datetime.now(dt.UTC) - seen < dt.timedelta(seconds=30)
 
 
 def test_api_accepts_basic_and_bearer_and_refuses_anything_else(client, make_user, make_device):

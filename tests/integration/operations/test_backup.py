@@ -17,6 +17,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
+from server import storage
 from server.cli import main
 from server.db import MIGRATIONS_DIR, db, head_revision, upgrade_database
 from server.services.demo import seed
@@ -66,19 +67,28 @@ def snapshot(app) -> dict:
     return {table: [tuple(map(str, row)) for row in found] for table, found in rows.items()}
 
 
+PHOTO = b"\xff\xd8 a photo of the house \xff\xd9"
+#: Bigger than one part of the database store: it must come back whole.
+AUDIT_LOG = b"event,node,start\n" * 100_000
+
+
 def files(app) -> dict[str, bytes]:
-    root = Path(app.config["ATTACHMENT_DIR"])
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    """Every file of the app's file store, by key."""
+    with app.app_context():
+        store = storage.current()
+        found = {key: store.get(key) for key in store.iter_keys()}
+        db.session.remove()
+    return found
 
 
 def a_server_with_work(app) -> None:
     with app.app_context():
         upgrade_database()
         assert seed.seed_demo()
+        storage.current().put("ab/cd/abcd0123", PHOTO)
+        storage.current().put("ef/01/ef01", AUDIT_LOG)
+        db.session.commit()
         db.session.remove()
-    photo = Path(app.config["ATTACHMENT_DIR"]) / "ab" / "cd" / "abcd0123.jpg"
-    photo.parent.mkdir(parents=True)
-    photo.write_bytes(b"\xff\xd8 a photo of the house \xff\xd9")
 
 
 def test_a_backup_brings_back_every_row_and_file(server, tmp_path):
@@ -89,15 +99,17 @@ def test_a_backup_brings_back_every_row_and_file(server, tmp_path):
 
     made = giupho(server, "backup", str(archive))
     assert made.exit_code == 0, made.output
-    assert f"{len(stored)} files" in made.output and archive.is_file()
+    assert len(stored) > 2 and f"{len(stored)} files" in made.output and archive.is_file()
 
     # The day after: someone's name changed, a household deleted, the photo lost.
     with server.app_context():
         db.session.execute(sa.text("UPDATE users SET full_name = 'Nhầm'"))
         db.session.commit()
-    (Path(server.config["ATTACHMENT_DIR"]) / "ab" / "cd" / "abcd0123.jpg").unlink()
+    with server.app_context():
+        storage.current().delete("ab/cd/abcd0123")
+        db.session.commit()
     changed = snapshot(server)
-    assert changed != before
+    assert changed != before and "ab/cd/abcd0123" not in files(server)
 
     refused = giupho(server, "restore", str(archive))
     assert refused.exit_code != 0
@@ -191,3 +203,53 @@ def test_an_archive_of_an_older_schema_comes_back_upgraded(server, tmp_path):
         version = db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert names == ["Lò Văn Hùng"]
     assert version == head_revision() and "visit_evidence" in tables
+
+
+def test_files_of_an_archive_made_before_the_store_go_into_the_store(server, tmp_path):
+    """An archive of the attachment folder's days (files under attachments/, an unfinished
+    upload's part file) is restored into the file store under the names rows point at."""
+    a_server_with_work(server)
+    made = tmp_path / "now.tar.gz"
+    assert giupho(server, "backup", str(made)).exit_code == 0
+    older = tmp_path / "older.tar.gz"
+    with tarfile.open(made, "r:gz") as source, tarfile.open(older, "w:gz") as target:
+        for member in source.getmembers():
+            target.addfile(member, source.extractfile(member))
+        for name, data in (
+            ("attachments/12/34/1234abcd", b"a photo kept on disk"),
+            ("attachments/uploads/tok123.part", b"first half"),
+            ("attachments/12/34/.1234abcd.99.beef", b"a write that never finished"),
+            ("attachments/../../etc/evil", b"outside"),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+
+    done = giupho(server, "restore", "--force", str(older))
+    assert done.exit_code == 0, done.output
+    stored = files(server)
+    assert stored["12/34/1234abcd"] == b"a photo kept on disk"
+    assert stored["uploads/tok123/000000000000"] == b"first half"
+    assert stored["ab/cd/abcd0123"] == PHOTO and stored["ef/01/ef01"] == AUDIT_LOG
+    assert not any("evil" in key or "beef" in key for key in stored)
+
+
+def test_storage_migrate_moves_the_attachment_folder_into_the_store(server):
+    with server.app_context():
+        upgrade_database()
+    root = Path(server.config["ATTACHMENT_DIR"])
+    (root / "ab" / "cd").mkdir(parents=True)
+    (root / "uploads").mkdir()
+    (root / "ab" / "cd" / "abcd0123").write_bytes(AUDIT_LOG)
+    (root / "uploads" / "tok.part").write_bytes(b"half a photo")
+
+    done = giupho(server, "storage", "migrate", "--remove")
+    assert done.exit_code == 0, done.output
+    assert "Moved 2 files" in done.output
+    assert files(server) == {
+        "ab/cd/abcd0123": AUDIT_LOG,
+        "uploads/tok/000000000000": b"half a photo",
+    }
+    assert not any(p.is_file() for p in root.rglob("*"))
+    assert giupho(server, "storage", "migrate").exit_code == 0  # again: nothing left, no harm
+    assert len(files(server)) == 2

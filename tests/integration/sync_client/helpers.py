@@ -6,7 +6,6 @@ import copy
 import hashlib
 import random
 import uuid
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -60,8 +59,9 @@ def fast_client(url: str, token: str, **kwargs) -> SyncClient:
     return SyncClient(url, token=token, **kwargs)
 
 
-def server_state(database_url: str, attachment_dir: Path, instance_ids: list[str]) -> dict:
-    """What the server holds of `instance_ids`: submissions per id, and each photo's sha256."""
+def server_state(database_url: str, instance_ids: list[str]) -> dict:
+    """What the server holds of `instance_ids`: submissions per id, and each photo's sha256
+    (checked against the bytes in the file store, the database's `blobs`)."""
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
@@ -78,8 +78,12 @@ def server_state(database_url: str, attachment_dir: Path, instance_ids: list[str
                 sa.text("SELECT submission_id, sha256, storage_path FROM attachments")
             ):
                 if sid in by_id:
-                    on_disk = hashlib.sha256((attachment_dir / path).read_bytes()).hexdigest()
-                    assert on_disk == sha, f"attachment {path} is damaged on disk"
+                    parts = conn.execute(
+                        sa.text("SELECT data FROM blobs WHERE key = :key ORDER BY part"),
+                        {"key": path},
+                    ).scalars()
+                    kept = hashlib.sha256(b"".join(parts)).hexdigest()
+                    assert kept == sha, f"attachment {path} is damaged in the store"
                     photos.setdefault(by_id[sid], []).append(sha)
             quarantined = sum(
                 1
