@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -271,9 +271,13 @@ def _agency_years(commune_id: int, on: dt.date) -> list[checks.AgencyYear]:
 
 # ------------------------------------------------------------ writing flags
 
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
+
 
 def _flag_values(f: Finding) -> dict:
-    values = asdict(f)
+    # Shallow (not `asdict`, which deep-copies `params` and `evidence` for every flag a
+    # visit raises at ingest): the dicts are only serialised into the row.
+    values = {name: getattr(f, name) for name in _FINDING_FIELDS}
     values["subject"] = CHECKS[f.check].subject
     values["state"] = FlagState.OPEN
     values["created_at"] = dt.datetime.now(dt.UTC)
