@@ -532,18 +532,20 @@ def accepted(
     """
     added = add_attachments(submission.id, p.d.attachments, p.d.user)
     evidence = evidence_row(p, submission, effect, answers)
+    together = []  # written in one statement on PostgreSQL (`insert_together`)
     if evidence is not None and evidence_rows is not None:
         evidence_rows.append(evidence)
     elif evidence is not None:
-        visit_evidence.write([evidence])
+        together += visit_evidence.inserts([evidence])
     if not audited:
         row = ingest_store.audit_row(
             p.d.user, "submission.receive", submission.id, **receive_audit(p, effect)
         )
         if audit_rows is None:
-            ingest_store.write_audit([row])
+            together.append((ingest_store.AUDIT, [row], None))
         else:
             audit_rows.append(row)
+    ingest_store.insert_together(together)
     return Receipt(
         "accepted" if p.validation.ok else "invalid",
         201,
