@@ -11,19 +11,19 @@ kept here and pinned by the `pyxform>=4.5,<5` range in pyproject.toml.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, fields
 from io import BytesIO
 from pathlib import PurePath
-
-from pyxform import aliases, constants
-from pyxform.errors import PyXFormError
-from pyxform.parsing.sheet_headers import process_header
-from pyxform.question import MultipleChoiceQuestion, Option
-from pyxform.xls2json_backends import DefinitionData, get_xlsform
-from pyxform.xls2xform import convert
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from forms.errors import FormError, FormProblem, form_problem
+
+if TYPE_CHECKING:
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import DefinitionData
 
 XLSFORM_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv", ".md")
 
@@ -31,8 +31,34 @@ _ROW_RE = re.compile(r"\[row\s*:\s*(\d+)\]")
 _SHEET_RE = re.compile(r"On the '([^']+)' sheet")
 _COLUMN_RE = re.compile(r"the '([^']+)' value\b")
 _QUOTED_RE = re.compile(r"'([^']+)'")
-_SURVEY_COLUMNS = set(MultipleChoiceQuestion.get_slot_names())
-_ENTITY_COLUMNS = {c.value for c in constants.EntityColumns}
+#: pyxform's sheet names (`pyxform.constants`), which `SourceMap` cells carry.
+SURVEY, ENTITIES, SETTINGS = "survey", "entities", "settings"
+
+
+@functools.cache
+def _pyxform() -> SimpleNamespace:
+    """pyxform's parts, imported on first use rather than with this module: with openpyxl,
+    numpy, lark and xlrd it is 25 MiB that a server process holds only once it converts
+    an XLSForm (an upload), not for reading XForms (issue 19: worker memory)."""
+    from pyxform import aliases, constants
+    from pyxform.errors import PyXFormError
+    from pyxform.parsing.sheet_headers import process_header
+    from pyxform.question import MultipleChoiceQuestion, Option
+    from pyxform.xls2json_backends import DefinitionData, get_xlsform
+    from pyxform.xls2xform import convert
+
+    return SimpleNamespace(
+        aliases=aliases,
+        constants=constants,
+        PyXFormError=PyXFormError,
+        process_header=process_header,
+        Option=Option,
+        DefinitionData=DefinitionData,
+        get_xlsform=get_xlsform,
+        convert=convert,
+        survey_columns=set(MultipleChoiceQuestion.get_slot_names()),
+        entity_columns={c.value for c in constants.EntityColumns},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +99,16 @@ class SourceMap:
             row = self.names.get(relative.rpartition("/")[2])
         if row is None:
             return None
-        return Cell(constants.SURVEY, row, self.survey_columns.get(attribute or "", attribute))
+        return Cell(SURVEY, row, self.survey_columns.get(attribute or "", attribute))
 
     def entity_cell(self, dataset: str, attribute: str | None = None) -> Cell | None:
         row = self.entity_rows.get(dataset)
         if row is None:
             return None
-        return Cell(constants.ENTITIES, row, self.entity_columns.get(attribute or "", attribute))
+        return Cell(ENTITIES, row, self.entity_columns.get(attribute or "", attribute))
 
     def settings_cell(self, attribute: str) -> Cell:
-        return Cell(constants.SETTINGS, 2, self.settings_columns.get(attribute, attribute))
+        return Cell(SETTINGS, 2, self.settings_columns.get(attribute, attribute))
 
     def cell_text(self, sheet: str, row: int, key: str) -> str | None:
         """What the author typed in the `key` column (canonical name) of `sheet` at `row`."""
@@ -116,24 +142,25 @@ def convert_xlsform(
 
     Raises `FormError` with pyxform's message and the sheet and row it names.
     """
+    px = _pyxform()
     data, name = _read_source(source, filename)
     suffix = PurePath(name).suffix.lower() if name else ""
     file_type = suffix if suffix in XLSFORM_EXTENSIONS else None
     try:
-        workbook = get_xlsform(xlsform=BytesIO(data), file_type=file_type)
-    except PyXFormError as err:
+        workbook = px.get_xlsform(xlsform=BytesIO(data), file_type=file_type)
+    except px.PyXFormError as err:
         raise FormError([form_problem("xlsform.unreadable", detail=str(err))]) from err
     source_map = build_source_map(workbook)
     # A plain dict lets pyxform rebuild its reader result; we add the file stem that
     # pyxform would have taken from a path, so the form id defaults the same way.
-    as_dict = {f.name: getattr(workbook, f.name) for f in fields(DefinitionData)}
+    as_dict = {f.name: getattr(workbook, f.name) for f in fields(px.DefinitionData)}
     as_dict["fallback_form_name"] = PurePath(name).stem if name else None
     warnings: list[str] = []
     try:
-        result = convert(
+        result = px.convert(
             xlsform=as_dict, warnings=warnings, validate=False, default_language=default_language
         )
-    except PyXFormError as err:
+    except px.PyXFormError as err:
         raise FormError([pyxform_problem(err, source_map)]) from err
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as err:
         # pyxform sometimes fails on malformed sheets with a plain Python error; the
@@ -155,28 +182,30 @@ def _read_source(source: bytes | str | PurePath, filename: str | None) -> tuple[
 
 def build_source_map(workbook: DefinitionData) -> SourceMap:
     """Index the survey, choices, entities and settings sheets by name and row."""
+    px = _pyxform()
+    aliases, constants = px.aliases, px.constants
     smap = SourceMap()
-    survey_keys = _header_keys(workbook.survey_header, aliases.survey_header, _SURVEY_COLUMNS)
+    survey_keys = _header_keys(workbook.survey_header, aliases.survey_header, px.survey_columns)
     smap.survey_columns = _first_header_per_key(survey_keys)
     _index_survey(smap, workbook.survey or [], survey_keys)
-    _keep_cells(smap, constants.SURVEY, workbook.survey, survey_keys)
+    _keep_cells(smap, SURVEY, workbook.survey, survey_keys)
     choice_keys = _header_keys(
-        workbook.choices_header, aliases.list_header, set(Option.get_slot_names())
+        workbook.choices_header, aliases.list_header, set(px.Option.get_slot_names())
     )
     for row_number, row in enumerate(workbook.choices or [], start=2):
         list_name = _value(row, choice_keys, constants.LIST_NAME_S, constants.LIST_NAME_U)
         if list_name:
             smap.choice_rows.setdefault(list_name, []).append(row_number)
-    entity_keys = _header_keys(workbook.entities_header, aliases.entities_header, _ENTITY_COLUMNS)
+    entity_keys = _header_keys(workbook.entities_header, aliases.entities_header, px.entity_columns)
     smap.entity_columns = _first_header_per_key(entity_keys)
     for row_number, row in enumerate(workbook.entities or [], start=2):
         dataset = _value(row, entity_keys, constants.EntityColumns.DATASET.value)
         if dataset:
             smap.entity_rows.setdefault(dataset, row_number)
-    _keep_cells(smap, constants.ENTITIES, workbook.entities, entity_keys)
+    _keep_cells(smap, ENTITIES, workbook.entities, entity_keys)
     settings_keys = _header_keys(workbook.settings_header, aliases.settings_header, set())
     smap.settings_columns = _first_header_per_key(settings_keys)
-    _keep_cells(smap, constants.SETTINGS, workbook.settings, settings_keys)
+    _keep_cells(smap, SETTINGS, workbook.settings, settings_keys)
     return smap
 
 
@@ -203,7 +232,7 @@ def _header_keys(header_rows, header_aliases, columns) -> dict[str, str]:
     double_colon = any("::" in h for h in headers)
     keys = {}
     for header in headers:
-        _, tokens = process_header(header, double_colon, header_aliases, columns)
+        _, tokens = _pyxform().process_header(header, double_colon, header_aliases, columns)
         nested = tokens[0] in ("bind", "control") and len(tokens) > 1
         keys[header] = tokens[1] if nested else tokens[0]
     return keys
@@ -232,6 +261,7 @@ _END = ("end group", "end repeat", "end loop")
 
 def _index_survey(smap: SourceMap, rows, keys: dict[str, str]) -> None:
     """Record each named row under its path, following begin/end group and repeat."""
+    constants = _pyxform().constants
     stack: list[str] = []
     for row_number, row in enumerate(rows, start=2):
         raw_type = _value(row, keys, constants.TYPE)
@@ -269,10 +299,10 @@ def pyxform_problem(err: PyXFormError, source_map: SourceMap | None = None) -> F
         for quoted in _QUOTED_RE.findall(message):
             row = source_map.find_row(quoted)
             if row is not None:
-                sheet = sheet or constants.SURVEY
+                sheet = sheet or SURVEY
                 break
     if row is not None and sheet is None:
-        sheet = constants.SURVEY
+        sheet = SURVEY
     return form_problem(
         "xlsform.invalid", sheet=sheet, row=int(row) if row else None, column=column, detail=message
     )

@@ -805,18 +805,60 @@ def double_entries(
     query = _FACTS if known_fp.keys() >= household_of.keys() else _SUBMISSIONS
     rows = conn.execute(query, {"sids": list(household_of)}).all()
     new = [_fingerprint_row(row, household_of[row.id], known_fp.get(row.id)) for row in rows]
+    return _flag_doubles(new, {row.id: row.commune_id for row in rows}) & set(household_of)
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """What D4 reads of a submission, when the caller has it in hand (a new submission)."""
+
+    submission_id: int
+    household_id: str
+    root_id: str
+    form_pk: int
+    submitter_id: int | None
+    at: dt.datetime  # the device's time, else the server's
+    commune_id: int | None
+    answers: dict
+
+
+def double_entry_of(facts: Facts) -> bool:
+    """D4 for one new submission whose facts the caller holds (`double_entries` reads them
+    back): True when it was flagged."""
+    row = {
+        "submission_id": facts.submission_id,
+        "household_id": facts.household_id,
+        "root_id": facts.root_id,
+        "fingerprint": answers_fingerprint(facts.answers or {}),
+        "form_pk": facts.form_pk,
+        "submitter_id": facts.submitter_id,
+        "at": facts.at,
+    }
+    return facts.submission_id in _flag_doubles([row], {facts.submission_id: facts.commune_id})
+
+
+def _flag_doubles(new: list[dict], communes: dict[int, int | None]) -> set[int]:
+    """Store the fingerprint rows `new`, flag the later of each pair of twins; the ids
+    flagged."""
     if not new:
         return set()
-    conn.execute(_insert_ignoring_conflict(conn.dialect.name, FINGERPRINTS, ["submission_id"]), new)
-    known = conn.execute(
-        _SAME_ANSWERS,
-        {"hids": list({r["household_id"] for r in new}),
-         "fps": list({r["fingerprint"] for r in new})},
-    ).all()  # fmt: skip
+    conn = db.session.connection()
+    params = {
+        "hids": list({r["household_id"] for r in new}),
+        "fps": list({r["fingerprint"] for r in new}),
+    }
+    if len(new) == 1 and conn.dialect.name == "postgresql":
+        # One statement for the insert and the look-up (a round trip less per submission):
+        # the look-up does not see the row inserted beside it, nor needs to.
+        params |= {f"new_{k}": v for k, v in new[0].items()}
+        known = conn.execute(_store_and_find_pg(), params).all()
+    else:
+        statement = _insert_ignoring_conflict(conn.dialect.name, FINGERPRINTS, ["submission_id"])
+        conn.execute(statement, new)
+        known = conn.execute(_SAME_ANSWERS, params).all()
     same: dict[tuple[str, str], list] = {}
     for other in known:
         same.setdefault((other.household_id, other.fingerprint), []).append(other)
-    communes = {row.id: row.commune_id for row in rows}
     flags: dict[int, dict] = {}
     for mine in new:
         twin = _earliest_twin(mine, same.get((mine["household_id"], mine["fingerprint"]), ()))
@@ -832,7 +874,24 @@ def double_entries(
     if flags:
         statement = _insert_ignoring_conflict(conn.dialect.name, DOUBLES, ["submission_id"])
         conn.execute(statement, list(flags.values()))
-    return set(flags) & set(household_of)
+    return set(flags)
+
+
+_PG_STORE_AND_FIND: list[sa.Select] = []
+
+
+def _store_and_find_pg() -> sa.Select:
+    """WITH new AS (INSERT one fingerprint ON CONFLICT DO NOTHING) SELECT `_SAME_ANSWERS`."""
+    if not _PG_STORE_AND_FIND:
+        from sqlalchemy.dialects.postgresql import insert
+
+        insert_one = (
+            insert(FINGERPRINTS)
+            .values({c.name: sa.bindparam(f"new_{c.name}", type_=c.type) for c in FINGERPRINTS.c})
+            .on_conflict_do_nothing(index_elements=["submission_id"])
+        )
+        _PG_STORE_AND_FIND.append(_SAME_ANSWERS.add_cte(insert_one.cte("new_fingerprint")))
+    return _PG_STORE_AND_FIND[0]
 
 
 def _fingerprint_row(row, household_id: str, fingerprint: str | None) -> dict:

@@ -34,6 +34,7 @@ class LoadedForm:
     """A stored form version with its model, validator and where its places are answered."""
 
     version_id: int
+    form_pk: int  # the form's row (`FormVersion.form_pk`): D4 compares submissions by it
     form_id: str
     version: str
     unit_id: int | None  # the admin unit the form belongs to (None: everyone)
@@ -62,6 +63,7 @@ def _load(version_id: int) -> LoadedForm:
     poverty_media.attach(model, poverty.standards())  # the lines the tablet reads, server-side
     return LoadedForm(
         version_id=version_id,
+        form_pk=version.form_pk,
         form_id=model.form_id,
         version=model.version,
         unit_id=version.form.unit_id,

@@ -34,10 +34,9 @@ from sqlalchemy.orm import aliased
 from forms.tree import Node
 from server.db import db
 from server.models import AdminUnit, Household, Role, UnitLevel, User
-from server.models.people import user_scope
 from server.problems import Problem
 from server.services import txcache
-from server.services.access import scope
+from server.services.access import auth, scope
 from server.services.forms.loaded import LoadedForm
 from server.services.memory import memory
 
@@ -239,15 +238,11 @@ def _read_ancestry(unit_id: int) -> tuple[int, ...]:
     return (unit_id, *(ancestry(parent) if parent is not None else ()))
 
 
-_ASSIGNED = sa.select(user_scope.c.unit_id).where(user_scope.c.user_id == sa.bindparam("user_id"))
-
-
 def assigned_units(user: User) -> frozenset[int]:
     """The units assigned to `user` (their scope is these and everything below)."""
 
     def read() -> frozenset[int]:
-        rows = db.session.connection().execute(_ASSIGNED, {"user_id": user.id})
-        found = frozenset(rows.scalars())
+        found = auth.scope_units(user)  # read with the device token, usually
         if user.role == Role.AGENCY_LEAD:  # and their agency's units (`scope._assigned`)
             found |= frozenset(db.session.scalars(scope.agency_unit_ids(user)))
         return found

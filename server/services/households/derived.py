@@ -128,9 +128,15 @@ def _value(f: Field, node: Node, env: Env) -> str:
     return f.calculate.eval_string(node, env)
 
 
-def derive(form: FormModel, values: dict[str, str]) -> dict[str, str]:
-    """`values` with the properties `form` derives from other properties recomputed (H6)."""
+def derive(
+    form: FormModel, values: dict[str, str], only: frozenset[str] | None = None
+) -> dict[str, str]:
+    """`values` with the properties `form` derives from other properties recomputed (H6);
+    with `only`, just those of them and the calculates they read (a later form
+    recomputes the others)."""
     _, steps, fields = _planned(form)
+    if only is not None:
+        steps = _steps_for(form, only)
     if not steps:
         return values
     entity = form.entity
@@ -156,6 +162,31 @@ def derive(form: FormModel, values: dict[str, str]) -> dict[str, str]:
     env.release()
     root.release()
     return out
+
+
+_SUBPLANS: dict[tuple[int, frozenset[str]], tuple[FormModel, tuple]] = {}
+
+
+def _steps_for(form: FormModel, names: frozenset[str]) -> tuple[tuple[str, str | None], ...]:
+    """The steps of `plan(form)` that compute `names`, with the steps they read, in plan
+    order (kept per form model and set of names, as the plan is)."""
+    key = (id(form), names)
+    found = _SUBPLANS.get(key)
+    if found is None or found[0] is not form:
+        if len(_SUBPLANS) > 256:
+            _SUBPLANS.clear()
+        _, steps, fields = _planned(form)
+        index = {path: i for i, (path, _name) in enumerate(steps)}
+        wanted = {path for path, name in steps if name in names}
+        todo = list(wanted)
+        while todo:  # the calculates a wanted step reads, and theirs
+            path = todo.pop()
+            for ref in fields[path].calculate.references(path):
+                if ref in index and ref not in wanted:
+                    wanted.add(ref)
+                    todo.append(ref)
+        found = _SUBPLANS[key] = (form, tuple(step for step in steps if step[0] in wanted))
+    return found[1]
 
 
 def _node(root: Node, nodes: dict[str, Node], path: str) -> Node:

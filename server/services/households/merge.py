@@ -278,11 +278,13 @@ def derived(rows: list[Row], resolution: Resolution) -> tuple[dict[str, str], se
     derives = [derived_names(model) for model in models]
     names: set[str] = set().union(*derives)
     for i, model in enumerate(models):
-        # A form whose derived properties a later form all recomputes changes nothing the
-        # later one does not recompute again from the same inputs: skip it.
-        if any(derives[i] <= later for later in derives[i + 1 :]):
+        # What a later form recomputes again from the same inputs, an earlier one need not
+        # (the later form runs its own calculates for them): skip the earlier form's
+        # calculates for those, and the form when that is all it derives.
+        later = set().union(*derives[i + 1 :])
+        if derives[i] <= later:
             continue
-        values = derive(model, values)
+        values = derive(model, values, derives[i] - later if later else None)
     return values, names
 
 

@@ -109,6 +109,15 @@ def write(rows: list[dict]) -> None:
         runs.flag_own(rows)
 
 
+def inserts(rows: list[dict]) -> list[tuple[sa.Table, list[dict], tuple[str, ...] | None]]:
+    """What `write` inserts, as (table, rows, key that skips a known row) for a caller that
+    writes them together with its own rows (`ingest_store.insert_together`)."""
+    if not rows:
+        return []
+    flags = runs.own_flags(rows)
+    return [(_TABLE, rows, None), *([(runs.FLAGS, flags, runs.FLAG_KEY)] if flags else [])]
+
+
 def refresh(submission_id: int) -> VisitEvidence | None:
     """Read the evidence of a stored visit again (its audit.csv came later, or it was stored
     before evidence was recorded); None if it is not a visit."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +41,7 @@ from server.services.monitoring import checks
 from server.services.monitoring.catalogue import CHECKS
 from server.services.monitoring.checks import Finding, Thresholds, Visit
 
-_FLAGS = MonitoringFlag.__table__
+FLAGS = _FLAGS = MonitoringFlag.__table__
 #: Flags looked up per statement when a run writes (an IN list of subject keys).
 CHUNK = 500
 
@@ -66,15 +66,24 @@ class RunReport:
 
 def flag_own(rows: Iterable[Mapping[str, Any]]) -> int:
     """The flags new visits' evidence rows raise by themselves; returns how many were new."""
-    t = thresholds()
-    findings = [f for row in rows for f in checks.own_findings(visit_of(row), t)]
-    if not findings:
+    values = own_flags(rows)
+    if not values:
         return 0
-    values = [_flag_values(f) for f in findings]
     dialect = db.session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_FLAGS)
-    statement = insert.on_conflict_do_nothing(index_elements=["check", "subject_key"])
+    statement = insert.on_conflict_do_nothing(index_elements=list(FLAG_KEY))
     return db.session.execute(statement, values).rowcount or 0
+
+
+#: A flag's identity: a second one with the same is not inserted.
+FLAG_KEY = ("check", "subject_key")
+
+
+def own_flags(rows: Iterable[Mapping[str, Any]]) -> list[dict]:
+    """The rows of the flags new visits' evidence rows raise by themselves (`flag_own`
+    inserts them; a caller may insert them with others in one statement)."""
+    t = thresholds()
+    return [_flag_values(f) for row in rows for f in checks.own_findings(visit_of(row), t)]
 
 
 def visit_of(row: Any) -> Visit:
@@ -271,9 +280,13 @@ def _agency_years(commune_id: int, on: dt.date) -> list[checks.AgencyYear]:
 
 # ------------------------------------------------------------ writing flags
 
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
+
 
 def _flag_values(f: Finding) -> dict:
-    values = asdict(f)
+    # Shallow (not `asdict`, which deep-copies `params` and `evidence` for every flag a
+    # visit raises at ingest): the dicts are only serialised into the row.
+    values = {name: getattr(f, name) for name in _FINDING_FIELDS}
     values["subject"] = CHECKS[f.check].subject
     values["state"] = FlagState.OPEN
     values["created_at"] = dt.datetime.now(dt.UTC)

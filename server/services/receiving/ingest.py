@@ -50,6 +50,7 @@ from server import i18n, json_codec
 from server.models import Device, User
 from server.problems import N_, Problem
 from server.services import transactional
+from server.services.duplicates import detection as dedup
 from server.services.forms import loaded as form_models
 from server.services.forms import places
 from server.services.forms.loaded import LoadedForm
@@ -460,9 +461,30 @@ def store(p: Prepared) -> Receipt:
                 p.previous.id, submission.id, p.entity, props, label, p.place
             )
         else:
-            effect = households.apply(submission.id, p.entity, props, label, p.place, p.household)
+            applied: list[tuple[int, str]] = []
+            effect = households.apply(
+                submission.id, p.entity, props, label, p.place, p.household, applied=applied
+            )
+            if applied:  # D4 from what is in hand, not read back
+                dedup.double_entry_of(d4_facts(p, submission, applied[0][1], answers))
     ledger.write_form_entries(support_rows(p, submission, effect, answers))
     return accepted(p, submission, effect, audited=audit is not None, answers=answers)
+
+
+def d4_facts(
+    p: Prepared, submission: StoredSubmission, household_id: str, answers: dict
+) -> dedup.Facts:
+    """What D4 compares of a new submission applied to `household_id`."""
+    return dedup.Facts(
+        submission_id=submission.id,
+        household_id=household_id,
+        root_id=submission.root_id,
+        form_pk=p.form.form_pk,
+        submitter_id=p.d.user.id,
+        at=p.d.device_time or submission.received_at,
+        commune_id=p.place.commune_id,
+        answers=answers,
+    )
 
 
 def support_rows(p: Prepared, submission: StoredSubmission, effect, answers: dict) -> list[dict]:
@@ -510,18 +532,20 @@ def accepted(
     """
     added = add_attachments(submission.id, p.d.attachments, p.d.user)
     evidence = evidence_row(p, submission, effect, answers)
+    together = []  # written in one statement on PostgreSQL (`insert_together`)
     if evidence is not None and evidence_rows is not None:
         evidence_rows.append(evidence)
     elif evidence is not None:
-        visit_evidence.write([evidence])
+        together += visit_evidence.inserts([evidence])
     if not audited:
         row = ingest_store.audit_row(
             p.d.user, "submission.receive", submission.id, **receive_audit(p, effect)
         )
         if audit_rows is None:
-            ingest_store.write_audit([row])
+            together.append((ingest_store.AUDIT, [row], None))
         else:
             audit_rows.append(row)
+    ingest_store.insert_together(together)
     return Receipt(
         "accepted" if p.validation.ok else "invalid",
         201,

@@ -96,7 +96,7 @@ _STORED = sa.select(
 ).where(_SUBMISSIONS.c.instance_id == sa.bindparam("instance_id"))
 _INSERT = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
 _PAYLOADS = SubmissionPayload.__table__
-_AUDIT = AuditEvent.__table__
+AUDIT = _AUDIT = AuditEvent.__table__
 _INSERT_PAYLOAD = sa.insert(_PAYLOADS)
 _SUPERSEDE = (
     sa.update(_SUBMISSIONS)
@@ -364,6 +364,56 @@ def write_audit(rows: list[dict]) -> None:
     """Insert audit rows at once (Core: the ORM's unit of work costs more than the insert)."""
     if rows:
         db.session.connection().execute(sa.insert(_AUDIT), rows)
+
+
+def insert_together(parts: list[tuple[sa.Table, list[dict], tuple[str, ...] | None]]) -> None:
+    """INSERT rows into several tables: (table, rows, key) each, the rows of a table with
+    the same columns, `key` the unique columns on which a known row is skipped (ON
+    CONFLICT DO NOTHING), or None.
+
+    On PostgreSQL in one statement (data-modifying CTEs: one round trip instead of one
+    per table; each runs to completion though nothing reads it), elsewhere one each.
+    """
+    parts = [part for part in parts if part[1]]
+    if not parts:
+        return
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        for table, rows, key in parts:
+            statement = sa.insert(table)
+            if key is not None:
+                from sqlalchemy.dialects.sqlite import insert
+
+                statement = insert(table).on_conflict_do_nothing(index_elements=list(key))
+            conn.execute(statement, rows)
+        return
+    shape = tuple((table.name, tuple(rows[0]), len(rows), key) for table, rows, key in parts)
+    params = {
+        f"t{t}_{r}_{column}": value
+        for t, (_table, rows, _key) in enumerate(parts)
+        for r, row in enumerate(rows)
+        for column, value in row.items()
+    }
+    conn.execute(_together_pg(shape, [table for table, _rows, _key in parts]), params)
+
+
+def _together_pg(shape: tuple, tables: list[sa.Table]) -> sa.Select:
+    """WITH t0 AS (INSERT ..), t1 AS (INSERT ..) .. SELECT 1, built once per shape."""
+    if shape not in _PG:
+        from sqlalchemy.dialects.postgresql import insert
+
+        statement = sa.select(sa.literal(1))
+        for t, ((_name, columns, count, key), table) in enumerate(zip(shape, tables, strict=True)):
+            values = [
+                {c: sa.bindparam(f"t{t}_{r}_{c}", type_=table.c[c].type) for c in columns}
+                for r in range(count)
+            ]
+            insert_rows = insert(table).values(values)
+            if key is not None:
+                insert_rows = insert_rows.on_conflict_do_nothing(index_elements=list(key))
+            statement = statement.add_cte(insert_rows.cte(f"insert_{t}"))
+        _PG[shape] = statement
+    return _PG[shape]
 
 
 def record_audit(actor: User | None, action: str, submission_id: int, **details) -> None:

@@ -27,11 +27,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-
 from server.services.reports.tables import Column
 
 #: Excel's number formats by column kind (Vietnamese readers: day before month).
@@ -135,10 +130,15 @@ class XlsxSink(Sink):
         super().__init__(path)
         self.lang = lang
         self.zone = ZoneInfo(zone) if zone else dt.UTC
+        from openpyxl import Workbook  # imported on first use: see `_clean`
+
         self.book = Workbook(write_only=True)
         self._titles: set[str] = set()
 
     def table(self, key: str, title: str, columns: list[Column]) -> Callable[[list[Any]], None]:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
         sheet = self.book.create_sheet(self._title(title or key))
         bold = Font(bold=True)
         header = []
@@ -173,6 +173,8 @@ class XlsxSink(Sink):
 
     def _converter(self, sheet, kind: str) -> Callable[[Any], Any]:
         """The function turning a value of a `kind` column into what the sheet stores."""
+        from openpyxl.cell import WriteOnlyCell
+
         zone = self.zone
 
         def formatted(value: Any, fmt: str) -> WriteOnlyCell:
@@ -251,8 +253,20 @@ MEDIA_TYPES = {
 
 
 def _clean(text: str) -> str:
-    """`text` without the control characters an XLSX file cannot hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    """`text` without the control characters an XLSX file cannot hold.
+
+    openpyxl is imported by the XLSX sink when it is first used, not with this module:
+    it and numpy, which it loads, are 19 MiB that a web worker that never writes a
+    workbook does not need to hold (issue 19: worker memory).
+    """
+    if not _ILLEGAL:
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        _ILLEGAL.append(ILLEGAL_CHARACTERS_RE)
+    return _ILLEGAL[0].sub("", text)
+
+
+_ILLEGAL: list[re.Pattern] = []  # openpyxl's pattern, once it is imported
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -55,8 +55,9 @@ class DiskFull(RuntimeError):
 def broken_audit(monkeypatch):
     """Make the first audit write that follows the submission INSERT fail.
 
-    Both audit writers are broken: `ingest_store.write_audit` (the submission's
-    own row) and `audit.record` (what the household effects log). The fake flushes
+    Every audit writer is broken: `ingest_store.write_audit` and
+    `ingest_store.insert_together` (the submission's own row, the latter with a
+    visit's evidence) and `audit.record` (what the household effects log). The fake flushes
     what the transaction wrote so far and fails only once a submission row is in
     the database (inside the transaction), as a crash between two writes would.
     Requested after the world is populated, so only the request under test meets
@@ -76,6 +77,7 @@ def broken_audit(monkeypatch):
 
     monkeypatch.setattr(audit, "record", breaking(audit.record))
     monkeypatch.setattr(ingest_store, "write_audit", breaking(ingest_store.write_audit))
+    monkeypatch.setattr(ingest_store, "insert_together", breaking(ingest_store.insert_together))
     return broken
 
 
