@@ -148,11 +148,16 @@ def quarantine_page(
 
 
 def _quarantine(user: User, commune: AdminUnit) -> int:
-    stmt = (
-        quarantine.of_commune(user, commune)
-        .where(QuarantineItem.resolved_at.is_(None))
-        .with_only_columns(sa.func.count())
-    )
+    """Payloads of the commune kept in quarantine, not resolved yet. For a reviewer of the
+    commune (the dashboard's readers: `commune_for` found it in their scope) every payload
+    of the commune is in scope (`scope.quarantine_items`: sent by someone working in their
+    units, or linked to a submission they may read), so the scope's subqueries over every
+    submission they may read are left out."""
+    if user.role in scope.REVIEWERS and db.session.scalar(scope.in_scope(user, commune)):
+        stmt = sa.select(sa.func.count()).where(quarantine.in_commune(commune))
+    else:
+        stmt = quarantine.of_commune(user, commune).with_only_columns(sa.func.count())
+    stmt = stmt.where(QuarantineItem.resolved_at.is_(None))
     return db.session.scalar(stmt) or 0
 
 
