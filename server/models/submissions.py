@@ -33,8 +33,8 @@ class Submission(Base):
         sa.Index("ix_submissions_commune_state", "commune_id", "review_state"),
         sa.Index("ix_submissions_village_received", "village_id", "received_at"),
         sa.Index("ix_submissions_form_version_received", "form_version_id", "received_at"),
-        # A commune's month on the dashboard, its queue newest first.
-        sa.Index("ix_submissions_commune_received", "commune_id", "received_at"),
+        # A commune's queue counted and paged newest first, its month on the dashboard.
+        sa.Index("ix_submissions_commune_current", "commune_id", "superseded", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)

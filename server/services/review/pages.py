@@ -122,15 +122,43 @@ class WaitingKind:
     count: Callable[[User, AdminUnit], int]
 
 
+def reviews_whole_commune(user: User, commune: AdminUnit) -> bool:
+    """Whether every submission of `commune`'s queue (`scope.in_commune`) is in `user`'s scope:
+    a reviewer (not a cadre, whose scope is their villages and what they sent) whose units
+    hold the commune, so its villages and whoever works there too (`scope.submissions`)."""
+    if user.role == Role.CADRE:
+        return False
+    return bool(db.session.scalar(scope.in_scope(user, commune)))
+
+
+def commune_submissions(
+    user: User, commune: AdminUnit, part: sa.ColumnElement[bool] | None = None
+) -> sa.Select:
+    """Submissions of `commune`'s queue (or of one `part` of it, `queue_parts`) that `user`
+    may read. For a reviewer of the whole commune the scope's subqueries (every unit and
+    sender of their scope, in an OR that PostgreSQL can only check row by row) are left
+    out: they would keep nothing out."""
+    where = scope.in_commune(commune) if part is None else part
+    if reviews_whole_commune(user, commune):
+        return sa.select(Submission).where(where)
+    return scope.submissions(user).where(where)
+
+
+def queue_parts(commune: AdminUnit) -> tuple[sa.ColumnElement[bool], ...]:
+    """`scope.in_commune` as its two disjoint parts, placed in the commune and unplaced from
+    someone working there: each is a range of the (commune, superseded, received) index, so
+    a count or a newest-first page reads the index, where their OR reads every row."""
+    units = sa.select(AdminUnit.id).where(
+        sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
+    )
+    return Submission.commune_id == commune.id, scope.unplaced_from(units)
+
+
 def _in_state(state: ReviewState) -> Callable[[User, AdminUnit], int]:
     def count(user: User, commune: AdminUnit) -> int:
         stmt = (
-            scope.submissions(user)
-            .where(
-                scope.in_commune(commune),
-                Submission.review_state == state,
-                Submission.superseded.is_(False),
-            )
+            commune_submissions(user, commune)
+            .where(Submission.review_state == state, Submission.superseded.is_(False))
             .with_only_columns(sa.func.count())
             .order_by(None)
         )
@@ -363,11 +391,12 @@ class QueuePage:
     pages: int
 
 
-def _queue_query(user: User, commune: AdminUnit, f: QueueFilter) -> sa.Select:
-    """The current versions of submissions in the commune, in `user`'s scope, matching `f`."""
-    stmt = scope.submissions(user).where(
-        scope.in_commune(commune), Submission.superseded.is_(False)
-    )
+def _queue_query(
+    user: User, commune: AdminUnit, f: QueueFilter, part: sa.ColumnElement[bool] | None = None
+) -> sa.Select:
+    """The current versions of submissions in the commune (or `part` of its queue), in
+    `user`'s scope, matching `f`."""
+    stmt = commune_submissions(user, commune, part).where(Submission.superseded.is_(False))
     if f.state:
         stmt = stmt.where(Submission.review_state == ReviewState(f.state))
     if f.village_id:
@@ -392,16 +421,33 @@ WAITING_STATES = (ReviewState.RECEIVED, ReviewState.HAS_ISSUES)
 
 
 def queue(user: User, commune: AdminUnit, f: QueueFilter) -> QueuePage:
-    """The current versions of submissions in the commune matching `f`, newest first."""
-    stmt = _queue_query(user, commune, f)
-    total = db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
+    """The current versions of submissions in the commune matching `f`, newest first.
+
+    Counted and paged per part of the queue (`queue_parts`), so PostgreSQL reads the page
+    from the index in order and counts from it, instead of sorting the commune's years."""
+    parts = [_queue_query(user, commune, f, part) for part in queue_parts(commune)]
+    counts = [p.with_only_columns(sa.func.count()).order_by(None).scalar_subquery() for p in parts]
+    total = db.session.scalar(sa.select(sum(counts[1:], counts[0]))) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, f.page), pages)
-    rows = stmt.options(joinedload(Submission.form_version).joinedload(FormVersion.form)).order_by(
-        Submission.received_at.desc(), Submission.id.desc()
+    newest = (Submission.received_at.desc(), Submission.id.desc())
+    end = page * PAGE_SIZE
+    heads = [
+        p.with_only_columns(Submission.id, Submission.received_at).order_by(*newest).limit(end)
+        for p in parts
+    ]
+    merged = sa.union_all(*(h.subquery().select() for h in heads)).subquery()
+    ids = sa.select(merged.c.id).order_by(merged.c.received_at.desc(), merged.c.id.desc())
+    chosen = list(db.session.scalars(ids.limit(PAGE_SIZE).offset(end - PAGE_SIZE)))
+    if not chosen:
+        return QueuePage([], total, page, pages)
+    rows = (
+        sa.select(Submission)
+        .where(Submission.id.in_(chosen))
+        .options(joinedload(Submission.form_version).joinedload(FormVersion.form))
+        .order_by(*newest)
     )
-    items = list(db.session.scalars(rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return QueuePage(items, total, page, pages)
+    return QueuePage(list(db.session.scalars(rows)), total, page, pages)
 
 
 def next_waiting(user: User, commune: AdminUnit, f: QueueFilter, decided: int) -> Submission | None:
