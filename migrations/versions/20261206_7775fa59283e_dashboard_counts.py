@@ -6,7 +6,8 @@ its versions' assessments summed up (`assessed_status`, and `exit_version` / `ex
 for an exit: the latest change of status when it left poor or near-poor for a better one),
 so exits are found from a partial index instead of reading every household's versions.
 Partial indexes find the households with open conflicts and the updates still held; the
-(commune, superseded, received) index counts and pages the queue and the month's visits. Existing rows are
+(commune, superseded, received) index counts and pages the queue and the month's visits;
+the (commune, sender, form version) index lists the queue's senders and forms. Existing rows are
 backfilled in SQL: the statuses from their JSON, the exits with window functions over the
 versions, reading them as `server.services.households.poverty.track` does.
 
@@ -43,6 +44,7 @@ def upgrade():
 
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.create_index('ix_submissions_commune_current', ['commune_id', 'superseded', 'received_at'], unique=False)
+        batch_op.create_index('ix_submissions_commune_sender_form', ['commune_id', 'submitter_id', 'form_version_id'], unique=False)
 
     _backfill()
 
@@ -95,6 +97,7 @@ def _backfill():
 
 def downgrade():
     with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_index('ix_submissions_commune_sender_form')
         batch_op.drop_index('ix_submissions_commune_current')
 
     with op.batch_alter_table('households', schema=None) as batch_op:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import aliased, joinedload, undefer
 
 from forms.library import REGISTRATION_FORM_ID, VISIT_FORM_ID
 from forms.poverty import load_standards
@@ -89,21 +89,64 @@ def villages(commune: AdminUnit) -> list[AdminUnit]:
     return list(db.session.scalars(stmt.order_by(AdminUnit.name, AdminUnit.id)))
 
 
+def _senders(commune: AdminUnit) -> tuple[sa.Select, sa.Select]:
+    """(who sent submissions placed in the commune, who working there sent unplaced ones).
+
+    The first skips through the (commune, sender, form version) index from one sender to
+    the next (a recursive "next larger sender"; PostgreSQL before 18 has no skip scan), so
+    it reads one index entry per sender instead of every submission of the commune's years.
+    """
+    later = aliased(Submission)
+    found = (
+        sa.select(sa.func.min(Submission.submitter_id).label("id"))
+        .where(Submission.commune_id == commune.id)
+        .cte("senders", recursive=True)
+    )
+    following = (
+        sa.select(sa.func.min(later.submitter_id))
+        .where(later.commune_id == commune.id, later.submitter_id > found.c.id)
+        .scalar_subquery()
+    )
+    found = found.union_all(sa.select(following).where(found.c.id.is_not(None)))
+    placed = sa.select(found.c.id).where(found.c.id.is_not(None))
+    units = sa.select(AdminUnit.id).where(
+        sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
+    )
+    workers = scope.senders(units)
+    unplaced = workers.where(
+        sa.exists().where(
+            later.commune_id.is_(None),
+            later.village_id.is_(None),
+            later.submitter_id == workers.selected_columns[0],
+        )
+    )
+    return placed, unplaced
+
+
 def cadres(commune: AdminUnit) -> list[User]:
     """The people who sent submissions in the commune (cadres, mostly), by name."""
-    senders = sa.select(Submission.submitter_id).where(scope.in_commune(commune))
-    stmt = sa.select(User).where(User.id.in_(senders.distinct()))
+    placed, unplaced = _senders(commune)
+    stmt = sa.select(User).where(sa.or_(User.id.in_(placed), User.id.in_(unplaced)))
     return list(db.session.scalars(stmt.order_by(User.full_name, User.id)))
 
 
 def forms_of(commune: AdminUnit) -> list[Form]:
-    """The forms submissions in the commune were filled with."""
-    used = (
-        sa.select(FormVersion.form_pk)
-        .join(Submission, Submission.form_version_id == FormVersion.id)
-        .where(scope.in_commune(commune))
+    """The forms submissions in the commune were filled with: per form version, one look-up
+    in the (commune, sender, form version) index for each of the commune's senders."""
+    placed, unplaced = _senders(commune)
+    placed_here = sa.exists().where(
+        Submission.commune_id == commune.id,
+        Submission.submitter_id.in_(placed),
+        Submission.form_version_id == FormVersion.id,
     )
-    stmt = sa.select(Form).where(Form.id.in_(used.distinct()))
+    unplaced_here = sa.exists().where(
+        Submission.commune_id.is_(None),
+        Submission.village_id.is_(None),
+        Submission.submitter_id.in_(unplaced),
+        Submission.form_version_id == FormVersion.id,
+    )
+    used = sa.select(FormVersion.form_pk).where(sa.or_(placed_here, unplaced_here))
+    stmt = sa.select(Form).where(Form.id.in_(used))
     return list(db.session.scalars(stmt.order_by(Form.title)))
 
 
