@@ -35,6 +35,7 @@ BENCHES = (
     "ingest",
     "dedup",
     "web",
+    "dashboard",
     "sync_client",
     "exports",
     "rebuild",

@@ -45,6 +45,21 @@ class Household(Base):
         # The rebuild's keyset per commune; the periodic recheck of recent registrations.
         sa.Index("ix_households_commune_id", "commune_id", "id"),
         sa.Index("ix_households_created_at", "created_at"),
+        # The dashboard's households by poverty status: read from this index alone.
+        sa.Index("ix_households_commune_poverty", "commune_id", "status", "poverty_status"),
+        # The few households with an exit or open conflicts, found without reading the rest.
+        sa.Index(
+            "ix_households_commune_exit",
+            "commune_id",
+            postgresql_where=sa.text("exit_version IS NOT NULL"),
+            sqlite_where=sa.text("exit_version IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_households_commune_conflicts",
+            "commune_id",
+            postgresql_where=sa.text("open_conflicts > 0"),
+            sqlite_where=sa.text("open_conflicts > 0"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
@@ -81,10 +96,34 @@ class Household(Base):
     open_conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
     # Updates kept for this household but not applied yet (H5, H9).
     held_updates: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Kept by every writer with `properties` so counts group by an index, not by JSON:
+    # `properties["poverty_status"]` (None when empty; `households.poverty.status_column`).
+    poverty_status: Mapped[str | None] = mapped_column(sa.String(40))
+    # The assessments of `versions` summed up as they are written (`households.poverty.track`),
+    # so an exit is found without reading a household's versions: the status of the latest
+    # version that set one, and the latest change of it when that change was an exit (left
+    # poor or near-poor for a better status; `exit_from` the status left).
+    assessed_status: Mapped[str | None] = mapped_column(sa.String(40))
+    exit_version: Mapped[int | None]
+    exit_from: Mapped[str | None] = mapped_column(sa.String(40))
 
     versions: Mapped[list[HouseholdVersion]] = relationship(
         back_populates="household", order_by="HouseholdVersion.version"
     )
+
+
+@sa.event.listens_for(Household, "before_insert")
+@sa.event.listens_for(Household, "before_update")
+def _keep_poverty_status(_mapper, _connection, household: Household) -> None:
+    """Households written through the ORM (a rebuild's repair, factories) keep the column in
+    step with their properties; ingest's statements set it themselves."""
+    household.poverty_status = status_column(household.properties)
+
+
+def status_column(properties: dict[str, Any] | None) -> str | None:
+    """What `Household.poverty_status` holds for `properties`."""
+    value = (properties or {}).get("poverty_status")
+    return str(value)[:40] if value else None
 
 
 class HouseholdVersion(Base):
@@ -135,6 +174,15 @@ class PendingHouseholdUpdate(Base):
     """
 
     __tablename__ = "household_pending_updates"
+    __table_args__ = (
+        # The dashboard counts the updates still held, not every one ever held.
+        sa.Index(
+            "ix_household_pending_updates_open",
+            "submission_id",
+            postgresql_where=sa.text("resolved_at IS NULL"),
+            sqlite_where=sa.text("resolved_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     household_id: Mapped[str] = mapped_column(sa.String(36), index=True)

@@ -33,6 +33,12 @@ class Submission(Base):
         sa.Index("ix_submissions_commune_state", "commune_id", "review_state"),
         sa.Index("ix_submissions_village_received", "village_id", "received_at"),
         sa.Index("ix_submissions_form_version_received", "form_version_id", "received_at"),
+        # A commune's queue counted and paged newest first, its month on the dashboard.
+        sa.Index("ix_submissions_commune_current", "commune_id", "superseded", "received_at"),
+        # The queue's filter lists: who sent there and with which forms, one entry each.
+        sa.Index(
+            "ix_submissions_commune_sender_form", "commune_id", "submitter_id", "form_version_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)

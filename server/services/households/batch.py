@@ -187,6 +187,7 @@ def _insert_many(creates: list, now) -> set[str]:
             "updated_at": now,
             "flagged": False,
             "flag_reason": None,
+            **households.summed(None, r.properties, r.properties, 1),
         }
         for _, household_id, r in sorted(creates, key=lambda c: c[1])
     ]

@@ -6,6 +6,11 @@ a submission writes is classified again here under the standard in force on
 the assessment date (the submission's `today`), whatever the tablet
 computed, and the standard used is recorded in `poverty_standard`
 (`unclassified` with no standard when the date is outside every standard).
+
+`track` keeps a household's assessments summed up in its row as each version
+is written (the latest status assessed, and the latest change of it when it
+was an exit), so the dashboard counts exits from an index instead of reading
+every household's versions (`server.services.review.exits` states the rule).
 """
 
 from __future__ import annotations
@@ -19,12 +24,18 @@ from forms.poverty import UNCLASSIFIED, StandardSet, classify_household, load_st
 from forms.poverty.classify import Reason
 from forms.poverty.local import load_local_lines
 from forms.poverty.standards import Label, NoStandardError, Standard, StandardsError
+from server.models.households import status_column
 
 EXTENSION = "giupho_poverty_standards"
 #: The properties the shipped forms save that this service (re)computes.
 STATUS, STANDARD, COUNT = "poverty_status", "poverty_standard", "deprivation_count"
 #: The income lines a submission's page compares the income with, lowest first.
 BANDS = ("poor", "near_poor", "average")
+
+
+#: The statuses an exit leaves, with the standards' transition ids (domain.md: thoát nghèo,
+#: thoát cận nghèo, reported apart).
+TRANSITIONS = {"poor": "escaped_poverty", "near_poor": "escaped_near_poverty"}
 
 
 class PovertySettingError(RuntimeError):
@@ -124,3 +135,46 @@ def explain(values: dict[str, str]) -> Explanation | None:
         indicators=shown,
         reasons=result.reasons if result else (why,),
     )
+
+
+def ranks() -> dict[str, int]:
+    """Statuses from the worst (poor) to the best, as the standards list them."""
+    return {key: n for n, key in enumerate(load_standards().statuses)}
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A household's assessments summed up (the columns of the same names): the status of
+    its latest version that set one, and the version and status left of the latest change of
+    it, when that change was an exit (None otherwise)."""
+
+    assessed_status: str | None = None
+    exit_version: int | None = None
+    exit_from: str | None = None
+
+    def columns(self) -> dict:
+        return {
+            "assessed_status": self.assessed_status,
+            "exit_version": self.exit_version,
+            "exit_from": self.exit_from,
+        }
+
+
+def track(before: Tracked, changes: dict, version: int) -> Tracked:
+    """`before` after the household version `version` that set `changes` (the same reading
+    of the versions as `exits.exit_of`, one version at a time, in version order)."""
+    status = status_column(changes)
+    if status is None:
+        return before
+    old = before.assessed_status
+    if old is None or old == status:
+        return Tracked(status, before.exit_version, before.exit_from)
+    order = ranks()
+    if old in TRANSITIONS and order.get(status, -1) > order.get(old, -1):
+        return Tracked(status, version, old)
+    return Tracked(status, None, None)
+
+
+def tracked_of(household) -> Tracked:
+    """The summed-up columns of a household row (a `HouseholdState` or a `Household`)."""
+    return Tracked(household.assessed_status, household.exit_version, household.exit_from)

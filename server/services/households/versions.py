@@ -121,6 +121,10 @@ class HouseholdState:
     held_updates: int = 0
     flagged: bool = False
     flag_reason: str | None = None
+    # The assessments summed up (`poverty.Tracked`), carried to the next version's write.
+    assessed_status: str | None = None
+    exit_version: int | None = None
+    exit_from: str | None = None
 
 
 HOUSEHOLDS = Household.__table__
@@ -130,6 +134,24 @@ SUBMISSIONS = Submission.__table__
 CURRENT = sa.select(*(HOUSEHOLDS.c[name] for name in HouseholdState.__dataclass_fields__)).where(
     HOUSEHOLDS.c.id == sa.bindparam("hid")
 )
+
+
+#: The columns every write sets from the new properties and version (`summed`).
+SUMMED = ("poverty_status", "assessed_status", "exit_version", "exit_from")
+
+
+def summed(
+    household: HouseholdState | None, properties: dict, changes: dict, version: int
+) -> dict[str, object]:
+    """The columns `SUMMED` of a household written with `properties` by its version `version`
+    that set `changes` (None: a new household), so the dashboard counts them from an index."""
+    before = poverty.Tracked() if household is None else poverty.tracked_of(household)
+    columns = poverty.track(before, changes, version).columns()
+    return {"poverty_status": poverty.status_column(properties), **columns}
+
+
+def _summed_params(*args) -> dict[str, object]:
+    return {f"new_{name}": value for name, value in summed(*args).items()}
 
 
 def _versioned_update(**columns) -> sa.Update:
@@ -145,6 +167,7 @@ def _versioned_update(**columns) -> sa.Update:
             village_id=sa.bindparam("new_village"),
             commune_id=sa.bindparam("new_commune"),
             updated_at=sa.bindparam("now", type_=HOUSEHOLDS.c.updated_at.type),
+            **{name: sa.bindparam(f"new_{name}", type_=HOUSEHOLDS.c[name].type) for name in SUMMED},
             **columns,
         )
     )
@@ -528,6 +551,7 @@ def merge_many(
             "reason": flag or (household.flag_reason if keeps_flag else None),
             "status": status,
             "merged_into": merged_into,
+            **_summed_params(household, values, changed, version),
         })  # fmt: skip
         row = version_row(
             household.id,
@@ -846,6 +870,7 @@ def _create(
         "updated_at": now,
         "flagged": held,
         "flag_reason": "hold_timeout" if held else None,
+        **summed(None, properties, properties, 1),
     }
     if conn.execute(create_statement(conn.dialect.name), row).first() is None:
         existing = current(household_id, lock=True)
@@ -925,16 +950,18 @@ def fast_path(
     village = place.village_id if moved else household.village_id
     commune = place.commune_id if moved else household.commune_id
     version = household.version + 1
+    new_properties = {**household.properties, **changed}
     params = {
         "hid": household.id,
         "base": household.version,
         "new_version": version,
-        "new_properties": {**household.properties, **changed},
+        "new_properties": new_properties,
         "new_label": new_label or household.label,
         "new_village": village,
         "new_commune": commune,
         "sid": submission_id,
         "now": now,
+        **_summed_params(household, new_properties, changed, version),
     }
     base = household.version if base is None else base
     row = version_row(household.id, version, submission_id, base, changed, new_label, now)

@@ -62,14 +62,20 @@ def visible(
 def of_commune(user: User, commune: AdminUnit) -> sa.Select:
     """The quarantined payloads `user` may read that belong to `commune`: sent by someone
     working there, or linked to one of its submissions."""
+    return scope.quarantine_items(user).where(in_commune(commune))
+
+
+def in_commune(commune: AdminUnit) -> sa.ColumnElement[bool]:
+    """SQL: a quarantined payload belongs to `commune`: sent by someone working there, or
+    linked to one of its submissions (looked up per item, not by listing the commune's)."""
     units = sa.select(AdminUnit.id).where(
         sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
     )
     senders = sa.select(user_scope.c.user_id).where(user_scope.c.unit_id.in_(units))
-    linked = sa.select(Submission.id).where(Submission.commune_id == commune.id)
-    return scope.quarantine_items(user).where(
-        sa.or_(QuarantineItem.submitter_id.in_(senders), QuarantineItem.submission_id.in_(linked))
+    linked = sa.exists().where(
+        Submission.id == QuarantineItem.submission_id, Submission.commune_id == commune.id
     )
+    return sa.or_(QuarantineItem.submitter_id.in_(senders), linked)
 
 
 def item_for(user: User, item_id: int) -> QuarantineItem:

@@ -10,6 +10,11 @@ still has that status. Poor to anything better is "thoát nghèo", near-poor to
 average or above "thoát cận nghèo" (domain.md: reported apart). The decision
 is a `PovertyExit` row, one per household and assessment version, written in
 one transaction with its audit event.
+
+Each household row carries its versions' reading summed up as they are written
+(`households.poverty.track`: `assessed_status`, `exit_version`, `exit_from`),
+so the exits of a commune are found from an index (`waiting_query`) and only
+their own versions are read; nothing counts by loading a commune's households.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from forms.poverty import load_standards
 from server.db import db
 from server.models import (
     AdminUnit,
@@ -36,20 +40,14 @@ from server.models import (
 from server.problems import N_
 from server.services import audit, transactional
 from server.services.households import review as household_review
+from server.services.households.poverty import TRANSITIONS, ranks
 from server.services.review import decisions as review_service
 from server.services.review.decisions import ReviewRefused
 
 STATUS = "poverty_status"
 STANDARD = "poverty_standard"
-#: The transition ids of the standards (forms/poverty/standards.json), by the status left.
-TRANSITIONS = {"poor": "escaped_poverty", "near_poor": "escaped_near_poverty"}
 DECISIONS = {"certify": ExitDecision.CERTIFIED, "decline": ExitDecision.DECLINED}
 MAX_REASON = 2000
-
-
-def ranks() -> dict[str, int]:
-    """Statuses from the worst (poor) to the best, as the standards list them."""
-    return {key: n for n, key in enumerate(load_standards().statuses)}
 
 
 @dataclass(frozen=True)
@@ -145,15 +143,29 @@ def _exits(households: list[Household]) -> list[Exit]:
     return found
 
 
-def _candidates(user: User, commune: AdminUnit) -> list[Household]:
-    """Active households of the commune (in `user`'s scope) whose status is not the worst."""
-    better = [key for key, n in ranks().items() if n > 0]
-    stmt = household_review.visible(user).where(
+def exits_query(user: User, commune: AdminUnit) -> sa.Select:
+    """Active households of the commune (in `user`'s scope) with an exit they still have: the
+    latest change of their assessed status was an exit and their status is its result."""
+    return household_review.visible(user).where(
         Household.commune_id == commune.id,
+        Household.exit_version.is_not(None),
         Household.status == HouseholdStatus.ACTIVE,
-        Household.properties[STATUS].as_string().in_(better),
+        Household.poverty_status == Household.assessed_status,
     )
-    return list(db.session.scalars(stmt.order_by(Household.label, Household.id)))
+
+
+def waiting_query(user: User, commune: AdminUnit) -> sa.Select:
+    """`exits_query` less the exits already decided."""
+    decided = sa.exists().where(
+        PovertyExit.household_id == Household.id, PovertyExit.version == Household.exit_version
+    )
+    return exits_query(user, commune).where(~decided)
+
+
+def _candidates(user: User, commune: AdminUnit) -> list[Household]:
+    return list(
+        db.session.scalars(exits_query(user, commune).order_by(Household.label, Household.id))
+    )
 
 
 def exits(user: User, commune: AdminUnit) -> list[Exit]:
@@ -184,7 +196,7 @@ def held(user: User, commune: AdminUnit) -> list[HeldExit]:
         Household.commune_id == commune.id,
         Household.status == HouseholdStatus.ACTIVE,
         Household.open_conflicts > 0,
-        Household.properties[STATUS].as_string().in_(sorted(TRANSITIONS)),
+        Household.poverty_status.in_(sorted(TRANSITIONS)),
     )
     households = list(db.session.scalars(stmt.order_by(Household.label, Household.id)))
     if not households:
@@ -223,7 +235,9 @@ def waiting(user: User, commune: AdminUnit) -> list[Exit]:
 
 
 def count_waiting(user: User, commune: AdminUnit) -> int:
-    return len(waiting(user, commune))
+    """How many exits of the commune wait for a decision (one statement, from an index)."""
+    stmt = waiting_query(user, commune).with_only_columns(sa.func.count()).order_by(None)
+    return db.session.scalar(stmt) or 0
 
 
 def today() -> dt.date:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import aliased, joinedload, undefer
 
 from forms.library import REGISTRATION_FORM_ID, VISIT_FORM_ID
 from forms.poverty import load_standards
@@ -89,21 +89,64 @@ def villages(commune: AdminUnit) -> list[AdminUnit]:
     return list(db.session.scalars(stmt.order_by(AdminUnit.name, AdminUnit.id)))
 
 
+def _senders(commune: AdminUnit) -> tuple[sa.Select, sa.Select]:
+    """(who sent submissions placed in the commune, who working there sent unplaced ones).
+
+    The first skips through the (commune, sender, form version) index from one sender to
+    the next (a recursive "next larger sender"; PostgreSQL before 18 has no skip scan), so
+    it reads one index entry per sender instead of every submission of the commune's years.
+    """
+    later = aliased(Submission)
+    found = (
+        sa.select(sa.func.min(Submission.submitter_id).label("id"))
+        .where(Submission.commune_id == commune.id)
+        .cte("senders", recursive=True)
+    )
+    following = (
+        sa.select(sa.func.min(later.submitter_id))
+        .where(later.commune_id == commune.id, later.submitter_id > found.c.id)
+        .scalar_subquery()
+    )
+    found = found.union_all(sa.select(following).where(found.c.id.is_not(None)))
+    placed = sa.select(found.c.id).where(found.c.id.is_not(None))
+    units = sa.select(AdminUnit.id).where(
+        sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
+    )
+    workers = scope.senders(units)
+    unplaced = workers.where(
+        sa.exists().where(
+            later.commune_id.is_(None),
+            later.village_id.is_(None),
+            later.submitter_id == workers.selected_columns[0],
+        )
+    )
+    return placed, unplaced
+
+
 def cadres(commune: AdminUnit) -> list[User]:
     """The people who sent submissions in the commune (cadres, mostly), by name."""
-    senders = sa.select(Submission.submitter_id).where(scope.in_commune(commune))
-    stmt = sa.select(User).where(User.id.in_(senders.distinct()))
+    placed, unplaced = _senders(commune)
+    stmt = sa.select(User).where(sa.or_(User.id.in_(placed), User.id.in_(unplaced)))
     return list(db.session.scalars(stmt.order_by(User.full_name, User.id)))
 
 
 def forms_of(commune: AdminUnit) -> list[Form]:
-    """The forms submissions in the commune were filled with."""
-    used = (
-        sa.select(FormVersion.form_pk)
-        .join(Submission, Submission.form_version_id == FormVersion.id)
-        .where(scope.in_commune(commune))
+    """The forms submissions in the commune were filled with: per form version, one look-up
+    in the (commune, sender, form version) index for each of the commune's senders."""
+    placed, unplaced = _senders(commune)
+    placed_here = sa.exists().where(
+        Submission.commune_id == commune.id,
+        Submission.submitter_id.in_(placed),
+        Submission.form_version_id == FormVersion.id,
     )
-    stmt = sa.select(Form).where(Form.id.in_(used.distinct()))
+    unplaced_here = sa.exists().where(
+        Submission.commune_id.is_(None),
+        Submission.village_id.is_(None),
+        Submission.submitter_id.in_(unplaced),
+        Submission.form_version_id == FormVersion.id,
+    )
+    used = sa.select(FormVersion.form_pk).where(sa.or_(placed_here, unplaced_here))
+    stmt = sa.select(Form).where(Form.id.in_(used))
     return list(db.session.scalars(stmt.order_by(Form.title)))
 
 
@@ -122,15 +165,43 @@ class WaitingKind:
     count: Callable[[User, AdminUnit], int]
 
 
+def reviews_whole_commune(user: User, commune: AdminUnit) -> bool:
+    """Whether every submission of `commune`'s queue (`scope.in_commune`) is in `user`'s scope:
+    a reviewer (not a cadre, whose scope is their villages and what they sent) whose units
+    hold the commune, so its villages and whoever works there too (`scope.submissions`)."""
+    if user.role == Role.CADRE:
+        return False
+    return bool(db.session.scalar(scope.in_scope(user, commune)))
+
+
+def commune_submissions(
+    user: User, commune: AdminUnit, part: sa.ColumnElement[bool] | None = None
+) -> sa.Select:
+    """Submissions of `commune`'s queue (or of one `part` of it, `queue_parts`) that `user`
+    may read. For a reviewer of the whole commune the scope's subqueries (every unit and
+    sender of their scope, in an OR that PostgreSQL can only check row by row) are left
+    out: they would keep nothing out."""
+    where = scope.in_commune(commune) if part is None else part
+    if reviews_whole_commune(user, commune):
+        return sa.select(Submission).where(where)
+    return scope.submissions(user).where(where)
+
+
+def queue_parts(commune: AdminUnit) -> tuple[sa.ColumnElement[bool], ...]:
+    """`scope.in_commune` as its two disjoint parts, placed in the commune and unplaced from
+    someone working there: each is a range of the (commune, superseded, received) index, so
+    a count or a newest-first page reads the index, where their OR reads every row."""
+    units = sa.select(AdminUnit.id).where(
+        sa.or_(AdminUnit.id == commune.id, AdminUnit.parent_id == commune.id)
+    )
+    return Submission.commune_id == commune.id, scope.unplaced_from(units)
+
+
 def _in_state(state: ReviewState) -> Callable[[User, AdminUnit], int]:
     def count(user: User, commune: AdminUnit) -> int:
         stmt = (
-            scope.submissions(user)
-            .where(
-                scope.in_commune(commune),
-                Submission.review_state == state,
-                Submission.superseded.is_(False),
-            )
+            commune_submissions(user, commune)
+            .where(Submission.review_state == state, Submission.superseded.is_(False))
             .with_only_columns(sa.func.count())
             .order_by(None)
         )
@@ -148,11 +219,16 @@ def quarantine_page(
 
 
 def _quarantine(user: User, commune: AdminUnit) -> int:
-    stmt = (
-        quarantine.of_commune(user, commune)
-        .where(QuarantineItem.resolved_at.is_(None))
-        .with_only_columns(sa.func.count())
-    )
+    """Payloads of the commune kept in quarantine, not resolved yet. For a reviewer of the
+    commune (the dashboard's readers: `commune_for` found it in their scope) every payload
+    of the commune is in scope (`scope.quarantine_items`: sent by someone working in their
+    units, or linked to a submission they may read), so the scope's subqueries over every
+    submission they may read are left out."""
+    if user.role in scope.REVIEWERS and db.session.scalar(scope.in_scope(user, commune)):
+        stmt = sa.select(sa.func.count()).where(quarantine.in_commune(commune))
+    else:
+        stmt = quarantine.of_commune(user, commune).with_only_columns(sa.func.count())
+    stmt = stmt.where(QuarantineItem.resolved_at.is_(None))
     return db.session.scalar(stmt) or 0
 
 
@@ -281,8 +357,9 @@ def dashboard(user: User, commune: AdminUnit) -> Dashboard:
 
 
 def poverty_counts(commune: AdminUnit) -> tuple[list[tuple[str, dict, int]], int]:
-    """Active households of the commune by the shipped forms' `poverty_status` property."""
-    status = Household.properties["poverty_status"].as_string()
+    """Active households of the commune by the shipped forms' `poverty_status` property (its
+    column: one GROUP BY read from the (commune, status, poverty status) index)."""
+    status = Household.poverty_status
     stmt = (
         sa.select(status, sa.func.count())
         .where(Household.commune_id == commune.id, Household.status == HouseholdStatus.ACTIVE)
@@ -357,11 +434,12 @@ class QueuePage:
     pages: int
 
 
-def _queue_query(user: User, commune: AdminUnit, f: QueueFilter) -> sa.Select:
-    """The current versions of submissions in the commune, in `user`'s scope, matching `f`."""
-    stmt = scope.submissions(user).where(
-        scope.in_commune(commune), Submission.superseded.is_(False)
-    )
+def _queue_query(
+    user: User, commune: AdminUnit, f: QueueFilter, part: sa.ColumnElement[bool] | None = None
+) -> sa.Select:
+    """The current versions of submissions in the commune (or `part` of its queue), in
+    `user`'s scope, matching `f`."""
+    stmt = commune_submissions(user, commune, part).where(Submission.superseded.is_(False))
     if f.state:
         stmt = stmt.where(Submission.review_state == ReviewState(f.state))
     if f.village_id:
@@ -386,16 +464,33 @@ WAITING_STATES = (ReviewState.RECEIVED, ReviewState.HAS_ISSUES)
 
 
 def queue(user: User, commune: AdminUnit, f: QueueFilter) -> QueuePage:
-    """The current versions of submissions in the commune matching `f`, newest first."""
-    stmt = _queue_query(user, commune, f)
-    total = db.session.scalar(stmt.with_only_columns(sa.func.count()).order_by(None)) or 0
+    """The current versions of submissions in the commune matching `f`, newest first.
+
+    Counted and paged per part of the queue (`queue_parts`), so PostgreSQL reads the page
+    from the index in order and counts from it, instead of sorting the commune's years."""
+    parts = [_queue_query(user, commune, f, part) for part in queue_parts(commune)]
+    counts = [p.with_only_columns(sa.func.count()).order_by(None).scalar_subquery() for p in parts]
+    total = db.session.scalar(sa.select(sum(counts[1:], counts[0]))) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, f.page), pages)
-    rows = stmt.options(joinedload(Submission.form_version).joinedload(FormVersion.form)).order_by(
-        Submission.received_at.desc(), Submission.id.desc()
+    newest = (Submission.received_at.desc(), Submission.id.desc())
+    end = page * PAGE_SIZE
+    heads = [
+        p.with_only_columns(Submission.id, Submission.received_at).order_by(*newest).limit(end)
+        for p in parts
+    ]
+    merged = sa.union_all(*(h.subquery().select() for h in heads)).subquery()
+    ids = sa.select(merged.c.id).order_by(merged.c.received_at.desc(), merged.c.id.desc())
+    chosen = list(db.session.scalars(ids.limit(PAGE_SIZE).offset(end - PAGE_SIZE)))
+    if not chosen:
+        return QueuePage([], total, page, pages)
+    rows = (
+        sa.select(Submission)
+        .where(Submission.id.in_(chosen))
+        .options(joinedload(Submission.form_version).joinedload(FormVersion.form))
+        .order_by(*newest)
     )
-    items = list(db.session.scalars(rows.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return QueuePage(items, total, page, pages)
+    return QueuePage(list(db.session.scalars(rows)), total, page, pages)
 
 
 def next_waiting(user: User, commune: AdminUnit, f: QueueFilter, decided: int) -> Submission | None:
@@ -467,7 +562,7 @@ def households(user: User, commune: AdminUnit, f: HouseholdFilter) -> QueuePage:
     if f.status:
         stmt = stmt.where(Household.status == HouseholdStatus(f.status))
     if f.poverty:
-        stmt = stmt.where(Household.properties["poverty_status"].as_string() == f.poverty)
+        stmt = stmt.where(Household.poverty_status == f.poverty)
     if f.flagged:
         stmt = stmt.where(Household.flagged.is_(True))
     if f.conflicts:
