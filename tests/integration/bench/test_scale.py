@@ -29,5 +29,7 @@ def test_the_scale_bench_loads_a_province_the_app_serves_and_measures_every_figu
     assert "0 differences" in rebuilt["reference"], rebuilt
     recheck = rows["scale: giupho duplicates recheck --since 24 (a day's registrations)"]
     assert "finished" in recheck["reference"], recheck
-    missing = [name for name, r in rows.items() if r["measured"] is None]
-    assert not missing or missing == ["scale: OpenRosa ingest"], missing
+    # Without ODK Central's load kit (the shared material) there is no ingest to measure.
+    no_kit = {"scale: OpenRosa ingest", "machine speed: parse + validate one kit submission"}
+    missing = {name for name, r in rows.items() if r["measured"] is None}
+    assert not missing or missing == no_kit, missing
