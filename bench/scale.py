@@ -419,7 +419,7 @@ class Shape:
     devices: list[int]
     times: list[int]
     keys: list[int]  # duplicate key text (carries the commune id)
-    binary: bool = False  # has bytea columns (COPY writes them as hex)
+    binary: list[int] = field(default_factory=list)  # bytea fields (COPY writes hex)
     visit_key: int | None = None  # monitoring flag "visit:<submission id>"
     visit_of: int = 0
 
@@ -445,7 +445,7 @@ def shape_of(table: sa.Table, cloned: set[str]) -> Shape:
         shape.keys.append(names.index("key"))
     if table.name == "monitoring_flags":
         shape.visit_key, shape.visit_of = names.index("subject_key"), names.index("submission_id")
-    shape.binary = any(isinstance(c.type, sa.LargeBinary) for c in table.columns)
+    shape.binary = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.LargeBinary)]
     return shape
 
 
@@ -480,10 +480,12 @@ def clone_lines(
     n_villages, cadre = len(layout.villages), cadre_households(households)
     dates = [(today - dt.timedelta(days=d)).isoformat() for d in range(365)]
     years = [[year_pairs(t, shift) for shift in range(YEAR_SHIFTS)] for t in range(tpl.count)]
+    # bytea travels as hex ("\\x7b22..."): decoded once here, re-keyed as text, encoded again.
+    decoded = [[_bytea_text(line.split("\t")[i]) for i in shape.binary] for _t, line in lines]
     for c in range(rounds):
         marker, phone = f"{c:08x}", f"09{c:04d}"
         offsets = {name: bases.get(name, 0) + c * span for name, span in tpl.spans.items()}
-        for t, line in lines:
+        for j, (t, line) in enumerate(lines):
             index = c * tpl.count + t
             if index >= households:
                 continue
@@ -512,6 +514,8 @@ def clone_lines(
                 fields[i] = fields[i].replace(f":{commune_of_template}:", f":{commune_id}:")
             if shape.visit_key is not None and fields[shape.visit_key].startswith("visit:"):
                 fields[shape.visit_key] = f"visit:{fields[shape.visit_of]}"
+            for i in shape.binary:
+                fields[i] = "\0"  # its text goes through the same replacements below
             text = "\t".join(fields)
             # Digits only where a value starts (a quote, a search text's bar, a key's colon):
             # a bare "03325" would also match inside an id or a timestamp.
@@ -522,10 +526,20 @@ def clone_lines(
             pairs += years[t][c * 2 % YEAR_SHIFTS]
             for old, new in pairs:
                 text = text.replace(old, new)
-            if shape.binary:  # bytea travels as hex: the same words, hex-encoded
-                for old, new in pairs:
-                    text = text.replace(old.encode().hex(), new.encode().hex())
+            if shape.binary:
+                parts = text.split("\0")
+                for n, body in enumerate(decoded[j]):
+                    for old, new in pairs:
+                        body = body.replace(old, new)
+                    parts[n] += "\\\\x" + body.encode("utf-8").hex()
+                text = "".join(parts)
             yield text
+
+
+def _bytea_text(value: str) -> str:
+    """A bytea field of COPY's text format (the payloads are UTF-8 JSON or XML) as text."""
+    assert value.startswith("\\\\x"), value[:10]
+    return bytes.fromhex(value[3:]).decode("utf-8")
 
 
 def drop_constraints(conn, names: list[str]) -> tuple[list, list]:
