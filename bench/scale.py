@@ -932,14 +932,18 @@ def run(
                             machine_speed_us() if kit else None, "µs", "",
                             "CPU, bench process alone; rates move inversely with it"))  # fmt: skip
             with LiveServer(url, workdir / "server", workers=4) as server:
+                log("formList, manifest and media; /api/v1/households")
                 rows += openrosa_rows(server, layout.cadre_token)
                 rows += households_api_rows(server, layout.cadre_token)
                 if kit:
+                    log(f"OpenRosa ingest of {ingest_n} kit submissions, PSS sampled")
                     rows += ingest_rows(server, world.tokens["admin"], ingest_n, workdir)
                 else:
                     rows.append(row("scale: OpenRosa ingest", None, "", "", "skipped: no kit"))
+                log("duplicates recheck, pulls beside it")
                 rows += recheck_rows(server, url, layout.cadre_token, households)
             if not skip_rebuild:
+                log(f"households rebuild (stopped at {rebuild_limit:.0f} s)")
                 rows += rebuild_rows(url, households, rebuild_limit)
         finally:
             if keep:
