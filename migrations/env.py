@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
-from server.db import include_name
+from server.operations.schema_objects import include_name
 from server.models.base import UTCDateTime
 
 config = context.config

@@ -100,17 +100,6 @@ def _begin_before_savepoint(conn: sa.Connection, _name: str) -> None:
         dbapi_connection.execute("BEGIN")
 
 
-def include_name(name: str | None, type_: str, _parent_names) -> bool:
-    """What Alembic compares with the models: not Procrastinate's tables (its job queue,
-    created by a migration from its own SQL, `server.jobs`), nor PostgreSQL partitions (their
-    parent is the models' table, `server.operations.partitions`)."""
-    from server.operations.partitions import is_partition_name  # it imports this module
-
-    if type_ != "table" or name is None:
-        return True
-    return not (name.startswith("procrastinate_") or is_partition_name(name))
-
-
 def init_app(app: Flask) -> None:
     """Bind the database and migrations to `app`."""
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
@@ -121,7 +110,6 @@ def init_app(app: Flask) -> None:
         directory=MIGRATIONS_DIR,
         compare_type=True,
         render_as_batch=True,
-        include_name=include_name,
     )
     with app.app_context():
         engine = db.engine

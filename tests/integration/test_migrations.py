@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from server.db import MIGRATIONS_DIR, db, include_name, upgrade_database
+from server.db import MIGRATIONS_DIR, db, upgrade_database
+from server.operations.schema_objects import include_name
 from server.models import Base
 from tests.integration.contract.drivers import DRIVERS
 from tests.integration.contract.submissions import household_id, registration, visit
