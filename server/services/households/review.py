@@ -29,7 +29,7 @@ from server.services.paging import Page, keyset_page
 def visible(user: User) -> sa.Select:
     """Households in `user`'s scope (every status)."""
     stmt = sa.select(Household)
-    ids = scope.unit_ids(user)
+    ids = scope.unit_id_list(user)  # literals: an index scan per list, bounded by the scope
     if ids is not None:
         stmt = stmt.where(sa.or_(Household.village_id.in_(ids), Household.commune_id.in_(ids)))
     return stmt
