@@ -37,6 +37,7 @@ BENCHES = (
     "web",
     "sync_client",
     "exports",
+    "scope",
 )
 RESULTS = HERE / "results" / "latest.md"
 COLUMNS = ("name", "measured", "unit", "target", "reference")

@@ -124,7 +124,7 @@ def version_key(user: User, dataset: str) -> tuple[str, dict[str, str]]:
     )
     rows = db.session.execute(stmt).all()
     returned = review.returned_comments([r.id for r in rows], {r.commune_id for r in rows})
-    parts = [f"{r.id}\t{r.version}\t{r.label}\t{r.updated_at.isoformat()}" for r in rows]
+    parts = [f"{r.id}\t{r.version}\t{r.label}\t{r.updated_at}" for r in rows]
     parts += [f"returned\t{hid}\t{comment}" for hid, comment in sorted(returned.items())]
     return _digest(parts), returned
 
