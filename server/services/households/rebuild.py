@@ -21,6 +21,7 @@ from forms.instance import Submission as ParsedSubmission
 from forms.instance import from_answers, parse_submission
 from server.db import db
 from server.models import Household, HouseholdConflict, HouseholdStatus, SubmissionPayload
+from server.models.base import utcnow
 from server.services import audit, transactional
 from server.services.forms import loaded as form_models
 from server.services.households import merge as merging
@@ -146,6 +147,7 @@ def _repair(household_id: str, rebuilt: dict, differences: list[Difference]) -> 
     live.label = rebuilt["label"]
     live.status = HouseholdStatus(rebuilt["status"])
     live.merged_into_id = rebuilt["merged_into_id"]
+    live.updated_at = utcnow()  # a changed household is a new entity list version (lists.py)
     audit.record(
         None,
         "household.rebuild_fix",
