@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -149,10 +150,6 @@ def _ancestors(roots: sa.Select) -> sa.Select:
     return sa.select(tree.c.id)
 
 
-def _ids_of(stmt: sa.Select) -> tuple:
-    return tuple(sorted(set(db.session.scalars(stmt))))
-
-
 #: What a scope is made of: a change to one of these (not yet flushed, or flushed since the
 #: ids were read) makes the ids read again, so a transaction that pairs a household and then
 #: lists the helper's households sees the pair.
@@ -171,33 +168,58 @@ def _forget_after_flush(session: Session, _context) -> None:
         txcache.forget_group(_GROUP, session)
 
 
-def _remember(kind: str, user: User, read: Callable[[], tuple]) -> tuple:
-    """`read()` once per transaction and user (ids as literals for the filters below)."""
+@dataclass(frozen=True)
+class _ScopeIds:
+    down: tuple[int, ...]  # assigned units and below
+    up: tuple[int, ...]  # assigned units and above
+    paired: tuple[str, ...]  # households paired with the user or their team today
+
+
+def _read_scope_ids(user: User) -> _ScopeIds:
+    """The three id lists of a scope in one round trip (the CTEs are anonymous, so both
+    recursive walks share one statement)."""
+    down = _descendants(_assigned(user)).subquery()
+    up = _ancestors(_assigned(user)).subquery()
+    paired = paired_household_ids(user).subquery()
+    stmt = sa.union_all(
+        sa.select(sa.literal("down").label("kind"), sa.cast(down.c.id, sa.String).label("id")),
+        sa.select(sa.literal("up"), sa.cast(up.c.id, sa.String)),
+        sa.select(sa.literal("paired"), paired.c.household_id),
+    )
+    found: dict[str, set[str]] = {"down": set(), "up": set(), "paired": set()}
+    for kind, key in db.session.execute(stmt):
+        found[kind].add(key)
+    return _ScopeIds(
+        tuple(sorted(int(i) for i in found["down"])),
+        tuple(sorted(int(i) for i in found["up"])),
+        tuple(sorted(found["paired"])),
+    )
+
+
+def _scope_ids(user: User) -> _ScopeIds:
+    """The id lists of `user`'s scope, read once per transaction (literals for the filters
+    below), and again after a change to what a scope is made of."""
     if _touches_scope(db.session):
         txcache.forget_group(_GROUP)
-    return txcache.remember((_GROUP, kind, user.id), read)
+    return txcache.remember((_GROUP, user.id), lambda: _read_scope_ids(user))
 
 
 def unit_id_list(user: User) -> tuple[int, ...] | None:
     """Ids of the units `user` works in (assigned units and below), sorted, read once per
     transaction; None means all (admin)."""
-    if is_admin(user):
-        return None
-    return _remember("units", user, lambda: _ids_of(_descendants(_assigned(user))))
+    return None if is_admin(user) else _scope_ids(user).down
 
 
 def ancestor_id_list(user: User) -> tuple[int, ...] | None:
     """Ids of the units `user` is assigned to and every unit above them, sorted, read once
     per transaction; None means all (admin)."""
-    if is_admin(user):
-        return None
-    return _remember("up", user, lambda: _ids_of(_ancestors(_assigned(user))))
+    return None if is_admin(user) else _scope_ids(user).up
 
 
 def paired_id_list(user: User) -> tuple[str, ...]:
     """Ids of the households paired with `user` or their team today, sorted, read once per
     transaction (`paired_household_ids` as literals)."""
-    return _remember("paired", user, lambda: _ids_of(paired_household_ids(user)))
+    return _scope_ids(user).paired
 
 
 def _literal_ids(ids: tuple[int, ...]) -> sa.Select:
