@@ -39,6 +39,7 @@ BENCHES = (
     "sync_client",
     "exports",
     "rebuild",
+    "scope",
 )
 RESULTS = HERE / "results" / "latest.md"
 COLUMNS = ("name", "measured", "unit", "target", "reference")

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
-from server.operations.schema_objects import include_name
 from server.models.base import UTCDateTime
+from server.operations.schema_objects import include_name
 
 config = context.config
 

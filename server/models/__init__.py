@@ -12,6 +12,7 @@ from server.models.duplicates import (
     DuplicateKey,
     DuplicateProfile,
 )
+from server.models.entity_lists import EntityListCache
 from server.models.exits import ExitDecision, PovertyExit
 from server.models.exports import ExportJob, ExportStatus
 from server.models.forms import Form, FormMedia, FormState, FormVersion
@@ -90,6 +91,7 @@ __all__ = [
     "DuplicateCaseMember",
     "DuplicateKey",
     "DuplicateProfile",
+    "EntityListCache",
     "EntryReason",
     "ExitDecision",
     "ExportJob",

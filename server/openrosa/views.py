@@ -85,7 +85,7 @@ def manifest(token: str | None, form_id: str, version: str):
         for m in form_delivery.media(found)
     ]
     for dataset, filename in form_delivery.entity_lists_read(found):
-        listed = form_delivery.entity_list_file(principal.user, found, filename)
+        listed = form_delivery.entity_list_file(principal.user, found, filename, body=False)
         entries.append(
             render.MediaEntry(
                 filename,
@@ -114,7 +114,13 @@ def media(token: str | None, form_id: str, version: str, filename: str):
     found = form_delivery.version_for(principal.user, form_id, version)
     listed = form_delivery.entity_list_file(principal.user, found, filename)
     if listed is not None:
-        return Response(listed.data, content_type="text/csv; charset=utf-8")
+        # The MD5 is the manifest's hash: a client that has these bytes gets a 304.
+        if listed.md5 in request.if_none_match:
+            response = Response(status=304)
+        else:
+            response = Response(listed.data, content_type="text/csv; charset=utf-8")
+        response.set_etag(listed.md5)
+        return response
     places = form_delivery.place_list_file(principal.user, found, filename)
     if places is not None:
         return Response(places, content_type="text/csv; charset=utf-8")

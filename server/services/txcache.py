@@ -37,6 +37,14 @@ def forget() -> None:
     db.session.info.pop(_KEY, None)
 
 
+def forget_group(group: str, session: Session | None = None) -> None:
+    """Drop the cached values whose key is a tuple starting with `group` (e.g. "scope")."""
+    cache = (session or db.session).info.get(_KEY)
+    if cache:
+        for key in [k for k in cache if isinstance(k, tuple) and k and k[0] == group]:
+            del cache[key]
+
+
 @sa.event.listens_for(Session, "after_transaction_end")
 def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:

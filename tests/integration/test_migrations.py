@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from server.db import MIGRATIONS_DIR, db, upgrade_database
-from server.operations.schema_objects import include_name
 from server.models import Base
+from server.operations.schema_objects import include_name
 from tests.integration.contract.drivers import DRIVERS
 from tests.integration.contract.submissions import household_id, registration, visit
 from tests.integration.database import (

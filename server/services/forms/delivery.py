@@ -31,15 +31,13 @@ CSV_PREFIX = "jr://file-csv/"
 
 @dataclass(frozen=True)
 class EntityListFile:
-    """A generated entity list a form reads: `filename` (households.csv) and its content."""
+    """A generated entity list a form reads: `filename` (households.csv), its MD5 and its
+    content (None when only the MD5 was asked for: the manifest)."""
 
     dataset: str
     filename: str
-    data: bytes
-
-    @property
-    def md5(self) -> str:
-        return household_lists.list_hash(self.data)
+    md5: str
+    data: bytes | None = None
 
 
 def listed_versions(user: User, form_id: str | None = None) -> list[FormVersion]:
@@ -84,11 +82,15 @@ def entity_lists_read(version: FormVersion) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-def entity_list_file(user: User, version: FormVersion, filename: str) -> EntityListFile | None:
-    """The entity list `filename` for `user`, if the form reads one by that name."""
+def entity_list_file(
+    user: User, version: FormVersion, filename: str, *, body: bool = True
+) -> EntityListFile | None:
+    """The entity list `filename` for `user`, if the form reads one by that name (kept per
+    scope: `household_lists.cached`); without `body`, only its MD5."""
     for dataset, name in entity_lists_read(version):
         if name == filename:
-            return EntityListFile(dataset, name, household_lists.entity_list(user, dataset))
+            kept = household_lists.cached(user, dataset, body=body)
+            return EntityListFile(dataset, name, kept.md5, kept.data)
     return None
 
 

@@ -374,6 +374,7 @@ def _repair(household_id: str, rebuilt: dict, differences: list[Difference]) -> 
     live.label = rebuilt["label"]
     live.status = HouseholdStatus(rebuilt["status"])
     live.merged_into_id = rebuilt["merged_into_id"]
+    live.updated_at = utcnow()  # a changed household is a new entity list version (lists.py)
     audit.record(
         None,
         "household.rebuild_fix",

@@ -9,6 +9,7 @@ is in the caller's units), and a resolution is a decision version through
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from server.db import db
 from server.models import (
@@ -25,11 +26,16 @@ from server.services.households import search
 from server.services.households import versions as households
 from server.services.paging import Page, keyset_page
 
+#: A scope of at most this many units (a cadre's villages, a commune official's commune)
+#: holds few enough households to read them all and sort them for a page; a larger one is
+#: left to the planner, for which a walk in id order finds a page quickly.
+SMALL_SCOPE_UNITS = 64
+
 
 def visible(user: User) -> sa.Select:
     """Households in `user`'s scope (every status)."""
     stmt = sa.select(Household)
-    ids = scope.unit_ids(user)
+    ids = scope.unit_id_list(user)  # literals: an index scan per list, bounded by the scope
     if ids is not None:
         stmt = stmt.where(sa.or_(Household.village_id.in_(ids), Household.commune_id.in_(ids)))
     return stmt
@@ -57,6 +63,14 @@ def list_households(
     if flagged is not None:
         stmt = stmt.where(Household.flagged.is_(flagged))
     stmt = search.matching(stmt, q)
+    ids = scope.unit_id_list(user)
+    if ids is not None and len(ids) <= SMALL_SCOPE_UNITS:
+        # Read the scope's households first (OFFSET 0 keeps PostgreSQL from pulling the
+        # filter up), then sort them: otherwise it may walk the whole primary key in id order
+        # and test each row against the scope, which reads the table for a cadre's page
+        # (EXPLAIN at 50,000 rows: 18,000 rows read for a page of 200 of 500).
+        kept = aliased(Household, stmt.offset(0).subquery())
+        return keyset_page(sa.select(kept), kept.id, after, limit)
     return keyset_page(stmt, Household.id, after, limit)
 
 
