@@ -937,6 +937,7 @@ def run(
     rebuild_limit: float = 1800.0,
     ingest_n: int = 2000,
     templates: int | None = None,
+    load_only: bool = False,
 ) -> list[dict]:
     """Rows for `bench/run.py` (not in its default list: a 1M load takes a quarter hour)."""
     from ingest import KIT_FORM, machine_speed_us
@@ -962,6 +963,9 @@ def run(
                             "< 20 min", f"{total:,} rows in {len(counts)} tables; "
                             f"{counts.get('submissions', 0):,} submissions"))  # fmt: skip
             log(f"loaded in {load_s:.0f} s: {counts}")
+            if load_only:  # the schema is kept, to measure pieces against it (--load-only)
+                keep = True
+                return rows
             kit = KIT_FORM.exists()
             if kit:
                 app = database.build_app(url, str(workdir / "bench"), LOG_LEVEL="WARNING")
@@ -1001,12 +1005,13 @@ def main() -> None:
     parser.add_argument("--rebuild-limit", type=float, default=1800.0, help="seconds")
     parser.add_argument("--ingest", type=int, default=2000, help="OpenRosa submissions")
     parser.add_argument("--templates", type=int, help="template households (default N/100)")
+    parser.add_argument("--load-only", action="store_true", help="load, keep the schema, stop")
     args = parser.parse_args()
     from run import table
 
     rows = run(args.households, keep=args.keep, skip_rebuild=args.skip_rebuild,
                rebuild_limit=args.rebuild_limit, ingest_n=args.ingest,
-               templates=args.templates)  # fmt: skip
+               templates=args.templates, load_only=args.load_only)  # fmt: skip
     print(table(rows))
 
 

@@ -28,18 +28,30 @@ migrate = Migrate()
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
-def engine_options(config: dict[str, Any]) -> dict[str, Any]:
-    """SQLAlchemy engine options for the configured database.
+def engine_options(config: dict[str, Any], url: str | None = None) -> dict[str, Any]:
+    """SQLAlchemy engine options for the configured database (or for `url`, the replica's).
 
     No `pool_pre_ping`: it costs a round trip on every request (a fifth of an
     OpenRosa POST's). Pooled connections are checked after they sat idle
     instead (`_ping_after_idle`). JSON columns go through orjson (`server.json_codec`).
+
+    On PostgreSQL every connection runs with `jit = off`. The app's queries are bounded by a
+    scope or a page, so compiling one never pays; but the planner's estimate for an `IN` list
+    probed in each of a partitioned table's 16 hash partitions crosses `jit_above_cost`, and
+    the rebuild's history read of 500 households spent 126 of its 142 ms compiling (16 ms
+    without). Set as a startup option, so it costs no round trip.
     """
-    url = sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"])
+    parsed = sa.engine.make_url(url or config["SQLALCHEMY_DATABASE_URI"])
     options: dict[str, Any] = {"json_serializer": dumps_text, "json_deserializer": loads}
-    if url.get_backend_name() == "sqlite":
+    if parsed.get_backend_name() == "sqlite":
         return options
-    return {**options, "pool_size": config["DB_POOL_SIZE"]}
+    startup = parsed.query.get("options", "")  # e.g. a search_path: kept, jit added
+    startup = " ".join([*(startup if isinstance(startup, tuple) else [startup]), "-c jit=off"])
+    return {
+        **options,
+        "pool_size": config["DB_POOL_SIZE"],
+        "connect_args": {"options": startup.strip()},
+    }
 
 
 _IDLE_SINCE = "giupho.idle_since"
@@ -120,7 +132,7 @@ def init_app(app: Flask) -> None:
             sa.event.listen(engine, "savepoint", _begin_before_savepoint)
         else:
             _ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_S"])
-    replica.init_app(app, engine_options(app.config))
+    replica.init_app(app, lambda url: engine_options(app.config, url))
     engine = replica.replica_engine_of(app)
     if engine is not None and engine.dialect.name != "sqlite":
         _ping_after_idle(engine, app.config["DB_PING_AFTER_IDLE_S"])

@@ -24,6 +24,7 @@ Without a replica URL every statement goes to the primary, as before.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_app_context, request, session
@@ -109,14 +110,16 @@ def replica_engine_of(app: Flask) -> sa.Engine | None:
     return app.extensions.get(_EXTENSION)
 
 
-def init_app(app: Flask, engine_options: dict) -> None:
-    """Create the replica's engine when `DATABASE_REPLICA_URL` is set and route requests."""
+def init_app(app: Flask, engine_options: Callable[[str], dict]) -> None:
+    """Create the replica's engine when `DATABASE_REPLICA_URL` is set and route requests
+    (`engine_options(url)`: the options of an engine for that URL)."""
     url = app.config.get("DATABASE_REPLICA_URL")
     if not url:
         return
     from server.settings import normalise_database_url
 
-    app.extensions[_EXTENSION] = sa.create_engine(normalise_database_url(url), **engine_options)
+    url = normalise_database_url(url)
+    app.extensions[_EXTENSION] = sa.create_engine(url, **engine_options(url))
     app.before_request(_route)
     app.after_request(_pin_after_write)
 

@@ -285,6 +285,10 @@ def _rebuild_batch(commune_key: int, batch_size: int) -> list[Difference] | None
     checkpoint = db.session.get(RebuildCheckpoint, commune_key, with_for_update=True)
     if checkpoint is None or checkpoint.finished_at is not None:
         return None
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The rebuild is parallel by commune already (one job per worker process): a parallel
+        # plan for a batch's reads only adds worker start-ups on the same cores.
+        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
     ids = list(
         db.session.scalars(
             sa.select(Household.id)
