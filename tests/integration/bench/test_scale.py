@@ -23,8 +23,10 @@ def test_the_scale_bench_loads_a_province_the_app_serves_and_measures_every_figu
 
     loaded = rows["scale: load 2,000 households (COPY)"]
     assert "4,000 submissions" in loaded["reference"]
-    fetched = rows["scale: formList + manifest + households CSV, 500-household cadre"]
+    fetched = rows["scale: manifest + households CSV of the form listing them, 500-household cadre"]
     assert "500 households in the CSV" in fetched["reference"]
+    refresh = rows["scale: a whole Collect refresh: formList + every form's manifest and media"]
+    assert refresh["measured"] >= fetched["measured"] > 0
     rebuilt = rows["scale: giupho households rebuild, 2,000 households"]
     assert "0 differences" in rebuilt["reference"], rebuilt
     recheck = rows["scale: giupho duplicates recheck --since 24 (a day's registrations)"]
