@@ -17,6 +17,7 @@ from server import create_app, jobs
 from server.commands import with_app
 from server.operations import partitions
 from server.services.households import periodic as household_periodic
+from server.services.receiving import uploads
 
 
 @click.command("worker")
@@ -76,10 +77,13 @@ def _work(wait: bool, name: str) -> None:
 @with_app
 def periodic(app: Flask) -> None:
     """Apply held updates whose wait is over, recheck the last day's registrations for
-    duplicates, in small transactions, and create the coming months' partitions (PostgreSQL):
-    from cron (hourly) where no `giupho worker` runs."""
+    duplicates, in small transactions, create the coming months' partitions (PostgreSQL) and
+    delete the uploads left unfinished for `UPLOAD_EXPIRY_DAYS`: from cron (hourly) where no
+    `giupho worker` runs."""
     done = household_periodic.run_all()
     click.echo(f"{done.released} held updates applied; {done.opened} possible duplicates opened")
+    if swept := uploads.sweep():
+        click.echo(f"{swept} unfinished uploads deleted.")
     if created := partitions.ensure().created:
         click.echo(f"Partitions created: {', '.join(created)}.")
 

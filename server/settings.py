@@ -349,6 +349,14 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "GIUPHO_UPLOAD_EXPIRY_DAYS",
+        "UPLOAD_EXPIRY_DAYS",
+        30.0,
+        "Days after its last chunk an unfinished upload is deleted with its chunks (daily "
+        "job); the tablet still has the file and sends it again in a new upload.",
+        float,
+    ),
+    Setting(
         "GIUPHO_EXPORT_DIR",
         "EXPORT_DIR",
         "",

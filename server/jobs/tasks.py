@@ -10,6 +10,7 @@ from server.jobs.registry import task
 from server.operations import partitions
 from server.services.households import periodic
 from server.services.households import rebuild as household_rebuild
+from server.services.receiving import uploads
 from server.services.reports import jobs as export_jobs
 
 
@@ -42,3 +43,10 @@ def ensure_partitions() -> int:
     """Create the coming months' partitions on PostgreSQL (`server.operations.partitions`),
     daily; the number created."""
     return len(partitions.ensure().created)
+
+
+@task("uploads.sweep", cron="50 3 * * *")
+def sweep_uploads() -> int:
+    """Delete the uploads left unfinished for `UPLOAD_EXPIRY_DAYS`, with their chunks, daily;
+    the number deleted."""
+    return uploads.sweep()

@@ -26,6 +26,13 @@ class UploadSession(Base):
         # One session per attachment content of a submission and user: creating it again
         # (a client that lost the answer) finds the same session and its offset.
         sa.UniqueConstraint("user_id", "instance_id", "filename", "sha256"),
+        # The daily sweep finds the unfinished ones without reading every finished upload.
+        sa.Index(
+            "ix_upload_sessions_unfinished",
+            "updated_at",
+            postgresql_where=sa.text("completed_at IS NULL"),
+            sqlite_where=sa.text("completed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)

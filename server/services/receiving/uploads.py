@@ -22,10 +22,15 @@ The protocol, for one attachment of a submission the caller sent:
 
 Only the user who created a session (and an administrator) can see it; a
 session of anyone else answers as one that does not exist.
+
+A session left unfinished for `UPLOAD_EXPIRY_DAYS` is deleted with its chunks (`sweep`, a
+daily job): the tablet still holds the file, and asking for a session that is gone answers
+404, on which a client opens a new one and sends the file again (giupho-sync does).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterator
@@ -329,3 +334,33 @@ def _attach(user: User, session: UploadSession, kept: attachments.StoredFile) ->
             details = dict(item.details)
             details["attachments"] = [*details.get("attachments", []), entry]
             item.details = details
+
+
+#: Abandoned sessions deleted per transaction by `sweep`.
+SWEEP_BATCH = 100
+
+
+def sweep(now: dt.datetime | None = None) -> int:
+    """Delete the sessions nobody wrote to for `UPLOAD_EXPIRY_DAYS` and never finished, with
+    their chunks in the store, `SWEEP_BATCH` per transaction; the number deleted."""
+    days = float(current_app.config["UPLOAD_EXPIRY_DAYS"])
+    before = (now or utcnow()) - dt.timedelta(days=days)
+    swept = 0
+    while done := _sweep_batch(before):
+        swept += done
+    return swept
+
+
+@transactional
+def _sweep_batch(before: dt.datetime) -> int:
+    sessions = db.session.scalars(
+        sa.select(UploadSession)
+        .where(UploadSession.completed_at.is_(None), UploadSession.updated_at < before)
+        .order_by(UploadSession.updated_at)
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)  # a client writing to one now keeps it
+    ).all()
+    for session in sessions:
+        _drop_chunks(session)
+        db.session.delete(session)
+    return len(sessions)

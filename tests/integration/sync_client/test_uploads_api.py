@@ -4,6 +4,7 @@ arrived is lost, and nobody reaches another user's session."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from server.db import db
 from server.models import Attachment, QuarantineItem, Submission
+from server.models.base import utcnow
 from server.models.uploads import UploadSession
 from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import registration
@@ -165,3 +167,46 @@ def test_device_login_with_a_password_returns_a_working_token(client, world):
     assert pulled.status_code == 200
     wrong = client.post("/api/v1/devices", json={}, headers=basic("cadre_a", "sai mật khẩu"))
     assert wrong.status_code == 401
+
+
+def test_c3_an_upload_abandoned_for_the_expiry_is_deleted_and_the_tablet_sends_it_again(
+    app, client, world, pushed
+):
+    """The daily `uploads.sweep` job deletes sessions nobody wrote to for UPLOAD_EXPIRY_DAYS,
+    with their chunks; finished and recent ones stay; the tablet, told the old session is
+    gone, opens a new one and the file arrives whole."""
+    from server import storage
+    from server.jobs import registry
+
+    token = world.tokens["cadre_a"]
+    abandoned = _open(client, token, pushed).get_json()
+    assert _chunk(client, token, abandoned["id"], 0, PHOTO[:4000]).status_code == 200
+    recent = _open(client, token, pushed, data=PHOTO[:3000], name="bep.jpg").get_json()
+    assert _chunk(client, token, recent["id"], 0, PHOTO[:1000]).status_code == 200
+    finished = _open(client, token, pushed, data=PHOTO[:2000], name="cong.jpg").get_json()
+    assert _chunk(client, token, finished["id"], 0, PHOTO[:2000]).get_json()["complete"]
+    with app.app_context():
+        aged = utcnow() - dt.timedelta(days=app.config["UPLOAD_EXPIRY_DAYS"] + 1)
+        for upload in (abandoned, finished):
+            db.session.execute(
+                sa.update(UploadSession)
+                .where(UploadSession.token == upload["id"])
+                .values(updated_at=aged)
+            )
+        db.session.commit()
+        sweep = registry.load()["uploads.sweep"]
+        assert sweep.cron is not None  # a periodic job of `giupho worker`
+        assert registry.perform(app, "uploads.sweep", {}) == 1
+        store = storage.current()
+        assert list(store.iter_keys(f"uploads/{abandoned['id']}/")) == []
+        assert list(store.iter_keys(f"uploads/{recent['id']}/")) != []
+        left = db.session.scalars(sa.select(UploadSession.token).order_by(UploadSession.id))
+        assert list(left) == [recent["id"], finished["id"]]
+        db.session.remove()
+    gone = client.get(f"{UPLOADS}/{abandoned['id']}", headers=bearer(token))
+    assert gone.status_code == 404
+    again = _open(client, token, pushed)
+    assert again.status_code == 201 and again.get_json()["offset"] == 0
+    assert _chunk(client, token, again.get_json()["id"], 0, PHOTO).get_json()["complete"]
+    sha = hashlib.sha256(PHOTO).hexdigest()
+    assert ("nha.jpg", sha, len(PHOTO)) in _attachments(app, pushed)
