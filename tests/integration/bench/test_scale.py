@@ -29,6 +29,8 @@ def test_the_scale_bench_loads_a_province_the_app_serves_and_measures_every_figu
     assert refresh["measured"] >= fetched["measured"] > 0
     rebuilt = rows["scale: giupho households rebuild, 2,000 households"]
     assert "0 differences" in rebuilt["reference"], rebuilt
+    assert "2,000 households done" in rebuilt["reference"], rebuilt
+    assert "PostgreSQL's" in rebuilt["reference"], rebuilt
     recheck = rows["scale: giupho duplicates recheck --since 24 (a day's registrations)"]
     assert "finished" in recheck["reference"], recheck
     # Without ODK Central's load kit (the shared material) there is no ingest to measure.
