@@ -316,13 +316,14 @@ def read_item(
     if form is None:
         problem = Problem("404.5", form_id=form_id, version=version or "")
         return Unreadable(problem, instance_id, (form_id, version))
+    entities: list[Node] = []  # noted while the tree is built: `from_root` need not walk it
     try:
-        root = from_answers(answers, form.model)
+        root = from_answers(answers, form.model, entities=entities)
         _fill_meta(root, item)
     except SubmissionError as exc:
         problem = Problem("400.7", reason=exc.message, reason_vi=exc.message_vi)
         return Unreadable(problem, instance_id, (form_id, version))
-    read = _bounded(ParsedSubmission.from_root(root, raw=d.payload))
+    read = _bounded(ParsedSubmission.from_root(root, raw=d.payload, entity_nodes=entities))
     return read if isinstance(read, Unreadable) else (read, form)
 
 
