@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from forms.model import FormModel
+from forms.model import FormModel, derived
 from server.db import db
 from server.dedup.keys import distance_m, geopoint
 from server.models import Attachment, Household, Submission
@@ -209,24 +209,33 @@ def compared_answers(model: FormModel, answers: Mapping[str, Any]) -> dict[str, 
     repeats, less the trivial ones (`TRIVIAL`, `UNCOMPARED_TYPES`) and computed values (which
     follow from the answers and would count them twice)."""
     found: dict[str, str] = {}
-
-    def walk(node: Mapping[str, Any], path: str) -> None:
-        for key, value in node.items():
-            if key == "meta" or key.startswith("@"):
-                continue
-            if isinstance(value, Mapping):
-                walk(value, f"{path}/{key}")
-                continue
-            field = model.fields.get(f"{path}/{key}")
-            if field is None or not isinstance(value, str) or key in TRIVIAL:
-                continue
-            if field.kind != "question" or field.control is None:
-                continue
-            if field.datatype not in UNCOMPARED_TYPES:
-                found[key] = value.strip()
-
-    walk(answers, model.root.path)
+    _compare(answers, model.root.path, derived(model, "evidence.compared", _compared), found)
     return found
+
+
+def _compared(model: FormModel) -> dict[str, frozenset[str]]:
+    """For each group path of `model`, the names of its children whose answers are compared:
+    worked out once per form version (`forms.model.derived`), not for every visit."""
+    plan: dict[str, set[str]] = {}
+    for path, field in model.fields.items():
+        parent, _, name = path.rpartition("/")
+        if name in TRIVIAL or field.kind != "question" or field.control is None:
+            continue
+        if field.datatype not in UNCOMPARED_TYPES:
+            plan.setdefault(parent, set()).add(name)
+    return {parent: frozenset(names) for parent, names in plan.items()}
+
+
+def _compare(
+    node: Mapping[str, Any], path: str, plan: dict[str, frozenset[str]], found: dict
+) -> None:
+    names = plan.get(path, frozenset())
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            if key != "meta" and not key.startswith("@"):
+                _compare(value, f"{path}/{key}", plan, found)
+        elif key in names and isinstance(value, str):
+            found[key] = value.strip()
 
 
 def _find(answers: Mapping[str, Any], name: str) -> Any:
