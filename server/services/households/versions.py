@@ -1018,15 +1018,13 @@ def record_changes(touched: list[tuple[str, int | None]], now) -> None:
         {"kind": CHANGE_KIND, "entity_id": hid, "op": "upsert", "unit_id": unit, "at": now}
         for hid, unit in touched
     ]
-    conn = db.session.connection()
-    statement = _CHANGE_INSERTS.get(conn.dialect.name)
-    if statement is None:
-        statement = sa.insert(Change.__table__).values(txid=changes.current_txid())
-        _CHANGE_INSERTS[conn.dialect.name] = statement
-    conn.execute(statement, rows)
+    txid = _TXID.get(db.session.connection().dialect.name)
+    if txid is None:
+        txid = _TXID[db.session.connection().dialect.name] = changes.current_txid()
+    insert_rows(Change.__table__, rows, sql=(("txid", txid),))
 
 
-_CHANGE_INSERTS: dict[str, sa.Insert] = {}
+_TXID: dict[str, sa.ColumnElement[int]] = {}
 
 
 def update_refused(entity: EntityRef, household: HouseholdState | None) -> str | None:

@@ -31,6 +31,7 @@ from server.services.forms import loaded as form_models
 from server.services.monitoring import audit_csv, runs
 from server.services.receiving import attachments as files
 from server.services.receiving import bounds
+from server.services.receiving import store as ingest_store
 
 #: The visit form's GPS question (`forms/library/survey_rows.py`).
 LOCATION_FIELD = "visit_location"
@@ -105,7 +106,7 @@ def write(rows: list[dict]) -> None:
     """Insert the evidence rows of new visits (one statement), and the flags they raise by
     themselves (`runs.flag_own`: nothing read, usually nothing written)."""
     if rows:
-        db.session.execute(sa.insert(_TABLE), rows)
+        ingest_store.insert_rows(_TABLE, rows)  # on PostgreSQL one JSON document
         runs.flag_own(rows)
 
 

@@ -311,6 +311,8 @@ def _json_value(value):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()  # bytea's text form
     raise TypeError(f"{type(value).__name__} in a submission row")
 
 
@@ -364,8 +366,7 @@ def audit_row(actor: User | None, action: str, submission_id: int, **details) ->
 
 def write_audit(rows: list[dict]) -> None:
     """Insert audit rows at once (Core: the ORM's unit of work costs more than the insert)."""
-    if rows:
-        db.session.connection().execute(sa.insert(_AUDIT), rows)
+    insert_rows(_AUDIT, rows)
 
 
 def insert_together(parts: list[tuple[sa.Table, list[dict], tuple[str, ...] | None]]) -> None:
@@ -562,32 +563,65 @@ def _same_item(instance_id: str | None, code: str, sha: str) -> QuarantineItem |
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
-def insert_rows(table: sa.Table, rows: list[dict], key: tuple[str, ...] | None = None) -> None:
+def insert_rows(
+    table: sa.Table,
+    rows: list[dict],
+    key: tuple[str, ...] | None = None,
+    sql: tuple[tuple[str, sa.ColumnElement], ...] = (),
+) -> None:
     """INSERT `rows` (each with the same columns) into `table`; `key`: the unique columns on
-    which a row already there is skipped (ON CONFLICT DO NOTHING), or None."""
+    which a row already there is skipped (ON CONFLICT DO NOTHING), or None; `sql`: columns
+    that take the value of an SQL expression (the same for every row)."""
     if not rows:
         return
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
-        columns = tuple(rows[0])
-        conn.execute(_insert_rows_pg(table, columns, key), {"rows": recordset(table, rows)})
+        rows = _with_defaults(table, rows, {name for name, _ in sql})
+        statement = _insert_rows_pg(table, tuple(rows[0]), key, sql)
+        conn.execute(statement, {"rows": recordset(table, rows)})
         return
-    statement = sa.insert(table)
-    if key is not None:
-        from sqlalchemy.dialects.sqlite import insert
-
-        statement = insert(table).on_conflict_do_nothing(index_elements=list(key))
-    conn.execute(statement, rows)
-
-
-def _insert_rows_pg(table: sa.Table, columns: tuple[str, ...], key) -> sa.TextClause:
-    shape = ("insert_rows", table.name, columns, key)
+    shape = ("insert", table.name, key, sql)
     if shape not in _PG:
-        names = ", ".join(f'"{table.c[c].name}"' for c in columns)
-        values = ", ".join(_from_record(table.c[c], f'"{c}"') for c in columns)
+        statement = sa.insert(table)
+        if key is not None:
+            from sqlalchemy.dialects.sqlite import insert
+
+            statement = insert(table).on_conflict_do_nothing(index_elements=list(key))
+        _PG[shape] = statement.values(dict(sql)) if sql else statement
+    conn.execute(_PG[shape], rows)
+
+
+def _with_defaults(table: sa.Table, rows: list[dict], given: set[str]) -> list[dict]:
+    """`rows` with the Python-side defaults of the columns they lack (as SQLAlchemy's
+    INSERT fills them)."""
+    missing = [
+        c
+        for c in table.c
+        if c.name not in rows[0] and c.name not in given and c.default is not None
+    ]
+    if not missing:
+        return rows
+    defaults = {}
+    for c in missing:
+        if c.default.is_callable:
+            defaults[c.name] = c.default.arg
+        elif c.default.is_scalar:
+            defaults[c.name] = lambda _ctx, value=c.default.arg: value
+    return [{**row, **{name: make(None) for name, make in defaults.items()}} for row in rows]
+
+
+def _insert_rows_pg(table: sa.Table, columns: tuple[str, ...], key, sql) -> sa.TextClause:
+    shape = ("insert_rows", table.name, columns, key, sql)
+    if shape not in _PG:
+        dialect = _pg_dialect()
+        names = ", ".join(f'"{table.c[c].name}"' for c in (*columns, *(n for n, _ in sql)))
+        values = [_from_record(table.c[c], f'"{c}"') for c in columns]
+        values += [
+            str(e.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for _, e in sql
+        ]
         conflict = f" ON CONFLICT ({', '.join(key)}) DO NOTHING" if key else ""
         _PG[shape] = sa.text(
-            f"INSERT INTO {table.name} ({names}) SELECT {values} FROM "
+            f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM "
             f"jsonb_populate_recordset(NULL::{table.name}, CAST(:rows AS jsonb)){conflict}"
         )
     return _PG[shape]

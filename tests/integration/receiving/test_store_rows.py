@@ -110,3 +110,38 @@ def test_update_rows_changes_what_an_executemany_changes(ctx):
     assert _stored(BY_ROWS) == _stored(BY_EXECUTEMANY)
     first = _stored(BY_ROWS)[0][1]
     assert first[1] == "Nguyễn Thị Hoà" and first[6] == "active"  # kept when given None
+
+
+OTHER = sa.MetaData()
+BYTES_ROWS, BYTES_EXECUTEMANY = (
+    sa.Table(
+        name,
+        OTHER,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("body", sa.LargeBinary),
+        sa.Column("kind", sa.String(10), default="plain"),
+        sa.Column("doc", JSONDoc, default=dict),
+        sa.Column("n", sa.BigInteger),
+    )
+    for name in ("probe_bytes_rows", "probe_bytes_executemany")
+)
+
+
+def test_insert_rows_fills_defaults_and_sql_values_and_keeps_bytes(ctx):
+    conn = db.session.connection()
+    OTHER.drop_all(conn)
+    OTHER.create_all(conn)
+    rows = [
+        {"id": 1, "body": bytes(range(256)) + "Lò \x00".encode()},
+        {"id": 2, "body": b""},
+        {"id": 3, "body": None},
+    ]
+    seven = sa.literal(7, sa.BigInteger)
+    store.insert_rows(BYTES_ROWS, [dict(r) for r in rows], sql=(("n", seven),))
+    conn.execute(sa.insert(BYTES_EXECUTEMANY).values(n=seven), [dict(r) for r in rows])
+    read = [
+        [tuple(r) for r in conn.execute(sa.select(t).order_by(t.c.id))]
+        for t in (BYTES_ROWS, BYTES_EXECUTEMANY)
+    ]
+    assert read[0] == read[1]
+    assert read[0][0][1:] == (rows[0]["body"], "plain", {}, 7)
