@@ -84,22 +84,29 @@ def _object(node: Node, shape: dict | None, path: str) -> dict:
     return out
 
 
-def from_answers(answers: Mapping, form: FormModel) -> Node:
+def from_answers(answers: Mapping, form: FormModel, *, entities: list[Node] | None = None) -> Node:
     """Build the answer tree of `form` from JSON answers (inverse of `to_answers`).
 
     The root gets the form's root name and its template attributes (id,
     version, ...), which "@" keys in `answers` may override; children follow
-    the form's order, unknown names come last in the order given.
+    the form's order, unknown names come last in the order given. `entities`,
+    when given, receives the `meta/entity` elements in document order, as the
+    tree is built (for `Submission.from_root`, which then need not walk it).
     """
     attrs = dict(form.template.attrs) if form.template is not None else {}
     attrs["id"] = form.form_id
     if form.version:
         attrs["version"] = form.version
-    return answers_to_node(answers, form.root_name, attrs, form=form)
+    return answers_to_node(answers, form.root_name, attrs, form=form, entities=entities)
 
 
 def answers_to_node(
-    answers: Mapping, root_name: str, attrs: Mapping[str, str] | None = None, *, form=None
+    answers: Mapping,
+    root_name: str,
+    attrs: Mapping[str, str] | None = None,
+    *,
+    form=None,
+    entities: list[Node] | None = None,
 ) -> Node:
     """Build a `Node` tree named `root_name` from JSON answers (see `to_answers`).
 
@@ -110,7 +117,7 @@ def answers_to_node(
         raise _error("answers_invalid", detail="answers must be an object")
     order = derived(form, "answers.order", _form_order) if form is not None else {}
     root = Node(_check_name(root_name), attrs=dict(attrs or {}))
-    _fill(root, answers, "/" + root_name, order, 1)
+    _fill(root, answers, "/" + root_name, order, 1, entities)
     return root
 
 
@@ -119,12 +126,15 @@ def _form_order(form: FormModel) -> dict[str, dict[str, int]]:
     return {p: {c.name: i for i, c in enumerate(f.children)} for p, f in form.fields.items()}
 
 
-def _fill(node: Node, obj: Mapping, path: str, order: dict, depth: int) -> None:
+def _fill(
+    node: Node, obj: Mapping, path: str, order: dict, depth: int, entities: list | None = None
+) -> None:
     """Give `node` (at `path`, `depth` levels deep) the attributes, text and children in `obj`.
 
     Children follow the form's order for `path` (names it lacks last, as
     given); instances of one repeat keep their order. Nodes are built without
-    `Node.__init__` (the tree is new: there is no index to keep).
+    `Node.__init__` (the tree is new: there is no index to keep). `entities`, when
+    given, receives each `meta/entity` element as it is made (document order).
     """
     items = list(obj.items())
     positions = order.get(path)
@@ -146,6 +156,7 @@ def _fill(node: Node, obj: Mapping, path: str, order: dict, depth: int) -> None:
             continue
         name = key if key in good else _check_name(key)
         child_path = None
+        noted = entities is not None and name == "entity" and node.name == "meta"
         for item in value if type(value) is list else (value,):
             if depth >= MAX_DEPTH:  # the same limit as for XML bodies
                 raise _error("answers_invalid", detail=f"nested more than {MAX_DEPTH} levels deep")
@@ -153,13 +164,15 @@ def _fill(node: Node, obj: Mapping, path: str, order: dict, depth: int) -> None:
             child.name, child.attrs, child.children, child.parent, child._index = (
                 name, {}, [], node, None,
             )  # fmt: skip
+            if noted:
+                entities.append(child)
             if type(item) is str and item.isascii() and item.isprintable():
                 child.text = item  # the common case: nothing to convert or refuse
             elif type(item) is dict or isinstance(item, Mapping):
                 child.text = ""
                 if child_path is None:
                     child_path = f"{path}/{name}"
-                _fill(child, item, child_path, order, depth + 1)
+                _fill(child, item, child_path, order, depth + 1, entities)
             else:
                 child.text = _scalar(item, path, name)
             kids.append(child)

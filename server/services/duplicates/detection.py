@@ -59,6 +59,7 @@ from server.models import (
 from server.models.base import utcnow
 from server.services import audit, transactional
 from server.services.forms.places import Place
+from server.services.receiving.store import RowsUpdate, insert_rows, update_rows
 
 KEYS = DuplicateKey.__table__
 PROFILES = DuplicateProfile.__table__
@@ -374,19 +375,14 @@ def updated_many(versions: list[tuple[str, dict[str, str], str | None]]) -> None
             )
         else:
             fresh.append((row.id, profile, row.commune_id))
-    if profiles:
-        conn.execute(_SET_PROFILE, profiles)
+    update_rows(_SET_PROFILE, profiles)
     index_many(fresh)
 
 
-_SET_PROFILE = (
-    sa.update(PROFILES)
-    .where(PROFILES.c.household_id == sa.bindparam("hid"))
-    .values(
-        profile=sa.bindparam("new_profile", type_=PROFILES.c.profile.type),
-        commune_id=sa.bindparam("new_commune", type_=PROFILES.c.commune_id.type),
-        search=sa.bindparam("new_search"),
-    )
+_SET_PROFILE = RowsUpdate(
+    PROFILES,
+    (("household_id", "hid"),),
+    (("profile", "new_profile"), ("commune_id", "new_commune"), ("search", "new_search")),
 )
 
 
@@ -414,7 +410,7 @@ def index_many(profiles: list[tuple[str, Profile, int | None]], *, fresh: bool =
         ids = sorted({household_id for household_id, _, _ in profiles})
         conn.execute(sa.delete(KEYS).where(KEYS.c.household_id.in_(ids)))
         conn.execute(sa.delete(PROFILES).where(PROFILES.c.household_id.in_(ids)))
-    conn.execute(sa.insert(PROFILES), [
+    insert_rows(PROFILES, [
         {"household_id": household_id, "commune_id": commune_id, "profile": profile.to_json(),
          "search": search_text(profile)}
         for household_id, profile, commune_id in profiles
@@ -424,8 +420,7 @@ def index_many(profiles: list[tuple[str, Profile, int | None]], *, fresh: bool =
         for household_id, profile, commune_id in profiles
         for key in index_keys(profile, scope_of(commune_id))
     ]
-    if keys:
-        conn.execute(sa.insert(KEYS), keys)
+    insert_rows(KEYS, keys)
 
 
 def index_missing(batch: int = 500) -> int:
@@ -853,8 +848,7 @@ def _flag_doubles(new: list[dict], communes: dict[int, int | None]) -> set[int]:
         params |= {f"new_{k}": v for k, v in new[0].items()}
         known = conn.execute(_store_and_find_pg(), params).all()
     else:
-        statement = _insert_ignoring_conflict(conn.dialect.name, FINGERPRINTS, ["submission_id"])
-        conn.execute(statement, new)
+        insert_rows(FINGERPRINTS, new, key=("submission_id",))  # PostgreSQL: one document
         known = conn.execute(_SAME_ANSWERS, params).all()
     same: dict[tuple[str, str], list] = {}
     for other in known:

@@ -25,7 +25,7 @@ from server.services.households import versions as households
 from server.services.households.versions import (
     HOUSEHOLDS,
     PENDING,
-    UPDATE,
+    UPDATE_ROWS,
     VERSIONS,
     HouseholdEffect,
     HouseholdState,
@@ -37,6 +37,7 @@ from server.services.households.versions import (
     update_refused,
     version_row,
 )
+from server.services.receiving.store import insert_rows, update_rows
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,7 @@ def apply_many(requests: list[EntityChange]) -> list[HouseholdEffect | None]:
         results[index] = HouseholdEffect(household_id, version=1)
         new.append((household_id, r))
     updated = _update_many(updates, now, versions, touched, results)
-    conn = db.session.connection()
-    if versions:
-        conn.execute(sa.insert(VERSIONS), versions)
+    insert_rows(VERSIONS, versions)
     if touched:
         record_changes(touched, now)
     dedup.registered_many(
@@ -206,5 +205,5 @@ def _update_many(updates: list, now, versions: list, touched: list, results: lis
         touched.append((r.household.id, step.unit))
         results[index] = HouseholdEffect(r.household.id, version=r.household.version + 1)
         steps.append(step)
-    db.session.connection().execute(UPDATE, [step.params for step in steps])  # rows locked
+    update_rows(UPDATE_ROWS, [step.params for step in steps])  # rows locked
     return steps

@@ -139,13 +139,15 @@ def derive(
         steps = _steps_for(form, only)
     if not steps:
         return values
-    entity = form.entity
     root = Node(form.root_name)
     nodes: dict[str, Node] = {}
-    for name, path in entity.properties.items():
-        if name in values:
+    # Only the properties the calculates read (or compute) go in the tree: the others'
+    # nodes would be built for nothing, on every merge.
+    for name, path in _inputs(form, steps):
+        if name is None:  # the label
+            _node(root, nodes, path).text = values.get(LABEL, "")
+        elif name in values:
             _node(root, nodes, path).text = values[name]
-    _node(root, nodes, f"{entity.path}/label").text = values.get(LABEL, "")
     env = Env(root=root, instances=form.instances)  # the lines the server holds
     out = dict(values)
     for path, name in steps:
@@ -162,6 +164,34 @@ def derive(
     env.release()
     root.release()
     return out
+
+
+_INPUTS: dict[tuple[int, tuple], tuple[FormModel, tuple]] = {}
+
+
+def _inputs(form: FormModel, steps: tuple) -> tuple[tuple[str | None, str], ...]:
+    """(property, or None for the label, path) of the saved values the tree of `steps` needs, in the
+    form's property order (the label last): those a step reads, those below a group a
+    step reads, and those a step computes (kept per form model and steps)."""
+    key = (id(form), steps)
+    found = _INPUTS.get(key)
+    if found is None or found[0] is not form:
+        if len(_INPUTS) > 256:
+            _INPUTS.clear()
+        fields = _planned(form)[2]
+        read = {path for path, _name in steps}
+        for path, _name in steps:
+            read |= fields[path].calculate.references(path)
+        entity = form.entity
+        saved: list[tuple[str | None, str]] = list(entity.properties.items())
+        saved.append((None, f"{entity.path}/label"))
+        needed = tuple(
+            (name, path)
+            for name, path in saved
+            if any(path == r or path.startswith(r + "/") for r in read)
+        )
+        found = _INPUTS[key] = (form, needed)
+    return found[1]
 
 
 _SUBPLANS: dict[tuple[int, frozenset[str]], tuple[FormModel, tuple]] = {}

@@ -49,6 +49,7 @@ from server.services.forms.places import Place
 from server.services.households import merge as merging
 from server.services.households import poverty
 from server.services.households.derived import LABEL
+from server.services.receiving.store import RowsUpdate, insert_rows, update_rows
 from server.services.sync import changes
 from sync.merge import SUBMISSION, chain_position
 
@@ -174,18 +175,26 @@ def _versioned_update(**columns) -> sa.Update:
 
 
 UPDATE = _versioned_update(updated_submission_id=sa.bindparam("sid"))
-#: The merge's write: UPDATE with every column the merge sets.
-_MERGED = _versioned_update(
-    updated_submission_id=sa.func.coalesce(
-        sa.bindparam("sid", type_=HOUSEHOLDS.c.updated_submission_id.type),
-        HOUSEHOLDS.c.updated_submission_id,
+#: The fast path's write (`UPDATE`) and the merge's (with every column it sets) for many
+#: households at once (`update_rows`: on PostgreSQL one statement reading the rows from one
+#: JSON document).
+_SET = (
+    ("version", "new_version"), ("properties", "new_properties"), ("label", "new_label"),
+    ("village_id", "new_village"), ("commune_id", "new_commune"), ("updated_at", "now"),
+    *((name, f"new_{name}") for name in SUMMED),
+)  # fmt: skip
+_GUARD = (("id", "hid"), ("version", "base"))
+UPDATE_ROWS = RowsUpdate(HOUSEHOLDS, _GUARD, (*_SET, ("updated_submission_id", "sid")))
+MERGED_ROWS = RowsUpdate(
+    HOUSEHOLDS,
+    _GUARD,
+    (
+        *_SET, ("updated_submission_id", "sid"), ("open_conflicts", "conflicts"),
+        ("flagged", "flagged"), ("flag_reason", "reason"), ("status", "status"),
+        ("merged_into_id", "merged_into"),
     ),
-    open_conflicts=sa.bindparam("conflicts"),
-    flagged=sa.bindparam("flagged", type_=HOUSEHOLDS.c.flagged.type),
-    flag_reason=sa.bindparam("reason", type_=HOUSEHOLDS.c.flag_reason.type),
-    status=sa.bindparam("status", type_=HOUSEHOLDS.c.status.type),
-    merged_into_id=sa.bindparam("merged_into", type_=HOUSEHOLDS.c.merged_into_id.type),
-)
+    kept=frozenset({"updated_submission_id"}),
+)  # fmt: skip
 _MADE_BY = (
     sa.select(
         VERSIONS.c.household_id,
@@ -515,7 +524,6 @@ def merge_many(
     """`merge` for updates of different households, with a few statements for all of them
     (a push batch's stale-base visits, `household_batch.apply_many`)."""
     now = utcnow()
-    conn = db.session.connection()
     histories = merging.histories([household.id for household, _, _ in merges])
     new_rows = merging.incoming_rows([(i, h.version + 1) for h, i, _ in merges], now)
     params, versions, conflicted, touched, indexed, effects = [], [], [], [], [], []
@@ -579,10 +587,10 @@ def merge_many(
         touched.append((household.id, village or commune))
         indexed.append((household.id, changed, label))
         effects.append(HouseholdEffect(household.id, version=version))
-    result = conn.execute(_MERGED, params)
-    if len(params) == 1 and result.rowcount != 1:  # only without the row lock: never lose it
+    changed_rows = update_rows(MERGED_ROWS, params)
+    if len(params) == 1 and changed_rows != 1:  # only without the row lock: never lose it
         raise RuntimeError(f"household {params[0]['hid']} changed while it was merged")
-    conn.execute(sa.insert(VERSIONS), versions)
+    insert_rows(VERSIONS, versions)
     merging.sync_conflicts(conflicted, now)
     record_changes(touched, now)
     dedup.updated_many(indexed)
@@ -1010,15 +1018,13 @@ def record_changes(touched: list[tuple[str, int | None]], now) -> None:
         {"kind": CHANGE_KIND, "entity_id": hid, "op": "upsert", "unit_id": unit, "at": now}
         for hid, unit in touched
     ]
-    conn = db.session.connection()
-    statement = _CHANGE_INSERTS.get(conn.dialect.name)
-    if statement is None:
-        statement = sa.insert(Change.__table__).values(txid=changes.current_txid())
-        _CHANGE_INSERTS[conn.dialect.name] = statement
-    conn.execute(statement, rows)
+    txid = _TXID.get(db.session.connection().dialect.name)
+    if txid is None:
+        txid = _TXID[db.session.connection().dialect.name] = changes.current_txid()
+    insert_rows(Change.__table__, rows, sql=(("txid", txid),))
 
 
-_CHANGE_INSERTS: dict[str, sa.Insert] = {}
+_TXID: dict[str, sa.ColumnElement[int]] = {}
 
 
 def update_refused(entity: EntityRef, household: HouseholdState | None) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from forms.model import FormModel
+from forms.model import FormModel, derived
 from server.db import db
 from server.dedup.keys import distance_m, geopoint
 from server.models import Attachment, Household, Submission
@@ -31,6 +31,7 @@ from server.services.forms import loaded as form_models
 from server.services.monitoring import audit_csv, runs
 from server.services.receiving import attachments as files
 from server.services.receiving import bounds
+from server.services.receiving import store as ingest_store
 
 #: The visit form's GPS question (`forms/library/survey_rows.py`).
 LOCATION_FIELD = "visit_location"
@@ -105,7 +106,7 @@ def write(rows: list[dict]) -> None:
     """Insert the evidence rows of new visits (one statement), and the flags they raise by
     themselves (`runs.flag_own`: nothing read, usually nothing written)."""
     if rows:
-        db.session.execute(sa.insert(_TABLE), rows)
+        ingest_store.insert_rows(_TABLE, rows)  # on PostgreSQL one JSON document
         runs.flag_own(rows)
 
 
@@ -209,24 +210,33 @@ def compared_answers(model: FormModel, answers: Mapping[str, Any]) -> dict[str, 
     repeats, less the trivial ones (`TRIVIAL`, `UNCOMPARED_TYPES`) and computed values (which
     follow from the answers and would count them twice)."""
     found: dict[str, str] = {}
-
-    def walk(node: Mapping[str, Any], path: str) -> None:
-        for key, value in node.items():
-            if key == "meta" or key.startswith("@"):
-                continue
-            if isinstance(value, Mapping):
-                walk(value, f"{path}/{key}")
-                continue
-            field = model.fields.get(f"{path}/{key}")
-            if field is None or not isinstance(value, str) or key in TRIVIAL:
-                continue
-            if field.kind != "question" or field.control is None:
-                continue
-            if field.datatype not in UNCOMPARED_TYPES:
-                found[key] = value.strip()
-
-    walk(answers, model.root.path)
+    _compare(answers, model.root.path, derived(model, "evidence.compared", _compared), found)
     return found
+
+
+def _compared(model: FormModel) -> dict[str, frozenset[str]]:
+    """For each group path of `model`, the names of its children whose answers are compared:
+    worked out once per form version (`forms.model.derived`), not for every visit."""
+    plan: dict[str, set[str]] = {}
+    for path, field in model.fields.items():
+        parent, _, name = path.rpartition("/")
+        if name in TRIVIAL or field.kind != "question" or field.control is None:
+            continue
+        if field.datatype not in UNCOMPARED_TYPES:
+            plan.setdefault(parent, set()).add(name)
+    return {parent: frozenset(names) for parent, names in plan.items()}
+
+
+def _compare(
+    node: Mapping[str, Any], path: str, plan: dict[str, frozenset[str]], found: dict
+) -> None:
+    names = plan.get(path, frozenset())
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            if key != "meta" and not key.startswith("@"):
+                _compare(value, f"{path}/{key}", plan, found)
+        elif key in names and isinstance(value, str):
+            found[key] = value.strip()
 
 
 def _find(answers: Mapping[str, Any], name: str) -> Any:

@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from forms.canonical import answers_hash
@@ -218,7 +217,7 @@ def _insert(prepared: list[tuple[int, Prepared]]) -> dict[str, StoredSubmission]
         }
         for iid in ids
     ]
-    db.session.connection().execute(sa.insert(SubmissionPayload.__table__), payloads)
+    ingest_store.insert_rows(SubmissionPayload.__table__, payloads)
     return {
         iid: StoredSubmission(
             sid,

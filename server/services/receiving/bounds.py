@@ -16,6 +16,7 @@ the JSON answers of a push item are bounded here by the same settings
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -50,8 +51,10 @@ def column_length(column: sa.orm.InstrumentedAttribute) -> int:
     return column.property.columns[0].type.length
 
 
+@functools.cache
 def _identifiers() -> dict[str, int]:
-    """The identifier fields of a push item and their column lengths."""
+    """The identifier fields of a push item and their column lengths (read once: the
+    models do not change)."""
     return {
         "instance_id": column_length(Submission.instance_id),
         "deprecated_id": column_length(Submission.deprecated_id),
@@ -60,8 +63,12 @@ def _identifiers() -> dict[str, int]:
     }
 
 
-def item_problem(item: Mapping[str, Any]) -> Problem | None:
-    """What is out of bounds in a JSON push item's own fields and answers, or None."""
+def item_problem(item: Mapping[str, Any], payload: bytes | None = None) -> Problem | None:
+    """What is out of bounds in a JSON push item's own fields and answers, or None.
+
+    `payload`: the item as this server wrote it (`json_codec.dumps`), when the caller has
+    it: answers plainly within bounds are then seen from it without the walk
+    (`_plainly_within`)."""
     for key, limit in _identifiers().items():
         value = item.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -79,7 +86,11 @@ def item_problem(item: Mapping[str, Any]) -> Problem | None:
         low, high = -MAX_CLOCK_OFFSET_MS, MAX_CLOCK_OFFSET_MS
         return Problem("400.13", field="clock_offset_ms", low=f"{low:g}", high=f"{high:g}")
     answers = item.get("answers")
-    return _tree("answers", answers) if isinstance(answers, Mapping | list) else None
+    if not isinstance(answers, Mapping | list):
+        return None
+    if payload is not None and _plainly_within(answers, payload):
+        return None
+    return _tree("answers", answers)
 
 
 def parsed_problem(parsed: ParsedSubmission) -> Problem | None:
@@ -191,6 +202,40 @@ def _tree(name: str, value: Any) -> Problem | None:
         elif isinstance(node, float) and not _finite(node):
             return Problem("400.13", field=name, low="-1e308", high="1e308")
     return None
+
+
+def _plainly_within(answers: Any, payload: bytes) -> bool:
+    """True when `_tree` would find nothing wrong with `answers`, seen quickly: `payload`
+    is JSON written by this server of an item holding them (orjson escapes a NUL as
+    \\u0000 and refuses a lone surrogate; `json` writes no \\ud escape either, as it
+    writes non-ASCII as it is), so it bounds how many values and how deep they can be
+    from the count of a few bytes, and only floats (which orjson writes as null when not
+    finite) are left to look at. False means: do the walk (it is not a finding)."""
+    if b"\\u0000" in payload or b"\\ud" in payload or b"\\uD" in payload:
+        return False
+    config = current_app.config
+    # Each value below the answers is a member (a ':') or an item of a list (at most its
+    # commas plus one per '['); each level of nesting opens a '{' or a '['. Characters
+    # inside strings only raise these counts.
+    brackets = payload.count(b"[")
+    if 1 + payload.count(b":") + payload.count(b",") + brackets > config["MAX_SUBMISSION_ELEMENTS"]:
+        return False
+    if payload.count(b"{") + brackets > config["MAX_SUBMISSION_DEPTH"]:
+        return False
+    stack = [answers]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            stack.extend(node.values())
+        elif kind is list:
+            stack.extend(node)
+        elif kind is float:
+            if node - node != 0.0:  # NaN or an infinity
+                return False
+        elif kind is not str and kind is not int and kind is not bool and node is not None:
+            return False  # anything else: the walk decides
+    return True
 
 
 def _bad_text(text: str) -> bool:

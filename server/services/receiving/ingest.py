@@ -295,7 +295,9 @@ def read_item(
     form_id, version, answers = item.get("form_id"), item.get("version"), item.get("answers")
     version = None if version is None else str(version)
     instance_id = item.get("instance_id") if isinstance(item.get("instance_id"), str) else None
-    problem = bounds.item_problem(item)  # before any work: kept as received, a final answer
+    # Before any work: kept as received, a final answer. The payload (the item as written
+    # by `_json_bytes`, unless it is a quarantined one run again) speeds up the check.
+    problem = bounds.item_problem(item, d.payload if d.requeued is None else None)
     if problem is not None and problem.status == 413:
         return Receipt("refused", 413, instance_id, problem=problem)
     if problem is not None:
@@ -314,13 +316,14 @@ def read_item(
     if form is None:
         problem = Problem("404.5", form_id=form_id, version=version or "")
         return Unreadable(problem, instance_id, (form_id, version))
+    entities: list[Node] = []  # noted while the tree is built: `from_root` need not walk it
     try:
-        root = from_answers(answers, form.model)
+        root = from_answers(answers, form.model, entities=entities)
         _fill_meta(root, item)
     except SubmissionError as exc:
         problem = Problem("400.7", reason=exc.message, reason_vi=exc.message_vi)
         return Unreadable(problem, instance_id, (form_id, version))
-    read = _bounded(ParsedSubmission.from_root(root, raw=d.payload))
+    read = _bounded(ParsedSubmission.from_root(root, raw=d.payload, entity_nodes=entities))
     return read if isinstance(read, Unreadable) else (read, form)
 
 

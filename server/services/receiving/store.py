@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import math
 from dataclasses import dataclass
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -309,6 +311,8 @@ def _json_value(value):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()  # bytea's text form
     raise TypeError(f"{type(value).__name__} in a submission row")
 
 
@@ -362,8 +366,7 @@ def audit_row(actor: User | None, action: str, submission_id: int, **details) ->
 
 def write_audit(rows: list[dict]) -> None:
     """Insert audit rows at once (Core: the ORM's unit of work costs more than the insert)."""
-    if rows:
-        db.session.connection().execute(sa.insert(_AUDIT), rows)
+    insert_rows(_AUDIT, rows)
 
 
 def insert_together(parts: list[tuple[sa.Table, list[dict], tuple[str, ...] | None]]) -> None:
@@ -547,3 +550,197 @@ def _same_item(instance_id: str | None, code: str, sha: str) -> QuarantineItem |
         QuarantineItem.resolved_at.is_(None),
     )
     return next((i for i in db.session.scalars(stmt) if i.details.get("sha256") == sha), None)
+
+
+# -- many rows in one statement ----------------------------------------------------------
+#
+# On PostgreSQL the rows of a grouped write travel as one JSON document expanded by
+# `jsonb_populate_recordset` / `jsonb_to_recordset`: one parameter and a short statement
+# prepared once, where an executemany makes SQLAlchemy and the driver convert every value
+# of every row, and the server run one statement per row. SQLite keeps executemany.
+
+#: How PostgreSQL reads a non-finite float back from a JSON string (orjson writes null).
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def insert_rows(
+    table: sa.Table,
+    rows: list[dict],
+    key: tuple[str, ...] | None = None,
+    sql: tuple[tuple[str, sa.ColumnElement], ...] = (),
+) -> None:
+    """INSERT `rows` (each with the same columns) into `table`; `key`: the unique columns on
+    which a row already there is skipped (ON CONFLICT DO NOTHING), or None; `sql`: columns
+    that take the value of an SQL expression (the same for every row)."""
+    if not rows:
+        return
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = _with_defaults(table, rows, {name for name, _ in sql})
+        statement = _insert_rows_pg(table, tuple(rows[0]), key, sql)
+        conn.execute(statement, {"rows": recordset(table, rows)})
+        return
+    shape = ("insert", table.name, key, sql)
+    if shape not in _PG:
+        statement = sa.insert(table)
+        if key is not None:
+            from sqlalchemy.dialects.sqlite import insert
+
+            statement = insert(table).on_conflict_do_nothing(index_elements=list(key))
+        _PG[shape] = statement.values(dict(sql)) if sql else statement
+    conn.execute(_PG[shape], rows)
+
+
+def _with_defaults(table: sa.Table, rows: list[dict], given: set[str]) -> list[dict]:
+    """`rows` with the Python-side defaults of the columns they lack (as SQLAlchemy's
+    INSERT fills them)."""
+    missing = [
+        c
+        for c in table.c
+        if c.name not in rows[0] and c.name not in given and c.default is not None
+    ]
+    if not missing:
+        return rows
+    defaults = {}
+    for c in missing:
+        if c.default.is_callable:
+            defaults[c.name] = c.default.arg
+        elif c.default.is_scalar:
+            defaults[c.name] = lambda _ctx, value=c.default.arg: value
+    return [{**row, **{name: make(None) for name, make in defaults.items()}} for row in rows]
+
+
+def _insert_rows_pg(table: sa.Table, columns: tuple[str, ...], key, sql) -> sa.TextClause:
+    shape = ("insert_rows", table.name, columns, key, sql)
+    if shape not in _PG:
+        dialect = _pg_dialect()
+        names = ", ".join(f'"{table.c[c].name}"' for c in (*columns, *(n for n, _ in sql)))
+        values = [_from_record(table.c[c], f'"{c}"') for c in columns]
+        values += [
+            str(e.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for _, e in sql
+        ]
+        conflict = f" ON CONFLICT ({', '.join(key)}) DO NOTHING" if key else ""
+        _PG[shape] = sa.text(
+            f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM "
+            f"jsonb_populate_recordset(NULL::{table.name}, CAST(:rows AS jsonb)){conflict}"
+        )
+    return _PG[shape]
+
+
+@dataclass(frozen=True)
+class RowsUpdate:
+    """An UPDATE of many rows of `table`, one per parameter row: `where` and `values` map a
+    column to the key of the row that holds its value (`where`: the value it must have;
+    `values`: the value it takes); `kept`: columns of `values` that keep their value when
+    the row's is None (COALESCE)."""
+
+    table: sa.Table
+    where: tuple[tuple[str, str], ...]
+    values: tuple[tuple[str, str], ...]
+    kept: frozenset[str] = frozenset()
+
+    def statement(self) -> sa.Update:
+        """The same UPDATE for executemany (SQLite), with the rows' keys as parameters."""
+        c = self.table.c
+        values = {}
+        for col, k in self.values:
+            value = sa.bindparam(k, type_=c[col].type)
+            values[col] = sa.func.coalesce(value, c[col]) if col in self.kept else value
+        where = [c[col] == sa.bindparam(k, type_=c[col].type) for col, k in self.where]
+        return sa.update(self.table).where(*where).values(values)
+
+
+def update_rows(update: RowsUpdate, rows: list[dict]) -> int:
+    """Run `update` for every row at once; how many table rows it changed."""
+    if not rows:
+        return 0
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        statement = _update_rows_pg(update)
+        types = dict((k, col) for col, k in (*update.where, *update.values))
+        return conn.execute(statement, {"rows": recordset(update.table, rows, types)}).rowcount
+    key = ("sqlite-update", update)
+    if key not in _PG:
+        _PG[key] = update.statement()
+    return conn.execute(_PG[key], rows).rowcount
+
+
+def _update_rows_pg(update: RowsUpdate) -> sa.TextClause:
+    """UPDATE t SET .. FROM jsonb_to_recordset(:rows) AS r(..) WHERE t.col = r.key .."""
+    shape = ("update_rows", update)
+    if shape not in _PG:
+        table, dialect = update.table, _pg_dialect()
+        keys = dict((k, col) for col, k in (*update.where, *update.values))
+        record = ", ".join(
+            f'"{k}" {table.c[col].type.compile(dialect=dialect)}' for k, col in keys.items()
+        )
+        sets = []
+        for col, k in update.values:
+            value = _from_record(table.c[col], f'r."{k}"')
+            if col in update.kept:
+                value = f'COALESCE(r."{k}", {table.name}."{col}")'
+            sets.append(f'"{col}" = {value}')
+        where = " AND ".join(f'{table.name}."{col}" = r."{k}"' for col, k in update.where)
+        _PG[shape] = sa.text(
+            f"UPDATE {table.name} SET {', '.join(sets)} FROM "
+            f"jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({record}) WHERE {where}"
+        )
+    return _PG[shape]
+
+
+def _pg_dialect():
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.dialect()
+
+
+def _from_record(column: sa.Column, name: str) -> str:
+    """The value of `column` read from the record: a JSON column's None is the JSON null
+    that SQLAlchemy's JSON type stores for None (the record gives SQL NULL)."""
+    if isinstance(column.type, sa.JSON):
+        return f"COALESCE({name}, 'null'::jsonb)"
+    return name
+
+
+def recordset(table: sa.Table, rows: list[dict], columns: dict[str, str] | None = None) -> str:
+    """`rows` as the JSON document `jsonb_populate_recordset` reads back as the columns'
+    values (`columns`: the column of each key, when keys are not column names).
+
+    JSON columns are written as JSON (a non-finite float inside them becomes null, as
+    SQLAlchemy's JSON type writes it through orjson); a float of a float column becomes
+    text PostgreSQL reads as the same double (orjson would write NaN as null);
+    datetimes must be aware (as `UTCDateTime` requires); enums give their value."""
+    floats = [
+        key for key in rows[0] if isinstance(table.c[(columns or {}).get(key, key)].type, sa.Float)
+    ]
+    if floats:
+        rows = [_floats_as_text(row, floats) for row in rows]
+    try:
+        return orjson.dumps(rows, default=_json_value, option=_RECORDSET).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        # What orjson refuses (an integer beyond 64 bits) goes value by value, as an
+        # executemany converts it: only the value that needs `json` is written by it.
+        return "[" + ",".join(_row_json(row) for row in rows) + "]"
+
+
+_RECORDSET = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _row_json(row: dict) -> str:
+    members = (
+        f"{json_codec.dumps(key).decode()}:"
+        f"{json_codec.dumps(value, default=_json_value, own_datetimes=True).decode()}"
+        for key, value in row.items()
+    )
+    return "{" + ",".join(members) + "}"
+
+
+def _floats_as_text(row: dict, floats: list[str]) -> dict:
+    """The floats of float columns as the text PostgreSQL reads back as the same double
+    (through a JSON number they would pass through numeric: no -0, NaN nor infinities)."""
+    row = dict(row)
+    for key in floats:
+        value = row[key]
+        if type(value) is float:
+            row[key] = repr(value) if math.isfinite(value) else _NON_FINITE[repr(value)]
+    return row

@@ -196,3 +196,69 @@ def test_openrosa_element_bomb_and_deep_nesting_are_refused_cheaply(app, client,
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(QuarantineItem.id))) == 0
     assert _openrosa(client, token, to_xml(registration())).status_code == 201
+
+
+# -- the quick pass: the payload's bytes say when the walk would find nothing ------------
+
+
+def _quick_and_walked(answers, elements: int, depth: int):
+    """`bounds.item_problem` of an item holding `answers`, with and without its payload."""
+    from flask import Flask
+
+    from server.services.receiving import bounds
+
+    item = {"instance_id": "uuid:1", "form_id": "f", "answers": answers}
+    app = Flask(__name__)
+    app.config.update(MAX_SUBMISSION_ELEMENTS=elements, MAX_SUBMISSION_DEPTH=depth)
+    with app.app_context():
+        payload = ingest._json_bytes(item)
+        quick, walked = bounds.item_problem(item, payload), bounds.item_problem(item)
+    return (quick and quick.code), (walked and walked.code)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"a": "Lò Văn Minh", "b": {"c": ["1", 2, 3.5, None, True]}},
+        {"a": "x\x00y"},  # NUL in a value
+        {"k\x00": "v"},  # and in a key
+        {"a": float("nan")},  # written as null by orjson: the walk must see it
+        {"a": [1, float("inf")]},
+        {"a": {"b": {"c": {"d": {"e": "deep"}}}}},
+        {"a": [[[[["deep"]]]]]},
+        {"a": [str(i) for i in range(30)]},
+        {"a": {f"k{i}": "" for i in range(30)}},
+        {"a": [[] for _ in range(30)]},
+        {"a": "text with \\u0000 written out, [ { : , ] }"},
+    ],
+)
+def test_the_quick_pass_answers_as_the_walk_does(answers):
+    for elements, depth in ((1000, 64), (30, 4), (31, 5), (32, 6)):
+        quick, walked = _quick_and_walked(answers, elements, depth)
+        assert quick == walked, (elements, depth)
+
+
+def test_the_quick_pass_agrees_with_the_walk_on_generated_answers():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5))
+    trees = st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+        ),
+        max_leaves=25,
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.dictionaries(st.text(max_size=3), trees, max_size=4),
+        st.integers(1, 40),
+        st.integers(1, 8),
+    )
+    def agree(answers, elements, depth):
+        quick, walked = _quick_and_walked(answers, elements, depth)
+        assert quick == walked
+
+    agree()

@@ -10,6 +10,7 @@ import pytest
 from forms.canonical import answers_hash, canonical_answers
 from forms.errors import SubmissionError
 from forms.instance import (
+    Submission,
     answers_to_node,
     from_answers,
     parse_submission,
@@ -97,6 +98,28 @@ def test_parse_finds_entities_declared_inside_repeats():
     sub = parse(xml)
     assert [e.id for e in sub.entities] == ["a", "b"]
     assert sub.entity.id == "a" and sub.entity.create
+
+
+def test_json_answers_note_their_entity_blocks_in_document_order_as_a_walk_finds_them():
+    xml = """<data id="f"><plot><meta><entity dataset="plots" id="a" create="1"/></meta></plot>
+      <plot><meta><entity dataset="plots" id="b" create="1"/></meta></plot>
+      <meta><instanceID>uuid:1</instanceID><entity dataset="households" id="c" update="1">
+      <label>Hộ</label></entity></meta><entity id="not-in-meta"/></data>"""
+    answers = to_answers(parse(xml).root)
+    noted: list[Node] = []
+    root = answers_to_node(answers, "data", entities=noted)
+    walked = [n for n in root.iter() if n.name == "entity" and n.parent.name == "meta"]
+    assert [id(n) for n in noted] == [id(n) for n in walked]
+    assert [n.attrs["id"] for n in noted] == ["a", "b", "c"]
+    form = small_form()
+    noted = []
+    rebuilt = from_answers(to_answers(parse(VISIT).root, form), form, entities=noted)
+    assert noted == [] and Submission.from_root(rebuilt, entity_nodes=noted).entity is None
+    with_entity = {**answers, "meta": {"entity": {"@id": "uuid:d", "@update": "1"}}}
+    from_json = Submission.from_root(
+        from_answers(with_entity, form, entities=noted), entity_nodes=noted
+    )
+    assert from_json.entity.id == "d" and from_json.entity.update
 
 
 def test_parse_reads_cdata_and_drops_comments():

@@ -47,3 +47,53 @@ def test_trivial_answers_are_not_compared():
     compared = _build(_answers())["details"]["answers"]
     assert not {"household", "area", "hh_size", "start", "today", "visit_location"} & set(compared)
     assert {"income_per_person", "plan_agreed", "q_latrine"} <= set(compared)
+
+
+def _walked(model, answers) -> dict[str, str]:
+    """The compared answers found the way they were before the plan: a field look-up per
+    answer (the reference the plan must agree with)."""
+    found: dict[str, str] = {}
+
+    def walk(node, path: str) -> None:
+        for key, value in node.items():
+            if key == "meta" or key.startswith("@"):
+                continue
+            if isinstance(value, dict):
+                walk(value, f"{path}/{key}")
+                continue
+            field = model.fields.get(f"{path}/{key}")
+            if field is None or not isinstance(value, str) or key in evidence.TRIVIAL:
+                continue
+            if field.kind != "question" or field.control is None:
+                continue
+            if field.datatype not in evidence.UNCOMPARED_TYPES:
+                found[key] = value.strip()
+
+    walk(answers, model.root.path)
+    return found
+
+
+def test_the_compared_answers_plan_finds_what_a_walk_of_the_fields_finds():
+    model = _model()
+    answers = _answers()
+    odd = {
+        **answers,
+        "unknown_group": {"income_per_person": "9"},  # not the form's: not compared
+        "@id": "x",
+        "plan_agreed": {"@lang": "vi", "#text": "yes"},  # a leaf with attributes
+        "q_latrine": 3,  # not text
+    }
+    for case in (answers, odd):
+        assert evidence.compared_answers(model, case) == _walked(model, case)
+
+
+def test_a_new_form_version_gets_its_own_compared_answers_plan():
+    first, second = load_form(VISIT_XLSX), load_form(VISIT_XLSX)
+    assert first is not second
+    answers = _answers()
+    assert "plan_agreed" in evidence.compared_answers(first, answers)
+    path = next(p for p in second.fields if p.endswith("/plan_agreed"))
+    second.fields[path].datatype = "date"  # the next version asks for a date instead
+    assert "plan_agreed" not in evidence.compared_answers(second, answers)
+    assert "plan_agreed" in evidence.compared_answers(first, answers)
+    assert evidence.compared_answers(second, answers) == _walked(second, answers)
