@@ -13,6 +13,7 @@ import enum
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, BigID, JSONDoc, UTCDateTime, enum_column, utcnow
@@ -114,10 +115,8 @@ def instance_is(instance_id: Any, dialect: str | None = None) -> sa.ColumnElemen
     submission up by instanceID. On PostgreSQL through its claim, whose submission id prunes
     the partitions to one; on SQLite by the unique instance_id. `dialect`: the app's
     database's unless given."""
-    if dialect is None:
-        from server.db import db  # server.db imports the models
-
-        dialect = db.engine.dialect.name
+    if dialect is None:  # the app's Flask-SQLAlchemy (server.db imports the models)
+        dialect = current_app.extensions["sqlalchemy"].engine.dialect.name
     if not claims_instances(dialect):
         return Submission.instance_id == instance_id
     claim = SUBMISSION_INSTANCES.c
