@@ -34,6 +34,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from server.db import db, upgrade_database  # noqa: E402
 from server.models import AdminUnit, Household, HouseholdStatus, Submission  # noqa: E402
+from server.models.submissions import claiming  # noqa: E402
 from server.services.access import users  # noqa: E402
 from server.services.demo import seed  # noqa: E402
 from server.services.households import review as household_review  # noqa: E402
@@ -92,8 +93,9 @@ def fill(commune: AdminUnit) -> None:
             CASE WHEN g % 25 = 0 AND {_statuses('g')} IN ('average', 'above') THEN 'near_poor' END
         FROM generate_series(1, {HOUSEHOLDS}) AS g
     """), params)  # fmt: skip
-    # Their submissions: one per version, a quarter apart, most approved long ago.
-    conn.execute(sa.text(f"""
+    # Their submissions: one per version, a quarter apart, most approved long ago, with the
+    # claims of their instanceIDs (R7's guard on PostgreSQL: `claiming`).
+    conn.execute(sa.text(claiming(f"""
         INSERT INTO submissions (instance_id, root_id, commune_id, village_id, received_at,
             review_state, superseded, {", ".join(copied)})
         SELECT 'uuid:b-' || g || '-' || v, 'uuid:b-' || g || '-' || v, :commune,
@@ -105,7 +107,7 @@ def fill(commune: AdminUnit) -> None:
             false, {", ".join(copied)}
         FROM submissions, generate_series(1, {HOUSEHOLDS}) AS g, generate_series(1, {VERSIONS}) AS v
         WHERE submissions.id = :sid
-    """), params)  # fmt: skip
+    """)), params)  # fmt: skip
     # Registered near-poor when they exit at the last visit, else at the status they keep.
     conn.execute(sa.text(f"""
         INSERT INTO household_versions (household_id, version, submission_id, base_version,

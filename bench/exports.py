@@ -44,6 +44,7 @@ from forms.instance import parse_submission, to_answers  # noqa: E402
 from forms.load import load_form  # noqa: E402
 from server.db import db  # noqa: E402
 from server.models import ReviewState, Submission, User  # noqa: E402
+from server.models.submissions import claiming  # noqa: E402
 from server.services.reports import exports  # noqa: E402
 from server.services.reports.exports import ExportRequest  # noqa: E402
 from tests.integration import database  # noqa: E402
@@ -116,14 +117,16 @@ def grow_to(total: int) -> None:
     have = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
     while have < total:
         batch = min(have, total - have, 200_000)
+        insert = (
+            "INSERT INTO submissions (instance_id, root_id, form_version_id, answers, "
+            "canonical_hash, review_state, superseded, submitter_id, received_at) "
+            "SELECT 'uuid:copy-' || :tag || '-' || id, 'uuid:copy-' || :tag || '-' || id, "
+            "form_version_id, answers, canonical_hash, review_state, superseded, "
+            "submitter_id, received_at FROM submissions ORDER BY id LIMIT :n"
+        )
+        # On PostgreSQL with the claims of their instanceIDs (R7's guard: `claiming`).
         db.session.execute(
-            sa.text(
-                "INSERT INTO submissions (instance_id, root_id, form_version_id, answers, "
-                "canonical_hash, review_state, superseded, submitter_id, received_at) "
-                "SELECT 'uuid:copy-' || :tag || '-' || id, 'uuid:copy-' || :tag || '-' || id, "
-                "form_version_id, answers, canonical_hash, review_state, superseded, "
-                "submitter_id, received_at FROM submissions ORDER BY id LIMIT :n"
-            ),
+            sa.text(claiming(insert) if _on_pg() else insert),
             {"tag": uuid.uuid4().hex[:8], "n": batch},
         )
         db.session.commit()

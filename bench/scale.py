@@ -638,6 +638,17 @@ def load(url: str, tpl: Templates, layout: Layout, households: int) -> dict[str,
 
     loaded.sort(key=weight, reverse=True)
     counts = dict(zip([t.name for t in loaded], in_parallel(loaded, copy_table), strict=True))
+    if "submissions" in bases:
+        # The copied submissions' claims (R7's guard on PostgreSQL, `submission_instances`,
+        # not a model's table): the foreign key made again below checks every row has one.
+        started = time.monotonic()
+        with session(url) as conn:
+            conn.execute(
+                "INSERT INTO submission_instances (instance_id, submission_id)"
+                " SELECT instance_id, id FROM submissions WHERE id >= %s",
+                (bases["submissions"],),
+            )
+        log(f"  submission_instances: claims made in {time.monotonic() - started:.0f} s")
     started = time.monotonic()
     order = {t.name: rank for rank, t in enumerate(loaded)}  # the biggest tables first
     for phase in (first, last):  # primary keys, uniques and indexes; then foreign keys

@@ -65,7 +65,8 @@ def partitions_group() -> None:
 @with_app
 def partitions_ensure(app: Flask, months_ahead: int) -> None:
     """Create the coming months' partitions and move any row the DEFAULT partitions hold
-    into its own partition. Run it daily (cron); it waits at most 5 s for a lock."""
+    into its own partition (submissions' rows stay: their new partition starts above them).
+    Run it daily (cron); it waits at most 5 s for a lock."""
     if not partitions.enabled():
         click.echo("Nothing to do: only PostgreSQL databases are partitioned.")
         return
@@ -73,6 +74,8 @@ def partitions_ensure(app: Flask, months_ahead: int) -> None:
     for name in done.created:
         click.echo(f"created {name}")
     click.echo(f"{len(done.created)} partitions created, {done.moved} rows moved out of DEFAULT")
+    if done.kept:  # submissions: rows other tables refer to stay where they are
+        click.echo(f"{done.kept} rows kept in DEFAULT (not moved: other tables refer to them)")
     if done.skipped:
         raise click.ClickException(
             f"not created, a lock was not had within {partitions.LOCK_TIMEOUT}: "

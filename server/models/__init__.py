@@ -52,11 +52,13 @@ from server.models.reviews import (
 )
 from server.models.storage import Blob
 from server.models.submissions import (
+    SUBMISSION_INSTANCES,
     Attachment,
     QuarantineItem,
     ReviewState,
     Submission,
     SubmissionPayload,
+    instance_is,
 )
 from server.models.support import (
     LoanRepayment,
@@ -68,6 +70,7 @@ from server.models.support import (
 from server.models.uploads import UploadSession
 
 __all__ = [
+    "SUBMISSION_INSTANCES",
     "AdminUnit",
     "Agency",
     "AgencyAssignment",
@@ -131,5 +134,6 @@ __all__ = [
     "User",
     "VisitEvidence",
     "WebSession",
+    "instance_is",
     "user_scope",
 ]

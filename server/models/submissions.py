@@ -13,10 +13,27 @@ import enum
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, BigID, JSONDoc, UTCDateTime, enum_column, utcnow
 from server.models.forms import FormVersion
+
+#: PostgreSQL only (migration `b7e4c2a91d05`; kept out of the models' metadata, like the
+#: partitions): one row per instanceID ever stored, claimed in the statement that inserts
+#: the submission (`WITH claimed AS (INSERT INTO submission_instances ... ON CONFLICT DO
+#: NOTHING RETURNING ...) INSERT INTO submissions ... FROM claimed`). `submissions` is
+#: partitioned by RANGE (id), so it cannot hold UNIQUE (instance_id); the primary key here
+#: is R7's guard instead, and the foreign key submissions (instance_id, id) ->
+#: submission_instances (instance_id, submission_id) holds every row to its own claim, so no
+#: path (not even raw SQL) can store one instanceID twice. A delete trigger on `submissions`
+#: frees the claim.
+SUBMISSION_INSTANCES = sa.Table(
+    "submission_instances",
+    sa.MetaData(),
+    sa.Column("instance_id", sa.String(100), primary_key=True),
+    sa.Column("submission_id", sa.BigInteger, nullable=False),
+)
 
 
 class ReviewState(enum.StrEnum):
@@ -42,8 +59,12 @@ class Submission(Base):
     )
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    # The unique constraint, not an application check, makes a delivery count once (R7).
-    instance_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    # A database constraint, not an application check, makes a delivery count once (R7): on
+    # SQLite UNIQUE (instance_id) (`uq_submissions_instance_id`, made by the first migration);
+    # on PostgreSQL, where the table is partitioned by id and so cannot have it, the claim in
+    # `submission_instances` (see `SUBMISSION_INSTANCES`). Look a submission up by its
+    # instanceID with `instance_is`, which takes the way each database indexes.
+    instance_id: Mapped[str] = mapped_column(sa.String(100))
     root_id: Mapped[str] = mapped_column(sa.String(100), index=True)
     deprecated_id: Mapped[str | None] = mapped_column(sa.String(100), index=True)
     instance_name: Mapped[str | None] = mapped_column(sa.String(300))
@@ -81,6 +102,52 @@ class Submission(Base):
     )
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="submission", order_by="Attachment.filename"
+    )
+
+
+def claims_instances(dialect: str) -> bool:
+    """Whether submissions on `dialect` are guarded by `submission_instances` (PostgreSQL)."""
+    return dialect == "postgresql"
+
+
+def instance_is(instance_id: Any, dialect: str | None = None) -> sa.ColumnElement[bool]:
+    """The condition "the submission whose instanceID is `instance_id`": the one way to look a
+    submission up by instanceID. On PostgreSQL through its claim, whose submission id prunes
+    the partitions to one; on SQLite by the unique instance_id. `dialect`: the app's
+    database's unless given."""
+    if dialect is None:  # the app's Flask-SQLAlchemy (server.db imports the models)
+        dialect = current_app.extensions["sqlalchemy"].engine.dialect.name
+    if not claims_instances(dialect):
+        return Submission.instance_id == instance_id
+    claim = SUBMISSION_INSTANCES.c
+    return Submission.id == (
+        sa.select(claim.submission_id).where(claim.instance_id == instance_id).scalar_subquery()
+    )
+
+
+def claiming(insert: str) -> str:
+    """`insert` (raw SQL: INSERT INTO submissions ... SELECT ..., for loads in bulk: benches,
+    tests) with the claims of its rows made in the same statement on PostgreSQL. The foreign
+    key to the claims is checked at the end of the statement, so the claims may follow."""
+    return (
+        f"WITH new_submissions AS ({insert} RETURNING id, instance_id)"
+        " INSERT INTO submission_instances (instance_id, submission_id)"
+        " SELECT instance_id, id FROM new_submissions"
+    )
+
+
+@sa.event.listens_for(Submission, "before_insert")
+def _claim_instance(_mapper, connection: sa.Connection, target: Submission) -> None:
+    """A submission added through the ORM claims its instanceID first (PostgreSQL): a second
+    one raises IntegrityError on the claim's primary key, as UNIQUE does on SQLite."""
+    if not claims_instances(connection.dialect.name):
+        return
+    if target.id is None:
+        target.id = connection.scalar(sa.text("SELECT nextval('submissions_id_seq')"))
+    connection.execute(
+        sa.insert(SUBMISSION_INSTANCES).values(
+            instance_id=target.instance_id, submission_id=target.id
+        )
     )
 
 

@@ -9,17 +9,24 @@ The layout (why these tables and these keys: `docs/partitioning.md`):
 * `audit_events` by RANGE of `at`, one partition per calendar month (UTC).
 * `household_versions` by HASH of `household_id` (16 partitions): a household's history is
   read from one partition, and (household_id, version) stays unique.
+* `submissions` by RANGE of `id`, spans like its payloads'. Other tables refer to it by `id`,
+  which is the key, so PRIMARY KEY (id) stays; UNIQUE (instance_id) cannot, so R7's guard is
+  the claim in `submission_instances` (`server.models.submissions`).
 
-`households` and `submissions` are not partitioned: other tables refer to their `id`, and a
-partitioned table's unique keys must contain its partition key.
+`households` is not partitioned: HASH partitions made the scope filters' literal-id lists
+30-50 % slower (docs/partitioning.md).
 
 Every RANGE table has a DEFAULT partition, so an insert never fails for want of a partition.
 `ensure` creates the partitions of the coming months (or id spans) and moves any row the
 DEFAULT partition holds into the partition made for it; run it daily (`giupho partitions
-ensure`, or `periodic`). On SQLite nothing is partitioned and both functions do nothing.
+ensure`, or `periodic`). Rows of `submissions` are not moved (moving is a delete and an
+insert, which the foreign keys referring to them refuse or cascade): the partition of their
+span starts above them and they stay in DEFAULT (`Ensured.kept`). On SQLite nothing is
+partitioned and both functions do nothing.
 
-The migration `df6adec93258` created the layout; it keeps its own copy of these constants
-(migrations never import application code), so a change here needs a migration too.
+The migrations `df6adec93258` and `b7e4c2a91d05` (submissions) created the layout; they keep
+their own copy of these constants (migrations never import application code), so a change
+here needs a migration too.
 """
 
 from __future__ import annotations
@@ -48,6 +55,9 @@ class Layout:
     kind: str
     span: int = 0
     current: str = ""
+    #: Whether `ensure` moves the rows DEFAULT holds into a new partition; if not, the new
+    #: partition starts above them (rows other tables refer to: moving would break them).
+    moves: bool = True
 
 
 LAYOUTS = (
@@ -67,6 +77,14 @@ LAYOUTS = (
     ),
     Layout("audit_events", "at", "month"),
     Layout("household_versions", "household_id", "hash"),
+    Layout(
+        "submissions",
+        "id",
+        "span",
+        span=25_000_000,
+        current="SELECT last_value FROM submissions_id_seq",
+        moves=False,
+    ),
 )
 
 #: A partition maintenance waits at most this long for a lock, so that it never queues
@@ -161,16 +179,17 @@ def _exists(name: str) -> bool:
     )
 
 
-def _create(layout: Layout, name: str, low: str, high: str) -> int | None:
+def _create(layout: Layout, name: str, low: str, high: str) -> tuple[bool, int, int] | None:
     """Create one partition in its own transaction, taking over the rows of the DEFAULT
-    partition that belong to it; returns how many rows moved (None: another process
-    created it meanwhile).
+    partition that belong to it; returns whether it was made (not when the rows DEFAULT
+    keeps fill its range), how many rows moved and how many were kept in DEFAULT (None:
+    another process created it meanwhile).
 
     PostgreSQL refuses a new partition while DEFAULT holds rows of its range, so the rows
     are moved into a plain table that is then attached, all in one transaction: readers see
-    every row before and after."""
+    every row before and after. A table whose rows are not moved (`Layout.moves`) gets a
+    partition that starts above the rows DEFAULT holds of its range."""
     table, key, default = layout.table, layout.key, f"{layout.table}_default"
-    where = f"{key} >= {low} AND {key} < {high}"
     session = db.session
     session.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     # The lock first: an insert between the move and the attach would land in DEFAULT.
@@ -178,15 +197,31 @@ def _create(layout: Layout, name: str, low: str, high: str) -> int | None:
     if _exists(name):  # another process made it while this one waited for the lock
         session.rollback()
         return None
+    kept = 0
+    if not layout.moves:
+        kept, highest = session.execute(
+            sa.text(
+                f"SELECT count(*), max({key}) FROM {default}"
+                f" WHERE {key} >= {low} AND {key} < {high}"
+            )
+        ).one()
+        if highest is not None:
+            low = str(highest + 1)
+            if int(low) >= int(high):  # the strays fill the span: nothing left to make
+                session.rollback()
+                return False, 0, kept
+    where = f"{key} >= {low} AND {key} < {high}"
     session.execute(
         sa.text(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     )
-    moved = session.execute(
-        sa.text(
-            f"WITH moved AS (DELETE FROM {default} WHERE {where} RETURNING *)"
-            f" INSERT INTO {name} SELECT * FROM moved"
-        )
-    ).rowcount
+    moved = 0
+    if layout.moves:
+        moved = session.execute(
+            sa.text(
+                f"WITH moved AS (DELETE FROM {default} WHERE {where} RETURNING *)"
+                f" INSERT INTO {name} SELECT * FROM moved"
+            )
+        ).rowcount
     # The CHECK lets ATTACH skip scanning the new table; it is redundant once attached.
     session.execute(sa.text(f"ALTER TABLE {name} ADD CONSTRAINT {name}_bounds CHECK ({where})"))
     session.execute(
@@ -194,7 +229,7 @@ def _create(layout: Layout, name: str, low: str, high: str) -> int | None:
     )
     session.execute(sa.text(f"ALTER TABLE {name} DROP CONSTRAINT {name}_bounds"))
     session.commit()
-    return moved
+    return True, moved, kept
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,6 +237,7 @@ class Ensured:
     created: list[str]
     moved: int  # rows taken out of DEFAULT partitions
     skipped: list[str] = dataclasses.field(default_factory=list)  # a lock not had in time
+    kept: int = 0  # rows left in DEFAULT partitions (`Layout.moves`), below a new partition
 
 
 def ensure(months_ahead: int = 3, today: dt.date | None = None) -> Ensured:
@@ -220,16 +256,18 @@ def ensure(months_ahead: int = 3, today: dt.date | None = None) -> Ensured:
             if _exists(name):
                 continue
             try:
-                moved = _create(layout, name, low, high)
+                made = _create(layout, name, low, high)
             except sa.exc.OperationalError as error:
                 db.session.rollback()
                 if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                     raise
                 done.skipped.append(name)  # the next run makes it; DEFAULT holds rows meanwhile
                 continue
-            if moved is not None:
-                done.created.append(name)
-                done = dataclasses.replace(done, moved=done.moved + moved)
+            if made is not None:
+                created, moved, kept = made
+                if created:
+                    done.created.append(name)
+                done = dataclasses.replace(done, moved=done.moved + moved, kept=done.kept + kept)
     db.session.rollback()
     return done
 

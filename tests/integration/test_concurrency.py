@@ -4,9 +4,10 @@ One PostgreSQL schema and one gunicorn for the module (`live_postgres`).
 Eight clients send the same 500 submissions at once, each in its own
 shuffled order, four over OpenRosa (one POST each) and four over the JSON
 API (batches of 50), so every submission meets concurrent deliveries over
-both protocols on different workers; the database's unique constraint must
-make it count once, and every delivery must hear success. Then a pull cursor must not step over a
-transaction that began before, and committed after, another one.
+both protocols on different workers; the database's unique key (the
+instanceID's claim on PostgreSQL) must make it count once, and every delivery
+must hear success. Then a pull cursor must not step over a transaction that
+began before, and committed after, another one.
 """
 
 from __future__ import annotations

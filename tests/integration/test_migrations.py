@@ -89,7 +89,13 @@ def test_an_install_with_data_upgrades_to_the_programme_structure(fresh_url, tmp
         dispose_app(app)
 
 
-PARTITIONED = ("changes", "submission_payloads", "audit_events", "household_versions")
+PARTITIONED = (
+    "changes",
+    "submission_payloads",
+    "audit_events",
+    "household_versions",
+    "submissions",
+)
 OWN_PARTITIONS = (
     "SELECT count(*) FROM pg_inherits JOIN pg_class c ON c.oid = inhrelid"
     " WHERE c.relnamespace = current_schema()::regnamespace"
@@ -140,12 +146,17 @@ def test_the_partitioning_goes_down_and_up_again_with_its_rows(fresh_url, tmp_pa
                 assert _kinds(conn) == {"r"}
                 assert _counts(conn) == before
                 assert conn.scalar(sa.text(OWN_PARTITIONS)) == 0
+                assert "submission_instances" not in sa.inspect(conn).get_table_names()
 
             upgrade_database()
             with db.engine.begin() as conn:
                 assert _kinds(conn) == {"p"}
                 assert _counts(conn) == before
                 assert conn.scalar(sa.text(OWN_PARTITIONS)) > 0
+                # Every stored submission holds the claim of its instanceID (R7's guard).
+                claims = "SELECT count(*) FROM submissions JOIN submission_instances c"
+                claims += " ON c.instance_id = submissions.instance_id AND c.submission_id = id"
+                assert conn.scalar(sa.text(claims)) == before["submissions"]
                 old = "SELECT tableoid::regclass::text FROM audit_events WHERE action = 'test.old'"
                 assert conn.scalar(sa.text(old)) == "audit_events_y2025m06"
                 newest = conn.scalar(sa.text("SELECT max(id) FROM audit_events"))

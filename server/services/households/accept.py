@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.db import db
-from server.models import HouseholdVersion, PendingHouseholdUpdate, Submission, User
+from server.models import HouseholdVersion, PendingHouseholdUpdate, Submission, User, instance_is
 from server.services.forms import places
 from server.services.households import rebuild as household_rebuild
 from server.services.households import versions as households
@@ -54,7 +54,7 @@ def apply_accepted(submission: Submission) -> HouseholdEffect | None:
     effect = None
     if submission.deprecated_id:
         previous = db.session.scalar(
-            sa.select(Submission.id).where(Submission.instance_id == submission.deprecated_id)
+            sa.select(Submission.id).where(instance_is(submission.deprecated_id))
         )
         if previous is not None:
             effect = households.replace_edit(

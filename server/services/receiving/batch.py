@@ -4,7 +4,7 @@
 answer item by item, in order, but a new submission no longer costs its own
 SAVEPOINT and seven statements: the submissions of a batch are inserted with
 one `INSERT ... ON CONFLICT (instance_id) DO NOTHING RETURNING`
-(`ingest_store.insert_many`; the unique constraint is still the guard, R7),
+(`ingest_store.insert_many`; a database constraint is still the guard, R7),
 their payloads with one more, their audit rows with one more, and their
 household effects with a few (`household_batch.apply_many`). The sync API's
 push runs every batch through here (`server.services.sync.exchange`).

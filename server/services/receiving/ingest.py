@@ -3,9 +3,10 @@
 One path for both protocols: read the body (`forms.instance`: hostile XML is
 refused and not kept), find the form version (published or closed), check
 who may send it and for which place, hash the answers canonically
-(`forms.canonical`), validate (`forms.validation`), then INSERT with the
-UNIQUE instance_id as the guard (R7: `ON CONFLICT DO NOTHING`, so a known
-instanceID inserts nothing and spoils nothing). When the instanceID is
+(`forms.canonical`), validate (`forms.validation`), then INSERT with a
+database constraint as the guard (R7: UNIQUE instance_id on SQLite, the
+claim in `submission_instances` on PostgreSQL; `ON CONFLICT DO NOTHING`, so
+a known instanceID inserts nothing and spoils nothing). When the instanceID is
 known, the stored record decides: same hash, a resend (R2: attachments it
 lacks are added); another hash, a conflict (R3: quarantined, linked to the
 stored record). An edit (`deprecatedID`) replaces the current version of

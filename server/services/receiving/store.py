@@ -21,6 +21,7 @@ from forms.validation import ValidationResult
 from server import json_codec
 from server.db import db
 from server.models import (
+    SUBMISSION_INSTANCES,
     Attachment,
     AuditEvent,
     Device,
@@ -29,6 +30,7 @@ from server.models import (
     Submission,
     SubmissionPayload,
     User,
+    instance_is,
 )
 from server.models.base import utcnow
 from server.problems import Problem
@@ -86,7 +88,8 @@ class StoredSubmission:
 
 
 _SUBMISSIONS = Submission.__table__
-_STORED = sa.select(
+_CLAIMS = SUBMISSION_INSTANCES
+_STORED_COLUMNS = (
     _SUBMISSIONS.c.id,
     _SUBMISSIONS.c.instance_id,
     _SUBMISSIONS.c.root_id,
@@ -95,8 +98,16 @@ _STORED = sa.select(
     _SUBMISSIONS.c.received_at,
     _SUBMISSIONS.c.canonical_hash,
     _SUBMISSIONS.c.superseded,
-).where(_SUBMISSIONS.c.instance_id == sa.bindparam("instance_id"))
+)
+#: The look-up of a stored submission by instanceID, per dialect (`instance_is`).
+_STORED = {
+    dialect: sa.select(*_STORED_COLUMNS).where(
+        instance_is(sa.bindparam("instance_id", type_=sa.String), dialect)
+    )
+    for dialect in ("postgresql", "sqlite")
+}
 _INSERT = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
+SUBMISSIONS_ID_SEQUENCE = "submissions_id_seq"
 _PAYLOADS = SubmissionPayload.__table__
 AUDIT = _AUDIT = AuditEvent.__table__
 _INSERT_PAYLOAD = sa.insert(_PAYLOADS)
@@ -109,7 +120,8 @@ _SUPERSEDE = (
 
 def stored_submission(instance_id: str) -> StoredSubmission | None:
     """The stored submission with this instanceID, or None."""
-    row = db.session.connection().execute(_STORED, {"instance_id": instance_id}).first()
+    conn = db.session.connection()
+    row = conn.execute(_STORED[conn.dialect.name], {"instance_id": instance_id}).first()
     if row is None:
         return None
     found = row._asdict()
@@ -134,13 +146,14 @@ def insert_submission(
     `audit`: the details of the submission's audit row, written with a new
     record (on PostgreSQL in the same statement); edits do not take it.
 
-    The UNIQUE constraint on instance_id is the guard (R7): the INSERT says
-    ON CONFLICT DO NOTHING, so a concurrent or earlier delivery of the same
-    instance makes it insert nothing, without spoiling the caller's
-    transaction. For an edit, marking the replaced version superseded and
-    inserting run in one SAVEPOINT, the UPDATE conditional on the version
-    still being current, so two edits of one version cannot both win: the
-    loser raises `Stale`.
+    A database constraint is the guard (R7): UNIQUE (instance_id) on SQLite,
+    the claim's primary key on PostgreSQL (`submission_instances`, claimed in
+    the same statement). The INSERT says ON CONFLICT DO NOTHING, so a
+    concurrent or earlier delivery of the same instance makes it insert
+    nothing, without spoiling the caller's transaction. For an edit, marking
+    the replaced version superseded and inserting run in one SAVEPOINT, the
+    UPDATE conditional on the version still being current, so two edits of
+    one version cannot both win: the loser raises `Stale`.
 
     Written with Core statements on the session's connection: this runs for
     every submission, and the ORM's unit of work costs more than the inserts.
@@ -167,8 +180,14 @@ def insert_submission(
         if conn.execute(_SUPERSEDE, {"sid": previous.id}).rowcount != 1:
             savepoint.rollback()
             raise Stale
-        submission_id = conn.execute(_INSERT, values).scalar_one()
-        conn.execute(_INSERT_PAYLOAD, {"submission_id": submission_id, **payload})
+        if conn.dialect.name == "postgresql":  # the claim: None when the instanceID is known
+            submission_id = _insert_new(conn, values, payload, None)
+            if submission_id is None:
+                savepoint.rollback()
+                return None
+        else:
+            submission_id = conn.execute(_INSERT, values).scalar_one()
+            conn.execute(_INSERT_PAYLOAD, {"submission_id": submission_id, **payload})
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()
@@ -249,17 +268,42 @@ _PG: dict = {}
 
 
 def _create_with_payload_pg(columns: tuple[str, ...], audited: bool) -> sa.Select:
-    """WITH s AS (INSERT submission ON CONFLICT DO NOTHING RETURNING id),
+    """WITH c AS (INSERT claim (instance_id, nextval) ON CONFLICT DO NOTHING RETURNING ..),
+    s AS (INSERT submission SELECT .. FROM c RETURNING id),
     p AS (INSERT payload SELECT .. FROM s) [, a AS (INSERT audit row SELECT .. FROM s)]
-    SELECT id FROM s."""
+    SELECT id FROM s.
+
+    The claim is R7's guard (`submission_instances`): a known instanceID claims nothing, so
+    nothing else is inserted; a concurrent delivery waits for this one's transaction, then
+    claims nothing (or claims, if this one rolled back)."""
     key = ("single", columns, audited)
     if key not in _PG:
         from sqlalchemy.dialects.postgresql import insert
 
-        new = (
-            insert(_SUBMISSIONS)
-            .values({c: sa.bindparam(c, type_=_SUBMISSIONS.c[c].type) for c in columns})
+        claimed = (
+            insert(_CLAIMS)
+            .values(
+                instance_id=sa.bindparam("instance_id", type_=_CLAIMS.c.instance_id.type),
+                submission_id=sa.func.nextval(SUBMISSIONS_ID_SEQUENCE),
+            )
             .on_conflict_do_nothing(index_elements=["instance_id"])
+            .returning(_CLAIMS.c.instance_id, _CLAIMS.c.submission_id)
+            .cte("claimed")
+        )
+        given = {"id": claimed.c.submission_id, "instance_id": claimed.c.instance_id}
+        new = (
+            sa.insert(_SUBMISSIONS)
+            .from_select(
+                [*given, *(c for c in columns if c not in given)],
+                sa.select(
+                    *given.values(),
+                    *(
+                        sa.bindparam(c, type_=_SUBMISSIONS.c[c].type)
+                        for c in columns
+                        if c not in given
+                    ),
+                ).select_from(claimed),
+            )
             .returning(_SUBMISSIONS.c.id)
             .cte("new_submission")
         )
@@ -283,9 +327,10 @@ def _insert_from(new: sa.CTE, table: sa.Table, prefix: str, given: dict) -> sa.I
 
 
 def insert_many(rows: list[dict]) -> dict[str, int]:
-    """INSERT new submissions (`submission_values` rows) in one statement, the UNIQUE
-    instanceID guarding each (ON CONFLICT DO NOTHING, R7); instanceID -> id of those
-    inserted. Rows are inserted in the order given (sort them: one lock order).
+    """INSERT new submissions (`submission_values` rows) in one statement, the instanceID's
+    UNIQUE (SQLite) or claim (PostgreSQL) guarding each (ON CONFLICT DO NOTHING, R7);
+    instanceID -> id of those inserted. Rows are inserted (claimed) in the order given (sort
+    them: one lock order).
 
     On PostgreSQL the rows travel as one JSON document expanded by
     `jsonb_populate_recordset`: a short statement, prepared once, instead of a
@@ -329,10 +374,17 @@ def _create_many_pg(columns: tuple[str, ...]) -> sa.TextClause:
             for c in columns
         )
         table = _SUBMISSIONS.name
+        # The rows claim their instanceIDs first (R7's guard), in the order given; only the
+        # claimed ones are inserted, with the id their claim took from the sequence.
         _PG[key] = sa.text(
-            f"INSERT INTO {table} ({names}) SELECT {values} FROM "
-            f"jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb)) "
-            "ON CONFLICT (instance_id) DO NOTHING RETURNING id, instance_id"
+            f"WITH given AS (SELECT * FROM "
+            f"jsonb_populate_recordset(NULL::{table}, CAST(:rows AS jsonb)) WITH ORDINALITY),"
+            f" claimed AS (INSERT INTO {_CLAIMS.name} (instance_id, submission_id)"
+            f" SELECT instance_id, nextval('{SUBMISSIONS_ID_SEQUENCE}') FROM given"
+            " ORDER BY ordinality"
+            " ON CONFLICT (instance_id) DO NOTHING RETURNING instance_id, submission_id)"
+            f" INSERT INTO {table} (id, {names}) SELECT claimed.submission_id, {values}"
+            " FROM given JOIN claimed USING (instance_id) RETURNING id, instance_id"
         ).columns(_SUBMISSIONS.c.id, _SUBMISSIONS.c.instance_id)
     return _PG[key]
 

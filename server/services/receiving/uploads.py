@@ -40,7 +40,7 @@ from flask import current_app
 
 from server import storage
 from server.db import db
-from server.models import Attachment, Device, QuarantineItem, Submission, User
+from server.models import Attachment, Device, QuarantineItem, Submission, User, instance_is
 from server.models.base import utcnow
 from server.models.uploads import UploadSession
 from server.problems import Problem
@@ -89,7 +89,7 @@ def _drop_chunks(session: UploadSession) -> None:
 
 def _owned(user: User, instance_id: str) -> tuple[Submission | None, QuarantineItem | None]:
     """The submission (else quarantine item) `instance_id` that `user` may attach files to."""
-    stmt = sa.select(Submission).where(Submission.instance_id == instance_id)
+    stmt = sa.select(Submission).where(instance_is(instance_id))
     if not is_admin(user):
         stmt = stmt.where(Submission.submitter_id == user.id)
     submission = db.session.scalar(stmt)

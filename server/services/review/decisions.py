@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, undefer
 
 from server.db import db
-from server.models import AuditEvent, FormVersion, ReviewState, Submission, User
+from server.models import AuditEvent, FormVersion, ReviewState, Submission, User, instance_is
 from server.problems import N_, Problem, render
 from server.services import audit, transactional
 from server.services.access import scope
@@ -103,7 +103,7 @@ def submission_for(user: User, instance_id: str, *, lock: bool = False) -> Submi
     require_reviewer(user)
     stmt = (
         scope.submissions(user)
-        .where(Submission.instance_id == instance_id)
+        .where(instance_is(instance_id))
         .options(
             undefer(Submission.answers),
             undefer(Submission.issues),

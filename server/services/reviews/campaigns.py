@@ -33,6 +33,7 @@ from server.models import (
     Submission,
     UnitLevel,
     User,
+    instance_is,
 )
 from server.problems import N_, Problem
 from server.services import audit, transactional
@@ -330,7 +331,7 @@ def attach_assessment(
     )
     if instance_id:
         stmt = stmt.join(Submission, Submission.id == HouseholdVersion.submission_id).where(
-            Submission.instance_id == instance_id
+            instance_is(instance_id)
         )
     version = db.session.scalar(stmt.order_by(HouseholdVersion.version.desc()).limit(1))
     assessed = None if version is None else _status_at(household_id, version.version)

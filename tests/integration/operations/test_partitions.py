@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -12,16 +13,22 @@ import sqlalchemy as sa
 
 from server.cli import main
 from server.db import db
-from server.models import AuditEvent, Submission, SubmissionPayload
+from server.models import SUBMISSION_INSTANCES, AuditEvent, Submission, SubmissionPayload
 from server.operations import partitions
 from server.services import audit
 from server.services.households import rebuild as household_rebuild
 from server.services.households import review as household_review
+from server.services.receiving import store as ingest_store
 from server.services.sync import changes
 from server.services.sync.changes import Cursor
 from tests.integration.contract.conftest import Records
 from tests.integration.contract.drivers import DRIVERS
-from tests.integration.contract.submissions import household_id, registration, visit
+from tests.integration.contract.submissions import (
+    household_id,
+    instance_id,
+    registration,
+    visit,
+)
 from tests.integration.contract.tablet import Tablet, settle
 from tests.integration.live import populate_world, publish_shipped_xforms
 
@@ -73,15 +80,17 @@ def test_the_tables_that_grow_with_visits_are_partitioned(ctx):
         "submission_payloads": "r",
         "audit_events": "r",
         "household_versions": "h",
+        "submissions": "r",
     }
     found = {}
     for p in partitions.partitions():
         found.setdefault(p.table, []).append(p.bounds)
-    for table in ("changes", "submission_payloads", "audit_events"):
+    for table in ("changes", "submission_payloads", "audit_events", "submissions"):
         assert found[table][-1] == "DEFAULT"  # an insert never fails for want of a partition
     assert len(found["household_versions"]) == partitions.HASH_PARTITIONS
-    # Households and submissions are referred to by id: never partitioned.
-    assert "households" not in strategies and "submissions" not in strategies
+    assert found["submissions"][0] == f"FOR VALUES FROM ('0') TO ('{SPAN['submissions']}')"
+    # Households stay a plain table: HASH partitions made the scope filters slower.
+    assert "households" not in strategies
 
 
 @pytest.mark.postgres_only
@@ -214,11 +223,18 @@ def test_ingest_pull_merge_and_rebuild_across_a_missing_partition(app, client, p
         ids = [s.id for s in records.submissions()]
         assert ids[0] == first_id and len(ids) == 3
         assert db.session.scalar(sa.text("SELECT count(*) FROM submission_payloads_default")) == 3
+        assert db.session.scalar(sa.text("SELECT count(*) FROM submissions_default")) == 3
         assert where("audit_events", "action", "test.decision") == "audit_events_default"
 
         done = partitions.ensure()
 
         assert done.moved >= 4
+        # Submissions are not moved (other tables refer to them): their span's partition
+        # starts above them, and they are still found by id and by instanceID.
+        assert done.kept == 3
+        assert {where("submissions", "id", i) for i in ids} == {"submissions_default"}
+        for stored in records.submissions():
+            assert ingest_store.stored_submission(stored.instance_id).id == stored.id
         for table in ("submission_payloads", "audit_events", "changes"):
             assert db.session.scalar(sa.text(f"SELECT count(*) FROM {table}_default")) == 0
         payloads = db.session.scalars(
@@ -244,6 +260,11 @@ def test_ingest_pull_merge_and_rebuild_across_a_missing_partition(app, client, p
     with app.app_context():
         last = db.session.scalar(sa.select(sa.func.max(Submission.id)))
         assert where("submission_payloads", "submission_id", last) == newest
+        assert where("submissions", "id", last) == partitions.span_name("submissions", span)
+        bounds = {p.name: p.bounds for p in partitions.partitions()}
+        assert bounds[partitions.span_name("submissions", span)] == (
+            f"FOR VALUES FROM ('{ids[-1] + 1}') TO ('{(span + 1) * SPAN['submissions']}')"
+        )
 
 
 def test_the_commands_ensure_and_list_on_either_database(runner, app):
@@ -282,3 +303,111 @@ def test_ensure_gives_up_on_a_lock_held_by_a_long_transaction(ctx, monkeypatch):
         long_writer.commit()
     again = partitions.ensure()
     assert again.created == [ahead] and again.skipped == []
+
+
+def _copy_of_stored(instance_id: str) -> dict:
+    """The columns of the stored submission as a new row named `instance_id`."""
+    row = db.session.execute(sa.select(Submission.__table__).limit(1)).mappings().one()
+    return {**{k: v for k, v in row.items() if k != "id"}, "instance_id": instance_id,
+            "root_id": instance_id}  # fmt: skip
+
+
+@pytest.mark.postgres_only
+def test_r7_eight_connections_racing_one_instance_id_on_the_partitioned_table(app, client):
+    """R7 on the partitioned `submissions`: eight connections insert one instanceID at once,
+    half with ingest's single statement, half with the batch's; the claim makes exactly one
+    of them store it. Deleting it frees the claim; the ORM claims too."""
+    with app.app_context():
+        world = populate_world(publish_shipped_xforms)
+    assert DRIVERS["json"](client, world.tokens["cadre_a"]).submit(registration()).means("accepted")
+    with app.app_context():
+        values = _copy_of_stored("uuid:race")
+    payload = {"content_type": "application/json", "body": b"{}"}
+    start = threading.Barrier(8)
+    stored: list[int | None] = []
+
+    def race(n: int) -> None:
+        with app.app_context():
+            conn = db.session.connection()
+            start.wait()
+            if n % 2:
+                got = ingest_store.insert_many([dict(values)]).get("uuid:race")
+            else:
+                got = ingest_store._insert_new(conn, dict(values), payload, None)
+            time.sleep(0.05)  # the winner holds its claim a while: the others wait on it
+            db.session.commit()
+            stored.append(got)
+            db.session.remove()
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    with app.app_context():
+        assert len(stored) == 8 and len([s for s in stored if s is not None]) == 1, stored
+        (winner,) = [s for s in stored if s is not None]
+        rows = db.session.execute(
+            sa.text("SELECT id, tableoid::regclass::text FROM submissions WHERE instance_id = :i"),
+            {"i": "uuid:race"},
+        ).all()
+        span = winner // SPAN["submissions"]
+        assert rows == [(winner, partitions.span_name("submissions", span))]
+        claim = sa.select(SUBMISSION_INSTANCES.c.submission_id).where(
+            SUBMISSION_INSTANCES.c.instance_id == "uuid:race"
+        )
+        assert db.session.scalars(claim).all() == [winner]
+        assert ingest_store.stored_submission("uuid:race").id == winner
+
+        # The delete trigger frees the claim: the instanceID can be stored again.
+        db.session.execute(sa.delete(Submission).where(Submission.id == winner))
+        db.session.commit()
+        assert db.session.scalars(claim).all() == []
+        again = ingest_store.insert_many([dict(values)])["uuid:race"]
+        assert db.session.scalars(claim).all() == [again]
+
+        # A row added through the ORM claims its instanceID; a second one is refused.
+        orm = {k: v for k, v in _copy_of_stored("uuid:orm").items() if k not in ("answers",)}
+        db.session.add(Submission(**orm, answers={}))
+        db.session.commit()
+        assert ingest_store.stored_submission("uuid:orm") is not None
+        db.session.add(Submission(**orm, answers={}))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        # Nor can raw SQL store an instanceID twice: each row must match its own claim.
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO submissions (instance_id, root_id, form_version_id, answers,"
+                    " canonical_hash, review_state, superseded, received_at)"
+                    " SELECT instance_id, root_id, form_version_id, answers, canonical_hash,"
+                    " review_state, superseded, received_at FROM submissions"
+                    " WHERE instance_id = 'uuid:orm'"
+                )
+            )
+        db.session.rollback()
+
+
+@pytest.mark.postgres_only
+def test_a_submission_looked_up_by_instance_id_reads_one_partition(app, client):
+    """`instance_is` goes through the claim: the submission's id prunes the partitions to
+    the one holding it (run-time pruning: the others are never executed)."""
+    with app.app_context():
+        world = populate_world(publish_shipped_xforms)
+    home = registration()
+    assert DRIVERS["json"](client, world.tokens["cadre_a"]).submit(home).means("accepted")
+    with app.app_context():
+        with statements_on("submissions") as seen:
+            assert ingest_store.stored_submission(instance_id(home)) is not None
+        ((statement, parameters),) = seen
+        raw = db.session.connection().exec_driver_sql(
+            f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {statement}", parameters
+        )
+        found = [row[0] for row in raw]
+        scans = [line for line in found if " on submissions_" in line]
+        assert len(scans) > 1, found  # every partition is in the plan...
+        executed = [line for line in found if " on submissions_" in line and "never" not in line]
+        assert len(executed) == 1, found  # ...and one is read
+        db.session.rollback()

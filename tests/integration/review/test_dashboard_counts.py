@@ -27,6 +27,7 @@ from server.models import (
     ReviewState,
     Submission,
 )
+from server.models.submissions import claiming
 from server.services.access import users
 from server.services.duplicates import cases as duplicate_cases
 from server.services.households import versions
@@ -346,12 +347,12 @@ def test_postgresql_answers_the_dashboard_from_indexes_on_20000_households(ctx):
     sid = db.session.scalar(sa.select(Submission.id))
     copied = [c.name for c in Submission.__table__.c if c.name not in ("id", "instance_id",
               "root_id", "commune_id", "village_id")]  # fmt: skip
-    db.session.execute(sa.text(
+    db.session.execute(sa.text(claiming(
         "INSERT INTO submissions (instance_id, root_id, commune_id, village_id, "
         f"{', '.join(copied)}) SELECT 'uuid:g-' || g, 'uuid:g-' || g, :other, NULL, "
         f"{', '.join(copied)} "
         "FROM submissions, generate_series(1, 19000) AS g WHERE id = :sid"
-    ), {"other": other.id, "sid": sid})  # fmt: skip
+    )), {"other": other.id, "sid": sid})  # fmt: skip
     db.session.execute(
         sa.text(
             "INSERT INTO households (id, dataset, label, version, properties, status, commune_id, "
