@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pytest
 import sqlalchemy as sa
 
 from server.db import db
@@ -64,14 +65,19 @@ def _stored(table: sa.Table) -> list[tuple]:
     return list(zip(raw, read, strict=True))
 
 
-def _made(ctx):
-    conn = db.session.connection()
-    META.drop_all(conn)
-    META.create_all(conn)
+@pytest.fixture
+def probes(ctx):
+    """The probe tables, made for the test and dropped after it: the session's database is
+    shared by the whole run, whose schema must stay the migrations' (`test_migrations`)."""
+    for meta in (META, OTHER):
+        meta.create_all(db.engine)
+    yield
+    db.session.rollback()
+    for meta in (META, OTHER):
+        meta.drop_all(db.engine)
 
 
-def test_insert_rows_stores_what_an_executemany_stores(ctx):
-    _made(ctx)
+def test_insert_rows_stores_what_an_executemany_stores(probes):
     store.insert_rows(BY_ROWS, [dict(r) for r in ROWS])
     db.session.connection().execute(sa.insert(BY_EXECUTEMANY), [dict(r) for r in ROWS])
     assert _stored(BY_ROWS) == _stored(BY_EXECUTEMANY)
@@ -83,8 +89,7 @@ def test_insert_rows_stores_what_an_executemany_stores(ctx):
     assert _stored(BY_ROWS) == _stored(BY_EXECUTEMANY)
 
 
-def test_update_rows_changes_what_an_executemany_changes(ctx):
-    _made(ctx)
+def test_update_rows_changes_what_an_executemany_changes(probes):
     for table in (BY_ROWS, BY_EXECUTEMANY):
         db.session.connection().execute(sa.insert(table), [dict(r) for r in ROWS])
     updates = [
@@ -127,10 +132,8 @@ BYTES_ROWS, BYTES_EXECUTEMANY = (
 )
 
 
-def test_insert_rows_fills_defaults_and_sql_values_and_keeps_bytes(ctx):
+def test_insert_rows_fills_defaults_and_sql_values_and_keeps_bytes(probes):
     conn = db.session.connection()
-    OTHER.drop_all(conn)
-    OTHER.create_all(conn)
     rows = [
         {"id": 1, "body": bytes(range(256)) + "Lò \x00".encode()},
         {"id": 2, "body": b""},
