@@ -45,6 +45,14 @@ class Household(Base):
         # The rebuild's keyset per commune; the periodic recheck of recent registrations.
         sa.Index("ix_households_commune_id", "commune_id", "id"),
         sa.Index("ix_households_created_at", "created_at"),
+        # The households merged into one (a duplicate case's chain; the foreign key's check
+        # when a household is deleted): few, so only they are indexed.
+        sa.Index(
+            "ix_households_merged_into",
+            "merged_into_id",
+            postgresql_where=sa.text("merged_into_id IS NOT NULL"),
+            sqlite_where=sa.text("merged_into_id IS NOT NULL"),
+        ),
         # The dashboard's households by poverty status: read from this index alone.
         sa.Index("ix_households_commune_poverty", "commune_id", "status", "poverty_status"),
         # The few households with an exit or open conflicts, found without reading the rest.

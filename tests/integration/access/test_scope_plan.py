@@ -116,3 +116,26 @@ def test_the_cadres_requests_read_households_through_indexes(app, client, big_ta
         # testing each row against the scope: no more rows read than the cadre has.
         assert any("village" in n for n in names) and any("commune" in n for n in names), names
         assert read <= 500, (names, read)
+
+
+@pytest.mark.postgres_only
+def test_a_households_merge_chain_is_read_through_an_index(app, big_table):
+    """The review page of a household gathers those merged into it (`absorbed_ids`), and
+    deleting a household makes PostgreSQL look for any merged into it: both find them
+    through `ix_households_merged_into`, not a scan of the 50,000 households."""
+    from server.services.duplicates import cases as duplicates
+
+    with app.app_context():
+        household_id = db.session.scalar(sa.text("SELECT min(id) FROM households"))
+
+    def request():
+        with app.app_context():
+            assert duplicates.absorbed_ids(household_id) == [household_id]
+
+    scans = _households_scans(app, _sent(app, request))
+    assert scans, "absorbed_ids sent no statement about households"
+    for names, read in scans:
+        assert names == ["Index Scan ix_households_merged_into"] or names == [
+            "Index Only Scan ix_households_merged_into"
+        ], names
+        assert read == 0, (names, read)
