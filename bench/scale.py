@@ -885,9 +885,10 @@ def postgres_processes():
 def rebuilt_so_far(url: str) -> int:
     """Households the rebuild's checkpoints count as done (read after a stopped run)."""
     with connect(url) as conn:
-        return conn.execute(
+        done = conn.execute(
             "SELECT coalesce(sum(households), 0) FROM household_rebuild_checkpoints"
-        ).fetchone()[0]
+        )
+        return int(done.fetchone()[0])  # sum() of a bigint is a numeric: a Decimal
 
 
 def rebuild_rows(url: str, households: int, limit_s: float, workers: int = 2) -> list[dict]:
