@@ -20,8 +20,13 @@ its cursor past 10, and never see it. The fix used here:
 * the cursor is the pair `(txid, id)` of the last row returned and rows are
   read in `(txid, id)` order, so all rows of one transaction stay together.
 
-The price is that one long transaction holds back every pull until it ends
-(never past it), which is why write transactions are kept short.
+The price is that one long *write* transaction holds back every pull until it
+ends (never past it), which is why write transactions are kept short. Transaction
+ids are the server's, not the database's: a long write of another database on the
+same PostgreSQL server holds pulls back too (give giupho its own server). A
+read-only transaction never takes an id, so a long read (pg_dump in `giupho
+backup`, a large export) does not hold pulls back, however old its snapshot
+(`tests/integration/sync/test_changes.py`).
 
 SQLite allows one writer at a time and a writer keeps the lock from its first
 write until commit, so ids are handed out in commit order: there `txid` is 0

@@ -131,3 +131,30 @@ def test_p2_transaction_id_not_insert_order_decides(app):
     assert while_open.changes == []
     assert [c.entity_id for c in after.changes] == ["t1", "t2"]
     assert after.changes[0].id > after.changes[1].id  # order came from txid, not id
+
+
+@pytest.mark.postgres_only
+def test_p2_a_long_read_such_as_a_backup_does_not_hold_pulls_back(app):
+    """`giupho backup` (pg_dump) and a large export read for minutes inside one snapshot. Such a
+    transaction never writes, so it never takes a transaction id, and the horizon (the oldest
+    running transaction *id*) passes it: tablets keep pulling what is written meanwhile. Only
+    a long write transaction holds pulls back (see `server.models.audit`)."""
+    with app.app_context():
+        _require_postgres()
+        _record("before")
+    with app.app_context():  # pg_dump's transaction: one snapshot, read only, held open
+        db.session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        assert db.session.scalar(sa.text("SELECT count(*) FROM changes")) == 1
+        holder = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+        with app.app_context():  # meanwhile a cadre's visit is stored, and a tablet pulls
+            _record("during", settle=False)
+            _settle()  # waits only for other writers: this would fail on the open read
+            seen, _cursor = _pull_all(Cursor())
+            old_snapshot = db.session.scalar(
+                sa.text("SELECT backend_xmin IS NOT NULL FROM pg_stat_activity WHERE pid = :p"),
+                {"p": holder},
+            )
+        assert db.session.scalar(sa.text("SELECT count(*) FROM changes")) == 1  # its snapshot
+        db.session.rollback()
+    assert old_snapshot, "the read transaction was not holding a snapshot: nothing was tested"
+    assert seen == ["before", "during"]
