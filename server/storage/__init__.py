@@ -16,12 +16,18 @@ names as the attachment folder had, so rows written before keep working),
 `uploads/<token>/<offset>` for the chunks of a resumable upload, and
 `exports/<job>-<name>` for export files. `giupho storage migrate` moves the files of the
 old attachment folder (`GIUPHO_ATTACHMENT_DIR`) into the store.
+
+A row that names a file must never outlive the file, so services remove files with
+`delete_after_commit`, not `Store.delete`: an object store cannot roll a delete back, and an
+upload whose chunks were deleted by a transaction that then failed could never be finished.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 
 from server.storage.base import PART_BYTES, MissingFile, Store, check_key
@@ -51,7 +57,56 @@ def current() -> Store:
     return current_app.extensions[_EXTENSION]
 
 
-__all__ = ["PART_BYTES", "MissingFile", "Store", "check_key", "current", "stream_file"]
+__all__ = [
+    "PART_BYTES",
+    "MissingFile",
+    "Store",
+    "check_key",
+    "current",
+    "delete_after_commit",
+    "stream_file",
+]
+
+log = logging.getLogger(__name__)
+_PENDING = "giupho_store_deletes"  # in the database session's `info`: (store, key) to delete
+
+
+def delete_after_commit(key: str) -> None:
+    """Remove the file at `key` when the current transaction commits, and not at all if it
+    rolls back. The database store's delete is part of the transaction already, so it is done
+    now; an object store's waits for the commit (see the module docstring). A delete that fails
+    after the commit (logged with its key), or a process that dies in between, leaves a file
+    nothing names: space, never a row without its file."""
+    from server.db import db
+
+    store = current()
+    if store.kind == "database":
+        store.delete(key)
+        return
+    db.session.info.setdefault(_PENDING, []).append((store, key))
+
+
+def _after_commit(session) -> None:
+    for store, key in session.info.pop(_PENDING, ()):
+        try:
+            store.delete(key)
+        except Exception:  # the commit stands; the file is only space now
+            log.warning("store: could not delete %s after the commit", key, exc_info=True)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _listen() -> None:
+    from server.replica import RoutingSession
+
+    if not sa.event.contains(RoutingSession, "after_commit", _after_commit):
+        sa.event.listen(RoutingSession, "after_commit", _after_commit)
+        sa.event.listen(RoutingSession, "after_rollback", _after_rollback)
+
+
+_listen()
 
 
 def stream_file(path, chunk: int = PART_BYTES) -> Iterator[bytes]:

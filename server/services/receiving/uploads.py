@@ -78,13 +78,20 @@ def _chunks(session: UploadSession) -> Iterator[tuple[str, bytes]]:
 
 
 def _drop_chunks(session: UploadSession) -> None:
-    """Delete the chunks received (one in memory at a time); a missing one ends the walk."""
-    store = storage.current()
-    try:
-        for key, _data in _chunks(session):
-            store.delete(key)
-    except storage.MissingFile:
-        pass
+    """Delete the chunks received once the transaction commits: a failed commit leaves them,
+    so the client's retry finds them (`storage.delete_after_commit`). The walk reads each
+    chunk's size, not its bytes; a missing one ends it."""
+    store, offset = storage.current(), 0
+    while offset < session.offset:
+        key = _chunk_key(session, offset)
+        try:
+            size = store.size(key)
+        except storage.MissingFile:
+            return
+        if not size:
+            return
+        storage.delete_after_commit(key)
+        offset += size
 
 
 def _owned(user: User, instance_id: str) -> tuple[Submission | None, QuarantineItem | None]:

@@ -182,19 +182,18 @@ def expire(now: dt.datetime | None = None) -> int:
         .limit(500)
     )
     removed = 0
-    store = storage.current()
     for job in db.session.scalars(stmt):
-        _remove(store, job.storage_path)
+        _remove(job.storage_path)
         job.storage_path = None
         removed += 1
     return removed
 
 
-def _remove(store: storage.Store, storage_path: str) -> None:
+def _remove(storage_path: str) -> None:
     if storage_path.startswith("/"):  # a file of the export folder, from before the store
         Path(storage_path).unlink(missing_ok=True)
     else:
-        store.delete(storage_path)
+        storage.delete_after_commit(storage_path)
 
 
 def is_expired(job: ExportJob) -> bool:
