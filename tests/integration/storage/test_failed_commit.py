@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from server.db import db
 from tests.integration.helpers import bearer
 from tests.integration.openrosa.world import OPENROSA, household, new_id, registration_xml
-from tests.integration.storage.test_two_machines import PHOTO, first, world  # noqa: F401
+from tests.integration.storage.test_two_machines import PHOTO
 from tests.integration.web.site import SiteClient
 
 FAIL_AT_COMMIT = """
@@ -49,8 +49,7 @@ def _run(app, sql: str) -> None:
 
 @pytest.mark.postgres_only
 def test_an_upload_whose_completing_commit_fails_keeps_its_chunks_and_finishes_on_retry(
-    first,
-    world,  # noqa: F811
+    first, world
 ):
     client, token, instance_id = first.test_client(), world.tokens["cadre_a"], new_id()
     sent = client.post(

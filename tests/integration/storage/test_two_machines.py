@@ -11,47 +11,15 @@ import io
 import time
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from server.db import db
 from server.models import Blob
-from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import bearer
-from tests.integration.live import World, populate_world, publish_shipped_xforms
 from tests.integration.openrosa.world import OPENROSA, household, new_id, registration_xml
 from tests.integration.web.site import SiteClient
 
 PHOTO = bytes(range(256)) * 40 + b"\xff\xd9"  # 10,242 bytes
-
-
-def _machine(database, tmp_path, name: str, store_config: dict):
-    return build_app(database, str(tmp_path / name),
-                     ATTACHMENT_DIR=str(tmp_path / f"{name}-files"), **store_config)  # fmt: skip
-
-
-@pytest.fixture
-def first(app, database, tmp_path, store_config):
-    """The first machine (`app` emptied the tables), with the store under test."""
-    machine = _machine(database, tmp_path, "machine-1", store_config)
-    yield machine
-    dispose_app(machine)
-
-
-@pytest.fixture
-def second(first, database, tmp_path, store_config):
-    """The second machine: the same database and store, its own instance and attachment folder."""
-    machine = _machine(database, tmp_path, "machine-2", store_config)
-    yield machine
-    dispose_app(machine)
-
-
-@pytest.fixture
-def world(first) -> World:
-    with first.app_context():
-        made = populate_world(publish_shipped_xforms)
-        db.session.remove()
-    return made
 
 
 def _files_on_disk(*apps) -> list:
