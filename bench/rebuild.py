@@ -105,7 +105,9 @@ def rebuild_here(profile: bool = False) -> dict:
     found = sum(len(household_rebuild.rebuild_commune(key)) for key in todo)
     if profiler:
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(30)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     after = backend_cpu_s(pid)
     done = household_rebuild.progress()
