@@ -354,6 +354,8 @@ def _json_value(value):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
         return value.isoformat()
+    if isinstance(value, dt.date):  # a Date column reads ISO 8601 text
+        return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, bytes | bytearray | memoryview):
@@ -620,18 +622,18 @@ def insert_rows(
     rows: list[dict],
     key: tuple[str, ...] | None = None,
     sql: tuple[tuple[str, sa.ColumnElement], ...] = (),
-) -> None:
+) -> int:
     """INSERT `rows` (each with the same columns) into `table`; `key`: the unique columns on
     which a row already there is skipped (ON CONFLICT DO NOTHING), or None; `sql`: columns
-    that take the value of an SQL expression (the same for every row)."""
+    that take the value of an SQL expression (the same for every row). Returns how many
+    rows were inserted."""
     if not rows:
-        return
+        return 0
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
         rows = _with_defaults(table, rows, {name for name, _ in sql})
         statement = _insert_rows_pg(table, tuple(rows[0]), key, sql)
-        conn.execute(statement, {"rows": recordset(table, rows)})
-        return
+        return conn.execute(statement, {"rows": recordset(table, rows)}).rowcount
     shape = ("insert", table.name, key, sql)
     if shape not in _PG:
         statement = sa.insert(table)
@@ -640,7 +642,7 @@ def insert_rows(
 
             statement = insert(table).on_conflict_do_nothing(index_elements=list(key))
         _PG[shape] = statement.values(dict(sql)) if sql else statement
-    conn.execute(_PG[shape], rows)
+    return conn.execute(_PG[shape], rows).rowcount
 
 
 def _with_defaults(table: sa.Table, rows: list[dict], given: set[str]) -> list[dict]:
@@ -671,7 +673,8 @@ def _insert_rows_pg(table: sa.Table, columns: tuple[str, ...], key, sql) -> sa.T
         values += [
             str(e.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for _, e in sql
         ]
-        conflict = f" ON CONFLICT ({', '.join(key)}) DO NOTHING" if key else ""
+        quoted = ", ".join(f'"{table.c[k].name}"' for k in key or ())  # "check" is a keyword
+        conflict = f" ON CONFLICT ({quoted}) DO NOTHING" if key else ""
         _PG[shape] = sa.text(
             f"INSERT INTO {table.name} ({names}) SELECT {', '.join(values)} FROM "
             f"jsonb_populate_recordset(NULL::{table.name}, CAST(:rows AS jsonb)){conflict}"

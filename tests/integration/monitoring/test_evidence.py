@@ -77,6 +77,26 @@ def test_a_visit_without_gps_or_audit_is_flagged_no_location(client, world, app)
     assert _flags(app) == {("no_location", ev.submission_id): {}}
 
 
+def test_a_flag_raised_again_by_a_later_post_of_the_same_visit_is_kept_once(client, world, app):
+    """The later POST reads the visit's evidence again and raises its own flags again: the
+    flag already there is skipped (its key), not stored twice and not an error."""
+    hid = register(client, world)
+    start = NOW - dt.timedelta(hours=2)
+    xml = visit_xml(hid, start, where=None)
+    assert post(client, world, xml, incomplete=True).status_code == 201
+    [ev] = _evidence(app)
+    assert _flags(app) == {("no_location", ev.submission_id): {}}
+
+    later = post(client, world, xml, ("audit.csv", audit_csv(start, 900)))  # still no GPS
+
+    assert later.status_code in (201, 202)
+    [ev] = _evidence(app)
+    assert ev.audit_attachment_id is not None and ev.form_seconds == 900  # read again
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(MonitoringFlag))
+    assert count == 1 and _flags(app) == {("no_location", ev.submission_id): {}}
+
+
 def test_an_audit_log_in_a_later_post_of_the_same_visit_fills_the_evidence(client, world, app):
     hid = register(client, world)
     start = NOW - dt.timedelta(hours=3)
