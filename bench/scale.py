@@ -836,13 +836,18 @@ def recheck_rows(server: LiveServer, url: str, token: str, households: int) -> l
 
 class CpuSampler(threading.Thread):
     """CPU seconds of a set of processes while a run lasts: each is read every few seconds,
-    so a process that ends keeps its last reading (psutil)."""
+    so a process that ends keeps its last reading (psutil). On Linux also the scheduler's
+    view (`/proc/<pid>/task/*/schedstat`): seconds running and seconds runnable but waiting
+    for a core, so that what is left of the wall time is time blocked (I/O, locks, waiting
+    on the database): whether a run was short of cores or waiting on something else."""
 
     def __init__(self, pick, interval: float = 2.0) -> None:
         super().__init__(daemon=True)
         self.pick, self.interval = pick, interval
         self.start_cpu: dict[int, float] = {}
         self.seen: dict[int, float] = {}
+        self.start_sched: dict[int, tuple[float, float]] = {}
+        self.sched: dict[int, tuple[float, float]] = {}
         self.done = threading.Event()
 
     def sample(self) -> None:
@@ -855,6 +860,19 @@ class CpuSampler(threading.Thread):
                 continue  # gone: its last reading stays
             self.seen[proc.pid] = times.user + times.system
             self.start_cpu.setdefault(proc.pid, self.seen[proc.pid] if not self.is_alive() else 0.0)
+            sched = schedstat(proc.pid)
+            if sched is not None:
+                self.sched[proc.pid] = sched
+                self.start_sched.setdefault(proc.pid, sched if not self.is_alive() else (0.0, 0.0))
+
+    def scheduled(self, pids) -> tuple[float, float] | None:
+        """(seconds running, seconds waiting for a core) of `pids` during the run; None
+        where the scheduler's counts cannot be read."""
+        pids = [pid for pid in pids if pid in self.sched]
+        if not pids:
+            return None
+        run = sum(self.sched[p][0] - self.start_sched[p][0] for p in pids)
+        return run, sum(self.sched[p][1] - self.start_sched[p][1] for p in pids)
 
     def run(self) -> None:
         while not self.done.wait(self.interval):
@@ -873,6 +891,20 @@ class CpuSampler(threading.Thread):
     @property
     def seconds(self) -> float:
         return sum(cpu - self.start_cpu.get(pid, 0.0) for pid, cpu in self.seen.items())
+
+
+def schedstat(pid: int) -> tuple[float, float] | None:
+    """(seconds on a core, seconds runnable but waiting for one) of a process's threads, from
+    Linux's /proc/<pid>/task/*/schedstat (psutil does not read it); None elsewhere."""
+    run = wait = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                fields = f.read().split()
+            run, wait = run + int(fields[0]), wait + int(fields[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return run / 1e9, wait / 1e9
 
 
 def postgres_processes():
@@ -933,6 +965,13 @@ def rebuild_rows(url: str, households: int, limit_s: float, workers: int = 2) ->
     reference = (f"{workers} workers; {done:,} households done; {per:.2f} ms CPU per household "
                  f"+ {per_pg:.2f} ms PostgreSQL's: {projected:.1f} min for "
                  f"{households:,} on {workers} free cores")  # fmt: skip
+    busy = [pid for pid in worker_cpu.seen if pid != worker.pid]  # the job processes
+    scheduled = worker_cpu.scheduled(busy)
+    if scheduled is not None:
+        running, queued = scheduled
+        blocked = max(0.0, wall * len(busy) - running - queued)
+        reference += (f"; job processes {running:.0f} s running, {queued:.0f} s waiting for a "
+                      f"core, {blocked:.0f} s blocked (I/O, locks, PostgreSQL)")  # fmt: skip
     reference += f"; {last[:60]}" if finished else f"; STOPPED at {limit_s:.0f} s"
     return [row(f"scale: giupho households rebuild, {households:,} households", wall / 60, "min",
                 "< 15 min", reference)]  # fmt: skip

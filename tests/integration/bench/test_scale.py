@@ -7,6 +7,8 @@ no difference), the measured cadre's village holds 500 of them and every row is 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bench import scale
@@ -31,6 +33,10 @@ def test_the_scale_bench_loads_a_province_the_app_serves_and_measures_every_figu
     assert "0 differences" in rebuilt["reference"], rebuilt
     assert "2,000 households done" in rebuilt["reference"], rebuilt
     assert "PostgreSQL's" in rebuilt["reference"], rebuilt
+    # Where the job processes' wall time went (Linux's scheduler counts): on a core or not.
+    spent = re.search(r"job processes (\d+) s running, \d+ s waiting for a core, \d+ s blocked",
+                      rebuilt["reference"])  # fmt: skip
+    assert spent and int(spent[1]) > 0, rebuilt
     recheck = rows["scale: giupho duplicates recheck --since 24 (a day's registrations)"]
     assert "finished" in recheck["reference"], recheck
     # Without ODK Central's load kit (the shared material) there is no ingest to measure.
