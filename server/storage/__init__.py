@@ -83,19 +83,36 @@ def delete_after_commit(key: str) -> None:
     if store.kind == "database":
         store.delete(key)
         return
-    db.session.info.setdefault(_PENDING, []).append((store, key))
+    session = db.session()
+    session.connection()  # begins the transaction if nothing has yet, so its end is seen
+    # The innermost transaction asking: a savepoint that rolls back forgets its deletes.
+    owner = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((owner, store, key))
 
 
 def _after_commit(session) -> None:
-    for store, key in session.info.pop(_PENDING, ()):
+    for _owner, store, key in session.info.pop(_PENDING, ()):
         try:
             store.delete(key)
         except Exception:  # the commit stands; the file is only space now
             log.warning("store: could not delete %s after the commit", key, exc_info=True)
 
 
-def _after_rollback(session) -> None:
-    session.info.pop(_PENDING, None)
+def _after_soft_rollback(session, previous_transaction) -> None:
+    """Forget the deletes asked inside the transaction rolled back (a savepoint, or the
+    whole transaction: then every one)."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        kept = [p for p in pending if not _inside(p[0], previous_transaction)]
+        session.info[_PENDING] = kept
+
+
+def _inside(transaction, rolled_back) -> bool:
+    while transaction is not None:
+        if transaction is rolled_back:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def _listen() -> None:
@@ -103,7 +120,7 @@ def _listen() -> None:
 
     if not sa.event.contains(RoutingSession, "after_commit", _after_commit):
         sa.event.listen(RoutingSession, "after_commit", _after_commit)
-        sa.event.listen(RoutingSession, "after_rollback", _after_rollback)
+        sa.event.listen(RoutingSession, "after_soft_rollback", _after_soft_rollback)
 
 
 _listen()

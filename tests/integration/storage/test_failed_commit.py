@@ -90,3 +90,27 @@ def test_an_upload_whose_completing_commit_fails_keeps_its_chunks_and_finishes_o
     official.sign_in("official_a")
     photo = official.get(f"/review/submissions/{instance_id}/files/nha.jpg")
     assert photo.status_code == 200 and photo.data == PHOTO
+
+
+def test_a_delete_asked_inside_a_savepoint_that_rolls_back_does_not_happen(first):
+    """Ingest stores each item of a batch in a savepoint; a file delete asked in one that
+    rolls back must not happen at the batch's commit, and one asked outside it must."""
+    from server import storage
+
+    with first.app_context():
+        store = storage.current()
+        store.put("exports/kept.txt", b"kept")
+        store.put("exports/gone.txt", b"gone")
+        db.session.commit()
+        savepoint = db.session.begin_nested()
+        storage.delete_after_commit("exports/kept.txt")
+        savepoint.rollback()
+        storage.delete_after_commit("exports/gone.txt")
+        db.session.commit()
+        assert store.exists("exports/kept.txt") and not store.exists("exports/gone.txt")
+
+        storage.delete_after_commit("exports/kept.txt")  # a whole transaction rolled back
+        db.session.rollback()
+        db.session.commit()
+        assert store.exists("exports/kept.txt")
+        db.session.remove()
