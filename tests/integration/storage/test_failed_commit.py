@@ -11,16 +11,12 @@ deferred constraint trigger that PostgreSQL runs at COMMIT.
 
 from __future__ import annotations
 
-import hashlib
-import io
-
 import pytest
 import sqlalchemy as sa
 
 from server.db import db
 from tests.integration.helpers import bearer
-from tests.integration.openrosa.world import OPENROSA, household, new_id, registration_xml
-from tests.integration.storage.test_two_machines import PHOTO
+from tests.integration.storage.uploads import PHOTO, open_upload, send_chunk
 from tests.integration.web.site import SiteClient
 
 FAIL_AT_COMMIT = """
@@ -51,27 +47,11 @@ def _run(app, sql: str) -> None:
 def test_an_upload_whose_completing_commit_fails_keeps_its_chunks_and_finishes_on_retry(
     first, world
 ):
-    client, token, instance_id = first.test_client(), world.tokens["cadre_a"], new_id()
-    sent = client.post(
-        f"/key/{token}/submission",
-        data={"xml_submission_file": (io.BytesIO(registration_xml(household(), instance_id)),
-                                      "submission.xml", "text/xml")},
-        headers=OPENROSA,
-    )  # fmt: skip
-    assert sent.status_code == 201, sent.data
-    opened = client.post(
-        "/api/v1/uploads",
-        json={"instance_id": instance_id, "filename": "nha.jpg", "size": len(PHOTO),
-              "sha256": hashlib.sha256(PHOTO).hexdigest(), "content_type": "image/jpeg"},
-        headers=bearer(token),
-    )  # fmt: skip
-    upload = opened.get_json()["id"]
+    client, token = first.test_client(), world.tokens["cadre_a"]
+    instance_id, upload = open_upload(client, token)
 
     def chunk(offset, data):
-        return client.patch(
-            f"/api/v1/uploads/{upload}", data=data, content_type="application/offset+octet-stream",
-            headers=bearer(token) | {"Upload-Offset": str(offset)},
-        )  # fmt: skip
+        return send_chunk(client, token, upload, offset, data)
 
     assert chunk(0, PHOTO[:6000]).get_json()["offset"] == 6000
     _run(first, FAIL_AT_COMMIT)

@@ -6,7 +6,6 @@ the database store and an S3-compatible one (moto's server)."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import time
 from pathlib import Path
@@ -17,9 +16,8 @@ from server.db import db
 from server.models import Blob
 from tests.integration.helpers import bearer
 from tests.integration.openrosa.world import OPENROSA, household, new_id, registration_xml
+from tests.integration.storage.uploads import PHOTO, open_upload, send_chunk
 from tests.integration.web.site import SiteClient
-
-PHOTO = bytes(range(256)) * 40 + b"\xff\xd9"  # 10,242 bytes
 
 
 def _files_on_disk(*apps) -> list:
@@ -33,28 +31,10 @@ def _files_on_disk(*apps) -> list:
 def test_an_upload_started_on_one_machine_finishes_on_the_other(first, second, world):
     one, two = first.test_client(), second.test_client()
     token = world.tokens["cadre_a"]
-    instance_id = new_id()
-    xml = registration_xml(household(), instance_id)
-    sent = one.post(
-        f"/key/{world.tokens['cadre_a']}/submission",
-        data={"xml_submission_file": (io.BytesIO(xml), "submission.xml", "text/xml")},
-        headers=OPENROSA,
-    )
-    assert sent.status_code == 201, sent.data
-    opened = one.post(
-        "/api/v1/uploads",
-        json={"instance_id": instance_id, "filename": "nha.jpg", "size": len(PHOTO),
-              "sha256": hashlib.sha256(PHOTO).hexdigest(), "content_type": "image/jpeg"},
-        headers=bearer(token),
-    )  # fmt: skip
-    assert opened.status_code == 201
-    upload = opened.get_json()["id"]
+    instance_id, upload = open_upload(one, token)
 
     def chunk(client, offset, data):
-        return client.patch(
-            f"/api/v1/uploads/{upload}", data=data, content_type="application/offset+octet-stream",
-            headers=bearer(token) | {"Upload-Offset": str(offset)},
-        )  # fmt: skip
+        return send_chunk(client, token, upload, offset, data)
 
     assert chunk(one, 0, PHOTO[:4000]).get_json()["offset"] == 4000
     # The load balancer sends the rest to the other machine: it knows the offset and the bytes.
