@@ -58,9 +58,11 @@ def make_postgres_schema(prefix: str) -> tuple[str, str]:
 
 
 def drop_postgres_schema(schema: str) -> None:
+    """Drop `schema`, and the copies `tests.integration.snapshots` kept beside it."""
     engine = sa.create_engine(os.environ[POSTGRES_ENV])
     with engine.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}_snapshots" CASCADE'))
     engine.dispose()
 
 
