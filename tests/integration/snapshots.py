@@ -113,8 +113,17 @@ def _restore(engine: sa.Engine, name: str, snapshot: _Snapshot) -> None:
 
 def _others_have_rows(conn: sa.Connection) -> bool:
     """Whether a table outside the models (PostgreSQL's submission claims, the job queue's
-    tables) holds rows: those would not be in the snapshot."""
-    names = set(sa.inspect(conn).get_table_names()) - set(TABLES) - {"alembic_version"}
+    tables) holds rows: those would not be in the snapshot. A partition is not such a
+    table: its rows are read, and written back, through its partitioned model table."""
+    if conn.dialect.name == "postgresql":
+        found = conn.exec_driver_sql(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+            " AND relkind IN ('r', 'p') AND NOT relispartition"
+        )
+        names = set(found.scalars())
+    else:
+        names = set(sa.inspect(conn).get_table_names())
+    names -= set(TABLES) | {"alembic_version"}
     return bool(tables_with_rows(conn, sorted(names)))
 
 
