@@ -18,13 +18,13 @@ import pytest
 import sqlalchemy as sa
 
 from server.db import db, upgrade_database
-from server.models import Base
 from tests.integration.database import (
     build_app,
     dispose_app,
     drop_postgres_schema,
     make_postgres_schema,
 )
+from tests.integration.snapshots import TABLES, tables_with_rows
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -63,10 +63,14 @@ def empty_tables() -> None:
     """Empty every table of the current app's database.
 
     DELETE rather than TRUNCATE on PostgreSQL too: on tables this small it takes
-    milliseconds, where TRUNCATE's file swaps take about 0.4 s per test.
+    milliseconds, where TRUNCATE's file swaps take about 0.4 s per test. Only the
+    tables that hold rows are emptied (most tests fill a few of the 44), found with
+    one query: on PostgreSQL a DELETE per table was most of this function's time.
     """
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with db.engine.connect() as conn:
+        tables = list(reversed(tables_with_rows(conn, TABLES)))
+        if not tables:
+            return
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             # ON DELETE RESTRICT fires row by row in SQLite, even for a self-reference

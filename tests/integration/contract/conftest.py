@@ -9,13 +9,13 @@ from server.db import db
 from server.models import Attachment, Device, QuarantineItem, Submission, User
 from server.models.households import Household
 from tests.integration.contract.drivers import DRIVERS
-from tests.integration.live import World, populate_world, publish_shipped_xforms
+from tests.integration.live import World, shipped_world
 
 
 @pytest.fixture
 def world(app) -> World:
     with app.app_context():
-        return populate_world(publish_shipped_xforms)
+        return shipped_world()
 
 
 @pytest.fixture(params=sorted(DRIVERS))

@@ -46,13 +46,13 @@ from tests.integration.contract.submissions import (
     with_answer,
 )
 from tests.integration.helpers import bearer
-from tests.integration.live import World, populate_world, publish_shipped_xforms
+from tests.integration.live import World, shipped_world
 
 
 @pytest.fixture
 def world(app) -> World:
     with app.app_context():
-        return populate_world(publish_shipped_xforms)
+        return shipped_world()
 
 
 @pytest.fixture(params=sorted(DRIVERS))

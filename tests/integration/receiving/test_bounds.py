@@ -19,7 +19,7 @@ from server.services.receiving import ingest
 from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import registration
 from tests.integration.helpers import bearer
-from tests.integration.live import populate_world, publish_shipped_xforms
+from tests.integration.live import shipped_world
 
 LONG_ID = "uuid:" + "7" * 120
 
@@ -27,7 +27,7 @@ LONG_ID = "uuid:" + "7" * 120
 @pytest.fixture
 def world(app):
     with app.app_context():
-        return populate_world(publish_shipped_xforms)
+        return shipped_world()
 
 
 def _push(client, token: str, items: list) -> list[dict]:

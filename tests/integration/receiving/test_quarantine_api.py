@@ -19,13 +19,13 @@ from tests.integration.contract.submissions import (
     with_answer,
 )
 from tests.integration.helpers import basic
-from tests.integration.live import populate_world, publish_shipped_xforms
+from tests.integration.live import shipped_world
 
 
 @pytest.fixture
 def world(app):
     with app.app_context():
-        return populate_world(publish_shipped_xforms)
+        return shipped_world()
 
 
 def _conflict(client, world, protocol: str = "json"):

@@ -21,7 +21,7 @@ from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import registration, visit
 from tests.integration.contract.tablet import Tablet, settle
 from tests.integration.helpers import bearer
-from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
+from tests.integration.live import FormPlaces, World, shipped_world
 
 PUSH = "/api/v1/sync/push"
 
@@ -29,7 +29,7 @@ PUSH = "/api/v1/sync/push"
 @pytest.fixture
 def world(app) -> World:
     with app.app_context():
-        return populate_world(publish_shipped_xforms)
+        return shipped_world()
 
 
 @pytest.fixture

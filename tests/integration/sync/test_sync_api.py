@@ -42,7 +42,7 @@ from tests.integration.contract.submissions import (
 from tests.integration.contract.tablet import Tablet, settle
 from tests.integration.database import build_app, dispose_app
 from tests.integration.helpers import bearer
-from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
+from tests.integration.live import FormPlaces, World, shipped_world
 
 PUSH, PULL, DIGEST = "/api/v1/sync/push", "/api/v1/sync/pull", "/api/v1/sync/digest"
 
@@ -50,7 +50,7 @@ PUSH, PULL, DIGEST = "/api/v1/sync/push", "/api/v1/sync/pull", "/api/v1/sync/dig
 @pytest.fixture
 def world(app) -> World:
     with app.app_context():
-        return populate_world(publish_shipped_xforms)
+        return shipped_world()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from server.models.uploads import UploadSession
 from tests.integration.contract.drivers import answers_item
 from tests.integration.contract.submissions import registration
 from tests.integration.helpers import basic, bearer
-from tests.integration.live import World, populate_world, publish_shipped_xforms
+from tests.integration.live import World, shipped_world
 
 UPLOADS = "/api/v1/uploads"
 PHOTO = bytes(range(256)) * 40  # 10,240 bytes
@@ -26,7 +26,7 @@ PHOTO = bytes(range(256)) * 40  # 10,240 bytes
 @pytest.fixture
 def world(app) -> World:
     with app.app_context():
-        return populate_world(publish_shipped_xforms)
+        return shipped_world()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from server.services.receiving import ingest
 from server.services.receiving.ingest import IncomingAttachment
 from tests.integration.contract.submissions import household_id, instance_id, registration
 from tests.integration.helpers import PASSWORD
-from tests.integration.live import FormPlaces, World, populate_world, publish_shipped_xforms
+from tests.integration.live import FormPlaces, World, shipped_world
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the house"
@@ -121,7 +121,7 @@ def build_site(app: Flask) -> Site:
 
 def populate_site() -> Site:
     """Fill an empty database with the `Site` (inside an app context)."""
-    world = populate_world(publish_shipped_xforms)
+    world = shipped_world()
     site = Site(world)
     official_b = [admin_units.find(site.places.commune_b)]
     users.create_user("official_b", "Official B", Role.COMMUNE_OFFICIAL, PASSWORD, official_b)
