@@ -134,6 +134,8 @@ def _share_url_builders() -> None:
     """
     if getattr(Rule._compile_builder, "_giupho_shared", False):
         return
+    if not _werkzeug_checked():
+        return  # another Werkzeug: each app compiles its own builders, as without the cache
     compile_builder = Rule._compile_builder
     builders: dict[tuple, object] = {}
 
@@ -152,6 +154,17 @@ def _share_url_builders() -> None:
 
     shared._giupho_shared = True
     Rule._compile_builder = shared
+
+
+#: The Werkzeug minor versions whose `Rule._compile_builder` the cache key was checked
+#: against (a private method: a new minor gets no cache until someone checks it again).
+_WERKZEUG_CHECKED = ("3.1.",)
+
+
+def _werkzeug_checked() -> bool:
+    from importlib.metadata import version
+
+    return version("werkzeug").startswith(_WERKZEUG_CHECKED) and hasattr(Rule, "_compile_builder")
 
 
 def build_app(database_url: str, instance_path: str, **config):
