@@ -8,6 +8,7 @@ from server.api.auth import current_user, login_required
 from server.models import FormState
 from server.problems import Problem
 from server.schemas import FormSchema, FormVersionSchema
+from server.schemas.fields import text_fault
 from server.services.access import scope
 from server.services.forms import publishing as forms
 from server.services.programme import units as admin_units
@@ -27,11 +28,13 @@ def upload_form():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Problem("400.2", field="file")
-    unit = None
-    if request.form.get("unit"):
-        unit = admin_units.find(request.form["unit"])
+    unit, path = None, request.form.get("unit", "")
+    if path:
+        if text_fault(path):  # a multipart field: the query's check does not see it
+            raise Problem("400.3", field="unit", reason="a unit path such as 11/03325")
+        unit = admin_units.find(path)
         if unit is None:
-            raise Problem("404.6", unit=request.form["unit"])
+            raise Problem("404.6", unit=path)
     result = forms.upload(upload.read(), upload.filename, current_user(), unit)
     return FormVersionSchema().dump(result.version), 201 if result.created else 200
 

@@ -190,6 +190,14 @@ def test_forms_stay_inside_the_uploaders_area(client, app, people, make_user):
     )
 
 
+@pytest.mark.parametrize("unit", ["11\x00", "\x00æù\x08", "1" * 5000])
+def test_a_unit_field_that_is_not_a_path_is_a_400_that_names_it(client, people, unit):
+    """Found by the OpenAPI fuzzer: a NUL in the multipart field reached PostgreSQL (500)."""
+    response = upload(client, "dieuphoi", visit(), unit=unit)
+    assert response.status_code == 400, response.data
+    assert response.json["code"] == "400.3" and "unit" in response.json["message"]
+
+
 def test_state_changes_that_make_no_sense_are_409_2(client, people):
     upload(client, "dieuphoi", visit())
     response = client.post(
