@@ -168,7 +168,8 @@ class HouseholdVersion(Base):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[str | None] = mapped_column(sa.String(20))  # a HouseholdStatus value
     merged_into_id: Mapped[str | None] = mapped_column(sa.String(36))
-    # Why this version needs a look (hold_timeout, redirected, ...).
+    # Why this version needs a look (hold_timeout, redirected, ...), or how it came in
+    # (base_ahead: the tablet's base was beyond the server's version, e.g. after a restore).
     note: Mapped[str | None] = mapped_column(sa.String(40))
 
     household: Mapped[Household] = relationship(back_populates="versions")

@@ -184,7 +184,7 @@ def histories(household_ids: list[str]) -> dict[str, list[Row]]:
                 r.status,
                 r.merged_into_id,
                 r.created_at,
-                {"restricted": r.note == "redirected"},
+                {"restricted": r.note == "redirected", "note": r.note},
             )
         )
     return found
@@ -258,6 +258,33 @@ def state_of(rows: list[Row]) -> tuple[Resolution, dict[str, str], list[Conflict
     values, derived_names = derived(rows, resolution)
     conflicts = [c for c in resolution.conflicts if c.property not in derived_names]
     return resolution, values, conflicts
+
+
+def replayed(rows: list[Row]) -> tuple[dict[str, str], list[Conflict]]:
+    """The values (label under LABEL) and open conflicts ingest left after these stored
+    versions (the rebuild, H8): `state_of`'s, except that a history ingest applied on the fast
+    path alone was never merged, so H6 never recomputed anything in it."""
+    if fast_forward(rows):
+        return dict(resolve(updates_of(rows)).values), []
+    _, values, conflicts = state_of(rows)
+    return values, conflicts
+
+
+def fast_forward(rows: list[Row]) -> bool:
+    """Whether every one of these stored versions took the fast path (H1, H2): a registration
+    as version 1, then each submission on the version just before it, with no decision,
+    edit (an id again), offline-chain member, redirect or hold among them. Every other way
+    in (a stale base, an open conflict, a link, a held update) goes through `merge` and
+    leaves one of those marks on its row or on an earlier one."""
+    keys: set[str] = set()
+    for number, row in enumerate(rows, 1):
+        base = None if number == 1 else number - 1
+        if (row.version != number or row.base_version != base or row.kind != SUBMISSION
+                or row.submission_id is None or row.key in keys or row.branch_position
+                or row.status is not None or row.extra.get("note") is not None):  # fmt: skip
+            return False
+        keys.add(row.key)
+    return True
 
 
 def derived(rows: list[Row], resolution: Resolution) -> tuple[dict[str, str], set[str]]:

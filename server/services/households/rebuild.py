@@ -184,7 +184,7 @@ def _rebuild(household_id: str, loaded: _Loaded) -> tuple[list[Difference], dict
         if again != row.values:
             found.append(Difference(household_id, f"v{row.version}.sent", row.values, again))
         row.values = again
-    _, values, conflicts = merging.state_of(rows)
+    values, conflicts = merging.replayed(rows)
     label = values.pop(merging.LABEL, None) or (rows[0].values.get(merging.LABEL) if rows else None)
     status, merged_into = merging.status_of(rows)
     rebuilt = {

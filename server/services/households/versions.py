@@ -347,6 +347,9 @@ def arriving(
         min(base, household.version),
         entity.branch_id,
         position,
+        # A base the server has not reached (a restored server) merges on the current one;
+        # the note keeps that it was merged (H6 ran), which the stored base no longer shows.
+        note="base_ahead" if base > household.version else None,
     )
 
 

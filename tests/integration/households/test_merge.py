@@ -14,6 +14,7 @@ from server.cli import main
 from server.db import db
 from server.models import (
     Device,
+    Household,
     HouseholdConflict,
     HouseholdStatus,
     HouseholdVersion,
@@ -21,6 +22,7 @@ from server.models import (
 )
 from server.services.access import users
 from server.services.demo import households as demo_households
+from server.services.households import merge as merging
 from server.services.households import rebuild as household_rebuild
 from server.services.households import versions as households
 from server.services.receiving import ingest
@@ -303,6 +305,36 @@ def test_h8_rebuild_command_reports_zero_differences_and_finds_a_tampered_househ
     assert fixed.exit_code == 0
     db.session.expire_all()
     assert households.get(home.id).label == "Lò Văn Minh (1980)"
+
+
+def test_h8_the_rebuild_tells_a_fast_path_history_from_a_merged_one(send):
+    """H6 runs after a merge only; the rebuild replays a history ingest applied on the fast
+    path alone without it, and must still tell every merged history from such a one."""
+    home = registered(send)
+    send(visit(home.id, 1, income=2_000_000))
+    send(visit(home.id, 2, income=900_000, hour=10))
+    assert merging.fast_forward(merging.history(home.id))
+
+    send(visit(home.id, 2, income=1_100_000, hour=11))  # stale: merged
+    assert not merging.fast_forward(merging.history(home.id))
+
+    ahead = registered(send, head_name="Quàng Thị Sim")
+    applied = send(visit(ahead.id, 7, income=2_000_000))  # a base the server never reached
+    rows = merging.history(ahead.id)
+    assert applied.household_version == 2 and rows[-1].base_version == 1
+    assert rows[-1].extra["note"] == "base_ahead" and not merging.fast_forward(rows)
+    no_rebuild_difference()
+
+    # The rebuild of a fast-path history still reads every value from the payloads.
+    other = registered(send, head_name="Lường Văn Ún")
+    send(visit(other.id, 1, income=700_000))
+    assert merging.fast_forward(merging.history(other.id))
+    live = db.session.get(Household, other.id)
+    live.properties = {**live.properties, "poverty_status": "above"}
+    db.session.flush()
+    found = household_rebuild.rebuild()
+    assert [(d.household_id, d.field) for d in found] == [(other.id, "properties")]
+    assert found[0].rebuilt["poverty_status"] != "above"
 
 
 def test_h5_updates_whose_registration_never_came_make_the_household_after_the_timeout(send, app):
