@@ -848,6 +848,7 @@ class CpuSampler(threading.Thread):
         self.seen: dict[int, float] = {}
         self.start_sched: dict[int, tuple[float, float]] = {}
         self.sched: dict[int, tuple[float, float]] = {}
+        self.commands: dict[int, str] = {}  # pid: command line, read once
         self.done = threading.Event()
 
     def sample(self) -> None:
@@ -859,6 +860,11 @@ class CpuSampler(threading.Thread):
             except psutil.Error:
                 continue  # gone: its last reading stays
             self.seen[proc.pid] = times.user + times.system
+            if proc.pid not in self.commands:
+                try:
+                    self.commands[proc.pid] = " ".join(proc.cmdline())
+                except psutil.Error:
+                    self.commands[proc.pid] = ""
             self.start_cpu.setdefault(proc.pid, self.seen[proc.pid] if not self.is_alive() else 0.0)
             sched = schedstat(proc.pid)
             if sched is not None:
@@ -965,16 +971,25 @@ def rebuild_rows(url: str, households: int, limit_s: float, workers: int = 2) ->
     reference = (f"{workers} workers; {done:,} households done; {per:.2f} ms CPU per household "
                  f"+ {per_pg:.2f} ms PostgreSQL's: {projected:.1f} min for "
                  f"{households:,} on {workers} free cores")  # fmt: skip
-    busy = [pid for pid in worker_cpu.seen if pid != worker.pid]  # the job processes
+    busy = job_processes(worker_cpu.commands)
     scheduled = worker_cpu.scheduled(busy)
     if scheduled is not None:
         running, queued = scheduled
         blocked = max(0.0, wall * len(busy) - running - queued)
-        reference += (f"; job processes {running:.0f} s running, {queued:.0f} s waiting for a "
-                      f"core, {blocked:.0f} s blocked (I/O, locks, PostgreSQL)")  # fmt: skip
+        reference += (f"; {len(busy)} job processes: {running:.0f} s running, {queued:.0f} s "
+                      f"waiting for a core, {blocked:.0f} s blocked (I/O, locks, "
+                      "PostgreSQL)")  # fmt: skip
     reference += f"; {last[:60]}" if finished else f"; STOPPED at {limit_s:.0f} s"
     return [row(f"scale: giupho households rebuild, {households:,} households", wall / 60, "min",
                 "< 15 min", reference)]  # fmt: skip
+
+
+def job_processes(commands: dict[int, str]) -> list[int]:
+    """The pids of `giupho worker --concurrency N`'s job processes among its process tree
+    (pid: command line): the spawned workers, not the parent that waits for them nor
+    multiprocessing's resource tracker, which sleep the whole run and would count as
+    blocked."""
+    return [pid for pid, command in commands.items() if "spawn_main" in command]
 
 
 class PssPeak(threading.Thread):
