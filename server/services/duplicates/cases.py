@@ -450,7 +450,7 @@ def _unlink(case: DuplicateCase, actor: User | None) -> None:
     case.status = CaseStatus.UNLINKED  # first: `dedup.exact_match` skips an unlinked pair
     db.session.flush()
     rows = merging.history(existing)
-    _, before, _ = merging.state_of([r for r in rows if r.version < link.version])
+    before, _ = merging.replayed([r for r in rows if r.version < link.version])
     current = households.current(existing, lock=True)
     written = dict(link.changes or {})
     for row in visits:
