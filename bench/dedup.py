@@ -189,7 +189,7 @@ def typo_digits(rng: random.Random, digits: str) -> str:
 
 def duplicate_of(rng: random.Random, p: Profile, highland: bool) -> Profile:
     """A second registration of household `p` by another cadre."""
-    members = [replace(m, name=vary_name(rng, m.name, highland)) for m in p.members]
+    members = [m._replace(name=vary_name(rng, m.name, highland)) for m in p.members]
     if members and rng.random() < 0.3:
         members.pop(rng.randrange(len(members)))
     cccd = p.cccd
@@ -503,8 +503,8 @@ def hard_duplicate(rng: random.Random, p: Profile, people: str) -> tuple[Profile
     if "spouse_head" in kinds:  # the spouse answers the door: head and spouse swap roles
         at = next(i for i, m in enumerate(people_list) if m.relation == "spouse")
         spouse = people_list[at]
-        people_list[0] = replace(head, relation="spouse")
-        people_list[at] = replace(spouse, relation="head")
+        people_list[0] = head._replace(relation="spouse")
+        people_list[at] = spouse._replace(relation="head")
         people_list.insert(0, people_list.pop(at))
     varied = []
     for n, m in enumerate(people_list):
@@ -517,7 +517,7 @@ def hard_duplicate(rng: random.Random, p: Profile, people: str) -> tuple[Profile
         if year and "year" in kinds and (n == 0 or rng.random() < 0.3):
             year += rng.choice([-1, 1])
         cccd = "" if "no_cccd" in kinds else m.cccd
-        varied.append(replace(m, name=name, birth_year=year, cccd=cccd))
+        varied.append(m._replace(name=name, birth_year=year, cccd=cccd))
     if "members_changed" in kinds and len(varied) > 1:
         if rng.random() < 0.5:
             varied.pop(rng.randrange(1, len(varied)))  # someone left, or was forgotten
@@ -547,7 +547,7 @@ def hard_duplicate(rng: random.Random, p: Profile, people: str) -> tuple[Profile
         household_code=p.household_code if rng.random() < 0.2 else "",
         village=p.village,
         point=point,
-        members=tuple(replace(m) for m in varied[1:]),
+        members=tuple(varied[1:]),
         sex=new_head.sex,
     ), kinds
 

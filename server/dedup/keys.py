@@ -21,6 +21,8 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 
@@ -113,8 +115,9 @@ def gps_key(cell: tuple[int, int]) -> str:
     return f"gps:{cell[0]}:{cell[1]}"
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
+    """A person of a household (a tuple: a recheck builds hundreds of thousands of them)."""
+
     name: str
     birth_year: int | None = None
     cccd: str = ""
@@ -135,6 +138,11 @@ class Profile:
     point: tuple[float, float] | None = None
     members: tuple[Member, ...] = ()
     sex: str = ""  # the head's
+
+    @cached_property
+    def people(self) -> tuple[Member, ...]:
+        """The head and each member alike (as the score compares them)."""
+        return (Member(self.name, self.birth_year, self.cccd, self.sex, "head"), *self.members)
 
     def to_json(self) -> dict:
         return {

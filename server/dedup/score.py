@@ -32,6 +32,7 @@ family and given name with middle names dropped counts as 0.95.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -52,6 +53,7 @@ class Score:
         return self.total >= THRESHOLD
 
 
+@lru_cache(maxsize=65536)  # names repeat: a commune has a few hundred given names
 def name_similarity(a: str, b: str) -> float:
     """0..1: 1 for the same canonical name, 0.97 for the same name without accents."""
     if not a or not b:
@@ -114,10 +116,6 @@ def _village_points(a: str, b: str) -> float | None:
 _Person = Member
 
 
-def _people(p: Profile) -> tuple[Member, ...]:
-    return (Member(p.name, p.birth_year, p.cccd, p.sex, "head"), *p.members)
-
-
 def _person_points(a: Member, b: Member) -> float | None:
     """Name and birth year points of two people, or None when they cannot be one person
     (another CCCD, another sex, birth years more than a year apart, names unlike)."""
@@ -139,7 +137,7 @@ def _person_points(a: Member, b: Member) -> float | None:
 def _matched_people(a: Profile, b: Profile) -> list[tuple[int, int, float]]:
     """The people of `a` and `b` paired one to one, best pairs first (greedy: households are
     small, and a person is seldom like two others of the other household)."""
-    pa, pb = _people(a), _people(b)
+    pa, pb = a.people, b.people
     found = []
     for i, x in enumerate(pa):
         for j, y in enumerate(pb):
@@ -185,15 +183,74 @@ def _household_parts(a: Profile, b: Profile) -> dict[str, float | None]:
     return parts
 
 
-def score(a: Profile, b: Profile) -> Score:
-    """The weighted comparison of two households, with the points of each property."""
-    parts = {
-        **_household_parts(a, b),
-        "cccd": _cccd_points(a, b),
-        "household_code": _code_points(a.household_code, b.household_code),
-        "phone": _phone_points(a.phone, b.phone),
-        "distance": _distance_points(a, b),
-        "village": _village_points(a.village, b.village),
-    }
+#: What `_other_points` scores, in its order.
+OTHER_PARTS = ("cccd", "household_code", "phone", "distance", "village")
+
+
+def _other_points(a: Profile, b: Profile) -> tuple[float | None, ...]:
+    """The points of everything but the people (`OTHER_PARTS`): identifiers and place."""
+    return (
+        _cccd_points(a, b),
+        _code_points(a.household_code, b.household_code),
+        _phone_points(a.phone, b.phone),
+        _distance_points(a, b),
+        _village_points(a.village, b.village),
+    )
+
+
+def _total(parts: dict[str, float | None]) -> Score:
     breakdown = {k: round(v, 2) for k, v in parts.items() if v is not None}
     return Score(round(sum(breakdown.values()), 2), breakdown)
+
+
+def score(a: Profile, b: Profile) -> Score:
+    """The weighted comparison of two households, with the points of each property."""
+    return _total({**_household_parts(a, b), **dict(zip(OTHER_PARTS, _other_points(a, b)))})
+
+
+#: The most the members of two households can add (`_household_parts`), when both list some.
+MEMBERS_MOST = 4.0
+#: The most a head found among the other household's members can add (name +4, year +2,
+#: less 0.5).
+HEAD_IS_MEMBER_MOST = 5.5
+
+
+def _could_be_one(a: Member, b: Member) -> bool:
+    """What `_person_points` checks before comparing names: could the two be one person?"""
+    if a.cccd and b.cccd and a.cccd != b.cccd and not cccd_near(a.cccd, b.cccd):
+        return False
+    if a.sex and b.sex and a.sex != b.sex:
+        return False
+    if a.birth_year and b.birth_year and abs(a.birth_year - b.birth_year) > 1:
+        return False
+    return bool(a.name and b.name)
+
+
+def _people_most(a: Profile, b: Profile) -> float:
+    """At least what `_household_parts` gives, without comparing a name: the heads' names at
+    their best (+4) with their birth years as they are; or, when a head could be one of
+    the other's members, that at its best; and the members at their best."""
+    most = 4.0 + (_year_points(a.birth_year, b.birth_year) or 0.0)
+    if most < HEAD_IS_MEMBER_MOST:
+        pa, pb = a.people, b.people
+        if any(_could_be_one(pa[0], y) for y in pb[1:]) or any(
+            _could_be_one(x, pb[0]) for x in pa[1:]
+        ):
+            most = HEAD_IS_MEMBER_MOST
+    return most + (MEMBERS_MOST if a.members and b.members else 0.0)
+
+
+def candidate(a: Profile, b: Profile) -> Score | None:
+    """`score(a, b)` when the pair is a candidate (at or above `THRESHOLD`), else None; the
+    same answer as `score(a, b).is_candidate` (a property test holds them equal), at a
+    fraction of the cost for most pairs blocking brings: the identifiers, the place and the
+    birth years are scored first, and when even names agreeing at their best could not
+    lift them to the threshold (another CCCD and phone, a head ten years older, say), no
+    name is compared. Comparing names person against person (rapidfuzz) is what a recheck
+    spends its time on."""
+    others = _other_points(a, b)
+    # Each part is rounded to 0.01 in the total: allow for it before leaving the pair out.
+    if sum(v for v in others if v is not None) + _people_most(a, b) < THRESHOLD - 0.05:
+        return None
+    result = _total({**_household_parts(a, b), **dict(zip(OTHER_PARTS, others))})
+    return result if result.is_candidate else None

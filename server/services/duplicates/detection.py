@@ -28,7 +28,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from server.db import db
+from server.db import among, db
 from server.dedup.fingerprint import answers_fingerprint
 from server.dedup.keys import (
     PROPERTY_NAMES,
@@ -41,7 +41,7 @@ from server.dedup.keys import (
     search_text,
 )
 from server.dedup.keys import profile_from as _profile_from
-from server.dedup.score import Score, score
+from server.dedup.score import Score, candidate, score
 from server.models import (
     AnswerFingerprint,
     CaseStatus,
@@ -177,9 +177,7 @@ def registered(
 _MEMBERS = sa.select(
     Submission.__table__.c.id, Submission.__table__.c.answers["member"].label("member")
 ).where(Submission.__table__.c.id.in_(sa.bindparam("sids", expanding=True)))
-_KEYED = sa.select(KEYS.c.key, KEYS.c.household_id).where(
-    KEYS.c.key.in_(sa.bindparam("keys", expanding=True))
-)
+_KEYED = sa.select(KEYS.c.key, KEYS.c.household_id).where(among(KEYS.c.key, "keys"))
 
 
 def registered_many(
@@ -222,22 +220,40 @@ def registered_many(
         ids -= later
         if ids:
             found[hid] = sorted(ids)[:MAX_CANDIDATES]
+    _group_candidates(
+        [(hid, profile, place.commune_id, sid) for hid, profile, place, sid in profiles], found
+    )
+
+
+def _group_candidates(
+    households: list[tuple[str, Profile, int | None, int | None]], found: dict[str, list[str]]
+) -> int:
+    """Score the candidate ids `found` of each household (id, profile, commune, submission)
+    and put it with those at or above the threshold in a group, in the order given, so a
+    case the first opens is seen by the next (`Groups` keeps what it wrote); returns how
+    many cases it opened. One query for the candidates' profiles, one for their groups."""
     if not found:
-        return
-    others = sorted({o for ids in found.values() for o in ids})
+        return 0
+    conn = db.session.connection()
+    groups = Groups.of(found)
+    wanted = sorted({o for hid, ids in found.items() for o in ids if not groups.known(hid, o)})
     stored = {
-        hid: Profile.from_json(data) for hid, data in conn.execute(_PROFILES_OF, {"ids": others})
-    }
-    groups = Groups.of([*found, *others])
-    for hid, profile, place, sid in profiles:
-        scored = [
+        hid: Profile.from_json(data) for hid, data in conn.execute(_PROFILES_OF, {"ids": wanted})
+    } if wanted else {}  # fmt: skip
+    scored_of = {
+        hid: [
             (other, result)
             for other in found.get(hid, ())
-            if other in stored
-            and not groups.known(hid, other)
-            and (result := score(profile, stored[other])).is_candidate
+            if other in stored and (result := candidate(profile, stored[other])) is not None
         ]
-        groups.add(hid, scored, place.commune_id, sid)
+        for hid, profile, _, _ in households
+    }
+    groups.load([o for scored in scored_of.values() for o, _ in scored])
+    opened = 0
+    for hid, _profile, commune_id, sid in households:
+        scored = [(o, result) for o, result in scored_of[hid] if not groups.known(hid, o)]
+        opened += groups.add(hid, scored, commune_id, sid)
+    return opened
 
 
 def _members_many(submission_ids: list[int]) -> dict[int, list[dict]]:
@@ -309,19 +325,25 @@ def recheck_batch(
                 sa.and_(HOUSEHOLDS.c.created_at == at, HOUSEHOLDS.c.id > last_id),
             )
         )
-    rows = db.session.connection().execute(query).all()
-    opened = 0
-    for row in rows:
-        scored = [
-            (other_id, result)
-            for other_id, result in candidates(
-                row.id, Profile.from_json(row.profile), row.commune_id
-            )
-            if result.is_candidate
-        ]
-        if scored:
-            groups = Groups.of([row.id, *(other for other, _ in scored)])
-            opened += groups.add(row.id, scored, row.commune_id, None)
+    conn = db.session.connection()
+    rows = conn.execute(query).all()
+    households = [
+        (row.id, Profile.from_json(row.profile), row.commune_id, None) for row in rows
+    ]  # fmt: skip
+    probes = {hid: probe_keys(profile, scope_of(commune)) for hid, profile, commune, _ in households}
+    wanted = sorted({k for keys in probes.values() for k in keys})
+    sharing: dict[str, set[str]] = {}
+    if wanted:
+        for key, hid in conn.execute(_KEYED, {"keys": wanted}):
+            sharing.setdefault(key, set()).add(hid)
+    found = {}
+    for hid, keys in probes.items():
+        # Each household's buckets without itself, as `candidate_ids` looks them up.
+        own = discriminating({k: sharing[k] - {hid} for k in keys if k in sharing})
+        ids = set().union(*own.values())
+        if ids:
+            found[hid] = sorted(ids)[:MAX_CANDIDATES]
+    opened = _group_candidates(households, found)
     if len(rows) < limit:
         return opened, None
     return opened, (rows[-1].created_at.isoformat(), rows[-1].id)
@@ -520,7 +542,7 @@ _GROUPED_WITH = (
     .distinct()
 )
 _PROFILES_OF = sa.select(PROFILES.c.household_id, PROFILES.c.profile).where(
-    PROFILES.c.household_id.in_(sa.bindparam("ids", expanding=True))
+    among(PROFILES.c.household_id, "ids")
 )
 
 
@@ -600,9 +622,7 @@ _GROUPS_OF = (
     .join(CASES, CASES.c.id == MEMBERS.c.case_id)
     .where(
         MEMBERS.c.case_id.in_(
-            sa.select(MEMBERS.c.case_id).where(
-                MEMBERS.c.household_id.in_(sa.bindparam("hids", expanding=True))
-            )
+            sa.select(MEMBERS.c.case_id).where(among(MEMBERS.c.household_id, "hids"))
         )
     )
 )
@@ -621,18 +641,27 @@ class Groups:
         self.open: set[int] = set()
         self.of_household: dict[str, set[int]] = {}
         self.separated: set[tuple[int, str]] = set()
+        self.loaded: set[str] = set()  # households whose cases were read
 
     @classmethod
     def of(cls, household_ids) -> Groups:
         groups = cls()
-        ids = sorted(set(household_ids))
-        if not ids:
-            return groups
-        for row in db.session.connection().execute(_GROUPS_OF, {"hids": ids}):
-            groups._note(row.case_id, row.household_id, row.status == CaseStatus.OPEN)
-            if row.separated:
-                groups.separated.add((row.case_id, row.household_id))
+        groups.load(household_ids)
         return groups
+
+    def load(self, household_ids) -> None:
+        """Read the cases around `household_ids` not read yet (every member of each)."""
+        ids = sorted(set(household_ids) - self.loaded)
+        self.loaded.update(ids)
+        if not ids:
+            return
+        seen = set(self.members)
+        for row in db.session.connection().execute(_GROUPS_OF, {"hids": ids}):
+            if row.case_id in seen:
+                continue  # read before, and perhaps added to since
+            self._note(row.case_id, row.household_id, row.status == CaseStatus.OPEN)
+            if row.separated:
+                self.separated.add((row.case_id, row.household_id))
 
     def _note(self, case_id: int, household_id: str, is_open: bool) -> None:
         self.members.setdefault(case_id, set()).add(household_id)

@@ -1,6 +1,7 @@
 """Batch work without a worker, on both databases (the in-process side of `server.jobs`):
 a rebuild stopped between batches continues from its checkpoints with the same result;
-the batched recheck opens exactly the cases one transaction opened; held updates are
+the batched recheck opens exactly the cases one transaction opened, and a batch of many
+households exactly those of one household at a time; held updates are
 released batch by batch; exports run in a thread of the process that asks."""
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ def test_the_recheck_in_batches_opens_the_cases_one_transaction_opens(
     with app.app_context():
         db.session.execute(sa.delete(DuplicateCase))
         db.session.commit()
+        monkeypatch.setattr(dedup, "RECHECK_BATCH", 1)  # one household at a time
         expected = rechecked_in_one_transaction()
         assert len(expected) >= 2
+        monkeypatch.setattr(dedup, "RECHECK_BATCH", 200)  # all 23 households in one batch
+        assert rechecked_in_one_transaction() == expected
         monkeypatch.setattr(dedup, "RECHECK_BATCH", 2)  # 23 households: 12 transactions
         opened = periodic.recheck(1.0)
         assert case_groups() == expected and opened == len(expected)

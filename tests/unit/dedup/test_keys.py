@@ -14,7 +14,7 @@ from server.dedup import keys
 from server.dedup.keys import Member, Profile
 
 PACKAGE = Path(__file__).resolve().parents[3] / "server" / "dedup"
-ALLOWED = {"__future__", "dataclasses", "functools", "hashlib", "json", "math", "re",
+ALLOWED = {"__future__", "dataclasses", "functools", "hashlib", "json", "math", "re", "typing",
            "unicodedata", "rapidfuzz", "server"}  # fmt: skip
 
 

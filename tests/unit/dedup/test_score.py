@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.dedup import keys
 from server.dedup.keys import Member, Profile
-from server.dedup.score import THRESHOLD, name_similarity, score
+from server.dedup.score import THRESHOLD, candidate, name_similarity, score
 
 HEAD = Profile(
     name="Hoàng Văn Thủy",
@@ -195,3 +195,62 @@ def test_issue17_namesake_with_another_family_is_not_a_candidate():
 def test_issue17_a_member_of_the_other_sex_or_age_is_not_the_same_person():
     other = Profile(name="Lò Thị Hoa", birth_year=1960, sex="female", village="03325_01")
     assert "head_is_member" not in score(other, FAMILY).breakdown
+
+
+# -- the cheap first look of `candidate` -----------------------------------------------------
+
+person = st.builds(
+    Member,
+    name=st.sampled_from(VARIANTS + ["Lò Thị Hoa", "Lo Thi Hoa", "Đặng Văn Nam", ""]),
+    birth_year=st.sampled_from([None, 1975, 1976, 1978, 2008]),
+    cccd=st.sampled_from(["", "011075012345", "011178054321", "011178054312"]),
+    sex=st.sampled_from(["", "male", "female"]),
+)
+whole_household = st.builds(
+    Profile,
+    name=st.sampled_from(VARIANTS + ["Lò Thị Hoa", ""]),
+    birth_year=st.sampled_from([None, 1975, 1976, 1978, 1990]),
+    cccd=st.sampled_from(["", "011075012345", "011075012354", "011178054321"]),
+    phone=st.sampled_from(["", "0912345678", "0987654321"]),
+    household_code=st.sampled_from(["", "HK001", "HK002"]),
+    village=st.sampled_from(["", "03325_01", "03325_02"]),
+    point=st.sampled_from([None, (21.0301, 105.8401), (21.0303, 105.8399), (21.05, 105.9)]),
+    members=st.lists(person, max_size=3).map(tuple),
+    sex=st.sampled_from(["", "male", "female"]),
+)
+
+
+@settings(max_examples=400)
+@given(whole_household, whole_household)
+def test_d2_candidate_answers_as_the_full_score(a, b):
+    """The recheck and registration keep a pair exactly when the full score would."""
+    full = score(a, b)
+    assert candidate(a, b) == (full if full.is_candidate else None)
+
+
+def test_d2_candidate_leaves_out_a_pair_whose_identifiers_disagree():
+    namesake = dataclasses.replace(HEAD, cccd="001090067890", phone="0987654321",
+                                   village="03325_04", point=(21.0450, 105.8600))  # fmt: skip
+    assert not score(HEAD, namesake).is_candidate and candidate(HEAD, namesake) is None
+    assert candidate(HEAD, HEAD) == score(HEAD, HEAD)
+
+
+def test_d2_candidate_keeps_a_pair_the_people_lift_to_the_threshold():
+    """At the edge: the people give all they can, the rest takes it back to exactly 5."""
+    alone = Profile("Lò Văn Minh", 1975, village="03325_01")
+    moved = dataclasses.replace(alone, village="03325_02")  # -1: 6 - 1 = 5
+    assert score(alone, moved).total == THRESHOLD and candidate(alone, moved) is not None
+    family = dataclasses.replace(alone, village="", cccd="011075012345",
+                                 members=(Member("Lò Thị Hoa", 1978), Member("Lò Văn Nam", 2001)))
+    retyped = dataclasses.replace(family, cccd="011178054321")  # -5: 10 - 5 = 5
+    assert score(family, retyped).total == THRESHOLD and candidate(family, retyped) is not None
+
+
+def test_d2_candidate_keeps_a_head_found_among_the_other_members_at_the_edge():
+    """The spouse registered the household: 5.5 for her found among his members, the phone
+    and village (-1, +0.5) take it to exactly 5; no head-to-head comparison could."""
+    his = Profile("Đặng Xuân Hương", 1985, phone="0912000111", village="03325_01", sex="male",
+                  members=(Member("Lò Thị Hoa", 1987, "", "female", "spouse"),))  # fmt: skip
+    hers = Profile("Lò Thị Hoa", 1987, phone="0912000222", village="03325_01", sex="female")
+    assert score(hers, his).total == THRESHOLD and candidate(hers, his) == score(hers, his)
+    assert candidate(his, hers) == score(his, hers)
