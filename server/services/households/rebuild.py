@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from forms.errors import SubmissionError
 from forms.instance import Submission as ParsedSubmission
 from forms.instance import from_answers, parse_submission
+from server import json_codec
 from server.db import db
 from server.models import (
     AdminUnit,
@@ -81,7 +82,7 @@ def _reread(content_type: str, body: bytes, form_version_id: int, *, checked: bo
     form = form_models.loaded(form_version_id)
     try:
         if content_type == "application/json":
-            item = json.loads(body)
+            item = json_codec.loads(body)
             if isinstance(item.get("xml"), str):
                 parsed = parse_submission(item["xml"].encode("utf-8"))
             else:
