@@ -116,16 +116,22 @@ def _village_points(a: str, b: str) -> float | None:
 _Person = Member
 
 
+def _could_be_one(a: Member, b: Member) -> bool:
+    """Could the two be one person, names apart (no other CCCD, sex, or birth year more
+    than a year off; both named)?"""
+    if a.cccd and b.cccd and a.cccd != b.cccd and not cccd_near(a.cccd, b.cccd):
+        return False
+    if a.sex and b.sex and a.sex != b.sex:
+        return False
+    if a.birth_year and b.birth_year and abs(a.birth_year - b.birth_year) > 1:
+        return False
+    return bool(a.name and b.name)
+
+
 def _person_points(a: Member, b: Member) -> float | None:
     """Name and birth year points of two people, or None when they cannot be one person
     (another CCCD, another sex, birth years more than a year apart, names unlike)."""
-    if a.cccd and b.cccd and a.cccd != b.cccd and not cccd_near(a.cccd, b.cccd):
-        return None
-    if a.sex and b.sex and a.sex != b.sex:
-        return None
-    if a.birth_year and b.birth_year and abs(a.birth_year - b.birth_year) > 1:
-        return None
-    if not a.name or not b.name:
+    if not _could_be_one(a, b):
         return None
     same_id = bool(a.cccd and a.cccd == b.cccd)
     sim = name_similarity(a.name, b.name)
@@ -213,17 +219,6 @@ MEMBERS_MOST = 4.0
 #: The most a head found among the other household's members can add (name +4, year +2,
 #: less 0.5).
 HEAD_IS_MEMBER_MOST = 5.5
-
-
-def _could_be_one(a: Member, b: Member) -> bool:
-    """What `_person_points` checks before comparing names: could the two be one person?"""
-    if a.cccd and b.cccd and a.cccd != b.cccd and not cccd_near(a.cccd, b.cccd):
-        return False
-    if a.sex and b.sex and a.sex != b.sex:
-        return False
-    if a.birth_year and b.birth_year and abs(a.birth_year - b.birth_year) > 1:
-        return False
-    return bool(a.name and b.name)
 
 
 def _people_most(a: Profile, b: Profile) -> float:
