@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from flask import Flask
@@ -193,7 +193,7 @@ class Among(sa.sql.expression.ColumnElement[bool]):
     inherit_cache = True
     type = sa.Boolean()
     _is_implicitly_boolean = True  # a comparison: SQLite's WHERE needs no `= 1`
-    _traverse_internals = [
+    _traverse_internals: ClassVar[list] = [
         ("column", sa.sql.visitors.InternalTraversal.dp_clauseelement),
         ("name", sa.sql.visitors.InternalTraversal.dp_string),
     ]

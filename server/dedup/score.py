@@ -211,7 +211,8 @@ def _total(parts: dict[str, float | None]) -> Score:
 
 def score(a: Profile, b: Profile) -> Score:
     """The weighted comparison of two households, with the points of each property."""
-    return _total({**_household_parts(a, b), **dict(zip(OTHER_PARTS, _other_points(a, b)))})
+    others = dict(zip(OTHER_PARTS, _other_points(a, b), strict=True))
+    return _total({**_household_parts(a, b), **others})
 
 
 #: The most the members of two households can add (`_household_parts`), when both list some.
@@ -247,5 +248,5 @@ def candidate(a: Profile, b: Profile) -> Score | None:
     # Each part is rounded to 0.01 in the total: allow for it before leaving the pair out.
     if sum(v for v in others if v is not None) + _people_most(a, b) < THRESHOLD - 0.05:
         return None
-    result = _total({**_household_parts(a, b), **dict(zip(OTHER_PARTS, others))})
+    result = _total({**_household_parts(a, b), **dict(zip(OTHER_PARTS, others, strict=True))})
     return result if result.is_candidate else None

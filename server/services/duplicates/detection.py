@@ -330,7 +330,7 @@ def recheck_batch(
     households = [
         (row.id, Profile.from_json(row.profile), row.commune_id, None) for row in rows
     ]  # fmt: skip
-    probes = {hid: probe_keys(profile, scope_of(commune)) for hid, profile, commune, _ in households}
+    probes = {hid: probe_keys(profile, scope_of(c)) for hid, profile, c, _ in households}
     wanted = sorted({k for keys in probes.values() for k in keys})
     sharing: dict[str, set[str]] = {}
     if wanted:

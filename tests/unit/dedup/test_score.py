@@ -201,14 +201,14 @@ def test_issue17_a_member_of_the_other_sex_or_age_is_not_the_same_person():
 
 person = st.builds(
     Member,
-    name=st.sampled_from(VARIANTS + ["Lò Thị Hoa", "Lo Thi Hoa", "Đặng Văn Nam", ""]),
+    name=st.sampled_from([*VARIANTS, "Lò Thị Hoa", "Lo Thi Hoa", "Đặng Văn Nam", ""]),
     birth_year=st.sampled_from([None, 1975, 1976, 1978, 2008]),
     cccd=st.sampled_from(["", "011075012345", "011178054321", "011178054312"]),
     sex=st.sampled_from(["", "male", "female"]),
 )
 whole_household = st.builds(
     Profile,
-    name=st.sampled_from(VARIANTS + ["Lò Thị Hoa", ""]),
+    name=st.sampled_from([*VARIANTS, "Lò Thị Hoa", ""]),
     birth_year=st.sampled_from([None, 1975, 1976, 1978, 1990]),
     cccd=st.sampled_from(["", "011075012345", "011075012354", "011178054321"]),
     phone=st.sampled_from(["", "0912345678", "0987654321"]),
@@ -240,8 +240,12 @@ def test_d2_candidate_keeps_a_pair_the_people_lift_to_the_threshold():
     alone = Profile("Lò Văn Minh", 1975, village="03325_01")
     moved = dataclasses.replace(alone, village="03325_02")  # -1: 6 - 1 = 5
     assert score(alone, moved).total == THRESHOLD and candidate(alone, moved) is not None
-    family = dataclasses.replace(alone, village="", cccd="011075012345",
-                                 members=(Member("Lò Thị Hoa", 1978), Member("Lò Văn Nam", 2001)))
+    family = dataclasses.replace(
+        alone,
+        village="",
+        cccd="011075012345",
+        members=(Member("Lò Thị Hoa", 1978), Member("Lò Văn Nam", 2001)),
+    )
     retyped = dataclasses.replace(family, cccd="011178054321")  # -5: 10 - 5 = 5
     assert score(family, retyped).total == THRESHOLD and candidate(family, retyped) is not None
 
