@@ -316,7 +316,11 @@ def _candidates(axis: str, test: str) -> Callable[[object], list]:
 def _compile_step(step: ast.Step, compile_expr, flat: bool, static: bool = False) -> StepFn:
     candidates = _candidates(step.axis, step.test)
     preds = [
-        (_keyed_predicate(p, compile_expr) if static and i == 0 else None)
+        (
+            (_keyed_predicate(p, compile_expr) or _remembered_predicate(p, compile_expr))
+            if static and i == 0
+            else None
+        )
         or _compile_predicate(p, compile_expr)
         for i, p in enumerate(step.predicates)
     ]
@@ -422,16 +426,7 @@ def _keyed_predicate(pred: ast.Expression, compile_expr) -> StepFn | None:
     if not (isinstance(pred, ast.Binary) and pred.op == "="):
         return None
     for key_side, value_side in ((pred.left, pred.right), (pred.right, pred.left)):
-        if (
-            isinstance(key_side, ast.Path)
-            and key_side.base is None
-            and not key_side.absolute
-            and len(key_side.steps) == 1
-            and key_side.steps[0].axis == "child"
-            and not key_side.steps[0].predicates
-            and not key_side.steps[0].test.endswith(("*", ")"))
-            and _context_free(value_side)
-        ):
+        if _item_field(key_side) and _context_free(value_side):
             break
     else:
         return None
@@ -470,3 +465,99 @@ def _keyed_predicate(pred: ast.Expression, compile_expr) -> StepFn | None:
 
     slow = _compile_predicate(pred, compile_expr)
     return keyed
+
+
+_COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+
+
+def _item_field(side: ast.Expression) -> bool:
+    """A child of the candidate item, by name (`area` in `item[area = ${area}]`)."""
+    return (
+        isinstance(side, ast.Path)
+        and side.base is None
+        and not side.absolute
+        and len(side.steps) == 1
+        and side.steps[0].axis == "child"
+        and not side.steps[0].predicates
+        and not side.steps[0].test.endswith(("*", ")"))
+    )
+
+
+def _outer_value(side: ast.Expression) -> bool:
+    """A literal, or a path that never reads the candidate and calls nothing but its start
+    (`/data/area`, `current()/../day`, `instance('x')/...`): its value is the same for every
+    item, and the same when evaluated twice."""
+    if isinstance(side, ast.Literal | ast.Number):
+        return True
+    if not (isinstance(side, ast.Path) and _context_free(side)):
+        return False
+    if any(isinstance(node, ast.Call) and node is not side.base for node in ast.walk(side)):
+        return False
+    base = side.base  # None, current() or instance(...): an instance named by a literal only
+    return not isinstance(base, ast.Call) or all(isinstance(a, ast.Literal) for a in base.args)
+
+
+def _comparisons(pred: ast.Expression) -> list[ast.Binary] | None:
+    """The comparisons of a predicate made only of `and`ed comparisons, each between a field
+    of the item and an outer value; None for any other predicate."""
+    if isinstance(pred, ast.Binary) and pred.op == "and":
+        left, right = _comparisons(pred.left), _comparisons(pred.right)
+        return None if left is None or right is None else left + right
+    if not (isinstance(pred, ast.Binary) and pred.op in _COMPARISONS):
+        return None
+    if _item_field(pred.left) and _outer_value(pred.right):
+        return [pred]
+    return [pred] if _item_field(pred.right) and _outer_value(pred.left) else None
+
+
+def _remembered_predicate(pred: ast.Expression, compile_expr) -> StepFn | None:
+    """`item[area = ${area} and from_day <= ${day} and to_day >= ${day}]` on a secondary
+    instance, remembered by the outer values it compares with.
+
+    Each comparison is between a field of the item and a value the same for every item
+    (`_comparisons`), and a secondary instance never changes while a form is evaluated: so
+    which items it keeps depends only on the string-values of those outer values (XPath
+    compares node-sets by them). The general predicate runs once per distinct set of outer
+    values and candidate list, and its answer is kept (a few hundred at most per list). The
+    shipped forms look up the poverty line in force this way for every assessment, which
+    compared each row of `poverty_lines` three times per submission: a tenth of the
+    household rebuild's CPU.
+    """
+    found = _comparisons(pred)
+    if not found:
+        return None
+    outer = [
+        compile_expr(side)[0]
+        for comparison in found
+        for side in (comparison.left, comparison.right)
+        if not _item_field(side) and not isinstance(side, ast.Literal | ast.Number)
+    ]
+    if not outer:
+        return None  # constants only: the general predicate is as quick
+    general = _compile_predicate(pred, compile_expr)
+    lists: dict[int, tuple[list, dict]] = {}  # id(candidates) -> (candidates, answers)
+
+    def remembered(nodes, c):
+        if not nodes:
+            return nodes
+        key = []
+        for fn in outer:
+            value = fn(nodes[0], c)
+            key.append(tuple(string_value(v) for v in value) if type(value) is list else value)
+        key = tuple(key)
+        entry = lists.get(id(nodes))
+        if entry is None or entry[0] is not nodes:
+            if len(lists) >= 16:
+                lists.clear()
+            entry = lists[id(nodes)] = (nodes, {})
+        answers = entry[1]
+        positions = answers.get(key)
+        if positions is None:
+            kept = {id(x) for x in general(nodes, c)}
+            positions = [i for i, x in enumerate(nodes) if id(x) in kept]
+            if len(answers) >= 512:
+                answers.clear()
+            answers[key] = positions
+        return [nodes[i] for i in positions]
+
+    return remembered

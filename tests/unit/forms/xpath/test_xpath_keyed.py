@@ -128,3 +128,62 @@ def test_moves_from_current_select_what_the_general_steps_select():
                 ctx = Context(env, current)
                 found = direct.as_value(node, ctx)
                 assert found == general.as_value(node, ctx), (moves, current.name, node.name)
+
+
+# -- look-ups by several fields (`_remembered_predicate`) ------------------------------------
+
+DAYS = st.sampled_from(["20160101", "20211231", "20220101", "20251231", "", "abc", "2e7"])
+AREAS = st.sampled_from(["rural", "urban", "", "Rural"])
+
+
+def lines(rows: list[tuple[str, str, str]]) -> Node:
+    root = Node("root")
+    for position, (area, start, end) in enumerate(rows):
+        item = Node("item")
+        for name, text in (("area", area), ("from_day", start), ("to_day", end)):
+            item.append(Node(name, text))
+        item.append(Node("unit", f"u{position}"))
+        root.append(item)
+    return root
+
+
+RANGES = (
+    "area = /data/area and from_day <= /data/day and to_day >= /data/day",
+    "/data/day >= from_day and area = /data/area and /data/day <= to_day",
+    "area != /data/area and from_day < /data/day",
+    "area = 'rural' and to_day > /data/day",
+    "from_day = /data/day and area = current()/area",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.tuples(AREAS, DAYS, DAYS), max_size=6),
+    answers=st.lists(st.tuples(AREAS, DAYS), min_size=1, max_size=4),
+)
+def test_a_remembered_look_up_finds_what_comparing_every_item_finds(rows, answers):
+    """The same compiled look-up, evaluated for answer after answer (the remembered ones
+    again), keeps exactly the items the general predicate keeps."""
+    env_data = Node("data")
+    area, day = env_data.append(Node("area", "")), env_data.append(Node("day", ""))
+    env = make_env(env_data, {"s": lines(rows)})
+    for predicate in RANGES:
+        remembered = parse(f"instance('s')/root/item[{predicate}]/unit")
+        general = parse(f"instance('s')/root/item[{predicate} and true()]/unit")
+        for value_area, value_day in [*answers, *answers]:
+            area.text, day.text = value_area, value_day
+            found = [n.text for n in remembered.evaluate(env_data, env)]
+            assert found == [n.text for n in general.evaluate(env_data, env)], predicate
+
+
+def test_a_remembered_look_up_reads_each_forms_own_instance():
+    data = Node("data")
+    data.append(Node("area", "rural"))
+    data.append(Node("day", "20220101"))
+    first = make_env(data, {"s": lines([("rural", "20160101", "20211231"),
+                                        ("rural", "20220101", "20251231")])})  # fmt: skip
+    second = make_env(data, {"s": lines([("rural", "20220101", "20301231")])})
+    source = "instance('s')/root/item[area = /data/area and from_day <= /data/day]/unit"
+    assert units(source, data, first) == ["u0", "u1"]
+    assert units(source, data, second) == ["u0"]
+    assert units(source, data, first) == ["u0", "u1"]
