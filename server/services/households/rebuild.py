@@ -86,8 +86,9 @@ def _reread(content_type: str, body: bytes, form_version_id: int, *, checked: bo
             if isinstance(item.get("xml"), str):
                 parsed = parse_submission(item["xml"].encode("utf-8"))
             else:
-                root = from_answers(item["answers"], form.model)
-                parsed = ParsedSubmission.from_root(root)
+                entities: list = []  # found as the tree is built: no walk of it after
+                root = from_answers(item["answers"], form.model, entities=entities)
+                parsed = ParsedSubmission.from_root(root, entity_nodes=entities)
         else:
             parsed = parse_submission(body)
     except (SubmissionError, ValueError, KeyError):
