@@ -1032,6 +1032,7 @@ def ingest_rows(server: LiveServer, admin_token: str, n: int, workdir: Path) -> 
     """OpenRosa ingest with 4 clients (the load kit), PSS and RSS sampled while it runs."""
     import ingest
 
+    ingest.warm_up(server, admin_token, workdir)
     idle = PssPeak(server).sample()
     with PssPeak(server) as peak:
         measure = ingest.timed(server, lambda: ingest.openrosa_run(server, admin_token, n,
