@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import jinja2
@@ -64,6 +65,43 @@ def drop_postgres_schema(schema: str) -> None:
         conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}_snapshots" CASCADE'))
     engine.dispose()
+
+
+#: How long a test waits for PostgreSQL's pull horizon (P2) to pass the changes it expects.
+#: The horizon is server-wide, and every xdist worker's schema is on the one test server:
+#: a write transaction of another worker holds this worker's pulls back for as long as it
+#: stays open, which on a slow, shared machine has been more than 30 s (CI, session 14).
+#: Waiting is the design working; a wait this long that still fails names what held it.
+HORIZON_WAIT_S = 300.0
+
+_LOGGED_BELOW_HORIZON = sa.text(
+    "SELECT coalesce(max(txid), 0) < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    " FROM changes"
+)
+_HORIZON_HOLDERS = sa.text(
+    "SELECT pid, datname, backend_xid::text, round(extract(epoch FROM now() - xact_start)),"
+    " state, left(query, 160) FROM pg_stat_activity"
+    " WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() ORDER BY xact_start"
+)
+
+
+def wait_for_pull_horizon(session, timeout: float = HORIZON_WAIT_S) -> None:
+    """Wait until every change logged in `session`'s schema is below the pull horizon, so
+    a pull serves it (no-op off PostgreSQL). `session`: a SQLAlchemy session whose
+    transaction this rolls back. On timeout, fails naming the transactions that
+    held the horizon (pid, database, xid, age in s, state, query)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    deadline, pause = time.monotonic() + timeout, 0.01
+    while not session.execute(_LOGGED_BELOW_HORIZON).scalar():
+        if time.monotonic() > deadline:
+            holders = [tuple(r) for r in session.execute(_HORIZON_HOLDERS)]
+            session.rollback()
+            raise AssertionError(f"open transactions held the pull horizon back: {holders}")
+        session.rollback()
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
+    session.rollback()
 
 
 class _SharedBytecodeCache(jinja2.BytecodeCache):

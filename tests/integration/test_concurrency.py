@@ -34,7 +34,7 @@ from tests.integration.contract.submissions import (
     registration,
     registration_form,
 )
-from tests.integration.database import build_app, dispose_app
+from tests.integration.database import HORIZON_WAIT_S, build_app, dispose_app
 from tests.integration.live import FormPlaces, live_postgres  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -217,7 +217,7 @@ def test_p2_pull_over_http_delivers_a_change_that_committed_late(live_postgres, 
 
     delivered = between
     wanted = {("household", household_id(later)), ("form", (form.form_id, new_version))}
-    deadline = time.monotonic() + 60  # other sessions on the server may hold the horizon
+    deadline = time.monotonic() + HORIZON_WAIT_S  # other sessions may hold the horizon
     while not wanted <= _keys(delivered) and time.monotonic() < deadline:
         time.sleep(0.1)
         after, cursor = _pull_all(tablet, live.url, cursor)

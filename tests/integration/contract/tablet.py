@@ -6,35 +6,19 @@ so tests can state what a tablet ends up holding rather than inspect pages.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
 from server.db import db
+from tests.integration.database import wait_for_pull_horizon
 from tests.integration.helpers import bearer
 
 
-def settle(app, timeout: float = 60.0) -> None:
-    """Wait until every logged change is below PostgreSQL's pull horizon.
-
-    The horizon is server-wide: a transaction of a parallel test worker (its
-    own schema, same server) holds pulls back for its few milliseconds. That
-    is the P2 design working, so a test that expects a change waits it out.
-    """
+def settle(app) -> None:
+    """Wait until every logged change is below PostgreSQL's pull horizon (P2): see
+    `database.wait_for_pull_horizon`."""
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            return
-        query = sa.text(
-            "SELECT coalesce(max(txid), 0) < pg_snapshot_xmin(pg_current_snapshot())"
-            "::text::bigint FROM changes"
-        )
-        deadline = time.monotonic() + timeout
-        while not db.session.execute(query).scalar():
-            db.session.rollback()
-            assert time.monotonic() < deadline, "a transaction held the pull horizon back"
-            time.sleep(0.01)
+        wait_for_pull_horizon(db.session)
         db.session.remove()
 
 

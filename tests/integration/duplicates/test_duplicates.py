@@ -7,7 +7,6 @@ reviewers read and decide cases through the JSON API.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 
 import pytest
@@ -45,6 +44,7 @@ from tests.integration.contract.submissions import (
     visit,
     with_answer,
 )
+from tests.integration.contract.tablet import settle
 from tests.integration.helpers import bearer
 from tests.integration.live import World, shipped_world
 
@@ -456,15 +456,11 @@ def test_d3_tablets_learn_the_redirect_at_their_next_pull(app, client, world, op
     token = world.tokens["cadre_a"]
     _before, cursor = _pull_all(client, token)
     assert _decide(client, world, case_id, decision="merge", survivor=first).status_code == 200
-    redirects: list[dict] = []
-    deadline = time.monotonic() + 30
-    while not redirects and time.monotonic() < deadline:
-        # P2: on PostgreSQL a change is served once every older transaction on the server
-        # has finished (other sessions' may still be open): pull again until it shows.
-        changes, cursor = _pull_all(client, token, cursor)
-        redirects = [c for c in changes if c["kind"] == "redirect"]
-        if not redirects:
-            time.sleep(0.2)
+    # P2: on PostgreSQL a change is served once every older transaction on the server has
+    # finished (other sessions' may still be open): wait for that, then pull.
+    settle(app)
+    changes, cursor = _pull_all(client, token, cursor)
+    redirects = [c for c in changes if c["kind"] == "redirect"]
     assert [(c["id"], c["data"]["to"]) for c in redirects] == [(second, first)]
 
 
@@ -536,19 +532,15 @@ def test_d1_visits_of_the_linked_id_reach_the_existing_household(app, driver):
     assert _household(app, second) is None
 
 
-def test_d1_the_tablet_learns_at_its_next_pull_that_its_id_redirects(client, world, tablet):
+def test_d1_the_tablet_learns_at_its_next_pull_that_its_id_redirects(app, client, world, tablet):
     """The tablet that registered the second copy holds it under its own id: its next pull
     tells it the id now redirects to the household the registration was linked to."""
     token = world.tokens["cadre_a"]
     _before, cursor = _pull_all(client, token)
     first, second = _linked_pair(tablet)
-    redirects: list[dict] = []
-    deadline = time.monotonic() + 30
-    while not redirects and time.monotonic() < deadline:  # P2: see the D3 test above
-        changes, cursor = _pull_all(client, token, cursor)
-        redirects = [c for c in changes if c["kind"] == "redirect"]
-        if not redirects:
-            time.sleep(0.2)
+    settle(app)  # P2: see the D3 test above
+    changes, cursor = _pull_all(client, token, cursor)
+    redirects = [c for c in changes if c["kind"] == "redirect"]
     assert [(c["id"], c["data"]["to"]) for c in redirects] == [(second, first)]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +11,7 @@ from server.problems import Problem
 from server.services.programme import units as admin_units
 from server.services.sync import changes
 from server.services.sync.changes import Cursor
+from tests.integration.database import wait_for_pull_horizon
 
 
 def _record(*entity_ids: str, unit_id: int | None = None, settle: bool = True) -> None:
@@ -23,25 +22,9 @@ def _record(*entity_ids: str, unit_id: int | None = None, settle: bool = True) -
         _settle()
 
 
-def _settle(timeout: float = 10.0) -> None:
-    """Wait until every logged change is below the PostgreSQL pull horizon.
-
-    The horizon is server-wide: a write transaction of a parallel test worker
-    (another schema, same server) holds pulls back for its few milliseconds.
-    That delay is the design working, not a failure, so tests wait it out.
-    """
-    if db.engine.dialect.name != "postgresql":
-        return
-    deadline = time.monotonic() + timeout
-    query = sa.text(
-        "SELECT coalesce(max(txid), 0) < pg_snapshot_xmin(pg_current_snapshot())"
-        "::text::bigint FROM changes"
-    )
-    while not db.session.execute(query).scalar():
-        db.session.rollback()
-        assert time.monotonic() < deadline, "a transaction held the pull horizon back"
-        time.sleep(0.01)
-    db.session.rollback()
+def _settle() -> None:
+    """Wait until every logged change is below the PostgreSQL pull horizon (P2)."""
+    wait_for_pull_horizon(db.session)
 
 
 def _pull_all(cursor: Cursor, limit: int = 2, **kwargs) -> tuple[list[str], Cursor]:
