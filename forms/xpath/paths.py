@@ -420,7 +420,9 @@ def _keyed_predicate(pred: ast.Expression, compile_expr) -> StepFn | None:
     item's `name` string-value to the items holding it, in document order; it is kept
     while the candidate list is the same object (`Node.named` returns its index's list,
     replaced on any change of the tree), and used only on secondary instances, which a
-    form never changes. Anything else (a number or boolean to compare, a key read from
+    form never changes. Forms that share an expression share its compiled closure (`Expr`
+    is cached by its text) but each has its own instance, so an index is kept per candidate
+    list: with one, a rebuild alternating registrations and visits built it every time. Anything else (a number or boolean to compare, a key read from
     the item, a position) keeps the general predicate.
     """
     if not (isinstance(pred, ast.Binary) and pred.op == "="):
@@ -434,20 +436,24 @@ def _keyed_predicate(pred: ast.Expression, compile_expr) -> StepFn | None:
     value_fn, value_kind = compile_expr(value_side)
     if value_kind in ("num", "bool"):
         return None  # numbers and booleans compare by XPath's other rules
-    cache: list = [None, None]  # the candidate list indexed, and its index
+    lists: dict[int, tuple[list, dict]] = {}  # id(candidates) -> (candidates, index)
 
     def index_of_keys(nodes: list) -> dict[str, list]:
-        if cache[0] is not nodes:
-            index: dict[str, list] = {}
-            for position, x in enumerate(nodes):
-                seen = set()
-                for k in x.named(key):
-                    text = string_value(k)
-                    if text not in seen:
-                        seen.add(text)
-                        index.setdefault(text, []).append(position)
-            cache[0], cache[1] = nodes, index
-        return cache[1]
+        entry = lists.get(id(nodes))
+        if entry is not None and entry[0] is nodes:
+            return entry[1]
+        index: dict[str, list] = {}
+        for position, x in enumerate(nodes):
+            seen = set()
+            for k in x.named(key):
+                text = string_value(k)
+                if text not in seen:
+                    seen.add(text)
+                    index.setdefault(text, []).append(position)
+        if len(lists) >= 16:  # forms loaded since: forget the older lists
+            lists.clear()
+        lists[id(nodes)] = (nodes, index)
+        return index
 
     def keyed(nodes, c):
         if not nodes:

@@ -93,6 +93,24 @@ def test_one_expression_reads_each_forms_own_instance():
     assert units(source, data, first) == ["u0"]
 
 
+def test_forms_taking_turns_keep_each_ones_index(monkeypatch):
+    """A rebuild reads registrations and visits in turn, and the two forms share the compiled
+    look-up: each form's instance is indexed once, not again at every turn."""
+    from forms.xpath import paths
+
+    data = primary(["rice"])
+    first = make_env(data, {"s": secondary([["rice"], ["cow"]])})
+    second = make_env(data, {"s": secondary([["cow"], ["cow"], ["rice"]])})
+    source = "instance('s')/root/item[name = string(/data/k)]/unit"
+    assert units(source, data, first) == ["u0"] and units(source, data, second) == ["u2"]
+    read: list[object] = []
+    monkeypatch.setattr(paths, "string_value", lambda n: read.append(n) or n.text)
+    for _turn in range(3):
+        assert units(source, data, first) == ["u0"]
+        assert units(source, data, second) == ["u2"]
+    assert read == []  # no item's name was read again
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     items=st.lists(st.lists(KEYS, max_size=2), max_size=4),
