@@ -1050,8 +1050,13 @@ def ingest_rows(server: LiveServer, admin_token: str, n: int, workdir: Path) -> 
 def publish_kit_form() -> None:
     from ingest import KIT_FORM
 
+    from forms.xform import read_xform
+    from server.models import Form
     from server.services.forms import publishing as form_service
 
+    form_id = read_xform(KIT_FORM.read_bytes()).form_id
+    if db.session.scalar(sa.select(Form.id).where(Form.form_id == form_id)) is not None:
+        return  # a kept schema measured again (--schema): published the first time
     result = form_service.upload(KIT_FORM.read_bytes(), KIT_FORM.name, None)
     form_service.publish(None, result.version.form.form_id, result.version.version)
     db.session.commit()
@@ -1075,34 +1080,46 @@ def run(
     ingest_n: int = 2000,
     templates: int | None = None,
     load_only: bool = False,
+    schema: str | None = None,
 ) -> list[dict]:
-    """Rows for `bench/run.py` (not in its default list: a 1M load takes a quarter hour)."""
+    """Rows for `bench/run.py` (not in its default list: a 1M load takes a quarter hour).
+    With `schema` (one kept by `--load-only` or `--keep`), nothing is loaded: the
+    measurements run against it again, and it is kept."""
     from ingest import KIT_FORM, machine_speed_us
 
-    postgres_url()
+    base = postgres_url()
     count = templates or max(20, min(1000, households // 100))
     rows = []
     with tempfile.TemporaryDirectory(prefix="giupho-scale-") as tmp:
         workdir = Path(tmp)
         started = time.monotonic()
-        log(f"templates: {count} households through the JSON API")
-        tpl = make_templates(count, workdir / "templates")
-        schema, url = database.make_postgres_schema("giupho_scale")
+        reused = schema is not None
+        if not reused:
+            log(f"templates: {count} households through the JSON API")
+            tpl = make_templates(count, workdir / "templates")
+            schema, url = database.make_postgres_schema("giupho_scale")
+        else:
+            url, keep = database.postgres_schema_url(base, schema), True
         log(f"bench schema {schema}")
         try:
-            world: World = prepare_database(url, workdir / "bench", populate_world)
-            layout = generate_layout(url, households)
-            log(f"{len(layout.communes)} communes, {len(layout.villages)} villages; loading")
-            counts = load(url, tpl, layout, households)
-            load_s = time.monotonic() - started
-            total = sum(counts.values())
-            rows.append(row(f"scale: load {households:,} households (COPY)", load_s / 60, "min",
-                            "< 20 min", f"{total:,} rows in {len(counts)} tables; "
-                            f"{counts.get('submissions', 0):,} submissions"))  # fmt: skip
-            log(f"loaded in {load_s:.0f} s: {counts}")
-            if load_only:  # the schema is kept, to measure pieces against it (--load-only)
-                keep = True
-                return rows
+            if reused:
+                cadre_token, admin_token, households = reuse(url)
+                log(f"measuring the kept schema again: {households:,} households")
+            else:
+                world: World = prepare_database(url, workdir / "bench", populate_world)
+                layout = generate_layout(url, households)
+                log(f"{len(layout.communes)} communes, {len(layout.villages)} villages; loading")
+                counts = load(url, tpl, layout, households)
+                load_s = time.monotonic() - started
+                total = sum(counts.values())
+                rows.append(row(f"scale: load {households:,} households (COPY)", load_s / 60,
+                                "min", "< 20 min", f"{total:,} rows in {len(counts)} tables; "
+                                f"{counts.get('submissions', 0):,} submissions"))  # fmt: skip
+                log(f"loaded in {load_s:.0f} s: {counts}")
+                if load_only:  # the schema is kept, to measure pieces against it (--schema)
+                    keep = True
+                    return rows
+                cadre_token, admin_token = layout.cadre_token, world.tokens["admin"]
             kit = KIT_FORM.exists()
             if kit:
                 app = database.build_app(url, str(workdir / "bench"), LOG_LEVEL="WARNING")
@@ -1114,15 +1131,15 @@ def run(
                             "CPU, bench process alone; rates move inversely with it"))  # fmt: skip
             with LiveServer(url, workdir / "server", workers=4) as server:
                 log("formList, manifest and media; /api/v1/households")
-                rows += openrosa_rows(server, layout.cadre_token)
-                rows += households_api_rows(server, layout.cadre_token)
+                rows += openrosa_rows(server, cadre_token)
+                rows += households_api_rows(server, cadre_token)
                 if kit:
                     log(f"OpenRosa ingest of {ingest_n} kit submissions, PSS sampled")
-                    rows += ingest_rows(server, world.tokens["admin"], ingest_n, workdir)
+                    rows += ingest_rows(server, admin_token, ingest_n, workdir)
                 else:
                     rows.append(row("scale: OpenRosa ingest", None, "", "", "skipped: no kit"))
                 log("duplicates recheck, pulls beside it")
-                rows += recheck_rows(server, url, layout.cadre_token, households)
+                rows += recheck_rows(server, url, cadre_token, households)
             if not skip_rebuild:
                 log(f"households rebuild (stopped at {rebuild_limit:.0f} s)")
                 rows += rebuild_rows(url, households, rebuild_limit)
@@ -1134,6 +1151,26 @@ def run(
     return rows
 
 
+def reuse(url: str) -> tuple[str, str, int]:
+    """A kept schema measured again: new device tokens for the measured cadre and the
+    admin (tokens are stored hashed), and how many households it holds (none: a schema
+    that was never loaded, refused)."""
+    from server.services.access import auth
+
+    app = database.build_app(url, tempfile.mkdtemp(prefix="giupho-scale-"), LOG_LEVEL="WARNING")
+    with app.app_context():
+        tokens = []
+        for username in (SCALE_CADRE, "admin"):
+            user = db.session.scalar(sa.select(User).where(User.username == username))
+            tokens.append(auth.register_device(user, "Bench tablet")[1])
+        db.session.commit()
+        households = db.session.scalar(sa.select(sa.func.count()).select_from(Household))
+    database.dispose_app(app)
+    if not households:
+        raise SystemExit(f"--schema: {url} holds no households; load one with --load-only")
+    return tokens[0], tokens[1], households
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--households", type=int, default=1_000_000)
@@ -1143,12 +1180,14 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=2000, help="OpenRosa submissions")
     parser.add_argument("--templates", type=int, help="template households (default N/100)")
     parser.add_argument("--load-only", action="store_true", help="load, keep the schema, stop")
+    parser.add_argument("--schema", help="measure this kept schema again instead of loading")
     args = parser.parse_args()
     from run import table
 
     rows = run(args.households, keep=args.keep, skip_rebuild=args.skip_rebuild,
                rebuild_limit=args.rebuild_limit, ingest_n=args.ingest,
-               templates=args.templates, load_only=args.load_only)  # fmt: skip
+               templates=args.templates, load_only=args.load_only,
+               schema=args.schema)  # fmt: skip
     print(table(rows))
 
 

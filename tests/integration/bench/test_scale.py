@@ -7,9 +7,11 @@ no difference), the measured cadre's village holds 500 of them and every row is 
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from bench import scale
 from tests.integration import database
@@ -20,8 +22,39 @@ def postgres():
     database._postgres_url_or_skip()
 
 
+def _bench_schemas() -> set[str]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    engine = sa.create_engine(os.environ[database.POSTGRES_ENV])
+    with engine.connect() as conn:
+        names = conn.execute(
+            sa.text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+            {"p": f"giupho_scale_{worker}_%"},
+        ).scalars()
+        found = {n for n in names if not n.endswith("_snapshots")}
+    engine.dispose()
+    return found
+
+
 def test_the_scale_bench_loads_a_province_the_app_serves_and_measures_every_figure(postgres):
-    rows = {r["name"]: r for r in scale.run(2000, templates=20, ingest_n=100)}
+    before = _bench_schemas()
+    rows = {r["name"]: r for r in scale.run(2000, templates=20, ingest_n=100, keep=True)}
+    (kept,) = _bench_schemas() - before
+    try:
+        # Load once, measure again (--schema): nothing is loaded, every figure is there.
+        again = {r["name"]: r for r in scale.run(schema=kept, ingest_n=20, skip_rebuild=True)}
+    finally:
+        database.drop_postgres_schema(kept)
+    assert not any(name.startswith("scale: load") for name in again)
+    assert again.keys() == rows.keys() - {
+        "scale: load 2,000 households (COPY)",
+        "scale: giupho households rebuild, 2,000 households",
+    }
+    assert (
+        "500 households in the CSV"
+        in again["scale: manifest + households CSV of the form listing them, 500-household cadre"][
+            "reference"
+        ]
+    )
 
     loaded = rows["scale: load 2,000 households (COPY)"]
     assert "4,000 submissions" in loaded["reference"]
