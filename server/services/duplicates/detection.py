@@ -23,8 +23,12 @@ The matching itself (names, keys, score) is pure code in `server.dedup`.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import datetime as dt
+import queue
+from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
@@ -226,25 +230,30 @@ def registered_many(
 
 
 def _group_candidates(
-    households: list[tuple[str, Profile, int | None, int | None]], found: dict[str, list[str]]
+    households: list[tuple[str, Profile, int | None, int | None]],
+    found: dict[str, list[str]],
+    profiles: dict[str, Profile] | None = None,
 ) -> int:
     """Score the candidate ids `found` of each household (id, profile, commune, submission)
     and put it with those at or above the threshold in a group, in the order given, so a
     case the first opens is seen by the next (`Groups` keeps what it wrote); returns how
-    many cases it opened. One query for the candidates' profiles, one for their groups."""
+    many cases it opened. One query for the candidates' profiles (unless `profiles` holds
+    them, read beforehand), one for their groups."""
     if not found:
         return 0
     conn = db.session.connection()
     groups = Groups.of(found)
-    wanted = sorted({o for hid, ids in found.items() for o in ids if not groups.known(hid, o)})
-    stored = {
-        hid: Profile.from_json(data) for hid, data in conn.execute(_PROFILES_OF, {"ids": wanted})
-    } if wanted else {}  # fmt: skip
+    if profiles is None:
+        wanted = sorted({o for hid, ids in found.items() for o in ids if not groups.known(hid, o)})
+        rows = conn.execute(_PROFILES_OF, {"ids": wanted}) if wanted else ()
+        profiles = {hid: Profile.from_json(data) for hid, data in rows}
     scored_of = {
         hid: [
             (other, result)
             for other in found.get(hid, ())
-            if other in stored and (result := candidate(profile, stored[other])) is not None
+            if other in profiles
+            and not groups.known(hid, other)
+            and (result := candidate(profile, profiles[other])) is not None
         ]
         for hid, profile, _, _ in households
     }
@@ -292,13 +301,55 @@ RECHECK_BATCH = 200
 
 def recheck_in_batches(since: dt.datetime) -> int:
     """`recheck`, `RECHECK_BATCH` households per transaction (the periodic job): each batch
-    holds its locks for milliseconds, so ingest and pulls never wait on a whole day's work."""
-    opened, after = 0, None
-    while True:
-        done, after = transactional(recheck_batch)(since, after)
-        opened += done
-        if after is None:
-            return opened
+    holds its locks for milliseconds, so ingest and pulls never wait on a whole day's work.
+
+    On PostgreSQL the candidates of the next two batches (their keys' buckets and the
+    candidates' profiles, `_recheck_candidates`) are read on two more connections while this
+    batch is scored. Those reads were three quarters of a day's recheck at 1M households, and
+    about half of their time is the database's: read side by side, it hides behind the
+    scoring and the other read. Nothing a batch writes (cases) is among them, so reading
+    them early reads what the batch would have read."""
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        opened, after = 0, None
+        while True:
+            done, after = transactional(recheck_batch)(since, after)
+            opened += done
+            if after is None:
+                return opened
+    opened, after, more = 0, None, True
+    window: collections.deque = collections.deque()
+    with contextlib.ExitStack() as stack:
+        head = stack.enter_context(engine.connect())
+        readers: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(READ_AHEAD):
+            readers.put(stack.enter_context(engine.connect()))
+        pool = stack.enter_context(ThreadPoolExecutor(READ_AHEAD, "recheck-reads"))
+
+        def read(households: list) -> tuple[dict, dict]:
+            conn = readers.get()
+            try:
+                return _recheck_candidates(conn, households)
+            finally:
+                conn.rollback()  # read only: no snapshot kept between batches
+                readers.put(conn)
+
+        while True:
+            while more and len(window) < READ_AHEAD:
+                households, after = _recheck_households(head, since, after, RECHECK_BATCH)
+                head.rollback()
+                more = after is not None
+                if households:
+                    window.append((households, pool.submit(read, households)))
+            if not window:
+                return opened
+            households, reading = window.popleft()
+            found, profiles = reading.result()
+            opened += transactional(_group_candidates)(households, found, profiles)
+
+
+#: Batches whose candidates `recheck_in_batches` reads ahead, each on its own connection.
+READ_AHEAD = 2
 
 
 def recheck_batch(
@@ -307,7 +358,17 @@ def recheck_batch(
     """One batch of `recheck`: the households registered since `since` after the keyset
     `after` (creation time as ISO text, id), in creation order (the index on `created_at`);
     returns the cases opened and the keyset of the next batch (None after the last)."""
-    limit = limit or RECHECK_BATCH
+    conn = db.session.connection()
+    households, after = _recheck_households(conn, since, after, limit or RECHECK_BATCH)
+    found, profiles = _recheck_candidates(conn, households)
+    return _group_candidates(households, found, profiles), after
+
+
+def _recheck_households(
+    conn: sa.Connection, since: dt.datetime, after: tuple[str, str] | None, limit: int
+) -> tuple[list[tuple[str, Profile, int | None, None]], tuple[str, str] | None]:
+    """A batch of `recheck_batch`: its households (id, profile, commune, None) and the keyset
+    of the next batch (None after the last)."""
     query = (
         sa.select(
             HOUSEHOLDS.c.id, HOUSEHOLDS.c.commune_id, HOUSEHOLDS.c.created_at, PROFILES.c.profile
@@ -325,11 +386,19 @@ def recheck_batch(
                 sa.and_(HOUSEHOLDS.c.created_at == at, HOUSEHOLDS.c.id > last_id),
             )
         )
-    conn = db.session.connection()
     rows = conn.execute(query).all()
     households = [
         (row.id, Profile.from_json(row.profile), row.commune_id, None) for row in rows
     ]  # fmt: skip
+    following = (rows[-1].created_at.isoformat(), rows[-1].id) if len(rows) == limit else None
+    return households, following
+
+
+def _recheck_candidates(
+    conn: sa.Connection, households: list[tuple[str, Profile, int | None, None]]
+) -> tuple[dict[str, list[str]], dict[str, Profile]]:
+    """The candidate ids of each household of a recheck batch, through the key table as
+    `candidate_ids` finds them, and every candidate's profile."""
     probes = {hid: probe_keys(profile, scope_of(c)) for hid, profile, c, _ in households}
     wanted = sorted({k for keys in probes.values() for k in keys})
     sharing: dict[str, set[str]] = {}
@@ -343,10 +412,9 @@ def recheck_batch(
         ids = set().union(*own.values())
         if ids:
             found[hid] = sorted(ids)[:MAX_CANDIDATES]
-    opened = _group_candidates(households, found)
-    if len(rows) < limit:
-        return opened, None
-    return opened, (rows[-1].created_at.isoformat(), rows[-1].id)
+    ids = sorted({o for candidates in found.values() for o in candidates})
+    rows = conn.execute(_PROFILES_OF, {"ids": ids}) if ids else ()
+    return found, {hid: Profile.from_json(data) for hid, data in rows}
 
 
 def updated(household_id: str, properties: dict[str, str], label: str | None) -> None:
