@@ -422,8 +422,9 @@ def _keyed_predicate(pred: ast.Expression, compile_expr) -> StepFn | None:
     replaced on any change of the tree), and used only on secondary instances, which a
     form never changes. Forms that share an expression share its compiled closure (`Expr`
     is cached by its text) but each has its own instance, so an index is kept per candidate
-    list: with one, a rebuild alternating registrations and visits built it every time. Anything else (a number or boolean to compare, a key read from
-    the item, a position) keeps the general predicate.
+    list: with one, a rebuild alternating registrations and visits built it every time.
+    Anything else (a number or boolean to compare, a key read from the item, a position)
+    keeps the general predicate.
     """
     if not (isinstance(pred, ast.Binary) and pred.op == "="):
         return None
