@@ -821,10 +821,14 @@ def recheck_rows(server: LiveServer, url: str, token: str, households: int) -> l
     startup, _cpu, _out, _ok = giupho(url, "--help", timeout=120)
     _children_cpu_delta()
     last = output.strip().splitlines()[-1] if output.strip() else ""
-    today = -(-households // 365)
+    with connect(url) as conn:  # what the recheck looked at (the load dates 1/365 today)
+        today = conn.execute(
+            "SELECT count(*) FROM households WHERE created_at >= now() - interval '24 hours'"
+            " AND status = 'active'"
+        ).fetchone()[0]
     return [
         row("scale: giupho duplicates recheck --since 24 (a day's registrations)", wall, "s",
-            "< 10 s", f"~{today:,} households of today; {cpu:.1f} s CPU of the command; "
+            "< 10 s", f"{today:,} households of the last 24 h; {cpu:.1f} s CPU of the command; "
             f"starting `giupho` alone takes {startup:.1f} s; "
             f"{'finished' if finished else 'STOPPED at 600 s'}: {last[:80]}"),
         row("scale: JSON pull of the cadre while the recheck runs", max(during, default=None),
